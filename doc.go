@@ -1,0 +1,41 @@
+// Package regkit is a Go SDK for container registries: list repositories and
+// tags, push and pull images, move tags like latest, and test all of it
+// against an in-memory registry.
+//
+// # The model
+//
+// regkit's types follow the way registries are organised:
+//
+//	Registry (a service: docker.io, ghcr.io, localhost:5000)
+//	  └── Repository (a named collection: library/ubuntu, myapp1)
+//	        └── Tag (a movable name: 1.0, 3.0, latest)
+//	              └──> Image (immutable, addressed by digest: sha256:…)
+//
+// A Registry hosts repositories; a Repository holds tags; a Tag points at one
+// digest-addressed Image, or at an Index of images, one per platform.
+// Several tags may point at the same image ("3.0" and "latest"). Pushing
+// uploads blobs, then the manifest, then names it with tags; moving a tag
+// uploads nothing.
+//
+// # Where to start
+//
+//   - package registry/fake: fake.New returns an in-memory registry, for
+//     tests and examples. [github.com/regkit/regkit/registry/fake]
+//   - package registry: the Registry, its catalog, Repository(name).
+//   - package repository: Push, Tags, Image, Blob, Referrers, Delete.
+//   - package tag: Resolve, Image, Point, PointIf, Delete.
+//   - package image: build an image from a config and layers; decode
+//     manifests and indexes; pick a platform.
+//   - package reference: parse "ubuntu:24.04" into registry, repository,
+//     tag and digest.
+//   - package transport: the one seam between the model and a backend, and
+//     the typed errors every operation returns (ErrNotFound,
+//     ErrManifestUnknown, …), matched with errors.Is.
+//
+// Every operation that does I/O takes a context; constructors never do I/O;
+// every byte read is verified against its digest.
+//
+// The quickstart shows the whole model in sixty lines:
+//
+//	go run ./examples/quickstart
+package regkit

@@ -1,0 +1,134 @@
+// Package pull fetches manifests, images and blobs through a transport and
+// verifies every byte against its digest. The tag and repository packages
+// share it.
+package pull
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/verify"
+	"github.com/regkit/regkit/transport"
+)
+
+// IsDigest reports whether ref is a digest rather than a tag.
+func IsDigest(ref string) bool { return strings.Contains(ref, ":") }
+
+// Manifest fetches the manifest ref names in repo and checks that its bytes
+// hash to the digest the backend reported and, when ref is a digest, to ref.
+func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (ocispec.Descriptor, []byte, error) {
+	desc, raw, err := t.GetManifest(ctx, repo, ref)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w", ref, repo, err)
+	}
+	want := desc.Digest
+	if IsDigest(ref) {
+		want = digest.Digest(ref)
+	}
+	if err := want.Validate(); err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w",
+			ref, repo, transport.Errorf(transport.CodeDigestInvalid, "registry reported digest %q: %v", want, err))
+	}
+	got := want.Algorithm().FromBytes(raw)
+	if got != want || (desc.Digest != "" && desc.Digest != want) {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w",
+			ref, repo, transport.Errorf(transport.CodeDigestInvalid, "content hashes to %s, want %s", got, want))
+	}
+	if desc.Size != int64(len(raw)) {
+		desc.Size = int64(len(raw))
+	}
+	desc.Digest = want
+	if desc.MediaType == "" {
+		if mt, err := image.DetectMediaType(raw); err == nil {
+			desc.MediaType = mt
+		}
+	}
+	return desc, raw, nil
+}
+
+// Opener returns a fetch function that opens blobs of repo and verifies them
+// while they stream.
+func Opener(t transport.BlobFetcher, repo string) image.FetchFunc {
+	return func(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
+		return Blob(ctx, t, repo, desc)
+	}
+}
+
+// Blob opens the blob desc describes (digest, and size when it is not
+// negative) and verifies it while it streams.
+func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	if err := desc.Digest.Validate(); err != nil {
+		return nil, fmt.Errorf("get blob %q in %s: %w", desc.Digest, repo,
+			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
+	}
+	rc, got, err := t.GetBlob(ctx, repo, desc.Digest)
+	if err != nil {
+		return nil, fmt.Errorf("get blob %s in %s: %w", desc.Digest, repo, err)
+	}
+	if desc.Size < 0 {
+		desc.Size = got.Size
+	}
+	return verify.NewReader(rc, desc)
+}
+
+// Image fetches the image manifest ref names and returns it with blobs that
+// open lazily, verified, through t.
+func Image(ctx context.Context, t transport.Transport, repo, ref string) (*image.Image, error) {
+	desc, raw, err := Manifest(ctx, t, repo, ref)
+	if err != nil {
+		return nil, err
+	}
+	if image.IsIndex(desc.MediaType) {
+		return nil, fmt.Errorf("get image %s in %s: it is an index (%s) of several images: pick a platform: %w",
+			ref, repo, desc.MediaType, image.ErrUnsupportedMediaType)
+	}
+	img, err := image.Load(desc, raw, Opener(t, repo))
+	if err != nil {
+		return nil, fmt.Errorf("get image %s in %s: %w", ref, repo, err)
+	}
+	return img, nil
+}
+
+// Index fetches the index ref names.
+func Index(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (*image.Index, error) {
+	desc, raw, err := Manifest(ctx, t, repo, ref)
+	if err != nil {
+		return nil, err
+	}
+	ix, err := image.LoadIndex(desc, raw)
+	if err != nil {
+		return nil, fmt.Errorf("get index %s in %s: %w", ref, repo, err)
+	}
+	return ix, nil
+}
+
+// PlatformImage fetches what ref names; when it is an index it picks the
+// manifest for platform p and fetches that.
+func PlatformImage(ctx context.Context, t transport.Transport, repo, ref string, p ocispec.Platform) (*image.Image, error) {
+	desc, raw, err := Manifest(ctx, t, repo, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !image.IsIndex(desc.MediaType) {
+		img, err := image.Load(desc, raw, Opener(t, repo))
+		if err != nil {
+			return nil, fmt.Errorf("get image %s in %s: %w", ref, repo, err)
+		}
+		return img, nil
+	}
+	ix, err := image.LoadIndex(desc, raw)
+	if err != nil {
+		return nil, fmt.Errorf("get index %s in %s: %w", ref, repo, err)
+	}
+	child, err := ix.Select(p)
+	if err != nil {
+		return nil, fmt.Errorf("get image %s in %s: %w", ref, repo, err)
+	}
+	return PlatformImage(ctx, t, repo, child.Digest.String(), p)
+}

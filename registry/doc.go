@@ -1,0 +1,9 @@
+// Package registry is the entry point of regkit: a [Registry] is a service
+// that hosts repositories. It lists them (its catalog) and hands out a
+// [repository.Repository] by name; repositories hold tags, and tags point at
+// digest-addressed images.
+//
+//	reg := fake.New()                     // the in-memory registry, for tests and examples
+//	repo := reg.Repository("myapp1")
+//	for name, err := range reg.Repositories(ctx, nil) { … }
+package registry

@@ -1,0 +1,245 @@
+package fake
+
+import (
+	"context"
+	_ "crypto/sha256" // digest.SHA256
+	_ "crypto/sha512" // digest.SHA384, digest.SHA512
+	"fmt"
+	"hash"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/transport"
+)
+
+// StatBlob returns the digest and size of the blob d of repo. It fails with
+// NAME_UNKNOWN for an unknown repository and BLOB_UNKNOWN when repo does not
+// hold the blob, even if another repository does.
+func (s *Store) StatBlob(ctx context.Context, repo string, d digest.Digest) (ocispec.Descriptor, error) {
+	_, desc, err := s.lookupBlob(ctx, repo, d)
+	return desc, err
+}
+
+// GetBlob opens the blob d of repo. The reader implements [io.ReadSeekCloser]
+// and [io.WriterTo], and reads the stored bytes without copying them; it
+// stays valid if the blob is deleted meanwhile. Errors are those of
+// [Store.StatBlob].
+func (s *Store) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, ocispec.Descriptor, error) {
+	data, desc, err := s.lookupBlob(ctx, repo, d)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	return &blobReader{data: data}, desc, nil
+}
+
+func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*content, ocispec.Descriptor, error) {
+	if err := begin(ctx, repo); err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	d, err := checkDigest(string(d))
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, err := s.repoErr(repo)
+	if err != nil {
+		return nil, ocispec.Descriptor{}, err
+	}
+	if _, ok := r.blobs[d]; !ok {
+		return nil, ocispec.Descriptor{}, errBlobUnknown(repo, d)
+	}
+	data := s.blobs[d].data
+	return data, ocispec.Descriptor{Digest: d, Size: data.size}, nil
+}
+
+// PutBlob stores the bytes of r in repo as the blob desc describes,
+// hashing them with desc.Digest's algorithm (sha256, sha384 or sha512) as
+// they stream in. When desc.Size is positive it stops reading as soon as r
+// gives more bytes than that. The blob becomes visible only if both match;
+// otherwise PutBlob fails with SIZE_INVALID or DIGEST_INVALID and stores
+// nothing. A desc.Size of 0 means the size is unknown (an empty blob has no
+// other). A blob the store already holds, in any repository, is verified and
+// then shared, not stored twice. PutBlob checks ctx between reads, and
+// returns the error of r as it is, wrapped.
+func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
+	if err := begin(ctx, repo); err != nil {
+		return err
+	}
+	d, err := checkDigest(string(desc.Digest))
+	if err != nil {
+		return err
+	}
+	if desc.Size < 0 {
+		return transport.Errorf(transport.CodeSizeInvalid, "blob %s: negative size %d", d, desc.Size)
+	}
+
+	s.mu.RLock()
+	var existing *content
+	if e := s.blobs[d]; e != nil {
+		existing = e.data
+	}
+	s.mu.RUnlock()
+
+	h := d.Algorithm().Hash()
+	var staged *content
+	if existing == nil {
+		staged = new(content)
+	}
+	size, err := readBlob(ctx, r, h, staged, desc.Size)
+	if err != nil {
+		return fmt.Errorf("put blob %s in repository %q: %w", d, repo, err)
+	}
+	if err := verify(d, desc.Size, digest.NewDigest(d.Algorithm(), h), size); err != nil {
+		return err
+	}
+	if staged == nil {
+		// The bytes are the ones already stored: share them. If the blob
+		// was deleted meanwhile, publish restores the copy held here.
+		staged = existing
+	} else {
+		staged.seal()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.publish(repo, d, staged)
+	return nil
+}
+
+// readBlob reads r to its end, hashing into h and, unless into is nil,
+// storing into it. When want is positive it stops once more than want bytes
+// came. It returns the number of bytes read.
+func readBlob(ctx context.Context, r io.Reader, h hash.Hash, into *content, want int64) (int64, error) {
+	var scratch []byte
+	if into == nil {
+		scratch = make([]byte, 32<<10)
+	}
+	var size int64
+	for {
+		if err := ctx.Err(); err != nil {
+			return size, err
+		}
+		if want > 0 && size == want {
+			// All the bytes declared came: one more means the stream is
+			// too long, and verify says so.
+			var one [1]byte
+			n, err := io.ReadFull(r, one[:])
+			if err == io.EOF {
+				err = nil
+			}
+			return size + int64(n), err
+		}
+		buf := scratch
+		if into != nil {
+			buf = into.room(want - size) // want 0 (unknown) gives a negative hint
+		}
+		if want > 0 && int64(len(buf)) > want-size {
+			buf = buf[:want-size]
+		}
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		if into != nil {
+			into.grew(n)
+		}
+		size += int64(n)
+		if err == io.EOF {
+			return size, nil
+		}
+		if err != nil {
+			return size, err
+		}
+	}
+}
+
+// verify checks the size and digest of bytes against what was wanted; a
+// wantSize of 0 is not checked.
+func verify(want digest.Digest, wantSize int64, got digest.Digest, size int64) error {
+	if wantSize > 0 && size != wantSize {
+		if size > wantSize {
+			return transport.Errorf(transport.CodeSizeInvalid, "blob %s: got more than the %d bytes declared", want, wantSize)
+		}
+		return transport.Errorf(transport.CodeSizeInvalid, "blob %s: got %d bytes, %d declared", want, size, wantSize)
+	}
+	if got != want {
+		return transport.Errorf(transport.CodeDigestInvalid, "blob content has digest %s, not %s", got, want)
+	}
+	return nil
+}
+
+// publish makes the verified content data the blob d of repository name.
+// If the store already holds the blob, data is dropped and the stored copy
+// is shared. The caller holds s.mu for writing.
+func (s *Store) publish(name string, d digest.Digest, data *content) {
+	e := s.blobs[d]
+	if e == nil {
+		e = &blobEntry{data: data}
+		s.blobs[d] = e
+	}
+	r := s.createRepo(name)
+	if _, ok := r.blobs[d]; !ok {
+		r.blobs[d] = struct{}{}
+		e.refs++
+	}
+}
+
+// MountBlob makes the blob d of repository from a blob of repo too,
+// creating repo if needed, without copying any byte. It fails with
+// BLOB_UNKNOWN when from does not hold the blob or does not exist.
+func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Digest) error {
+	if err := begin(ctx, repo); err != nil {
+		return err
+	}
+	if err := checkRepo(from); err != nil {
+		return err
+	}
+	d, err := checkDigest(string(d))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	src := s.repos[from]
+	if src == nil {
+		return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found: repository %q does not exist", d, from)
+	}
+	if _, ok := src.blobs[d]; !ok {
+		return errBlobUnknown(from, d)
+	}
+	s.publish(repo, d, s.blobs[d].data)
+	return nil
+}
+
+// DeleteBlob removes the blob d from repo. The store frees the bytes once
+// no repository holds the blob. It fails with NAME_UNKNOWN for an unknown
+// repository and BLOB_UNKNOWN when repo does not hold the blob. Manifests
+// that reference the blob are left as they are, as registries do.
+func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) error {
+	if err := begin(ctx, repo); err != nil {
+		return err
+	}
+	d, err := checkDigest(string(d))
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoErr(repo)
+	if err != nil {
+		return err
+	}
+	if _, ok := r.blobs[d]; !ok {
+		return errBlobUnknown(repo, d)
+	}
+	delete(r.blobs, d)
+	e := s.blobs[d]
+	if e.refs--; e.refs == 0 {
+		delete(s.blobs, d)
+	}
+	return nil
+}
+
+func errBlobUnknown(repo string, d digest.Digest) error {
+	return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found in repository %q", d, repo)
+}

@@ -1,0 +1,355 @@
+package fake
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/transport"
+)
+
+// The Docker media types the store accepts besides the OCI ones.
+const (
+	mediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	mediaTypeDockerList         = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mediaTypeDockerForeignLayer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+)
+
+// manifestEntry is a stored manifest.
+type manifestEntry struct {
+	desc    ocispec.Descriptor // mediaType, digest, size, artifactType
+	body    []byte
+	subject digest.Digest // "" when the manifest has none
+}
+
+// GetManifest returns the descriptor and the exact bytes of the manifest
+// that ref, a tag or a digest, names in repo. It fails with NAME_UNKNOWN for
+// an unknown repository and MANIFEST_UNKNOWN for an unknown ref.
+func (s *Store) GetManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, []byte, error) {
+	m, err := s.lookupManifest(ctx, repo, ref)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	return m.desc, bytes.Clone(m.body), nil
+}
+
+// HeadManifest returns the descriptor of the manifest that ref names in
+// repo. Errors are those of [Store.GetManifest].
+func (s *Store) HeadManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, error) {
+	m, err := s.lookupManifest(ctx, repo, ref)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	return m.desc, nil
+}
+
+func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifestEntry, error) {
+	if err := begin(ctx, repo); err != nil {
+		return nil, err
+	}
+	tag, d, err := parseRef(ref)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r, err := s.repoErr(repo)
+	if err != nil {
+		return nil, err
+	}
+	if tag != "" {
+		var ok bool
+		if d, ok = r.tags[tag]; !ok {
+			return nil, errTagUnknown(repo, tag)
+		}
+	}
+	m := r.manifests[d]
+	if m == nil {
+		return nil, errManifestUnknown(repo, d)
+	}
+	return m, nil
+}
+
+// PutManifest stores body, a manifest of the given media type, in repo under
+// ref, creating repo if needed, and returns its descriptor (media type,
+// digest, size and artifact type).
+//
+// body must be an OCI image manifest or index, or a Docker schema 2
+// manifest or manifest list, with schemaVersion 2; if it has a mediaType
+// field it must equal mediaType. An empty mediaType is taken from the body,
+// or, if the body has none either, is an OCI index when the body has
+// "manifests" and an OCI image manifest otherwise. Anything else fails with
+// MANIFEST_INVALID.
+//
+// If ref is a digest, body must hash to it with its algorithm (else
+// DIGEST_INVALID), and the manifest is stored under it; if ref is a tag, the
+// manifest is stored under its sha256 digest and the tag points at it.
+// opts.IfMatch, for a tag, makes the put fail with PRECONDITION_FAILED
+// unless the tag exists and points at that digest; it is ignored for a
+// digest ref.
+//
+// The config and every layer of a manifest must be blobs of repo, and every
+// child of an index a manifest of repo, else the put fails with
+// MANIFEST_BLOB_UNKNOWN naming what is missing. Layers that need not be
+// pushed are exempt, as in the distribution registry: layers with urls, and
+// Docker foreign or OCI non-distributable layers. The subject need not
+// exist; a manifest with one is listed by [Store.ListReferrers]. On any
+// error nothing changes.
+func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ocispec.Descriptor, error) {
+	if err := begin(ctx, repo); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	tag, d, err := parseRef(ref)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	var ifMatch digest.Digest
+	if opts != nil && opts.IfMatch != "" && tag != "" {
+		if ifMatch, err = checkDigest(string(opts.IfMatch)); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	}
+	p, err := parseManifest(mediaType, body)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if tag == "" {
+		if got := d.Algorithm().FromBytes(body); got != d {
+			return ocispec.Descriptor{}, transport.Errorf(transport.CodeDigestInvalid, "manifest has digest %s, not %s", got, d)
+		}
+	} else {
+		d = digest.SHA256.FromBytes(body)
+	}
+	m := &manifestEntry{
+		desc: ocispec.Descriptor{
+			MediaType:    p.mediaType,
+			Digest:       d,
+			Size:         int64(len(body)),
+			ArtifactType: p.artifactType,
+		},
+		body: bytes.Clone(body),
+	}
+	if p.subject != nil {
+		m.subject = p.subject.Digest
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.repos[repo]
+	if r == nil {
+		r = &repository{} // a new repository holds nothing yet
+	}
+	if err := p.checkRefs(repo, r); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if ifMatch != "" {
+		if cur, ok := r.tags[tag]; !ok || cur != ifMatch {
+			return ocispec.Descriptor{}, transport.Errorf(transport.CodePreconditionFailed,
+				"tag %q of repository %q does not point at %s", tag, repo, ifMatch)
+		}
+	}
+	r = s.createRepo(repo)
+	if _, ok := r.manifests[d]; !ok {
+		r.manifests[d] = m
+	}
+	if tag != "" {
+		r.tags[tag] = d
+	}
+	if m.subject != "" {
+		refs := r.referrers[m.subject]
+		if refs == nil {
+			refs = make(map[digest.Digest]ocispec.Descriptor)
+			r.referrers[m.subject] = refs
+		}
+		refs[d] = ocispec.Descriptor{
+			MediaType:    p.mediaType,
+			Digest:       d,
+			Size:         int64(len(body)),
+			ArtifactType: p.referrerType(),
+			Annotations:  maps.Clone(p.annotations),
+		}
+	}
+	return m.desc, nil
+}
+
+// DeleteManifest deletes what ref names in repo. For a digest it deletes
+// the manifest, every tag that points at it and its entry in the referrers
+// of its subject; for a tag, only the tag. It fails with NAME_UNKNOWN for an
+// unknown repository and MANIFEST_UNKNOWN for an unknown ref.
+func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
+	if err := begin(ctx, repo); err != nil {
+		return err
+	}
+	tag, d, err := parseRef(ref)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r, err := s.repoErr(repo)
+	if err != nil {
+		return err
+	}
+	if tag != "" {
+		if _, ok := r.tags[tag]; !ok {
+			return errTagUnknown(repo, tag)
+		}
+		delete(r.tags, tag)
+		return nil
+	}
+	m := r.manifests[d]
+	if m == nil {
+		return errManifestUnknown(repo, d)
+	}
+	delete(r.manifests, d)
+	maps.DeleteFunc(r.tags, func(_ string, to digest.Digest) bool { return to == d })
+	if m.subject != "" {
+		delete(r.referrers[m.subject], d)
+		if len(r.referrers[m.subject]) == 0 {
+			delete(r.referrers, m.subject)
+		}
+	}
+	return nil
+}
+
+// parsedManifest is what the store needs of a manifest body.
+type parsedManifest struct {
+	mediaType    string
+	artifactType string
+	configType   string // image manifests only
+	annotations  map[string]string
+	subject      *ocispec.Descriptor
+	blobs        []ocispec.Descriptor // config and layers
+	children     []ocispec.Descriptor // index entries
+}
+
+// parseManifest decodes body as a manifest of mediaType, as
+// [Store.PutManifest] describes, or fails with MANIFEST_INVALID.
+func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
+	var probe struct {
+		SchemaVersion int             `json:"schemaVersion"`
+		MediaType     string          `json:"mediaType"`
+		Manifests     json.RawMessage `json:"manifests"`
+	}
+	if err := json.Unmarshal(body, &probe); err != nil {
+		return nil, errManifestInvalid("not a JSON manifest: %v", err)
+	}
+	switch {
+	case mediaType == "" && probe.MediaType != "":
+		mediaType = probe.MediaType
+	case mediaType == "" && probe.Manifests != nil:
+		mediaType = ocispec.MediaTypeImageIndex
+	case mediaType == "":
+		mediaType = ocispec.MediaTypeImageManifest
+	case probe.MediaType != "" && probe.MediaType != mediaType:
+		return nil, errManifestInvalid("body has media type %q, but was put as %q", probe.MediaType, mediaType)
+	}
+	if probe.SchemaVersion != 2 {
+		return nil, errManifestInvalid("schemaVersion is %d, want 2", probe.SchemaVersion)
+	}
+	p := &parsedManifest{mediaType: mediaType}
+	switch mediaType {
+	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
+		var m ocispec.Manifest
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, errManifestInvalid("%v", err)
+		}
+		if err := checkDescriptor("config", m.Config); err != nil {
+			return nil, err
+		}
+		p.blobs = append(p.blobs, m.Config)
+		for i, l := range m.Layers {
+			if err := checkDescriptor(fmt.Sprintf("layer %d", i), l); err != nil {
+				return nil, err
+			}
+			if !foreign(l) {
+				p.blobs = append(p.blobs, l)
+			}
+		}
+		p.artifactType, p.configType, p.annotations, p.subject = m.ArtifactType, m.Config.MediaType, m.Annotations, m.Subject
+	case ocispec.MediaTypeImageIndex, mediaTypeDockerList:
+		var ix ocispec.Index
+		if err := json.Unmarshal(body, &ix); err != nil {
+			return nil, errManifestInvalid("%v", err)
+		}
+		for i, c := range ix.Manifests {
+			if err := checkDescriptor(fmt.Sprintf("manifest %d", i), c); err != nil {
+				return nil, err
+			}
+		}
+		p.children = ix.Manifests
+		p.artifactType, p.annotations, p.subject = ix.ArtifactType, ix.Annotations, ix.Subject
+	default:
+		return nil, errManifestInvalid("unsupported manifest media type %q", mediaType)
+	}
+	if p.subject != nil {
+		if err := checkDescriptor("subject", *p.subject); err != nil {
+			return nil, err
+		}
+	}
+	return p, nil
+}
+
+// checkDescriptor checks the digest and size of the descriptor what.
+func checkDescriptor(what string, desc ocispec.Descriptor) error {
+	if _, err := checkDigest(string(desc.Digest)); err != nil {
+		return errManifestInvalid("%s: %v", what, err)
+	}
+	if desc.Size < 0 {
+		return errManifestInvalid("%s: negative size %d", what, desc.Size)
+	}
+	return nil
+}
+
+// foreign reports whether layer need not be pushed with the manifest.
+func foreign(layer ocispec.Descriptor) bool {
+	return len(layer.URLs) > 0 || layer.MediaType == mediaTypeDockerForeignLayer ||
+		strings.HasPrefix(layer.MediaType, "application/vnd.oci.image.layer.nondistributable.")
+}
+
+// checkRefs returns MANIFEST_BLOB_UNKNOWN unless r holds every blob and
+// child manifest p references. The caller holds the store's lock.
+func (p *parsedManifest) checkRefs(repo string, r *repository) error {
+	for _, b := range p.blobs {
+		if _, ok := r.blobs[b.Digest]; !ok {
+			return errManifestBlobUnknown("blob", b.Digest, repo)
+		}
+	}
+	for _, c := range p.children {
+		if r.manifests[c.Digest] == nil {
+			return errManifestBlobUnknown("manifest", c.Digest, repo)
+		}
+	}
+	return nil
+}
+
+// referrerType is the artifact type the referrers API lists p under: its
+// artifactType, else the media type of its config.
+func (p *parsedManifest) referrerType() string {
+	if p.artifactType != "" {
+		return p.artifactType
+	}
+	return p.configType
+}
+
+func errManifestInvalid(format string, args ...any) error {
+	return transport.Errorf(transport.CodeManifestInvalid, format, args...)
+}
+
+func errManifestBlobUnknown(kind string, d digest.Digest, repo string) error {
+	return transport.Errorf(transport.CodeManifestBlobUnknown, "%s %s not found in repository %q", kind, d, repo)
+}
+
+func errTagUnknown(repo, tag string) error {
+	return transport.Errorf(transport.CodeManifestUnknown, "tag %q not found in repository %q", tag, repo)
+}
+
+func errManifestUnknown(repo string, d digest.Digest) error {
+	return transport.Errorf(transport.CodeManifestUnknown, "manifest %s not found in repository %q", d, repo)
+}

@@ -1,0 +1,153 @@
+package fake
+
+import (
+	"context"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/transport"
+)
+
+var _ transport.Transport = (*Store)(nil)
+
+// Option configures a [Store] made by [NewStore] (or [New]).
+type Option func(*Store)
+
+// WithMaxPageSize caps the number of entries of one page of tags,
+// repositories or referrers at n, as real registries do (ECR allows 1000): a
+// larger or zero [transport.PageRequest.N] gets n entries, and a Next cursor
+// when more follow. n <= 0 means no cap, which is the default.
+func WithMaxPageSize(n int) Option {
+	return func(s *Store) { s.maxPage = max(n, 0) }
+}
+
+// Store is an in-memory registry that implements [transport.Transport].
+//
+// Blobs are stored once, under their digest, whichever repositories hold
+// them; a repository sees a blob only once it was pushed or mounted there. A
+// repository exists once a blob or a manifest was committed to it, and then
+// stays, even if everything in it is deleted. A Store is safe for concurrent
+// use; its zero value is not usable, make one with [NewStore].
+type Store struct {
+	maxPage int // 0: no cap
+
+	mu      sync.RWMutex
+	blobs   map[digest.Digest]*blobEntry
+	repos   map[string]*repository
+	uploads map[string]*upload
+}
+
+// blobEntry is a blob's content and the number of repositories holding it.
+type blobEntry struct {
+	data *content // never changed once published
+	refs int
+}
+
+// repository is what one repository holds. Its maps are guarded by Store.mu.
+type repository struct {
+	blobs     map[digest.Digest]struct{}
+	manifests map[digest.Digest]*manifestEntry
+	tags      map[string]digest.Digest
+	// referrers maps a subject digest to the descriptors of the manifests
+	// that name it, by their digest.
+	referrers map[digest.Digest]map[digest.Digest]ocispec.Descriptor
+}
+
+// NewStore returns an empty Store configured by opts.
+func NewStore(opts ...Option) *Store {
+	s := &Store{
+		blobs:   make(map[digest.Digest]*blobEntry),
+		repos:   make(map[string]*repository),
+		uploads: make(map[string]*upload),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	return s
+}
+
+// BlobCount reports how many distinct blobs the store holds. A blob held by
+// several repositories, pushed or mounted, counts once. It is meant for tests.
+func (s *Store) BlobCount() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.blobs)
+}
+
+// Uploads reports how many upload sessions are open: started, and neither
+// committed nor cancelled. It is meant for tests.
+func (s *Store) Uploads() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return len(s.uploads)
+}
+
+// repoErr returns the repository name, or a NAME_UNKNOWN error. The caller
+// holds s.mu.
+func (s *Store) repoErr(name string) (*repository, error) {
+	r := s.repos[name]
+	if r == nil {
+		return nil, transport.Errorf(transport.CodeNameUnknown, "repository %q not found", name)
+	}
+	return r, nil
+}
+
+// createRepo returns the repository name, creating it if needed. The caller
+// holds s.mu for writing.
+func (s *Store) createRepo(name string) *repository {
+	r := s.repos[name]
+	if r == nil {
+		r = &repository{
+			blobs:     make(map[digest.Digest]struct{}),
+			manifests: make(map[digest.Digest]*manifestEntry),
+			tags:      make(map[string]digest.Digest),
+			referrers: make(map[digest.Digest]map[digest.Digest]ocispec.Descriptor),
+		}
+		s.repos[name] = r
+	}
+	return r
+}
+
+// checkRepo returns NAME_INVALID unless name is a valid repository name.
+func checkRepo(name string) error {
+	if err := reference.ValidateRepository(name); err != nil {
+		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
+	}
+	return nil
+}
+
+// checkDigest returns d as a digest, or DIGEST_INVALID unless it is a
+// well-formed digest of sha256, sha384 or sha512, which the store computes.
+func checkDigest(d string) (digest.Digest, error) {
+	dg, err := reference.ValidateDigest(d)
+	if err != nil {
+		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
+	}
+	return dg, nil
+}
+
+// parseRef splits ref into a tag or a digest: it is a digest if it contains a
+// colon. It returns TAG_INVALID or DIGEST_INVALID for malformed refs.
+func parseRef(ref string) (tag string, d digest.Digest, err error) {
+	if strings.Contains(ref, ":") {
+		d, err = checkDigest(ref)
+		return "", d, err
+	}
+	if err := reference.ValidateTag(ref); err != nil {
+		return "", "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
+	}
+	return ref, "", nil
+}
+
+// begin returns ctx's error if it is done, else NAME_INVALID if repo is
+// not a valid repository name. Every method starts with it.
+func begin(ctx context.Context, repo string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return checkRepo(repo)
+}

@@ -1,0 +1,63 @@
+package registry
+
+import (
+	"context"
+	"iter"
+
+	"github.com/regkit/regkit/internal/page"
+	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/transport"
+)
+
+// Registry is a service that hosts repositories: docker.io, ghcr.io,
+// localhost:5000, or the in-memory registry of package fake. It is a handle
+// over a [transport.Transport]: making one does no I/O. It is safe for
+// concurrent use.
+type Registry struct {
+	t transport.Transport
+}
+
+// FromTransport returns a Registry whose every operation goes through t.
+// For the in-memory registry use [github.com/regkit/regkit/registry/fake.New].
+func FromTransport(t transport.Transport) *Registry {
+	return &Registry{t: t}
+}
+
+// Transport returns the transport the registry speaks through.
+func (r *Registry) Transport() transport.Transport { return r.t }
+
+// Repository returns the repository name ("myapp1", "library/ubuntu"). It
+// does no I/O: a repository that does not exist yet is created by the first
+// push. An invalid name is reported by every method of the repository as a
+// [transport.ErrNameInvalid] error.
+func (r *Registry) Repository(name string) *repository.Repository {
+	return repository.New(r.t, name)
+}
+
+// ListOptions are the settings of [Registry.Repositories]. A nil
+// *ListOptions means the zero value.
+type ListOptions struct {
+	// PageSize is the n= of each page request. If zero, the registry
+	// chooses.
+	PageSize int
+	// MaxPages stops the listing with [transport.ErrTooManyPages] after
+	// this many pages. If zero, there is no limit.
+	MaxPages int
+	// Last starts the listing after this repository name (the spec's last=
+	// cursor).
+	Last string
+}
+
+// Repositories returns an iterator over the names of the registry's
+// repositories (its catalog), in lexical order. It fetches pages lazily, as
+// the loop asks for more; an error is yielded once, as the last element.
+// Registries without a catalog yield [transport.ErrUnsupported]. opts may be
+// nil; it is not modified.
+func (r *Registry) Repositories(ctx context.Context, opts *ListOptions) iter.Seq2[string, error] {
+	var o ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	return page.All(ctx, "repositories", page.Options{Size: o.PageSize, MaxPages: o.MaxPages, Last: o.Last},
+		r.t.ListRepositories)
+}

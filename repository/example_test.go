@@ -1,0 +1,92 @@
+package repository_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/repository"
+)
+
+// appImage builds a small one-layer image whose layer says version.
+func appImage(version string) *image.Image {
+	img, err := image.New(
+		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)),
+		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp "+version))},
+		nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return img
+}
+
+func ExampleRepository_Push() {
+	ctx := context.Background()
+	var repo *repository.Repository = fake.New().Repository("myapp1")
+
+	// Blobs first, then the manifest, then both tags.
+	desc, err := repo.Push(ctx, appImage("3.0"), "3.0", "latest")
+	if err != nil {
+		log.Fatal(err)
+	}
+	latest, err := repo.Tag("latest").Resolve(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("latest is 3.0:", latest.Digest == desc.Digest)
+	// Output:
+	// latest is 3.0: true
+}
+
+func ExampleRepository_Tags() {
+	ctx := context.Background()
+	var repo *repository.Repository = fake.New().Repository("myapp1")
+	for _, v := range []string{"1.0", "2.0", "3.0"} {
+		if _, err := repo.Push(ctx, appImage(v), v); err != nil {
+			log.Fatal(err)
+		}
+	}
+
+	for name, err := range repo.Tags(ctx, nil) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(name)
+	}
+	// Output:
+	// 1.0
+	// 2.0
+	// 3.0
+}
+
+func ExampleRepository_Image() {
+	ctx := context.Background()
+	var repo *repository.Repository = fake.New().Repository("myapp1")
+	desc, err := repo.Push(ctx, appImage("2.0"))
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Pull by digest; every blob is verified as it is read.
+	img, err := repo.Image(ctx, desc.Digest)
+	if err != nil {
+		log.Fatal(err)
+	}
+	rc, err := img.Layers()[0].Open(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer rc.Close()
+	layer, err := io.ReadAll(rc)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("%s\n", layer)
+	// Output:
+	// myapp 2.0
+}

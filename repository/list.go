@@ -1,0 +1,75 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+	"iter"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/internal/page"
+	"github.com/regkit/regkit/tag"
+	"github.com/regkit/regkit/transport"
+)
+
+// Tags returns an iterator over the repository's tags, in lexical order. It
+// fetches pages lazily, as the loop asks for more, and stops fetching when
+// the loop stops. An error is yielded once, as the last element. Ranging
+// over it again starts over. opts may be nil; it is not modified.
+//
+//	for name, err := range repo.Tags(ctx, nil) {
+//		if err != nil { return err }
+//		fmt.Println(name)
+//	}
+func (r *Repository) Tags(ctx context.Context, opts *tag.ListOptions) iter.Seq2[string, error] {
+	var o tag.ListOptions
+	if opts != nil {
+		o = *opts
+	}
+	what := "tags of " + r.name
+	if r.err != nil {
+		return fail[string](what, r.err)
+	}
+	return page.All(ctx, what, page.Options{Size: o.PageSize, MaxPages: o.MaxPages, Last: o.Last},
+		func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
+			return r.t.ListTags(ctx, r.name, req)
+		})
+}
+
+// ReferrersOptions are the settings of [Repository.Referrers]. A nil
+// *ReferrersOptions means all referrers, in pages of the registry's choosing.
+type ReferrersOptions struct {
+	// ArtifactType keeps only referrers of this artifact type
+	// ("application/spdx+json"). If empty, all are listed.
+	ArtifactType string
+	// PageSize is the number of descriptors asked for per page. If zero,
+	// the registry chooses.
+	PageSize int
+}
+
+// Referrers returns an iterator over the descriptors of the manifests whose
+// subject is the manifest subject: its signatures, SBOMs and attestations.
+// It pages lazily, like [Repository.Tags]. opts may be nil.
+func (r *Repository) Referrers(ctx context.Context, subject digest.Digest, opts *ReferrersOptions) iter.Seq2[ocispec.Descriptor, error] {
+	var o ReferrersOptions
+	if opts != nil {
+		o = *opts
+	}
+	what := fmt.Sprintf("referrers of %s in %s", subject, r.name)
+	if err := r.checkDigest(subject); err != nil {
+		return fail[ocispec.Descriptor](what, err)
+	}
+	return page.All(ctx, what, page.Options{Size: o.PageSize},
+		func(ctx context.Context, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
+			return r.t.ListReferrers(ctx, r.name, subject, o.ArtifactType, req)
+		})
+}
+
+// fail returns an iterator that yields err once.
+func fail[T any](what string, err error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		var zero T
+		yield(zero, fmt.Errorf("list %s: %w", what, err))
+	}
+}

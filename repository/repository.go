@@ -1,0 +1,129 @@
+package repository
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/pull"
+	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/tag"
+	"github.com/regkit/regkit/transport"
+)
+
+// Repository is a named collection of images in a registry ("myapp1",
+// "library/ubuntu"): its tags, the manifests and blobs they name, and the
+// referrers attached to them. A Repository is a handle: making one does no
+// I/O. It is safe for concurrent use.
+type Repository struct {
+	t    transport.Transport
+	name string
+	err  error // why the name is invalid, returned by every method
+}
+
+// New returns the repository name served by t. An invalid name is reported
+// by every method of the returned Repository as a
+// [transport.ErrNameInvalid] error.
+func New(t transport.Transport, name string) *Repository {
+	r := &Repository{t: t, name: name}
+	if err := reference.ValidateRepository(name); err != nil {
+		r.err = transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", name, err)
+	}
+	return r
+}
+
+// Name returns the repository's name.
+func (r *Repository) Name() string { return r.name }
+
+// Tag returns the tag name of this repository. It does no I/O; see [tag.Tag].
+func (r *Repository) Tag(name string) *tag.Tag { return tag.New(r.t, r.name, name) }
+
+// Resolve returns the descriptor of the manifest ref (a tag or a digest)
+// names, without fetching it.
+func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descriptor, error) {
+	if err := r.check(ref); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", ref, err)
+	}
+	desc, err := r.t.HeadManifest(ctx, r.name, ref)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s in %s: %w", ref, r.name, err)
+	}
+	return desc, nil
+}
+
+// Manifest fetches the exact bytes of the manifest ref names, verified
+// against its digest.
+func (r *Repository) Manifest(ctx context.Context, ref string) (ocispec.Descriptor, []byte, error) {
+	if err := r.check(ref); err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", ref, err)
+	}
+	return pull.Manifest(ctx, r.t, r.name, ref)
+}
+
+// Image fetches the image manifest with digest d. Its blobs are read lazily,
+// and verified as they stream, when opened.
+func (r *Repository) Image(ctx context.Context, d digest.Digest) (*image.Image, error) {
+	if err := r.checkDigest(d); err != nil {
+		return nil, fmt.Errorf("get image: %w", err)
+	}
+	return pull.Image(ctx, r.t, r.name, d.String())
+}
+
+// Index fetches the index with digest d.
+func (r *Repository) Index(ctx context.Context, d digest.Digest) (*image.Index, error) {
+	if err := r.checkDigest(d); err != nil {
+		return nil, fmt.Errorf("get index: %w", err)
+	}
+	return pull.Index(ctx, r.t, r.name, d.String())
+}
+
+// Blob opens the blob desc describes for reading. The bytes are verified as
+// they stream: reading to the end returns an error rather than [io.EOF] if
+// they do not match desc's digest and size (a negative size is not checked).
+// The caller must close the reader.
+func (r *Repository) Blob(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
+	if r.err != nil {
+		return nil, fmt.Errorf("get blob: %w", r.err)
+	}
+	return pull.Blob(ctx, r.t, r.name, desc)
+}
+
+// Delete deletes the manifest with digest d, and so every tag that points at
+// it. Blobs stay: registries collect them separately.
+func (r *Repository) Delete(ctx context.Context, d digest.Digest) error {
+	if err := r.checkDigest(d); err != nil {
+		return fmt.Errorf("delete: %w", err)
+	}
+	if err := r.t.DeleteManifest(ctx, r.name, d.String()); err != nil {
+		return fmt.Errorf("delete %s in %s: %w", d, r.name, err)
+	}
+	return nil
+}
+
+// check validates the repository name and a ref (tag or digest).
+func (r *Repository) check(ref string) error {
+	if r.err != nil {
+		return r.err
+	}
+	if pull.IsDigest(ref) {
+		return r.checkDigest(digest.Digest(ref))
+	}
+	if err := reference.ValidateTag(ref); err != nil {
+		return transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", ref, err)
+	}
+	return nil
+}
+
+func (r *Repository) checkDigest(d digest.Digest) error {
+	if r.err != nil {
+		return r.err
+	}
+	if err := d.Validate(); err != nil {
+		return transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", d, err)
+	}
+	return nil
+}

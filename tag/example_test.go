@@ -1,0 +1,79 @@
+package tag_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/tag"
+	"github.com/regkit/regkit/transport"
+)
+
+func appImage(version string) *image.Image {
+	img, err := image.New(
+		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)),
+		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp "+version))},
+		nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	return img
+}
+
+func ExampleTag_Point() {
+	ctx := context.Background()
+	repo := fake.New().Repository("myapp1")
+	v2, err := repo.Push(ctx, appImage("2.0"), "2.0", "latest")
+	if err != nil {
+		log.Fatal(err)
+	}
+	v3, err := repo.Push(ctx, appImage("3.0"), "3.0")
+	if err != nil {
+		log.Fatal(err)
+	}
+
+	// Move latest from 2.0 to 3.0: no blob is uploaded again.
+	var latestTag *tag.Tag = repo.Tag("latest")
+	if err := latestTag.Point(ctx, v3); err != nil {
+		log.Fatal(err)
+	}
+	latest, err := repo.Tag("latest").Resolve(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("latest is 3.0:", latest.Digest == v3.Digest)
+	fmt.Println("latest is 2.0:", latest.Digest == v2.Digest)
+	// Output:
+	// latest is 3.0: true
+	// latest is 2.0: false
+}
+
+func ExampleTag_PointIf() {
+	ctx := context.Background()
+	repo := fake.New().Repository("myapp1")
+	var descs []ocispec.Descriptor
+	for _, v := range []string{"1.0", "2.0", "3.0"} {
+		d, err := repo.Push(ctx, appImage(v), v)
+		if err != nil {
+			log.Fatal(err)
+		}
+		descs = append(descs, d)
+	}
+	latest := repo.Tag("latest")
+	if err := latest.Point(ctx, descs[0]); err != nil {
+		log.Fatal(err)
+	}
+
+	// Two release jobs both saw latest at 1.0; only the first one moves it.
+	fmt.Println("job A:", latest.PointIf(ctx, descs[1], descs[0].Digest))
+	err := latest.PointIf(ctx, descs[2], descs[0].Digest)
+	fmt.Println("job B refused:", errors.Is(err, transport.ErrPreconditionFailed))
+	// Output:
+	// job A: <nil>
+	// job B refused: true
+}

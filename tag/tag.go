@@ -1,0 +1,134 @@
+package tag
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/pull"
+	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/transport"
+)
+
+// Tag is a movable name in a repository that points at one manifest: an
+// image, or an index of images. A Tag is a handle: making one does no I/O,
+// and every method asks the registry afresh. It is safe for concurrent use.
+type Tag struct {
+	t    transport.Transport
+	repo string
+	name string
+	err  error // why the name is invalid, returned by every method
+}
+
+// New returns the tag name of repository repo in t. Invalid names are
+// reported by every method of the returned Tag, as a
+// [transport.ErrTagInvalid] or [transport.ErrNameInvalid] error.
+func New(t transport.Transport, repo, name string) *Tag {
+	tg := &Tag{t: t, repo: repo, name: name}
+	if err := reference.ValidateRepository(repo); err != nil {
+		tg.err = transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", repo, err)
+	} else if err := reference.ValidateTag(name); err != nil {
+		tg.err = transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", name, err)
+	}
+	return tg
+}
+
+// Name returns the tag's name ("latest").
+func (tg *Tag) Name() string { return tg.name }
+
+// Repository returns the name of the tag's repository.
+func (tg *Tag) Repository() string { return tg.repo }
+
+// String returns repository:tag.
+func (tg *Tag) String() string { return tg.repo + ":" + tg.name }
+
+// Resolve returns the descriptor of the manifest the tag points at, without
+// fetching it. A tag that does not exist gives [transport.ErrManifestUnknown].
+func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
+	if tg.err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", tg, tg.err)
+	}
+	desc, err := tg.t.HeadManifest(ctx, tg.repo, tg.name)
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", tg, err)
+	}
+	return desc, nil
+}
+
+// Image fetches and verifies the image manifest the tag points at. Its blobs
+// are read lazily, and verified as they stream, when opened. If the tag
+// points at an index, Image fails with [image.ErrUnsupportedMediaType]: use
+// [Tag.PlatformImage] or [Tag.Index].
+func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
+	if tg.err != nil {
+		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
+	}
+	return pull.Image(ctx, tg.t, tg.repo, tg.name)
+}
+
+// PlatformImage fetches the image for platform p: the image the tag points
+// at, or, when it points at an index, the index's image for p. When the
+// index has none it fails with an [*image.PlatformError] that lists the
+// platforms there are.
+func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Image, error) {
+	if tg.err != nil {
+		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
+	}
+	return pull.PlatformImage(ctx, tg.t, tg.repo, tg.name, p)
+}
+
+// Index fetches and verifies the index the tag points at.
+func (tg *Tag) Index(ctx context.Context) (*image.Index, error) {
+	if tg.err != nil {
+		return nil, fmt.Errorf("get index %s: %w", tg, tg.err)
+	}
+	return pull.Index(ctx, tg.t, tg.repo, tg.name)
+}
+
+// Point makes the tag point at the manifest desc describes, which must
+// already be in the repository (otherwise [transport.ErrManifestUnknown]).
+// It uploads no blobs: it reads the manifest by digest and stores it again
+// under the tag's name.
+func (tg *Tag) Point(ctx context.Context, desc ocispec.Descriptor) error {
+	return tg.point(ctx, desc, nil)
+}
+
+// PointIf is [Tag.Point] guarded against concurrent writers: it moves the tag
+// only if the tag still points at current, and otherwise fails with
+// [transport.ErrPreconditionFailed] and changes nothing.
+func (tg *Tag) PointIf(ctx context.Context, desc ocispec.Descriptor, current digest.Digest) error {
+	if err := current.Validate(); err != nil {
+		return fmt.Errorf("point %s: current digest %q: %w", tg, current,
+			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
+	}
+	return tg.point(ctx, desc, &transport.PutManifestOptions{IfMatch: current})
+}
+
+func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transport.PutManifestOptions) error {
+	if tg.err != nil {
+		return fmt.Errorf("point %s: %w", tg, tg.err)
+	}
+	got, raw, err := pull.Manifest(ctx, tg.t, tg.repo, desc.Digest.String())
+	if err != nil {
+		return fmt.Errorf("point %s at %s: %w", tg, desc.Digest, err)
+	}
+	if _, err := tg.t.PutManifest(ctx, tg.repo, tg.name, got.MediaType, raw, opts); err != nil {
+		return fmt.Errorf("point %s at %s: %w", tg, desc.Digest, err)
+	}
+	return nil
+}
+
+// Delete removes the tag. The manifest it pointed at, and other tags that
+// point at it, stay.
+func (tg *Tag) Delete(ctx context.Context) error {
+	if tg.err != nil {
+		return fmt.Errorf("delete %s: %w", tg, tg.err)
+	}
+	if err := tg.t.DeleteManifest(ctx, tg.repo, tg.name); err != nil {
+		return fmt.Errorf("delete %s: %w", tg, err)
+	}
+	return nil
+}
