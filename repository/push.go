@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -13,24 +14,54 @@ import (
 )
 
 // Push uploads img and names it with tags, in the order that never leaves
-// anything half-written visible: the blobs first (skipping those the
-// repository already has), then the manifest, then the tags. With no tags
-// the image is stored by digest only. Every tag is validated before anything
-// is uploaded. It returns the descriptor of the image's manifest.
+// anything half-written visible: the blobs first, then the manifest, then the
+// tags. With no tags the image is stored by digest only. Every tag is
+// validated before anything is uploaded. It returns the descriptor of the
+// image's manifest.
+//
+// Push spends as few round trips as it can: when the tags already point at
+// the image it stops after asking; blobs the repository already has are not
+// read, let alone uploaded.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
 	desc := img.Descriptor()
 	if err := r.checkTags(tags); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
+	}
+	missing, err := r.untagged(ctx, desc, tags)
+	if err != nil || len(missing) == 0 {
+		return desc, err
 	}
 	for _, b := range img.Blobs() {
 		if err := r.PushBlob(ctx, b); err != nil {
 			return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
 		}
 	}
-	if err := r.putManifest(ctx, desc, img.Raw(), tags); err != nil {
+	if err := r.putManifest(ctx, desc, img.Raw(), missing); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
 	}
 	return desc, nil
+}
+
+// untagged returns the refs that do not name desc yet: the tags from the
+// first one that does not point at desc, or the digest itself when there
+// are no tags and the repository lacks the manifest.
+func (r *Repository) untagged(ctx context.Context, desc ocispec.Descriptor, tags []string) ([]string, error) {
+	refs := tags
+	if len(refs) == 0 {
+		refs = []string{desc.Digest.String()}
+	}
+	for i, ref := range refs {
+		got, err := r.t.HeadManifest(ctx, r.name, ref)
+		switch {
+		case errors.Is(err, transport.ErrNotFound):
+			return refs[i:], nil
+		case err != nil:
+			return nil, fmt.Errorf("push %s to %s: check %s: %w", desc.Digest, r.name, ref, err)
+		case got.Digest != desc.Digest:
+			return refs[i:], nil
+		}
+	}
+	return nil, nil
 }
 
 // PushIndex uploads the index ix and names it with tags. The manifests it
@@ -49,8 +80,8 @@ func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...str
 }
 
 // PushBlob uploads one blob, streaming it, unless the repository already has
-// it. The registry verifies the bytes against the blob's digest and size
-// before it keeps them.
+// it: then the blob is not even opened. The registry verifies the bytes
+// against the blob's digest and size before it keeps them.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if r.err != nil {
 		return r.err
@@ -59,22 +90,41 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if err := desc.Digest.Validate(); err != nil {
 		return fmt.Errorf("push blob: %w", transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", desc.Digest, err))
 	}
-	have, err := r.t.StatBlob(ctx, r.name, desc.Digest)
-	switch {
-	case err == nil && (desc.Size < 0 || have.Size == desc.Size):
-		return nil
-	case err != nil && !errors.Is(err, transport.ErrNotFound):
-		return fmt.Errorf("check blob %s: %w", desc.Digest, err)
-	}
-	rc, err := b.Open(ctx)
-	if err != nil {
-		return fmt.Errorf("open blob %s: %w", desc.Digest, err)
-	}
-	defer rc.Close()
-	if err := r.t.PutBlob(ctx, r.name, desc, rc); err != nil {
+	lr := &lazyReader{ctx: ctx, blob: b}
+	defer lr.Close()
+	if err := r.t.PutBlob(ctx, r.name, desc, lr); err != nil {
 		return fmt.Errorf("put blob %s: %w", desc.Digest, err)
 	}
 	return nil
+}
+
+// lazyReader opens its blob on the first Read, so a blob the registry
+// already has is never opened.
+type lazyReader struct {
+	ctx  context.Context
+	blob image.Blob
+	rc   io.ReadCloser
+	err  error
+}
+
+func (l *lazyReader) Read(p []byte) (int, error) {
+	if l.rc == nil && l.err == nil {
+		l.rc, l.err = l.blob.Open(l.ctx)
+		if l.err != nil {
+			l.err = fmt.Errorf("open blob %s: %w", l.blob.Descriptor().Digest, l.err)
+		}
+	}
+	if l.err != nil {
+		return 0, l.err
+	}
+	return l.rc.Read(p)
+}
+
+func (l *lazyReader) Close() error {
+	if l.rc == nil {
+		return nil
+	}
+	return l.rc.Close()
 }
 
 // putManifest stores raw by digest, or under each tag (the first put stores

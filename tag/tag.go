@@ -122,13 +122,22 @@ func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transpo
 }
 
 // Delete removes the tag. The manifest it pointed at, and other tags that
-// point at it, stay.
-func (tg *Tag) Delete(ctx context.Context) error {
+// point at it, stay. It reports how the tag was deleted: registries without a
+// tag DELETE get the tag pointed at a placeholder manifest that is then
+// deleted (see [transport.TagDeleter]).
+func (tg *Tag) Delete(ctx context.Context) (transport.TagDeletion, error) {
 	if tg.err != nil {
-		return fmt.Errorf("delete %s: %w", tg, tg.err)
+		return 0, fmt.Errorf("delete %s: %w", tg, tg.err)
+	}
+	if td, ok := tg.t.(transport.TagDeleter); ok {
+		how, err := td.DeleteTag(ctx, tg.repo, tg.name)
+		if err != nil {
+			return 0, fmt.Errorf("delete %s: %w", tg, err)
+		}
+		return how, nil
 	}
 	if err := tg.t.DeleteManifest(ctx, tg.repo, tg.name); err != nil {
-		return fmt.Errorf("delete %s: %w", tg, err)
+		return 0, fmt.Errorf("delete %s: %w", tg, err)
 	}
-	return nil
+	return transport.TagDeleted, nil
 }

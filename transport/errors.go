@@ -71,13 +71,13 @@ var (
 // [ErrNotFound] when the code says something is unknown.
 type Error struct {
 	// Code is the OCI error code.
-	Code Code
+	Code Code `json:"code"`
 	// Message says what went wrong, for a person. If empty, the code's
 	// standard text is used.
-	Message string
+	Message string `json:"message,omitempty"`
 	// Detail is optional structured information, sent as the error body's
 	// "detail" field.
-	Detail any
+	Detail any `json:"detail,omitempty"`
 }
 
 // Errorf returns an [Error] with the given code and a formatted message.

@@ -71,7 +71,40 @@ type PutManifestOptions struct {
 type ManifestDeleter interface {
 	// DeleteManifest deletes what ref names in repo. For a digest it deletes
 	// the manifest and every tag that points at it; for a tag, only the tag.
+	// Backends that cannot delete a tag on its own fail with
+	// [ErrUnsupported]; see [TagDeleter].
 	DeleteManifest(ctx context.Context, repo, ref string) error
+}
+
+// TagDeleter is an optional interface of a [Transport] that can delete a tag
+// even where the registry has no tag DELETE, and says how it did it.
+type TagDeleter interface {
+	// DeleteTag removes tag from repo without touching other tags that
+	// point at the same manifest.
+	DeleteTag(ctx context.Context, repo, tag string) (TagDeletion, error)
+}
+
+// TagDeletion says how a tag was deleted.
+type TagDeletion int
+
+const (
+	// TagDeleted means the registry deleted the tag itself.
+	TagDeleted TagDeletion = iota + 1
+	// TagDeletedByPlaceholder means the registry has no tag DELETE: the tag
+	// was first pointed at a small placeholder manifest of its own, which
+	// was then deleted by digest, taking the tag with it.
+	TagDeletedByPlaceholder
+)
+
+// String returns "deleted" or "deleted by placeholder".
+func (d TagDeletion) String() string {
+	switch d {
+	case TagDeleted:
+		return "deleted"
+	case TagDeletedByPlaceholder:
+		return "deleted by placeholder"
+	}
+	return "unknown"
 }
 
 // BlobFetcher reads blobs.
@@ -89,9 +122,13 @@ type BlobFetcher interface {
 // BlobPusher stores blobs whose digest is known in advance.
 type BlobPusher interface {
 	// PutBlob stores the bytes read from r in repo as the blob desc
-	// describes (digest and size), streaming them. The blob becomes visible
-	// only if the bytes match: otherwise it fails with [ErrDigestInvalid] or
-	// [ErrSizeInvalid] and nothing is stored.
+	// describes (digest, and size when it is positive), streaming them. The
+	// blob becomes visible only if the bytes match: otherwise it fails with
+	// [ErrDigestInvalid] or [ErrSizeInvalid] and nothing is stored.
+	//
+	// When the repository already has the blob, PutBlob returns nil and may
+	// not read r at all: callers need not check first, and should hand in a
+	// reader that opens its source lazily.
 	PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error
 	// MountBlob makes the blob d of repository from available in repo
 	// without copying its bytes. It fails with [ErrBlobUnknown] when from

@@ -60,8 +60,10 @@ func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*
 // they stream in. When desc.Size is positive it stops reading as soon as r
 // gives more bytes than that. The blob becomes visible only if both match;
 // otherwise PutBlob fails with SIZE_INVALID or DIGEST_INVALID and stores
-// nothing. A desc.Size of 0 means the size is unknown (an empty blob has no
-// other). A blob the store already holds, in any repository, is verified and
+// nothing. A desc.Size of 0 or less means the size is unknown (the digest is
+// still checked). When repo already holds the blob, PutBlob returns nil
+// without reading r. A blob the store holds in other repositories only is
+// read and verified (holding its digest is no proof of having its bytes),
 // then shared, not stored twice. PutBlob checks ctx between reads, and
 // returns the error of r as it is, wrapped.
 func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
@@ -73,10 +75,16 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 		return err
 	}
 	if desc.Size < 0 {
-		return transport.Errorf(transport.CodeSizeInvalid, "blob %s: negative size %d", d, desc.Size)
+		desc.Size = 0 // unknown
 	}
 
 	s.mu.RLock()
+	if r := s.repos[repo]; r != nil {
+		if _, ok := r.blobs[d]; ok {
+			s.mu.RUnlock()
+			return nil // the repository has it: nothing to read
+		}
+	}
 	var existing *content
 	if e := s.blobs[d]; e != nil {
 		existing = e.data

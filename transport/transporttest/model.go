@@ -2,8 +2,10 @@ package transporttest
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
+	"sync/atomic"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -83,14 +85,43 @@ func readBlob(t *testing.T, e *env, b image.Blob) []byte {
 func testPushSkipsExisting(t *testing.T, s *suite) {
 	e := s.env(t)
 	name := e.repo("myapp1")
-	img := newImage(t, linuxAMD64, 4)
-	e.mustPush(t, name, img, "1.0")
-	if n := e.count.take("PutBlob"); n != 5 {
-		t.Errorf("first push: PutBlob called %d times, want 5 (config and 4 layers)", n)
+	var opened atomic.Int32
+	counted := func(b image.Blob) image.Blob {
+		return image.NewBlob(b.Descriptor(), func(ctx context.Context) (io.ReadCloser, error) {
+			opened.Add(1)
+			return b.Open(ctx)
+		})
+	}
+	base := newImage(t, linuxAMD64, 4)
+	var layers []image.Blob
+	for _, l := range base.Layers() {
+		layers = append(layers, counted(l))
+	}
+	img, err := image.New(counted(base.Config()), layers, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	e.mustPush(t, name, img, "1.0")
-	if n := e.count.take("PutBlob"); n != 0 {
-		t.Errorf("re-push: PutBlob called %d times, want 0", n)
+	if n := opened.Swap(0); n != 5 {
+		t.Errorf("first push opened %d blobs, want 5 (config and 4 layers)", n)
+	}
+
+	e.count.reset()
+	e.mustPush(t, name, img, "1.0")
+	if n, m := e.count.take("PutBlob"), e.count.take("PutManifest"); n != 0 || m != 0 || opened.Load() != 0 {
+		t.Errorf("re-push: %d PutBlob, %d PutManifest, %d blobs opened; want none", n, m, opened.Load())
+	}
+
+	// A second image sharing three layers: only its new blobs are read.
+	extra := counted(image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("new layer "+randomHex(8))))
+	cfg := counted(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)))
+	img2, err := image.New(cfg, append(layers[:3:3], extra), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.mustPush(t, name, img2, "2.0")
+	if n := opened.Load(); n != 2 {
+		t.Errorf("push sharing 3 layers opened %d blobs, want 2 (config and the new layer)", n)
 	}
 }
 
@@ -152,8 +183,9 @@ func testDelete(t *testing.T, s *suite) {
 	v1 := e.mustPush(t, name, newImage(t, linuxAMD64, 1), "1.0", "stable")
 	v2 := e.mustPush(t, name, newImage(t, linuxAMD64, 1), "2.0", "latest")
 
-	if err := repo.Tag("stable").Delete(e.ctx); err != nil {
-		t.Fatalf("Tag(stable).Delete() = %v", err)
+	how, err := repo.Tag("stable").Delete(e.ctx)
+	if err != nil || (how != transport.TagDeleted && how != transport.TagDeletedByPlaceholder) {
+		t.Fatalf("Tag(stable).Delete() = %v, %v", how, err)
 	}
 	if _, err := repo.Tag("stable").Resolve(e.ctx); !errors.Is(err, transport.ErrManifestUnknown) {
 		t.Errorf("deleted tag resolves: %v, want ErrManifestUnknown", err)
