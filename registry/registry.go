@@ -17,6 +17,19 @@ type Registry struct {
 	t transport.Transport
 }
 
+// New returns the registry at host ("ghcr.io", "localhost:5000",
+// "127.0.0.1:5000"), spoken to over HTTP by a [transport.Client] made with
+// opts. It does no I/O: the first request finds out what the registry can
+// do. Plain HTTP is used for loopback hosts, HTTPS for the rest unless
+// [transport.WithTLS] says otherwise.
+func New(host string, opts ...transport.ClientOption) (*Registry, error) {
+	c, err := transport.NewClient(host, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{t: c}, nil
+}
+
 // FromTransport returns a Registry whose every operation goes through t.
 // For the in-memory registry use [github.com/regkit/regkit/registry/fake.New].
 func FromTransport(t transport.Transport) *Registry {

@@ -21,9 +21,6 @@ func bytesOpener(p []byte) image.OpenFunc {
 }
 
 func testSHA512(t *testing.T, s *suite) {
-	if s.caps.NoSHA512 {
-		t.Skip("the backend does not take sha512 digests")
-	}
 	e := s.env(t)
 	name := e.repo("sha512")
 	content := []byte("a layer addressed by sha512: " + randomHex(32))
@@ -47,6 +44,9 @@ func testSHA512(t *testing.T, s *suite) {
 	}
 	checkSameImage(t, e, img, pulled)
 
+	if s.caps.NoSHA512Manifests {
+		return
+	}
 	// A manifest can be addressed by its sha512 digest too.
 	d512 := digest.SHA512.FromBytes(img.Raw())
 	if _, err := e.raw.PutManifest(e.ctx, name, d512.String(), img.Descriptor().MediaType, img.Raw(), nil); err != nil {

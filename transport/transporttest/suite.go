@@ -40,8 +40,9 @@ type Capabilities struct {
 	NoCatalog bool
 	// NoIfMatch skips the conditional tag move checks.
 	NoIfMatch bool
-	// NoSHA512 skips the sha512 checks.
-	NoSHA512 bool
+	// NoSHA512Manifests skips addressing a manifest by a sha512 digest
+	// (the distribution registry 2.x refuses it; sha512 blobs still work).
+	NoSHA512Manifests bool
 }
 
 // Run runs the whole suite against the transports newT returns.
