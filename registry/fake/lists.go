@@ -116,8 +116,8 @@ func page[T any](items []T, key func(T) string, req transport.PageRequest, maxPa
 		n = maxPage
 	}
 	end := len(items)
-	if n > 0 {
-		end = min(start+n, len(items))
+	if n > 0 && n < len(items)-start { // compared this way, a huge n cannot overflow
+		end = start + n
 	}
 	p := transport.Page[T]{Items: make([]T, 0, end-start)}
 	p.Items = append(p.Items, items[start:end]...)

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"sort"
 	"testing"
@@ -232,4 +233,16 @@ func without(all, drop []digest.Digest) []digest.Digest {
 		}
 	}
 	return out
+}
+
+func TestListTagsHugePageSize(t *testing.T) {
+	t.Parallel()
+	s := NewStore()
+	for _, tag := range []string{"a", "b", "c"} {
+		pushImage(t, s, "r", tag, tag)
+	}
+	p, err := s.ListTags(t.Context(), "r", transport.PageRequest{N: math.MaxInt, Last: "a"})
+	if err != nil || len(p.Items) != 2 || p.Next != "" {
+		t.Fatalf("ListTags(n=MaxInt, last=a) = %+v, %v; want [b c] and no next page", p, err)
+	}
 }

@@ -65,6 +65,16 @@ func (c *counting) ListTags(ctx context.Context, repo string, req transport.Page
 	return c.Transport.ListTags(ctx, repo, req)
 }
 
+// DeleteTag passes tag deletion through to a backend that has its own way
+// of doing it (see [transport.TagDeleter]).
+func (c *counting) DeleteTag(ctx context.Context, repo, tag string) (transport.TagDeletion, error) {
+	c.add("DeleteTag")
+	if td, ok := c.Transport.(transport.TagDeleter); ok {
+		return td.DeleteTag(ctx, repo, tag)
+	}
+	return transport.TagDeleted, c.Transport.DeleteManifest(ctx, repo, tag)
+}
+
 // corrupting wraps a transport and flips one byte of every blob and
 // manifest it reads, as a broken proxy would.
 type corrupting struct {

@@ -1,0 +1,38 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/regkit/regkit/internal/regtest"
+	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/transporttest"
+)
+
+func newClient(t *testing.T, host string) *transport.Client {
+	t.Helper()
+	c, err := transport.NewClient(host)
+	if err != nil {
+		t.Fatalf("NewClient(%s) = %v", host, err)
+	}
+	return c
+}
+
+// TestBehaviourFakeHTTP runs the behaviour suite through the HTTP client
+// against the fake registry served over HTTP.
+func TestBehaviourFakeHTTP(t *testing.T) {
+	srv := fake.Serve(t)
+	c := newClient(t, srv.Host)
+	transporttest.Run(t, func(t *testing.T) transport.Transport { return c })
+}
+
+// TestBehaviourDistribution runs the behaviour suite through the HTTP client
+// against a real registry: Debian's docker-registry.
+func TestBehaviourDistribution(t *testing.T) {
+	host := regtest.Distribution(t, "")
+	c := newClient(t, host)
+	// The distribution registry 2.x refuses a manifest put by a sha512
+	// digest (sha512 blobs work).
+	transporttest.RunWith(t, func(t *testing.T) transport.Transport { return c },
+		transporttest.Capabilities{NoSHA512Manifests: true})
+}

@@ -1,0 +1,308 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/reference"
+)
+
+// Client is a [Transport] over HTTP: it speaks the OCI distribution API
+// (https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md)
+// to one registry. It implements [TagDeleter] too.
+//
+// A Client learns what its registry can do from the registry's answers and
+// remembers it (the referrers API, tag DELETE, single-POST uploads, mounts
+// within a repository, If-Match, Range, the chunk minimum), falling back
+// to what works everywhere where a feature is missing, without asking twice.
+//
+// A Client does not authenticate: wrap its round tripper (see
+// [WithRoundTripper]) for that. It does not verify blob bytes against their
+// digest either, which the layers above do while they stream; it does check
+// every manifest it reads.
+//
+// A Client is safe for concurrent use.
+type Client struct {
+	host          string
+	base          url.URL // scheme and host of the API endpoint
+	hc            *http.Client
+	ua            string
+	maxManifest   int64
+	maxList       int64
+	chunkSize     int64
+	singlePOSTMax int64
+	caps          clCaps
+}
+
+var (
+	_ Transport  = (*Client)(nil)
+	_ TagDeleter = (*Client)(nil)
+)
+
+// clMaxRedirects is how many redirects a request follows.
+const clMaxRedirects = 10
+
+// NewClient returns a client of the registry host: "ghcr.io",
+// "localhost:5000", "127.0.0.1:36817" or "[::1]:5000". Docker Hub
+// ("docker.io" or "index.docker.io") is reached at its API endpoint,
+// registry-1.docker.io. host has no scheme (see [WithTLS]) and no path.
+//
+// NewClient only validates and stores: it does no I/O.
+func NewClient(host string, opts ...ClientOption) (*Client, error) {
+	if scheme, _, ok := strings.Cut(host, "://"); ok {
+		return nil, fmt.Errorf("transport: new client: host %q has a scheme (%s://): give the host alone and choose the protocol with WithTLS", host, scheme)
+	}
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		return nil, fmt.Errorf("transport: new client: host %q has a path: give the registry host alone, as in \"ghcr.io\"", host)
+	}
+	if err := reference.ValidateRegistry(host); err != nil {
+		return nil, fmt.Errorf("transport: new client: %w", err)
+	}
+	o := clientOptions{
+		tls:           TLSDefault,
+		userAgent:     defaultUserAgent,
+		maxManifest:   defaultMaxManifestSize,
+		chunkSize:     defaultChunkSize,
+		singlePOSTMax: defaultSinglePOSTMax,
+	}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
+	}
+	if o.tls == TLSSkipVerify && o.rt != nil {
+		return nil, errors.New("transport: new client: TLSSkipVerify conflicts with WithRoundTripper: configure certificate checks on your round tripper and use TLSVerify")
+	}
+	if o.rt == nil {
+		o.rt = clDefaultTransport(o.tls == TLSSkipVerify)
+	}
+	api := host
+	if host == "docker.io" || host == "index.docker.io" {
+		api = "registry-1.docker.io"
+	}
+	scheme := "https"
+	if o.tls == TLSOff || (o.tls == TLSDefault && clIsLoopback(host)) {
+		scheme = "http"
+	}
+	c := &Client{
+		host:          host,
+		base:          url.URL{Scheme: scheme, Host: api},
+		ua:            o.userAgent,
+		maxManifest:   o.maxManifest,
+		maxList:       clMaxListBody,
+		chunkSize:     o.chunkSize,
+		singlePOSTMax: o.singlePOSTMax,
+	}
+	c.hc = &http.Client{Transport: o.rt, CheckRedirect: c.checkRedirect}
+	return c, nil
+}
+
+// Host returns the registry host the client was made for, as given to
+// [NewClient] ("docker.io", not its API endpoint).
+func (c *Client) Host() string { return c.host }
+
+// clDefaultTransport returns a new transport of the client's own.
+func clDefaultTransport(skipVerify bool) *http.Transport {
+	var t *http.Transport
+	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+		t = dt.Clone()
+	} else {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
+	}
+	t.MaxIdleConnsPerHost = 32
+	if skipVerify {
+		if t.TLSClientConfig == nil {
+			t.TLSClientConfig = &tls.Config{}
+		}
+		t.TLSClientConfig.InsecureSkipVerify = true
+	}
+	return t
+}
+
+// clIsLoopback reports whether host[:port] is localhost, in 127.0.0.0/8 or
+// ::1.
+func clIsLoopback(host string) bool {
+	h := host
+	if sh, _, err := net.SplitHostPort(host); err == nil {
+		h = sh
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// checkRedirect caps redirects and keeps the Authorization header from
+// hosts other than the registry's: blob GETs are redirected to object
+// storage, which must not see the registry's credentials. (Go drops the
+// header only for another domain, not for another port of the same host.)
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= clMaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", clMaxRedirects)
+	}
+	if !clSameOrigin(req.URL, &c.base) {
+		req.Header.Del("Authorization")
+	}
+	return nil
+}
+
+// clSameOrigin reports whether a and b have the same scheme, host and port.
+func clSameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(clHostPort(a), clHostPort(b))
+}
+
+func clHostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
+
+// endpoint returns the URL of /v2/<repo>/<parts…>, each part escaped on its
+// own ("" parts give a trailing slash).
+func (c *Client) endpoint(repo string, parts ...string) *url.URL {
+	raw := "/v2/"
+	path := "/v2/"
+	if repo != "" {
+		for i, seg := range strings.Split(repo, "/") {
+			if i > 0 {
+				raw, path = raw+"/", path+"/"
+			}
+			raw, path = raw+url.PathEscape(seg), path+seg
+		}
+		raw, path = raw+"/", path+"/"
+	}
+	for i, p := range parts {
+		if i > 0 {
+			raw, path = raw+"/", path+"/"
+		}
+		raw, path = raw+url.PathEscape(p), path+p
+	}
+	u := c.base
+	u.Path, u.RawPath = path, raw
+	return &u
+}
+
+// clWithQuery returns a copy of u with key=value added to its query, which is
+// kept as the registry wrote it (upload locations may carry signed state).
+func clWithQuery(u *url.URL, key, value string) *url.URL {
+	r := *u
+	kv := url.QueryEscape(key) + "=" + url.QueryEscape(value)
+	if r.RawQuery == "" {
+		r.RawQuery = kv
+	} else {
+		r.RawQuery += "&" + kv
+	}
+	return &r
+}
+
+// clRequest is one request of the client.
+type clRequest struct {
+	method string
+	url    *url.URL
+	header http.Header
+	// body is sent with Content-Length size; nil sends none.
+	body io.Reader
+	size int64
+	// notFound is the code a 404 without a known code gets.
+	notFound Code
+	// want lists the statuses that are success; others become a
+	// *ResponseError.
+	want []int
+}
+
+// do sends r and returns the response when its status is one r wants; the
+// caller closes its body. Any other status gives a *ResponseError.
+func (c *Client) do(ctx context.Context, r clRequest) (*http.Response, error) {
+	body := r.body
+	if body == nil || r.size == 0 {
+		body = http.NoBody
+	}
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
+	}
+	if body != http.NoBody {
+		req.ContentLength = r.size
+	}
+	for k, vs := range r.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("User-Agent", c.ua)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
+	}
+	if !slices.Contains(r.want, resp.StatusCode) {
+		return nil, clResponseError(resp, r.notFound)
+	}
+	return resp, nil
+}
+
+// location returns the Location of resp, resolved against the request URL.
+func clLocation(resp *http.Response) (*url.URL, error) {
+	loc := resp.Header.Get("Location")
+	if loc == "" {
+		return nil, fmt.Errorf("%s %s: %d response without a Location header",
+			resp.Request.Method, clRedact(resp.Request.URL), resp.StatusCode)
+	}
+	u, err := resp.Request.URL.Parse(loc)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, fmt.Errorf("%s %s: bad Location %q", resp.Request.Method, clRedact(resp.Request.URL), loc)
+	}
+	return u, nil
+}
+
+// clCheckRepo checks a repository name, so that no name can make a URL
+// other than its own.
+func clCheckRepo(repo string) error {
+	if err := reference.ValidateRepository(repo); err != nil {
+		return Errorf(CodeNameInvalid, "%v", err)
+	}
+	return nil
+}
+
+// clIsDigest reports whether ref is a digest rather than a tag.
+func clIsDigest(ref string) bool { return strings.Contains(ref, ":") }
+
+// clCheckRef checks a tag or a digest. For a digest it returns it.
+func clCheckRef(ref string) (digest.Digest, error) {
+	if clIsDigest(ref) {
+		d := digest.Digest(ref)
+		if err := d.Validate(); err != nil {
+			return "", Errorf(CodeDigestInvalid, "digest %q: %v", ref, err)
+		}
+		return d, nil
+	}
+	if err := reference.ValidateTag(ref); err != nil {
+		return "", Errorf(CodeTagInvalid, "%v", err)
+	}
+	return "", nil
+}
+
+// clCheckDigest checks a digest.
+func clCheckDigest(d digest.Digest) error {
+	if err := d.Validate(); err != nil {
+		return Errorf(CodeDigestInvalid, "digest %q: %v", d, err)
+	}
+	return nil
+}

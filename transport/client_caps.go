@@ -1,0 +1,67 @@
+package transport
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// clTri is what a Client knows of one capability of its registry.
+type clTri int32
+
+const (
+	clUnknown clTri = iota
+	clYes
+	clNo
+)
+
+func (t clTri) String() string {
+	switch t {
+	case clYes:
+		return "yes"
+	case clNo:
+		return "no"
+	}
+	return "unknown"
+}
+
+// clCap is one capability, learned once and then remembered. It is safe for
+// concurrent use.
+type clCap struct{ v atomic.Int32 }
+
+func (c *clCap) get() clTri  { return clTri(c.v.Load()) }
+func (c *clCap) set(t clTri) { c.v.Store(int32(t)) }
+
+// clCaps is what a Client has learned about its registry. Each capability is
+// learned from the first response that says it, as a side effect of an
+// operation the caller asked for, except If-Match, which needs a probe (see
+// Client.putIfMatch); no operation probes twice.
+type clCaps struct {
+	// referrers: GET /v2/<name>/referrers/<digest> answers (no: 404).
+	referrers clCap
+	// tagDelete: DELETE /v2/<name>/manifests/<tag> works (no: 405 or 400).
+	tagDelete clCap
+	// singlePOST: POST ?digest= with the blob stores it (no: 202).
+	singlePOST clCap
+	// selfMount: POST ?mount=<d>&from=<name> to the same repository works
+	// (no: refused with a 4xx).
+	selfMount clCap
+	// ifMatch: a manifest PUT honours If-Match (learned by a probe).
+	ifMatch clCap
+	// rangeReq: blob GETs honour Range (no: 200 to a Range request).
+	rangeReq clCap
+	// chunkMin is the largest OCI-Chunk-Min-Length the registry sent.
+	chunkMin atomic.Int64
+
+	// probeMu makes concurrent first conditional puts probe If-Match once.
+	probeMu sync.Mutex
+}
+
+// noteChunkMin remembers a chunk minimum the registry sent.
+func (c *clCaps) noteChunkMin(n int64) {
+	for {
+		cur := c.chunkMin.Load()
+		if n <= cur || c.chunkMin.CompareAndSwap(cur, n) {
+			return
+		}
+	}
+}

@@ -1,0 +1,142 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+
+	"github.com/regkit/regkit/internal/linkheader"
+)
+
+// clMaxListBody is the largest tag or repository list the client reads: some
+// registries send every tag, with details, in one response.
+const clMaxListBody = 64 << 20
+
+// ListTags lists one page of repo's tags (GET /v2/<name>/tags/list with n
+// and last). Page.Next is the absolute URL of the registry's Link
+// rel="next", which must stay on the registry's scheme, host and port.
+func (c *Client) ListTags(ctx context.Context, repo string, req PageRequest) (Page[string], error) {
+	if err := clCheckRepo(repo); err != nil {
+		return Page[string]{}, err
+	}
+	return c.list(ctx, c.endpoint(repo, "tags", "list"), req, CodeNameUnknown)
+}
+
+// ListRepositories lists one page of the registry's catalog (GET
+// /v2/_catalog with n and last), paged like [Client.ListTags]. A registry
+// without a catalog (404) gives [ErrUnsupported].
+func (c *Client) ListRepositories(ctx context.Context, req PageRequest) (Page[string], error) {
+	return c.list(ctx, c.endpoint("", "_catalog"), req, CodeUnsupported)
+}
+
+// list GETs one page of a list of tags or repositories.
+func (c *Client) list(ctx context.Context, u *url.URL, req PageRequest, notFound Code) (Page[string], error) {
+	if req.Next != "" {
+		var err error
+		if u, err = c.nextURL(req.Next); err != nil {
+			return Page[string]{}, err
+		}
+	} else {
+		q := url.Values{}
+		if req.N > 0 {
+			q.Set("n", strconv.Itoa(req.N))
+		}
+		if req.Last != "" {
+			q.Set("last", req.Last)
+		}
+		u.RawQuery = q.Encode()
+	}
+	resp, err := c.do(ctx, clRequest{method: http.MethodGet, url: u, notFound: notFound, want: []int{http.StatusOK}})
+	if err != nil {
+		return Page[string]{}, err
+	}
+	defer clClose(resp)
+	if resp.ContentLength > c.maxList {
+		return Page[string]{}, fmt.Errorf("GET %s: the list is too large: %d bytes, more than the limit of %d", clRedact(u), resp.ContentLength, c.maxList)
+	}
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxList+1))
+	if err != nil {
+		return Page[string]{}, fmt.Errorf("GET %s: read the list: %w", clRedact(u), err)
+	}
+	if int64(len(raw)) > c.maxList {
+		return Page[string]{}, fmt.Errorf("GET %s: the list is too large: more than the limit of %d bytes", clRedact(u), c.maxList)
+	}
+	var body struct {
+		Tags         []string `json:"tags"`
+		Repositories []string `json:"repositories"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return Page[string]{}, fmt.Errorf("GET %s: decode the list: %w", clRedact(u), err)
+	}
+	next, err := c.nextPage(resp)
+	if err != nil {
+		return Page[string]{}, err
+	}
+	items, next := clFixPage(append(body.Tags, body.Repositories...), u, next)
+	return Page[string]{Items: items, Next: next}, nil
+}
+
+// clFixPage keeps the contract for registries that do not page a list (no
+// Link) and ignore its n and last, or do not sort it, as the distribution
+// registry before version 3 does with tags: it sorts the list, drops what
+// comes up to last, and cuts it after n, with a next page that asks the
+// same again after the page's last entry. Pages a registry links are left
+// as they are.
+func clFixPage(items []string, u *url.URL, next string) ([]string, string) {
+	if next != "" {
+		return items, next
+	}
+	if !slices.IsSorted(items) {
+		items = slices.Sorted(slices.Values(items))
+	}
+	q := u.Query()
+	if last := q.Get("last"); last != "" {
+		i, found := slices.BinarySearch(items, last)
+		if found {
+			i++
+		}
+		items = items[i:]
+	}
+	if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 && len(items) > n {
+		items = items[:n]
+		q.Set("last", items[n-1])
+		nu := *u
+		nu.RawQuery = q.Encode()
+		next = nu.String()
+	}
+	return items, next
+}
+
+// nextPage returns the absolute URL of resp's Link rel="next", or "".
+func (c *Client) nextPage(resp *http.Response) (string, error) {
+	next, err := linkheader.Next(resp.Header.Values("Link")...)
+	if err != nil {
+		return "", fmt.Errorf("GET %s: %w", clRedact(resp.Request.URL), err)
+	}
+	if next == "" {
+		return "", nil
+	}
+	u, err := resp.Request.URL.Parse(next)
+	if err != nil {
+		return "", fmt.Errorf("GET %s: next page link %q: %w", clRedact(resp.Request.URL), next, err)
+	}
+	if !clSameOrigin(u, &c.base) {
+		return "", fmt.Errorf("GET %s: next page link %q leaves the registry %s", clRedact(resp.Request.URL), clRedact(u), c.base.Host)
+	}
+	return u.String(), nil
+}
+
+// nextURL parses a page cursor, which must be an absolute URL of the
+// registry.
+func (c *Client) nextURL(next string) (*url.URL, error) {
+	u, err := url.Parse(next)
+	if err != nil || !u.IsAbs() || !clSameOrigin(u, &c.base) {
+		return nil, fmt.Errorf("page cursor %q is not a URL of the registry %s://%s", next, c.base.Scheme, c.base.Host)
+	}
+	return u, nil
+}

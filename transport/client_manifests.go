@@ -1,0 +1,336 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// The Docker manifest media types the client asks for besides OCI's.
+const (
+	clDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
+	clDockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json"
+	clDockerSchema1      = "application/vnd.docker.distribution.manifest.v1+json"
+	clDockerSchema1JWS   = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+)
+
+// clManifestAccept is the Accept header of manifest requests. Schema 1 is
+// listed last so that registries that only have it send it, and the client
+// can say clearly that it does not read it.
+var clManifestAccept = strings.Join([]string{
+	ocispec.MediaTypeImageManifest, ocispec.MediaTypeImageIndex,
+	clDockerManifest, clDockerManifestList, clDockerSchema1JWS, clDockerSchema1,
+}, ", ")
+
+// GetManifest fetches the manifest ref names in repo (GET
+// /v2/<name>/manifests/<ref>). It checks the bytes against ref when ref is
+// a digest, and against the Docker-Content-Digest header when the registry
+// sends one, failing with [ErrDigestInvalid] on a mismatch. A manifest
+// larger than the limit (see [WithMaxManifestSize]) is refused with
+// [ErrManifestInvalid]. The descriptor's media type is the response's
+// Content-Type; its digest is ref, or the header's, or the sha256 of the
+// bytes.
+func (c *Client) GetManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, []byte, error) {
+	if err := clCheckRepo(repo); err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	want, err := clCheckRef(ref)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodGet, url: c.endpoint(repo, "manifests", ref),
+		header:   http.Header{"Accept": {clManifestAccept}},
+		notFound: CodeManifestUnknown, want: []int{http.StatusOK},
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	defer clClose(resp)
+	body, err := c.readManifest(resp, "manifest "+ref+" of "+repo)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	desc, err := clManifestDescriptor(resp, repo, ref, want, body)
+	if err != nil {
+		return ocispec.Descriptor{}, nil, err
+	}
+	return desc, body, nil
+}
+
+// readManifest reads a manifest-sized body, refusing one larger than the
+// limit by its Content-Length or after reading one byte more than it.
+func (c *Client) readManifest(resp *http.Response, what string) ([]byte, error) {
+	if resp.ContentLength > c.maxManifest {
+		return nil, Errorf(CodeManifestInvalid, "%s is too large: %d bytes, more than the limit of %d", what, resp.ContentLength, c.maxManifest)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxManifest+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: read %s: %w", resp.Request.Method, clRedact(resp.Request.URL), what, err)
+	}
+	if int64(len(body)) > c.maxManifest {
+		return nil, Errorf(CodeManifestInvalid, "%s is too large: more than the limit of %d bytes", what, c.maxManifest)
+	}
+	return body, nil
+}
+
+// HeadManifest returns the descriptor of the manifest ref names in repo
+// (HEAD /v2/<name>/manifests/<ref>). Where the HEAD response cannot give it
+// (a tag without a Docker-Content-Digest header, no Content-Length) it reads
+// the manifest with a GET instead. A 404 has no body to say whether the
+// manifest or the repository is unknown: it is reported as
+// [ErrManifestUnknown] (both match [ErrNotFound]); a push asks this first,
+// and a second request to tell them apart would cost every new push one
+// round trip.
+func (c *Client) HeadManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, error) {
+	desc, err := c.headManifest(ctx, repo, ref)
+	if errors.Is(err, errClNeedGet) {
+		desc, _, err = c.GetManifest(ctx, repo, ref)
+	}
+	return desc, err
+}
+
+// errClNeedGet says that a HEAD response lacks what the descriptor needs.
+var errClNeedGet = errors.New("HEAD response without digest or size")
+
+// headManifest is one HEAD request, with nothing more.
+func (c *Client) headManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, error) {
+	if err := clCheckRepo(repo); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	want, err := clCheckRef(ref)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodHead, url: c.endpoint(repo, "manifests", ref),
+		header:   http.Header{"Accept": {clManifestAccept}},
+		notFound: CodeManifestUnknown, want: []int{http.StatusOK},
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	clClose(resp)
+	if resp.ContentLength < 0 || (want == "" && resp.Header.Get("Docker-Content-Digest") == "") {
+		return ocispec.Descriptor{}, errClNeedGet
+	}
+	return clManifestDescriptor(resp, repo, ref, want, nil)
+}
+
+// clManifestDescriptor checks a manifest response and describes it. body is
+// nil for a HEAD response.
+func clManifestDescriptor(resp *http.Response, repo, ref string, want digest.Digest, body []byte) (ocispec.Descriptor, error) {
+	desc := ocispec.Descriptor{MediaType: clMediaType(resp.Header.Get("Content-Type")), Size: resp.ContentLength}
+	if desc.MediaType == clDockerSchema1 || desc.MediaType == clDockerSchema1JWS {
+		return ocispec.Descriptor{}, Errorf(CodeUnsupported,
+			"manifest %s of %s is a Docker schema 1 manifest (%s), a deprecated format regkit does not read", ref, repo, desc.MediaType)
+	}
+	var header digest.Digest
+	if h := resp.Header.Get("Docker-Content-Digest"); h != "" {
+		header = digest.Digest(h)
+		if err := header.Validate(); err != nil {
+			return ocispec.Descriptor{}, Errorf(CodeDigestInvalid, "manifest %s of %s: registry sent Docker-Content-Digest %q: %v", ref, repo, h, err)
+		}
+	}
+	if body == nil {
+		desc.Digest = want
+		if want == "" {
+			desc.Digest = header
+		} else if header != "" && header.Algorithm() == want.Algorithm() && header != want {
+			return ocispec.Descriptor{}, Errorf(CodeDigestInvalid, "manifest %s of %s: registry answered with digest %s", ref, repo, header)
+		}
+		return desc, nil
+	}
+	desc.Size = int64(len(body))
+	if want != "" {
+		if got := want.Algorithm().FromBytes(body); got != want {
+			return ocispec.Descriptor{}, Errorf(CodeDigestInvalid, "manifest %s of %s: content hashes to %s", ref, repo, got)
+		}
+	}
+	if header != "" {
+		if got := header.Algorithm().FromBytes(body); got != header {
+			return ocispec.Descriptor{}, Errorf(CodeDigestInvalid,
+				"manifest %s of %s: registry says its digest is %s, but its content hashes to %s", ref, repo, header, got)
+		}
+	}
+	switch {
+	case want != "":
+		desc.Digest = want
+	case header != "":
+		desc.Digest = header
+	default:
+		desc.Digest = digest.SHA256.FromBytes(body)
+	}
+	if desc.MediaType == "" || desc.MediaType == "application/json" || desc.MediaType == "application/octet-stream" {
+		if mt := clParseManifest(body).MediaType; mt != "" {
+			desc.MediaType = mt
+		}
+	}
+	return desc, nil
+}
+
+// clMediaType returns a Content-Type without its parameters.
+func clMediaType(ct string) string {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.TrimSpace(mt)
+}
+
+// clManifestInfo is what the client reads of a manifest it pushes.
+type clManifestInfo struct {
+	MediaType    string `json:"mediaType"`
+	ArtifactType string `json:"artifactType"`
+	Config       *struct {
+		MediaType string `json:"mediaType"`
+	} `json:"config"`
+	Subject     *ocispec.Descriptor `json:"subject"`
+	Annotations map[string]string   `json:"annotations"`
+}
+
+// clParseManifest reads what the client needs of a manifest. What is not
+// JSON gives the zero value: the registry judges it.
+func clParseManifest(body []byte) clManifestInfo {
+	var info clManifestInfo
+	_ = json.Unmarshal(body, &info)
+	return info
+}
+
+// PutManifest stores body under ref in repo (PUT /v2/<name>/manifests/<ref>)
+// with mediaType as its Content-Type (or, if empty, the manifest's own
+// mediaType field).
+//
+// opts.IfMatch makes a put under a tag conditional. Where the registry
+// honours If-Match (learned once, by a probe that changes nothing: the tag's
+// current bytes put back under a digest that cannot match), it is sent as
+// the If-Match header. Elsewhere the client checks the tag with a HEAD before
+// the put and again after it, and fails with [ErrPreconditionFailed] if the
+// tag did not point at IfMatch, or no longer points at body because a
+// concurrent writer won. The second check narrows the race; only the header
+// closes it.
+//
+// A manifest with a subject pushed to a registry that does not say it
+// processed the subject (no OCI-Subject response header) is added to the
+// referrers index under the subject's fallback tag (sha256-<hex>), as the
+// spec asks of clients.
+func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *PutManifestOptions) (ocispec.Descriptor, error) {
+	if err := clCheckRepo(repo); err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	want, err := clCheckRef(ref)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	own := digest.SHA256.FromBytes(body)
+	if want != "" {
+		if own = want.Algorithm().FromBytes(body); own != want {
+			return ocispec.Descriptor{}, Errorf(CodeDigestInvalid, "manifest put as %s in %s hashes to %s", want, repo, own)
+		}
+	}
+	info := clParseManifest(body)
+	if mediaType == "" {
+		mediaType = info.MediaType
+	}
+	if mediaType == "" {
+		return ocispec.Descriptor{}, Errorf(CodeManifestInvalid, "manifest %s for %s has no media type", ref, repo)
+	}
+	desc := ocispec.Descriptor{MediaType: mediaType, Digest: own, Size: int64(len(body))}
+	var hdr http.Header
+	if opts != nil && opts.IfMatch != "" && want == "" {
+		if err := clCheckDigest(opts.IfMatch); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+		hdr, err = c.putIfMatch(ctx, repo, ref, mediaType, body, own, opts.IfMatch)
+	} else {
+		hdr, err = c.putManifest(ctx, repo, ref, mediaType, body, nil)
+	}
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	if info.Subject != nil && info.Subject.Digest.Validate() == nil && hdr.Get("OCI-Subject") == "" {
+		if err := c.addReferrer(ctx, repo, info.Subject.Digest, clReferrerDescriptor(desc, info)); err != nil {
+			return ocispec.Descriptor{}, fmt.Errorf("manifest %s stored in %s, but not listed as a referrer of %s: %w", own, repo, info.Subject.Digest, err)
+		}
+	}
+	return desc, nil
+}
+
+// putManifest is one PUT; it returns the response headers.
+func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
+	h := http.Header{"Content-Type": {mediaType}}
+	for k, v := range hdr {
+		h[k] = v
+	}
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodPut, url: c.endpoint(repo, "manifests", ref), header: h,
+		body: bytes.NewReader(body), size: int64(len(body)),
+		notFound: CodeNameUnknown,
+		want:     []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
+	})
+	if err != nil {
+		return nil, err
+	}
+	clClose(resp)
+	return resp.Header, nil
+}
+
+// DeleteManifest deletes what ref names in repo (DELETE
+// /v2/<name>/manifests/<ref>). Deleting a tag this way needs a registry with
+// tag DELETE; [Client.DeleteTag] works everywhere.
+//
+// When the registry may lack the referrers API, a manifest deleted by digest
+// is read first: if it has a subject and the registry has no referrers API,
+// it is removed from the subject's fallback referrers index too.
+func (c *Client) DeleteManifest(ctx context.Context, repo, ref string) error {
+	if err := clCheckRepo(repo); err != nil {
+		return err
+	}
+	want, err := clCheckRef(ref)
+	if err != nil {
+		return err
+	}
+	var subject digest.Digest
+	if want != "" && c.caps.referrers.get() != clYes {
+		if _, raw, err := c.GetManifest(ctx, repo, ref); err == nil {
+			if info := clParseManifest(raw); info.Subject != nil {
+				subject = info.Subject.Digest
+			}
+		}
+	}
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodDelete, url: c.endpoint(repo, "manifests", ref),
+		notFound: CodeManifestUnknown,
+		want:     []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
+	})
+	if err != nil {
+		if want == "" && clTagDeleteUnsupported(err) {
+			c.caps.tagDelete.set(clNo)
+		}
+		return err
+	}
+	clClose(resp)
+	if want == "" {
+		c.caps.tagDelete.set(clYes)
+	}
+	if subject == "" || subject.Validate() != nil {
+		return nil
+	}
+	has, err := c.hasReferrersAPI(ctx, repo, subject)
+	if err == nil && !has {
+		err = c.removeReferrer(ctx, repo, subject, want)
+	}
+	if err != nil {
+		return fmt.Errorf("manifest %s deleted from %s, but still listed as a referrer of %s: %w", want, repo, subject, err)
+	}
+	return nil
+}

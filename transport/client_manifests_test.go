@@ -1,0 +1,468 @@
+package transport
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+const testManifestBody = `{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[]}`
+
+// newMux starts a server of mux and a client of it.
+func newMux(t *testing.T, opts ...ClientOption) (*http.ServeMux, *Client) {
+	t.Helper()
+	mux := http.NewServeMux()
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return mux, newTestClient(t, srv, opts...)
+}
+
+func TestGetManifest(t *testing.T) {
+	t.Parallel()
+	body := []byte(testManifestBody)
+	d := digest.FromBytes(body)
+	other := digest.FromString("other")
+	tests := []struct {
+		name    string
+		ref     string
+		ct      string // Content-Type sent
+		header  string // Docker-Content-Digest sent
+		body    []byte
+		status  int
+		errBody string
+		want    ocispec.Descriptor
+		wantErr error
+		wantMsg string
+	}{
+		{name: "by tag with header", ref: "1.0", ct: ocispec.MediaTypeImageManifest + "; charset=utf-8", header: d.String(), body: body,
+			want: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: int64(len(body))}},
+		{name: "by tag without header", ref: "1.0", ct: ocispec.MediaTypeImageManifest, body: body,
+			want: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: int64(len(body))}},
+		{name: "by digest", ref: d.String(), ct: ocispec.MediaTypeImageManifest, header: d.String(), body: body,
+			want: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: int64(len(body))}},
+		{name: "media type from the body", ref: "1.0", ct: "application/json", body: body,
+			want: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: int64(len(body))}},
+		{name: "sha512 header", ref: "1.0", ct: ocispec.MediaTypeImageManifest, header: digest.SHA512.FromBytes(body).String(), body: body,
+			want: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.SHA512.FromBytes(body), Size: int64(len(body))}},
+		{name: "header does not match the body", ref: "1.0", ct: ocispec.MediaTypeImageManifest, header: other.String(), body: body,
+			wantErr: ErrDigestInvalid, wantMsg: "registry says its digest is"},
+		{name: "body does not match the digest asked", ref: other.String(), ct: ocispec.MediaTypeImageManifest, body: body,
+			wantErr: ErrDigestInvalid, wantMsg: "content hashes to"},
+		{name: "garbage header", ref: "1.0", ct: ocispec.MediaTypeImageManifest, header: "sha256:zz", body: body, wantErr: ErrDigestInvalid},
+		{name: "schema 1", ref: "1.0", ct: clDockerSchema1JWS, body: body, wantErr: ErrUnsupported, wantMsg: "schema 1"},
+		{name: "unknown tag", ref: "1.0", status: 404, errBody: `{"errors":[{"code":"MANIFEST_UNKNOWN","message":"no such tag"}]}`,
+			wantErr: ErrManifestUnknown, wantMsg: "no such tag"},
+		{name: "unknown repository", ref: "1.0", status: 404, errBody: `{"errors":[{"code":"NAME_UNKNOWN"}]}`, wantErr: ErrNameUnknown},
+		{name: "404 without body", ref: "1.0", status: 404, wantErr: ErrManifestUnknown},
+		{name: "404 with html", ref: "1.0", status: 404, errBody: "<html>404 page not found</html>", wantErr: ErrManifestUnknown, wantMsg: "page not found"},
+		{name: "denied", ref: "1.0", status: 403, wantErr: ErrDenied},
+		{name: "unauthorized with unknown code", ref: "1.0", status: 401, errBody: `{"errors":[{"code":"WEIRD"}]}`, wantErr: ErrUnauthorized},
+		{name: "rate limited", ref: "1.0", status: 429, errBody: `{"errors":[{"code":"TOOMANYREQUESTS"}]}`, wantErr: ErrTooManyRequests},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c := newMux(t)
+			var calls atomic.Int32
+			mux.HandleFunc("GET /v2/library/app/manifests/{ref}", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				if got := r.PathValue("ref"); got != tc.ref {
+					t.Errorf("ref = %q, want %q", got, tc.ref)
+				}
+				if got := r.Header.Get("Accept"); got != clManifestAccept {
+					t.Errorf("Accept = %q", got)
+				}
+				if tc.status != 0 {
+					w.WriteHeader(tc.status)
+					io.WriteString(w, tc.errBody)
+					return
+				}
+				w.Header().Set("Content-Type", tc.ct)
+				if tc.header != "" {
+					w.Header().Set("Docker-Content-Digest", tc.header)
+				}
+				w.Write(tc.body)
+			})
+			desc, raw, err := c.GetManifest(t.Context(), "library/app", tc.ref)
+			if calls.Load() != 1 {
+				t.Errorf("%d requests, want 1", calls.Load())
+			}
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {
+					t.Fatalf("GetManifest = %v, want %v with %q", err, tc.wantErr, tc.wantMsg)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("GetManifest = %v", err)
+			}
+			if desc.MediaType != tc.want.MediaType || desc.Digest != tc.want.Digest || desc.Size != tc.want.Size || !bytes.Equal(raw, tc.body) {
+				t.Errorf("GetManifest = %+v, want %+v", desc, tc.want)
+			}
+		})
+	}
+}
+
+// countingBody counts what is read of it.
+type countingBody struct {
+	r io.Reader
+	n *atomic.Int64
+}
+
+func (b countingBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	b.n.Add(int64(n))
+	return n, err
+}
+func (b countingBody) Close() error { return nil }
+
+// rtFunc is a RoundTripper made of a function.
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestGetManifestTooLarge(t *testing.T) {
+	t.Parallel()
+	const limit = 1000
+	tests := []struct {
+		name          string
+		contentLength int64
+		size          int
+		wantRead      int64 // at most
+	}{
+		{name: "by Content-Length", contentLength: 100000, size: 100000, wantRead: 0},
+		{name: "by reading", contentLength: -1, size: 100000, wantRead: limit + 1},
+		{name: "exactly the limit is fine", contentLength: -1, size: limit},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var read atomic.Int64
+			body := bytes.Repeat([]byte(" "), tc.size)
+			rt := rtFunc(func(r *http.Request) (*http.Response, error) {
+				return &http.Response{
+					StatusCode: 200, Request: r, ContentLength: tc.contentLength,
+					Header: http.Header{"Content-Type": {ocispec.MediaTypeImageManifest}},
+					Body:   countingBody{bytes.NewReader(body), &read},
+				}, nil
+			})
+			c, _ := NewClient("r.example", WithRoundTripper(rt), WithMaxManifestSize(limit))
+			_, raw, err := c.GetManifest(t.Context(), "x", "1")
+			if tc.size <= limit {
+				if err != nil || len(raw) != tc.size {
+					t.Fatalf("GetManifest(%d bytes) = %d bytes, %v", tc.size, len(raw), err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrManifestInvalid) || !strings.Contains(err.Error(), "too large") {
+				t.Errorf("GetManifest = %v, want ErrManifestInvalid saying too large", err)
+			}
+			// clClose drains up to 4 KiB more for keep-alive; count only what
+			// the decision read.
+			if tc.wantRead == 0 && read.Load() > 4<<10 {
+				t.Errorf("read %d bytes, want none beyond the drain", read.Load())
+			}
+			if tc.wantRead > 0 && read.Load() > tc.wantRead+4<<10 {
+				t.Errorf("read %d bytes, want at most %d", read.Load(), tc.wantRead)
+			}
+		})
+	}
+}
+
+func TestHeadManifest(t *testing.T) {
+	t.Parallel()
+	body := []byte(testManifestBody)
+	d := digest.FromBytes(body)
+	tests := []struct {
+		name      string
+		ref       string
+		header    string // Docker-Content-Digest of the HEAD
+		headCode  int
+		getCode   int
+		getBody   string
+		want      digest.Digest
+		wantErr   error
+		wantHeads int
+		wantGets  int
+	}{
+		{name: "tag with header", ref: "1.0", header: d.String(), want: d, wantHeads: 1},
+		{name: "digest without header", ref: d.String(), want: d, wantHeads: 1},
+		{name: "tag without header reads the manifest", ref: "1.0", want: d, wantHeads: 1, wantGets: 1},
+		{name: "header for another digest", ref: d.String(), header: digest.FromString("x").String(), wantErr: ErrDigestInvalid, wantHeads: 1},
+		{name: "404 costs no second request", ref: "1.0", headCode: 404, getCode: 404, getBody: `{"errors":[{"code":"NAME_UNKNOWN"}]}`,
+			wantErr: ErrManifestUnknown, wantHeads: 1, wantGets: 0},
+		{name: "401", ref: "1.0", headCode: 401, wantErr: ErrUnauthorized, wantHeads: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c := newMux(t)
+			var heads, gets atomic.Int32
+			mux.HandleFunc("/v2/x/manifests/{ref}", func(w http.ResponseWriter, r *http.Request) {
+				if r.Header.Get("Accept") != clManifestAccept {
+					t.Errorf("Accept = %q", r.Header.Get("Accept"))
+				}
+				code := tc.getCode
+				if r.Method == http.MethodHead {
+					heads.Add(1)
+					code = tc.headCode
+					if tc.header != "" {
+						w.Header().Set("Docker-Content-Digest", tc.header)
+					}
+				} else {
+					gets.Add(1)
+				}
+				if code != 0 {
+					w.WriteHeader(code)
+					io.WriteString(w, tc.getBody)
+					return
+				}
+				w.Header().Set("Content-Type", ocispec.MediaTypeImageManifest)
+				w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+				w.Write(body)
+			})
+			desc, err := c.HeadManifest(t.Context(), "x", tc.ref)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("HeadManifest = %v, want %v", err, tc.wantErr)
+			}
+			if err == nil && (desc.Digest != tc.want || desc.Size != int64(len(body)) || desc.MediaType != ocispec.MediaTypeImageManifest) {
+				t.Errorf("HeadManifest = %+v, want digest %s", desc, tc.want)
+			}
+			if int(heads.Load()) != tc.wantHeads || int(gets.Load()) != tc.wantGets {
+				t.Errorf("%d HEAD, %d GET; want %d, %d", heads.Load(), gets.Load(), tc.wantHeads, tc.wantGets)
+			}
+		})
+	}
+}
+
+func TestPutManifest(t *testing.T) {
+	t.Parallel()
+	body := []byte(testManifestBody)
+	d := digest.FromBytes(body)
+	d512 := digest.SHA512.FromBytes(body)
+	tests := []struct {
+		name    string
+		ref     string
+		mt      string
+		status  int
+		errBody string
+		wantCT  string
+		want    digest.Digest
+		wantErr error
+	}{
+		{name: "tag", ref: "1.0", mt: ocispec.MediaTypeImageManifest, status: 201, wantCT: ocispec.MediaTypeImageManifest, want: d},
+		{name: "digest", ref: d.String(), mt: ocispec.MediaTypeImageManifest, status: 201, wantCT: ocispec.MediaTypeImageManifest, want: d},
+		{name: "sha512 digest", ref: d512.String(), mt: ocispec.MediaTypeImageManifest, status: 201, wantCT: ocispec.MediaTypeImageManifest, want: d512},
+		{name: "media type from the body", ref: "1.0", status: 201, wantCT: ocispec.MediaTypeImageManifest, want: d},
+		{name: "missing blob", ref: "1.0", mt: ocispec.MediaTypeImageManifest, status: 400,
+			errBody: `{"errors":[{"code":"MANIFEST_BLOB_UNKNOWN","message":"blob unknown to registry","detail":{"digest":"sha256:x"}}]}`,
+			wantCT:  ocispec.MediaTypeImageManifest, wantErr: ErrManifestBlobUnknown},
+		{name: "invalid", ref: "1.0", mt: ocispec.MediaTypeImageManifest, status: 400, errBody: `{"errors":[{"code":"MANIFEST_INVALID"}]}`,
+			wantCT: ocispec.MediaTypeImageManifest, wantErr: ErrManifestInvalid},
+		{name: "unknown repository", ref: "1.0", mt: ocispec.MediaTypeImageManifest, status: 404, wantCT: ocispec.MediaTypeImageManifest, wantErr: ErrNameUnknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c := newMux(t)
+			var calls atomic.Int32
+			mux.HandleFunc("PUT /v2/x/manifests/{ref}", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				got, _ := io.ReadAll(r.Body)
+				if r.PathValue("ref") != tc.ref || r.Header.Get("Content-Type") != tc.wantCT || !bytes.Equal(got, body) || r.ContentLength != int64(len(body)) {
+					t.Errorf("PUT %s Content-Type %q, %d bytes", r.PathValue("ref"), r.Header.Get("Content-Type"), r.ContentLength)
+				}
+				if r.Header.Get("If-Match") != "" {
+					t.Errorf("unconditional put sent If-Match %q", r.Header.Get("If-Match"))
+				}
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.errBody)
+			})
+			desc, err := c.PutManifest(t.Context(), "x", tc.ref, tc.mt, body, nil)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("PutManifest = %v, want %v", err, tc.wantErr)
+			}
+			if err == nil && (desc.Digest != tc.want || desc.Size != int64(len(body)) || desc.MediaType != ocispec.MediaTypeImageManifest) {
+				t.Errorf("PutManifest = %+v, want digest %s", desc, tc.want)
+			}
+			if calls.Load() != 1 {
+				t.Errorf("%d PUTs, want 1", calls.Load())
+			}
+			var re *ResponseError
+			if tc.status == 400 && tc.name == "missing blob" && (!errors.As(err, &re) || re.Errors[0].Detail == nil) {
+				t.Errorf("error detail lost: %#v", err)
+			}
+		})
+	}
+}
+
+// pushManifest stores a manifest with content of its own in tr, under tag.
+func pushManifest(t *testing.T, c *Client, repo, tag, content string) ocispec.Descriptor {
+	t.Helper()
+	body := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[],"annotations":{"c":%q}}`,
+		ocispec.MediaTypeImageManifest, content)
+	ref := tag
+	if ref == "" {
+		ref = digest.FromString(body).String()
+	}
+	desc, err := c.PutManifest(t.Context(), repo, ref, ocispec.MediaTypeImageManifest, []byte(body), nil)
+	if err != nil {
+		t.Fatalf("PutManifest(%s) = %v", ref, err)
+	}
+	return desc
+}
+
+func TestPutManifestIfMatch(t *testing.T) {
+	t.Parallel()
+	for _, honoured := range []bool{true, false} {
+		t.Run(fmt.Sprintf("honoured=%v", honoured), func(t *testing.T) {
+			t.Parallel()
+			tr, c := newTestReg(t, func(tr *testReg) { tr.ifMatch = honoured })
+			ctx := t.Context()
+			v1 := pushManifest(t, c, "x", "latest", "v1")
+			v2 := pushManifest(t, c, "x", "2.0", "v2")
+			v3 := pushManifest(t, c, "x", "3.0", "v3")
+			_, raw2, _ := c.GetManifest(ctx, "x", "2.0")
+			_, raw3, _ := c.GetManifest(ctx, "x", "3.0")
+			tr.requests()
+
+			// The first conditional put probes, once.
+			if _, err := c.PutManifest(ctx, "x", "latest", v2.MediaType, raw2, &PutManifestOptions{IfMatch: v1.Digest}); err != nil {
+				t.Fatalf("PutManifest(if v1) = %v", err)
+			}
+			log := tr.requests()
+			wantCap := map[bool]clTri{true: clYes, false: clNo}[honoured]
+			if got := c.caps.ifMatch.get(); got != wantCap {
+				t.Errorf("If-Match capability = %v, want %v", got, wantCap)
+			}
+			// Probe: GET + PUT(bogus). Then honoured: PUT; not: HEAD, PUT, HEAD.
+			wantLog := map[bool][]string{
+				true:  {"GET /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "PUT /v2/x/manifests/latest"},
+				false: {"GET /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "HEAD /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "HEAD /v2/x/manifests/latest"},
+			}[honoured]
+			if strings.Join(log, "\n") != strings.Join(wantLog, "\n") {
+				t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(wantLog, "\n"))
+			}
+			if got, _ := c.HeadManifest(ctx, "x", "latest"); got.Digest != v2.Digest {
+				t.Fatalf("latest = %s, want %s", got.Digest, v2.Digest)
+			}
+
+			// A writer that still believes latest is v1 loses and changes nothing.
+			tr.requests()
+			_, err := c.PutManifest(ctx, "x", "latest", v3.MediaType, raw3, &PutManifestOptions{IfMatch: v1.Digest})
+			if !errors.Is(err, ErrPreconditionFailed) {
+				t.Fatalf("PutManifest(if v1, stale) = %v, want ErrPreconditionFailed", err)
+			}
+			if log := tr.requests(); clCount(log, "GET") != 0 || clCount(log, "PUT") != map[bool]int{true: 1, false: 0}[honoured] {
+				t.Errorf("stale conditional put: %q (probed again?)", log)
+			}
+			if got, _ := c.HeadManifest(ctx, "x", "latest"); got.Digest != v2.Digest {
+				t.Fatalf("latest = %s after a failed put, want %s", got.Digest, v2.Digest)
+			}
+			// A tag that does not exist does not match.
+			if _, err := c.PutManifest(ctx, "x", "nope", v3.MediaType, raw3, &PutManifestOptions{IfMatch: v1.Digest}); !errors.Is(err, ErrPreconditionFailed) {
+				t.Errorf("PutManifest(absent tag, if v1) = %v, want ErrPreconditionFailed", err)
+			}
+		})
+	}
+}
+
+func TestPutManifestIfMatchConcurrentWriterWins(t *testing.T) {
+	t.Parallel()
+	tr, c := newTestReg(t, func(tr *testReg) { tr.ifMatch = false })
+	ctx := t.Context()
+	v1 := pushManifest(t, c, "x", "latest", "v1")
+	pushManifest(t, c, "x", "2.0", "v2")
+	other := pushManifest(t, c, "x", "", "someone else's")
+	_, raw2, _ := c.GetManifest(ctx, "x", "2.0")
+	c.caps.ifMatch.set(clNo)
+	// Right after our PUT of latest, another writer moves it.
+	var puts atomic.Int32
+	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodHead && r.URL.Path == "/v2/x/manifests/latest" && puts.Load() == 1 {
+			tr.mu.Lock()
+			tr.tags["x"]["latest"] = other.Digest
+			tr.mu.Unlock()
+		}
+		if r.Method == http.MethodPut {
+			puts.Add(1)
+		}
+		return false
+	}
+	_, err := c.PutManifest(ctx, "x", "latest", ocispec.MediaTypeImageManifest, raw2, &PutManifestOptions{IfMatch: v1.Digest})
+	if !errors.Is(err, ErrPreconditionFailed) || !strings.Contains(err.Error(), "concurrent writer won") {
+		t.Errorf("PutManifest = %v, want ErrPreconditionFailed saying a concurrent writer won", err)
+	}
+}
+
+func TestProbeIfMatchErrors(t *testing.T) {
+	t.Parallel()
+	_, c := newTestReg(t, nil)
+	v1 := pushManifest(t, c, "x", "latest", "v1")
+	// The tag points elsewhere: no probe is needed to fail.
+	_, err := c.PutManifest(t.Context(), "x", "latest", ocispec.MediaTypeImageManifest, []byte(testManifestBody), &PutManifestOptions{IfMatch: digest.FromString("x")})
+	if !errors.Is(err, ErrPreconditionFailed) || c.caps.ifMatch.get() != clUnknown {
+		t.Errorf("PutManifest(if other) = %v, capability %v; want ErrPreconditionFailed, unknown", err, c.caps.ifMatch.get())
+	}
+	// A probe the registry refuses for another reason leaves it unknown.
+	mux, c2 := newMux(t)
+	mux.HandleFunc("GET /v2/x/manifests/latest", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", ocispec.MediaTypeImageManifest)
+		io.WriteString(w, testManifestBody)
+	})
+	mux.HandleFunc("PUT /v2/x/manifests/latest", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) })
+	_, err = c2.PutManifest(t.Context(), "x", "latest", ocispec.MediaTypeImageManifest, []byte(testManifestBody), &PutManifestOptions{IfMatch: digest.FromString(testManifestBody)})
+	if !errors.Is(err, ErrDenied) || c2.caps.ifMatch.get() != clUnknown {
+		t.Errorf("PutManifest(probe denied) = %v, capability %v; want ErrDenied, unknown", err, c2.caps.ifMatch.get())
+	}
+	_ = v1
+}
+
+func TestDeleteManifest(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		ref     string
+		status  int
+		wantErr error
+		wantCap clTri
+	}{
+		{name: "digest", ref: digest.FromString("m").String(), status: 202},
+		{name: "tag", ref: "1.0", status: 202, wantCap: clYes},
+		{name: "tag unsupported", ref: "1.0", status: 405, wantErr: ErrUnsupported, wantCap: clNo},
+		{name: "unknown", ref: digest.FromString("m").String(), status: 404, wantErr: ErrManifestUnknown},
+		{name: "deletes disabled", ref: digest.FromString("m").String(), status: 405, wantErr: ErrUnsupported},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c := newMux(t)
+			c.caps.referrers.set(clYes) // no subject lookup
+			var calls atomic.Int32
+			mux.HandleFunc("DELETE /v2/x/manifests/{ref}", func(w http.ResponseWriter, r *http.Request) {
+				calls.Add(1)
+				if r.PathValue("ref") != tc.ref {
+					t.Errorf("DELETE %s, want %s", r.PathValue("ref"), tc.ref)
+				}
+				w.WriteHeader(tc.status)
+			})
+			err := c.DeleteManifest(t.Context(), "x", tc.ref)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Errorf("DeleteManifest = %v, want %v", err, tc.wantErr)
+			}
+			if calls.Load() != 1 || c.caps.tagDelete.get() != tc.wantCap {
+				t.Errorf("%d DELETEs, tag delete capability %v; want 1, %v", calls.Load(), c.caps.tagDelete.get(), tc.wantCap)
+			}
+		})
+	}
+}

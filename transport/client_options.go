@@ -1,0 +1,149 @@
+package transport
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+)
+
+// ClientOption configures a [Client]; pass them to [NewClient].
+type ClientOption func(*clientOptions) error
+
+// TLSMode says how a [Client] speaks to its registry: over HTTPS, checking
+// the certificate or not, or over plain HTTP.
+type TLSMode int
+
+const (
+	// TLSDefault uses HTTPS with certificate verification, except for
+	// loopback registries (localhost, 127.0.0.0/8 and ::1), which it
+	// reaches over plain HTTP, as docker does.
+	TLSDefault TLSMode = iota
+	// TLSVerify uses HTTPS with certificate verification, loopback
+	// included.
+	TLSVerify
+	// TLSSkipVerify uses HTTPS without verifying the certificate. It needs
+	// the client's own round tripper: it conflicts with
+	// [WithRoundTripper].
+	TLSSkipVerify
+	// TLSOff uses plain HTTP.
+	TLSOff
+)
+
+// String returns the mode's name, as in "TLSSkipVerify".
+func (m TLSMode) String() string {
+	switch m {
+	case TLSDefault:
+		return "TLSDefault"
+	case TLSVerify:
+		return "TLSVerify"
+	case TLSSkipVerify:
+		return "TLSSkipVerify"
+	case TLSOff:
+		return "TLSOff"
+	}
+	return fmt.Sprintf("TLSMode(%d)", int(m))
+}
+
+// The defaults of a [Client].
+const (
+	defaultUserAgent       = "regkit"
+	defaultMaxManifestSize = 4 << 20
+	defaultChunkSize       = 64 << 20
+	defaultSinglePOSTMax   = 1 << 20
+)
+
+type clientOptions struct {
+	rt            http.RoundTripper
+	tls           TLSMode
+	userAgent     string
+	maxManifest   int64
+	chunkSize     int64
+	singlePOSTMax int64
+}
+
+var errNilRoundTripper = errors.New("transport: WithRoundTripper(nil)")
+
+// WithRoundTripper sets the round tripper every request goes through: the
+// base transport that auth, proxies, retries or tracing wrap. It is used as
+// it is, never wrapped behind the caller's back. nil is an error.
+//
+// By default each Client gets a fresh clone of [http.DefaultTransport] with
+// MaxIdleConnsPerHost set to 32, shared with no other Client.
+func WithRoundTripper(rt http.RoundTripper) ClientOption {
+	return func(o *clientOptions) error {
+		if rt == nil {
+			return errNilRoundTripper
+		}
+		o.rt = rt
+		return nil
+	}
+}
+
+// WithTLS sets how the client reaches the registry. The default is
+// [TLSDefault].
+func WithTLS(m TLSMode) ClientOption {
+	return func(o *clientOptions) error {
+		if m < TLSDefault || m > TLSOff {
+			return fmt.Errorf("transport: WithTLS(%v): unknown mode", m)
+		}
+		o.tls = m
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header of every request. The default is
+// "regkit"; an empty string is an error.
+func WithUserAgent(ua string) ClientOption {
+	return func(o *clientOptions) error {
+		if ua == "" {
+			return errors.New("transport: WithUserAgent(\"\")")
+		}
+		o.userAgent = ua
+		return nil
+	}
+}
+
+// WithMaxManifestSize sets the size of the largest manifest (or referrers
+// list) the client reads, in bytes. A larger one is refused with
+// [ErrManifestInvalid], without reading more than n+1 bytes of it. The
+// default is 4 MiB, the limit registries commonly enforce; n must be
+// positive.
+func WithMaxManifestSize(n int64) ClientOption {
+	return func(o *clientOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("transport: WithMaxManifestSize(%d): must be positive", n)
+		}
+		o.maxManifest = n
+		return nil
+	}
+}
+
+// WithChunkSize sets the size of the chunks (PATCH requests) of uploads
+// of blobs larger than it, or of unknown size. A registry that asks for
+// larger chunks (OCI-Chunk-Min-Length) gets them. The default is 64 MiB; n
+// must be positive. An upload of unknown size holds up to one chunk in
+// memory.
+func WithChunkSize(n int64) ClientOption {
+	return func(o *clientOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("transport: WithChunkSize(%d): must be positive", n)
+		}
+		o.chunkSize = n
+		return nil
+	}
+}
+
+// WithSinglePOSTMax sets the size of the largest blob the client uploads
+// with one POST request (the spec's single-POST monolithic upload), held in
+// memory for it. It is used only where the registry cannot tell whether it
+// already has the blob in the same request (see [Client.PutBlob]). The
+// default is 1 MiB; 0 disables single-POST uploads; negative is an error.
+func WithSinglePOSTMax(n int64) ClientOption {
+	return func(o *clientOptions) error {
+		if n < 0 {
+			return fmt.Errorf("transport: WithSinglePOSTMax(%d): must not be negative", n)
+		}
+		o.singlePOSTMax = n
+		return nil
+	}
+}

@@ -1,0 +1,259 @@
+package transport
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"io"
+	"log"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func TestNewClient(t *testing.T) {
+	t.Parallel()
+	rt := http.DefaultTransport
+	tests := []struct {
+		name     string
+		host     string
+		opts     []ClientOption
+		wantBase string // scheme://host of the API
+		wantErr  string // part of the error
+	}{
+		{name: "ghcr", host: "ghcr.io", wantBase: "https://ghcr.io"},
+		{name: "docker hub", host: "docker.io", wantBase: "https://registry-1.docker.io"},
+		{name: "legacy docker hub", host: "index.docker.io", wantBase: "https://registry-1.docker.io"},
+		{name: "localhost is plain http", host: "localhost:5000", wantBase: "http://localhost:5000"},
+		{name: "loopback v4", host: "127.0.0.1:36817", wantBase: "http://127.0.0.1:36817"},
+		{name: "loopback v4 in 127/8", host: "127.1.2.3", wantBase: "http://127.1.2.3"},
+		{name: "loopback v6", host: "[::1]:5000", wantBase: "http://[::1]:5000"},
+		{name: "verify loopback", host: "localhost:5000", opts: []ClientOption{WithTLS(TLSVerify)}, wantBase: "https://localhost:5000"},
+		{name: "tls off", host: "r.example:80", opts: []ClientOption{WithTLS(TLSOff)}, wantBase: "http://r.example:80"},
+		{name: "skip verify", host: "r.example", opts: []ClientOption{WithTLS(TLSSkipVerify)}, wantBase: "https://r.example"},
+		{name: "own round tripper", host: "r.example", opts: []ClientOption{WithRoundTripper(rt), WithUserAgent("x/1")}, wantBase: "https://r.example"},
+		{name: "scheme", host: "https://ghcr.io", wantErr: "has a scheme"},
+		{name: "path", host: "ghcr.io/myorg", wantErr: "has a path"},
+		{name: "query", host: "ghcr.io?x", wantErr: "has a path"},
+		{name: "empty", host: "", wantErr: "new client"},
+		{name: "bad host", host: "bad host", wantErr: "new client"},
+		{name: "nil round tripper", host: "r.example", opts: []ClientOption{WithRoundTripper(nil)}, wantErr: "WithRoundTripper(nil)"},
+		{name: "skip verify with own round tripper", host: "r.example", opts: []ClientOption{WithRoundTripper(rt), WithTLS(TLSSkipVerify)}, wantErr: "conflicts"},
+		{name: "bad mode", host: "r.example", opts: []ClientOption{WithTLS(TLSMode(9))}, wantErr: "unknown mode"},
+		{name: "empty user agent", host: "r.example", opts: []ClientOption{WithUserAgent("")}, wantErr: "WithUserAgent"},
+		{name: "zero manifest size", host: "r.example", opts: []ClientOption{WithMaxManifestSize(0)}, wantErr: "positive"},
+		{name: "zero chunk", host: "r.example", opts: []ClientOption{WithChunkSize(0)}, wantErr: "positive"},
+		{name: "negative single post", host: "r.example", opts: []ClientOption{WithSinglePOSTMax(-1)}, wantErr: "negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			c, err := NewClient(tc.host, tc.opts...)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("NewClient(%q) = %v, want an error with %q", tc.host, err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("NewClient(%q) = %v", tc.host, err)
+			}
+			if got := c.base.String(); got != tc.wantBase {
+				t.Errorf("NewClient(%q) API = %s, want %s", tc.host, got, tc.wantBase)
+			}
+			if c.Host() != tc.host {
+				t.Errorf("Host() = %q, want %q", c.Host(), tc.host)
+			}
+		})
+	}
+}
+
+func TestNewClientDefaults(t *testing.T) {
+	t.Parallel()
+	a, _ := NewClient("r.example")
+	b, _ := NewClient("r.example")
+	ta, ok := a.hc.Transport.(*http.Transport)
+	if !ok || ta == http.DefaultTransport || ta == b.hc.Transport || ta.MaxIdleConnsPerHost != 32 {
+		t.Errorf("default transport = %T %p (MaxIdleConnsPerHost %d), want a fresh *http.Transport with 32", a.hc.Transport, a.hc.Transport, ta.MaxIdleConnsPerHost)
+	}
+	if a.ua != "regkit" || a.maxManifest != 4<<20 || a.chunkSize != 64<<20 || a.singlePOSTMax != 1<<20 {
+		t.Errorf("defaults = %q %d %d %d", a.ua, a.maxManifest, a.chunkSize, a.singlePOSTMax)
+	}
+	s, _ := NewClient("r.example", WithTLS(TLSSkipVerify))
+	if ts := s.hc.Transport.(*http.Transport); ts.TLSClientConfig == nil || !ts.TLSClientConfig.InsecureSkipVerify {
+		t.Error("TLSSkipVerify did not turn off verification")
+	}
+	if ta.TLSClientConfig != nil && ta.TLSClientConfig.InsecureSkipVerify {
+		t.Error("TLSSkipVerify of one client changed another's transport")
+	}
+	for m, want := range map[TLSMode]string{TLSDefault: "TLSDefault", TLSVerify: "TLSVerify", TLSSkipVerify: "TLSSkipVerify", TLSOff: "TLSOff", 7: "TLSMode(7)"} {
+		if m.String() != want {
+			t.Errorf("TLSMode(%d).String() = %q, want %q", int(m), m.String(), want)
+		}
+	}
+}
+
+func TestTLSModes(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"name":"x","tags":["a"]}`))
+	}))
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes are expected
+	srv.StartTLS()
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "https://")
+	ctx := t.Context()
+
+	skip, _ := NewClient(host, WithTLS(TLSSkipVerify))
+	if p, err := skip.ListTags(ctx, "x", PageRequest{}); err != nil || len(p.Items) != 1 {
+		t.Errorf("TLSSkipVerify: ListTags = %v, %v", p, err)
+	}
+	verify, _ := NewClient(host, WithTLS(TLSVerify))
+	_, err := verify.ListTags(ctx, "x", PageRequest{})
+	var uae x509.UnknownAuthorityError
+	var cve *tls.CertificateVerificationError
+	if !errors.As(err, &uae) || !errors.As(err, &cve) {
+		t.Errorf("TLSVerify against a self-signed server: %v, want a certificate error", err)
+	}
+	// Loopback defaults to plain HTTP, which a TLS server refuses.
+	def, _ := NewClient(host)
+	if _, err := def.ListTags(ctx, "x", PageRequest{}); err == nil {
+		t.Error("TLSDefault spoke HTTPS to a loopback server, want plain HTTP")
+	}
+	// The httptest client trusts the server's certificate: TLSVerify works.
+	trusted, _ := NewClient(host, WithTLS(TLSVerify), WithRoundTripper(srv.Client().Transport))
+	if _, err := trusted.ListTags(ctx, "x", PageRequest{}); err != nil {
+		t.Errorf("TLSVerify with a trusting round tripper: %v", err)
+	}
+}
+
+func TestEndpoint(t *testing.T) {
+	t.Parallel()
+	c, _ := NewClient("r.example")
+	tests := []struct {
+		repo  string
+		parts []string
+		want  string
+	}{
+		{"library/ubuntu", []string{"manifests", "22.04"}, "https://r.example/v2/library/ubuntu/manifests/22.04"},
+		{"a/b/c", []string{"blobs", "sha256:ab"}, "https://r.example/v2/a/b/c/blobs/sha256:ab"},
+		{"x", []string{"blobs", "uploads", ""}, "https://r.example/v2/x/blobs/uploads/"},
+		{"x", []string{"blobs", "uploads", "a b?c"}, "https://r.example/v2/x/blobs/uploads/a%20b%3Fc"},
+		{"", []string{"_catalog"}, "https://r.example/v2/_catalog"},
+	}
+	for _, tc := range tests {
+		if got := c.endpoint(tc.repo, tc.parts...).String(); got != tc.want {
+			t.Errorf("endpoint(%q, %q) = %s, want %s", tc.repo, tc.parts, got, tc.want)
+		}
+	}
+}
+
+func TestWithQuery(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{
+		"https://r/v2/x/blobs/uploads/1":             "https://r/v2/x/blobs/uploads/1?digest=sha256%3Aab",
+		"https://r/v2/x/blobs/uploads/1?_state=a%2B": "https://r/v2/x/blobs/uploads/1?_state=a%2B&digest=sha256%3Aab",
+	} {
+		u, _ := url.Parse(in)
+		if got := clWithQuery(u, "digest", "sha256:ab").String(); got != want {
+			t.Errorf("clWithQuery(%s) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestInvalidInput(t *testing.T) {
+	t.Parallel()
+	// Nothing may reach the registry.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("unexpected request %s %s", r.Method, r.URL)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv)
+	ctx := t.Context()
+	good := "sha256:" + strings.Repeat("a", 64)
+	tests := []struct {
+		name string
+		run  func() error
+		want error
+	}{
+		{"upper-case repo", func() error { _, _, err := c.GetManifest(ctx, "MyApp", "1"); return err }, ErrNameInvalid},
+		{"dot-dot repo", func() error { _, err := c.HeadManifest(ctx, "a/../b", "1"); return err }, ErrNameInvalid},
+		{"bad tag", func() error { _, err := c.HeadManifest(ctx, "a", "bad tag"); return err }, ErrTagInvalid},
+		{"bad digest", func() error { _, _, err := c.GetManifest(ctx, "a", "sha256:abc"); return err }, ErrDigestInvalid},
+		{"put wrong digest", func() error {
+			_, err := c.PutManifest(ctx, "a", good, ocispec.MediaTypeImageManifest, []byte("{}"), nil)
+			return err
+		}, ErrDigestInvalid},
+		{"put no media type", func() error { _, err := c.PutManifest(ctx, "a", "t", "", []byte("{}"), nil); return err }, ErrManifestInvalid},
+		{"put bad if-match", func() error {
+			_, err := c.PutManifest(ctx, "a", "t", ocispec.MediaTypeImageManifest, []byte("{}"), &PutManifestOptions{IfMatch: "nope"})
+			return err
+		}, ErrDigestInvalid},
+		{"delete bad ref", func() error { return c.DeleteManifest(ctx, "a", "sha256:x") }, ErrDigestInvalid},
+		{"delete tag digest", func() error { _, err := c.DeleteTag(ctx, "a", good); return err }, ErrTagInvalid},
+		{"delete tag bad", func() error { _, err := c.DeleteTag(ctx, "a", "-x"); return err }, ErrTagInvalid},
+		{"delete tag bad repo", func() error { _, err := c.DeleteTag(ctx, "A", "x"); return err }, ErrNameInvalid},
+		{"stat blob", func() error { _, err := c.StatBlob(ctx, "a", "sha256:x"); return err }, ErrDigestInvalid},
+		{"get blob", func() error { _, _, err := c.GetBlob(ctx, "a", "x"); return err }, ErrDigestInvalid},
+		{"put blob", func() error { return c.PutBlob(ctx, "a", ocispec.Descriptor{Digest: "x"}, nil) }, ErrDigestInvalid},
+		{"mount", func() error { return c.MountBlob(ctx, "a", "B", digest.Digest(good)) }, ErrNameInvalid},
+		{"mount digest", func() error { return c.MountBlob(ctx, "a", "b", "x") }, ErrDigestInvalid},
+		{"delete blob", func() error { return c.DeleteBlob(ctx, "a", "x") }, ErrDigestInvalid},
+		{"referrers", func() error { _, err := c.ListReferrers(ctx, "a", "x", "", PageRequest{}); return err }, ErrDigestInvalid},
+		{"tags", func() error { _, err := c.ListTags(ctx, "", PageRequest{}); return err }, ErrNameInvalid},
+		{"start upload", func() error { _, err := c.StartUpload(ctx, "A"); return err }, ErrNameInvalid},
+		{"resume upload", func() error { _, err := c.ResumeUpload(ctx, "a", ""); return err }, ErrBlobUploadUnknown},
+		{"resume elsewhere", func() error { _, err := c.ResumeUpload(ctx, "a", "https://evil.example/x"); return err }, ErrBlobUploadUnknown},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			if err := tc.run(); !errors.Is(err, tc.want) {
+				t.Errorf("error = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	// Invalid page cursors are refused too.
+	for _, next := range []string{"/v2/x/tags/list", "https://evil.example/v2/x/tags/list", "::"} {
+		if _, err := c.ListTags(ctx, "x", PageRequest{Next: next}); err == nil || !strings.Contains(err.Error(), "cursor") {
+			t.Errorf("ListTags(Next: %q) = %v, want a cursor error", next, err)
+		}
+	}
+}
+
+func TestCanceledContext(t *testing.T) {
+	t.Parallel()
+	tr, c := newTestReg(t, nil)
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, _, err := c.GetManifest(ctx, "x", "1"); !errors.Is(err, context.Canceled) {
+		t.Errorf("GetManifest(canceled) = %v, want context.Canceled", err)
+	}
+	if n := len(tr.requests()); n != 0 {
+		t.Errorf("a canceled call sent %d requests", n)
+	}
+}
+
+func TestUserAgentAndRedirectCap(t *testing.T) {
+	t.Parallel()
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if ua := r.Header.Get("User-Agent"); ua != "mytool/1.2" {
+			t.Errorf("User-Agent = %q, want mytool/1.2", ua)
+		}
+		http.Redirect(w, r, srv.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(srv.Close)
+	c := newTestClient(t, srv, WithUserAgent("mytool/1.2"))
+	_, _, err := c.GetBlob(t.Context(), "x", digest.Digest("sha256:"+strings.Repeat("b", 64)))
+	if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
+		t.Errorf("GetBlob(redirect loop) = %v, want stopped after 10 redirects", err)
+	}
+}

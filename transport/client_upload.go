@@ -1,0 +1,347 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// clSession is an open upload session.
+type clSession struct {
+	// loc is the session's current Location, absolute.
+	loc *url.URL
+	// minChunk is the smallest chunk the registry takes (0: any).
+	minChunk int64
+}
+
+// PutBlob uploads the blob desc describes from r, in as few requests as the
+// registry allows, reading r at most once:
+//
+//  1. POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<name>: a mount
+//     from the repository itself, which the registry answers with 201
+//     when it has the blob (then r is never read) and otherwise with a new
+//     session. A registry that refuses such a mount is not asked again.
+//  2. Where that mount is refused, a blob of at most [WithSinglePOSTMax]
+//     bytes goes in one POST ?digest= (remembered if the registry ignores
+//     its body: it then gets the bytes in a PUT to the session it opened).
+//     Others open a session with a plain POST.
+//  3. A blob of known size up to the chunk size (see [WithChunkSize]) goes
+//     in one PUT <location>?digest=; others in PATCH chunks, each of the
+//     registry's OCI-Chunk-Min-Length at least, then a PUT.
+//
+// The registry checks the digest. The client checks the size as it streams:
+// more or fewer bytes than desc.Size fail with [ErrSizeInvalid] before the
+// last byte is sent. A session opened for a failed upload is deleted.
+func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
+	if err := clCheckRepo(repo); err != nil {
+		return err
+	}
+	if err := clCheckDigest(desc.Digest); err != nil {
+		return err
+	}
+	var s *clSession
+	if c.caps.selfMount.get() != clNo {
+		var err error
+		s, err = c.postUpload(ctx, repo, url.Values{"mount": {desc.Digest.String()}, "from": {repo}}, nil)
+		switch {
+		case err == nil && s == nil:
+			c.caps.selfMount.set(clYes)
+			return nil
+		case err == nil:
+			c.caps.selfMount.set(clYes)
+		case clMountRefused(err):
+			if !errors.Is(err, ErrNotFound) {
+				c.caps.selfMount.set(clNo)
+			}
+		default:
+			return err
+		}
+	}
+	if s == nil {
+		if desc.Size > 0 && desc.Size <= c.singlePOSTMax && c.caps.singlePOST.get() != clNo {
+			return c.singlePOST(ctx, repo, desc, r)
+		}
+		var err error
+		if s, err = c.postUpload(ctx, repo, nil, nil); err != nil {
+			return err
+		}
+		if s == nil {
+			return fmt.Errorf("POST %s: the registry answered 201 to a request without a blob", clRedact(c.endpoint(repo, "blobs", "uploads", "")))
+		}
+	}
+	if err := c.upload(ctx, s, desc, r); err != nil {
+		c.cancelSession(ctx, s)
+		return err
+	}
+	return nil
+}
+
+// clMountRefused reports whether err is a registry refusing a mount request
+// rather than failing: a 4xx other than for auth or rate limits.
+func clMountRefused(err error) bool {
+	var re *ResponseError
+	if !errors.As(err, &re) || re.StatusCode < 400 || re.StatusCode > 499 {
+		return false
+	}
+	switch re.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden, http.StatusTooManyRequests:
+		return false
+	}
+	return true
+}
+
+// singlePOST uploads a small blob in the POST that opens the session.
+func (c *Client) singlePOST(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
+	buf, err := clReadExactly(r, desc)
+	if err != nil {
+		return err
+	}
+	s, err := c.postUpload(ctx, repo, url.Values{"digest": {desc.Digest.String()}}, buf)
+	if err != nil {
+		return err
+	}
+	if s == nil {
+		c.caps.singlePOST.set(clYes)
+		return nil
+	}
+	c.caps.singlePOST.set(clNo)
+	if err := c.putWhole(ctx, s, desc.Digest, bytes.NewReader(buf), int64(len(buf))); err != nil {
+		c.cancelSession(ctx, s)
+		return err
+	}
+	return nil
+}
+
+// clReadExactly reads the desc.Size bytes of a blob, and checks there are no
+// more.
+func clReadExactly(r io.Reader, desc ocispec.Descriptor) ([]byte, error) {
+	buf := make([]byte, desc.Size)
+	n, err := io.ReadFull(r, buf)
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+		return nil, Errorf(CodeSizeInvalid, "blob %s: got %d bytes, want %d", desc.Digest, n, desc.Size)
+	case err != nil:
+		return nil, fmt.Errorf("read blob %s: %w", desc.Digest, err)
+	}
+	more, err := clMore(r)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", desc.Digest, err)
+	}
+	if more {
+		return nil, Errorf(CodeSizeInvalid, "blob %s: more than the expected %d bytes", desc.Digest, desc.Size)
+	}
+	return buf, nil
+}
+
+// clMore reports whether r has another byte (which it consumes).
+func clMore(r io.Reader) (bool, error) {
+	var b [1]byte
+	for range 100 {
+		n, err := r.Read(b[:])
+		switch {
+		case n > 0:
+			return true, nil
+		case err == io.EOF:
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+	}
+	return false, io.ErrNoProgress
+}
+
+// postUpload sends POST /v2/<name>/blobs/uploads/ with query q and body. It
+// returns nil when the registry answered 201 (the blob is there: mounted or
+// uploaded), and the session it opened when it answered 202.
+func (c *Client) postUpload(ctx context.Context, repo string, q url.Values, body []byte) (*clSession, error) {
+	u := c.endpoint(repo, "blobs", "uploads", "")
+	u.RawQuery = q.Encode()
+	r := clRequest{
+		method: http.MethodPost, url: u, notFound: CodeNameUnknown,
+		want: []int{http.StatusCreated, http.StatusAccepted},
+	}
+	if body != nil {
+		r.header = http.Header{"Content-Type": {"application/octet-stream"}}
+		r.body, r.size = bytes.NewReader(body), int64(len(body))
+	}
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return nil, err
+	}
+	clClose(resp)
+	if resp.StatusCode == http.StatusCreated {
+		return nil, nil
+	}
+	loc, err := clLocation(resp)
+	if err != nil {
+		return nil, err
+	}
+	if v := resp.Header.Get("OCI-Chunk-Min-Length"); v != "" {
+		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
+			c.caps.noteChunkMin(n)
+		}
+	}
+	return &clSession{loc: loc, minChunk: c.caps.chunkMin.Load()}, nil
+}
+
+// upload sends the bytes of a blob to session s and closes it.
+func (c *Client) upload(ctx context.Context, s *clSession, desc ocispec.Descriptor, r io.Reader) error {
+	chunk := max(c.chunkSize, s.minChunk)
+	if desc.Size <= 0 {
+		return c.uploadBuffered(ctx, s, desc.Digest, r, chunk)
+	}
+	sr := &clSizedReader{r: r, want: desc.Size, d: desc.Digest}
+	var err error
+	if desc.Size <= chunk {
+		err = c.putWhole(ctx, s, desc.Digest, sr, desc.Size)
+	} else {
+		for off := int64(0); off < desc.Size && err == nil; off += chunk {
+			n := min(chunk, desc.Size-off)
+			err = c.patch(ctx, s, io.LimitReader(sr, n), off, n)
+		}
+		if err == nil {
+			err = c.putWhole(ctx, s, desc.Digest, nil, 0)
+		}
+	}
+	if sr.err != nil {
+		return sr.err
+	}
+	return err
+}
+
+// uploadBuffered uploads a blob of unknown size, one chunk in memory at a
+// time: a blob smaller than a chunk goes in one PUT.
+func (c *Client) uploadBuffered(ctx context.Context, s *clSession, d digest.Digest, r io.Reader, chunk int64) error {
+	var buf bytes.Buffer
+	for off := int64(0); ; {
+		buf.Reset()
+		n, err := buf.ReadFrom(io.LimitReader(r, chunk))
+		if err != nil {
+			return fmt.Errorf("read blob %s: %w", d, err)
+		}
+		if n < chunk && off == 0 {
+			return c.putWhole(ctx, s, d, bytes.NewReader(buf.Bytes()), n)
+		}
+		if n > 0 {
+			if err := c.patch(ctx, s, bytes.NewReader(buf.Bytes()), off, n); err != nil {
+				return err
+			}
+			off += n
+		}
+		if n < chunk {
+			return c.putWhole(ctx, s, d, nil, 0)
+		}
+	}
+}
+
+// putWhole closes session s with PUT <location>?digest=, sending body (size
+// bytes) as the last, or only, part of the blob.
+func (c *Client) putWhole(ctx context.Context, s *clSession, d digest.Digest, body io.Reader, size int64) error {
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodPut, url: clWithQuery(s.loc, "digest", d.String()),
+		header: http.Header{"Content-Type": {"application/octet-stream"}},
+		body:   body, size: size,
+		notFound: CodeBlobUploadUnknown,
+		want:     []int{http.StatusCreated, http.StatusOK, http.StatusNoContent},
+	})
+	if err != nil {
+		return err
+	}
+	clClose(resp)
+	return nil
+}
+
+// patch sends n bytes at offset off to session s, and follows its new
+// Location.
+func (c *Client) patch(ctx context.Context, s *clSession, body io.Reader, off, n int64) error {
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodPatch, url: s.loc,
+		header: http.Header{
+			"Content-Type":  {"application/octet-stream"},
+			"Content-Range": {strconv.FormatInt(off, 10) + "-" + strconv.FormatInt(off+n-1, 10)},
+		},
+		body: body, size: n,
+		notFound: CodeBlobUploadUnknown,
+		want:     []int{http.StatusAccepted, http.StatusNoContent},
+	})
+	if err != nil {
+		return err
+	}
+	clClose(resp)
+	if resp.Header.Get("Location") != "" {
+		loc, err := clLocation(resp)
+		if err != nil {
+			return err
+		}
+		s.loc = loc
+	}
+	return nil
+}
+
+// cancelSession deletes session s, best effort, even when ctx is done.
+func (c *Client) cancelSession(ctx context.Context, s *clSession) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if resp, err := c.deleteSession(ctx, s); err == nil {
+		clClose(resp)
+	}
+}
+
+func (c *Client) deleteSession(ctx context.Context, s *clSession) (*http.Response, error) {
+	return c.do(ctx, clRequest{
+		method: http.MethodDelete, url: s.loc, notFound: CodeBlobUploadUnknown,
+		want: []int{http.StatusNoContent, http.StatusAccepted, http.StatusOK},
+	})
+}
+
+// clSizedReader passes on exactly want bytes of r. When it has read them it
+// checks that r has no more before it returns the last ones, and when r ends
+// early it fails: an upload of the wrong size breaks off before its request
+// is complete.
+type clSizedReader struct {
+	r    io.Reader
+	want int64
+	n    int64
+	d    digest.Digest
+	err  error
+}
+
+func (s *clSizedReader) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.n >= s.want {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > s.want-s.n {
+		p = p[:s.want-s.n]
+	}
+	k, err := s.r.Read(p)
+	s.n += int64(k)
+	switch {
+	case s.n == s.want:
+		more, perr := clMore(s.r)
+		if perr != nil {
+			s.err = fmt.Errorf("read blob %s: %w", s.d, perr)
+		} else if more {
+			s.err = Errorf(CodeSizeInvalid, "blob %s: more than the expected %d bytes", s.d, s.want)
+		}
+	case err == io.EOF:
+		s.err = Errorf(CodeSizeInvalid, "blob %s: got %d bytes, want %d", s.d, s.n, s.want)
+	case err != nil:
+		s.err = fmt.Errorf("read blob %s: %w", s.d, err)
+	}
+	if s.err != nil {
+		return 0, s.err
+	}
+	return k, nil
+}

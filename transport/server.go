@@ -1,0 +1,273 @@
+package transport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"time"
+)
+
+// srvDefaultMaxManifestSize is the largest manifest a [Handler] accepts
+// unless [WithHandlerMaxManifestSize] says otherwise: the 4 MiB the
+// distribution spec asks registries to support at least.
+const srvDefaultMaxManifestSize = 4 << 20
+
+// srvStatusClientClosed is the status recorded (and sent, to nobody) when the
+// client went away before the response: nginx's 499.
+const srvStatusClientClosed = 499
+
+// Handler serves a [Transport] as the OCI distribution API v1.1, over HTTP:
+// over the in-memory store of [github.com/regkit/regkit/registry/fake] it is
+// a registry that any client (docker, skopeo, crane, oras, regkit's own
+// [Client]) can talk to; over a [Client] it is a proxy.
+//
+// It serves the endpoints of the spec under /v2/: the version check,
+// manifests (GET, HEAD, PUT, DELETE), blobs (GET with Range, HEAD, DELETE),
+// uploads (monolithic POST then PUT, single POST with ?digest=, chunked
+// PATCH, status, cancel, mounts with and without from=), tag and catalog
+// lists paged with n, last and Link, and the referrers API. Every response
+// carries Docker-Distribution-API-Version: registry/2.0; failures carry the
+// spec's JSON error body, with the code of the [*Error] the Transport
+// returned and its status ([Code.HTTPStatus]).
+//
+// The Handler checks every request before the Transport sees it: paths with
+// "..", empty segments or encoded slashes, invalid names, tags and digests,
+// malformed ranges and page sizes get a 4xx, never a 5xx. A 5xx means the
+// Transport failed with an error that is not an [*Error].
+//
+// A Handler is safe for concurrent use. Requests to one upload session are
+// served one at a time, as a [BlobWriter] requires.
+type Handler struct {
+	t           Transport
+	log         *slog.Logger
+	maxManifest int64
+	locks       srvLocks
+}
+
+// HandlerOption configures a [Handler] made by [NewHandler].
+type HandlerOption func(*handlerOptions)
+
+type handlerOptions struct {
+	logger      *slog.Logger
+	maxManifest int64
+}
+
+// WithHandlerLogger makes the [Handler] log one line per request at Info
+// level: method, path (without the query, which may hold secrets), status,
+// bytes written and duration. Requests that fail with a 5xx are logged at
+// Error level, with the error. A nil logger, the default, logs nothing.
+func WithHandlerLogger(l *slog.Logger) HandlerOption {
+	return func(o *handlerOptions) { o.logger = l }
+}
+
+// WithHandlerMaxManifestSize sets the largest manifest body the [Handler]
+// accepts, in bytes; a larger PUT fails with 413 and MANIFEST_INVALID after
+// reading at most n+1 bytes. n <= 0 means the default, 4 MiB.
+func WithHandlerMaxManifestSize(n int64) HandlerOption {
+	return func(o *handlerOptions) { o.maxManifest = n }
+}
+
+// NewHandler returns a Handler that serves t. It panics if t is nil.
+func NewHandler(t Transport, opts ...HandlerOption) *Handler {
+	if t == nil {
+		panic("transport: NewHandler with a nil Transport")
+	}
+	var o handlerOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.maxManifest <= 0 {
+		o.maxManifest = srvDefaultMaxManifestSize
+	}
+	return &Handler{t: t, log: o.logger, maxManifest: o.maxManifest}
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// ServeHTTP serves one request of the distribution API.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	sw := &srvWriter{ResponseWriter: w}
+	sw.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	defer h.finish(sw, r, start)
+	h.route(sw, r)
+}
+
+// finish turns a panic into a 500 and logs the request.
+func (h *Handler) finish(w *srvWriter, r *http.Request, start time.Time) {
+	if p := recover(); p != nil {
+		if p == http.ErrAbortHandler { // net/http's way to abort a response: not ours to stop
+			panic(p)
+		}
+		w.failure = fmt.Errorf("panic: %v\n%s", p, debug.Stack())
+		if !w.wroteHeader {
+			srvWriteError(w, r, http.StatusInternalServerError, &Error{Code: "UNKNOWN", Message: "internal server error"})
+		}
+	}
+	if h.log == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.EscapedPath()),
+		slog.Int("status", w.status()),
+		slog.Int64("bytes", w.written),
+		slog.Duration("duration", time.Since(start)),
+	}
+	level := slog.LevelInfo
+	if w.failure != nil {
+		level = slog.LevelError
+		attrs = append(attrs, slog.String("error", w.failure.Error()))
+	}
+	h.log.LogAttrs(r.Context(), level, "request", attrs...)
+}
+
+// fail answers the request with the error err: the spec's error body with
+// the code and status of err's [*Error], 499 (to nobody) if the client went
+// away, or 500 for any other error, which is logged.
+func (h *Handler) fail(w *srvWriter, r *http.Request, err error) {
+	status, e := srvClassify(r, err)
+	if status >= http.StatusInternalServerError {
+		w.failure = err
+	}
+	srvWriteError(w, r, status, e)
+}
+
+// srvHTTPError is an [*Error] sent with a status other than its code's.
+type srvHTTPError struct {
+	status int
+	err    *Error
+}
+
+func (e *srvHTTPError) Error() string { return e.err.Error() }
+func (e *srvHTTPError) Unwrap() error { return e.err }
+
+// srvStatus returns an error that [Handler.fail] sends with status.
+func srvStatus(status int, code Code, format string, args ...any) error {
+	return &srvHTTPError{status: status, err: Errorf(code, format, args...)}
+}
+
+// srvClassify returns the status and error body entry for err.
+func srvClassify(r *http.Request, err error) (int, *Error) {
+	if r.Context().Err() != nil {
+		return srvStatusClientClosed, &Error{Code: "UNKNOWN", Message: "request canceled"}
+	}
+	var he *srvHTTPError
+	if errors.As(err, &he) {
+		return he.status, he.err
+	}
+	var e *Error
+	if errors.As(err, &e) && e.Code != "" {
+		return e.Code.HTTPStatus(), e
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return http.StatusGatewayTimeout, &Error{Code: "UNKNOWN", Message: "the backend timed out"}
+	}
+	return http.StatusInternalServerError, &Error{Code: "UNKNOWN", Message: "internal server error"}
+}
+
+// srvErrorEntry is one error of the spec's error body.
+type srvErrorEntry struct {
+	Code    Code   `json:"code"`
+	Message string `json:"message"`
+	Detail  any    `json:"detail,omitempty"`
+}
+
+// srvWriteError writes the spec's error body for e with status; HEAD
+// responses get the headers only.
+func srvWriteError(w http.ResponseWriter, r *http.Request, status int, e *Error) {
+	msg := e.Message
+	if msg == "" {
+		msg = e.Code.Text()
+	}
+	entry := srvErrorEntry{Code: e.Code, Message: msg, Detail: e.Detail}
+	body, err := json.Marshal(map[string][]srvErrorEntry{"errors": {entry}})
+	if err != nil { // a Detail that is no JSON
+		entry.Detail = nil
+		body, _ = json.Marshal(map[string][]srvErrorEntry{"errors": {entry}})
+	}
+	srvWriteBody(w, r, status, "application/json", body)
+}
+
+// srvWriteJSON writes v as a JSON body with status.
+func srvWriteJSON(w http.ResponseWriter, r *http.Request, status int, contentType string, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	srvWriteBody(w, r, status, contentType, body)
+	return nil
+}
+
+// srvWriteBody writes body with status and its Content-Type and
+// Content-Length; HEAD responses get the headers only.
+func srvWriteBody(w http.ResponseWriter, r *http.Request, status int, contentType string, body []byte) {
+	hdr := w.Header()
+	hdr.Set("Content-Type", contentType)
+	hdr.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(body)
+	}
+}
+
+// srvWriteEmpty writes a response without a body.
+func srvWriteEmpty(w http.ResponseWriter, status int) {
+	if status != http.StatusNoContent && status != http.StatusNotModified {
+		w.Header().Set("Content-Length", "0")
+	}
+	w.WriteHeader(status)
+}
+
+// srvWriter records the status and size of a response, and the failure to
+// log with it.
+type srvWriter struct {
+	http.ResponseWriter
+	code        int
+	wroteHeader bool
+	written     int64
+	failure     error // a 5xx cause, or a failure after the header
+}
+
+func (w *srvWriter) WriteHeader(code int) {
+	if !w.wroteHeader {
+		w.code, w.wroteHeader = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *srvWriter) Write(p []byte) (int, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.written += int64(n)
+	return n, err
+}
+
+// ReadFrom copies r with the underlying writer's ReadFrom, if it has one.
+// [io.Copy] still prefers a source's WriteTo.
+func (w *srvWriter) ReadFrom(r io.Reader) (int64, error) {
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	n, err := io.Copy(w.ResponseWriter, r)
+	w.written += n
+	return n, err
+}
+
+// Unwrap gives [http.ResponseController] the underlying writer.
+func (w *srvWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (w *srvWriter) status() int {
+	if !w.wroteHeader {
+		return http.StatusOK
+	}
+	return w.code
+}

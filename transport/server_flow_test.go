@@ -1,0 +1,219 @@
+package transport_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http/httptest"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/internal/linkheader"
+	"github.com/regkit/regkit/registry/fake"
+)
+
+// srvWant fails t unless resp has the status want.
+func srvWant(t *testing.T, resp srvResponse, want int) {
+	t.Helper()
+	if resp.StatusCode != want {
+		t.Fatalf("%s %s = %d %s, want %d", resp.Request.Method, resp.Request.URL, resp.StatusCode, resp.body, want)
+	}
+}
+
+// srvCheckBlob fails t unless repo holds blob data, served over srv.
+func srvCheckBlob(t *testing.T, srv *httptest.Server, repo, data string) {
+	t.Helper()
+	resp := srvDo(t, srv, "GET", "/v2/"+repo+"/blobs/"+digest.FromString(data).String(), nil, "")
+	srvWant(t, resp, 200)
+	if string(resp.body) != data {
+		t.Fatalf("blob = %q, want %q", resp.body, data)
+	}
+}
+
+func TestServerMonolithicUpload(t *testing.T) {
+	t.Parallel()
+	store := fake.NewStore()
+	srv, _ := srvServe(t, store, false)
+	resp := srvDo(t, srv, "POST", "/v2/demo/blobs/uploads/", map[string]string{"Content-Length": "0"}, "")
+	srvWant(t, resp, 202)
+	loc := resp.Header.Get("Location")
+	resp = srvDo(t, srv, "PUT", loc+"?digest="+digest.FromString("monolith").String(), map[string]string{"Content-Type": "application/octet-stream"}, "monolith")
+	srvWant(t, resp, 201)
+	srvCheckBlob(t, srv, "demo", "monolith")
+	if n := store.Uploads(); n != 0 {
+		t.Errorf("Uploads() = %d after the PUT, want 0", n)
+	}
+}
+
+func TestServerChunkedUpload(t *testing.T) {
+	t.Parallel()
+	store := fake.NewStore()
+	srv, _ := srvServe(t, store, false)
+	resp := srvDo(t, srv, "POST", "/v2/a/b/blobs/uploads/", nil, "")
+	srvWant(t, resp, 202)
+	loc := resp.Header.Get("Location")
+	chunks := []string{"first,", "second,", "third"}
+	off := 0
+	for _, c := range chunks {
+		cr := fmt.Sprintf("%d-%d", off, off+len(c)-1)
+		resp = srvDo(t, srv, "PATCH", loc, map[string]string{"Content-Range": cr, "Content-Type": "application/octet-stream"}, c)
+		srvWant(t, resp, 202)
+		off += len(c)
+		if got, want := resp.Header.Get("Range"), fmt.Sprintf("0-%d", off-1); got != want {
+			t.Fatalf("PATCH %s: Range = %q, want %q", cr, got, want)
+		}
+		loc = resp.Header.Get("Location")
+	}
+	resp = srvDo(t, srv, "PATCH", loc, map[string]string{"Content-Range": "0-5"}, "first,")
+	srvWant(t, resp, 416)
+	resp = srvDo(t, srv, "GET", loc, nil, "")
+	srvWant(t, resp, 204)
+	if got, want := resp.Header.Get("Range"), fmt.Sprintf("0-%d", off-1); got != want {
+		t.Fatalf("status: Range = %q, want %q", got, want)
+	}
+	whole := strings.Join(chunks, "")
+	resp = srvDo(t, srv, "PUT", loc+"?digest="+digest.FromString(whole).String(), nil, "")
+	srvWant(t, resp, 201)
+	srvCheckBlob(t, srv, "a/b", whole)
+	if n := store.Uploads(); n != 0 {
+		t.Errorf("Uploads() = %d after the PUT, want 0", n)
+	}
+}
+
+func TestServerUploadEnds(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		method string
+		query  string
+		status int
+	}{
+		{name: "close without digest", method: "PUT", status: 400},
+		{name: "close with a bad digest", method: "PUT", query: "?digest=sha256:x", status: 400},
+		{name: "close with the wrong digest", method: "PUT", query: "?digest=" + digest.FromString("other").String(), status: 400},
+		{name: "cancel", method: "DELETE", status: 204},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := fake.NewStore()
+			srv, _ := srvServe(t, store, false)
+			resp := srvDo(t, srv, "POST", "/v2/demo/blobs/uploads/", nil, "")
+			srvWant(t, resp, 202)
+			loc := resp.Header.Get("Location")
+			srvWant(t, srvDo(t, srv, "PATCH", loc, nil, "some bytes"), 202)
+			srvWant(t, srvDo(t, srv, tc.method, loc+tc.query, nil, ""), tc.status)
+			srvWant(t, srvDo(t, srv, "GET", loc, nil, ""), 404)
+			if n := store.Uploads(); n != 0 {
+				t.Errorf("Uploads() = %d, want 0: the session lingers", n)
+			}
+		})
+	}
+}
+
+func TestServerConcurrentChunks(t *testing.T) {
+	t.Parallel()
+	store := fake.NewStore()
+	srv, _ := srvServe(t, store, false)
+	resp := srvDo(t, srv, "POST", "/v2/demo/blobs/uploads/", nil, "")
+	loc := resp.Header.Get("Location")
+	const n = 16
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			statuses[i] = srvDo(t, srv, "PATCH", loc, map[string]string{"Content-Range": "0-2"}, "abc").StatusCode
+		})
+	}
+	wg.Wait()
+	slices.Sort(statuses)
+	if statuses[0] != 202 || statuses[1] != 416 || statuses[n-1] != 416 {
+		t.Fatalf("statuses of %d racing first chunks = %v, want one 202 and 416s", n, statuses)
+	}
+	resp = srvDo(t, srv, "GET", loc, nil, "")
+	if got := resp.Header.Get("Range"); got != "0-2" {
+		t.Fatalf("Range after the race = %q, want 0-2", got)
+	}
+}
+
+// srvFollow GETs path and the pages its Link headers name, and returns
+// the pages' bodies.
+func srvFollow(t *testing.T, srv *httptest.Server, path string) []string {
+	t.Helper()
+	var bodies []string
+	for path != "" {
+		if len(bodies) > 100 {
+			t.Fatalf("more than 100 pages")
+		}
+		resp := srvDo(t, srv, "GET", path, nil, "")
+		srvWant(t, resp, 200)
+		bodies = append(bodies, string(resp.body))
+		next, err := linkheader.Next(resp.Header.Values("Link")...)
+		if err != nil {
+			t.Fatalf("Link %q: %v", resp.Header.Values("Link"), err)
+		}
+		path = next
+	}
+	return bodies
+}
+
+func TestServerPaging(t *testing.T) {
+	t.Parallel()
+	store := fake.NewStore(fake.WithMaxPageSize(2))
+	vars := srvSeed(t, store)
+	ctx := t.Context()
+	mbody := []byte(vars["{manifestbody}"])
+	for i := range 5 {
+		if _, err := store.PutManifest(ctx, "demo", "w"+strconv.Itoa(i), "", mbody, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, repo := range []string{"c", "b", "a"} {
+		if _, err := store.PutManifest(ctx, repo, "x", "", []byte(`{"schemaVersion":2,"manifests":[]}`), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	subject := &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.Digest(vars["{manifest}"]), Size: 100}
+	for i := range 3 {
+		idx, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex,
+			Manifests: []ocispec.Descriptor{}, Subject: subject, ArtifactType: "application/vnd.example.sbom", Annotations: map[string]string{"i": strconv.Itoa(i)}})
+		if _, err := store.PutManifest(ctx, "demo", digest.FromBytes(idx).String(), "", idx, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, _ := srvServe(t, store, false)
+
+	tests := []struct {
+		name  string
+		path  string
+		pages int
+		want  []string // in the concatenated bodies, in order
+	}{
+		{name: "tags", path: "/v2/demo/tags/list", pages: 4, want: []string{`"v1","v2"`, `"v3","w0"`, `"w1","w2"`, `"w3","w4"`}},
+		{name: "tags by 3, capped at 2", path: "/v2/demo/tags/list?n=3", pages: 4, want: []string{`"v1","v2"`, `"v3","w0"`}},
+		{name: "catalog", path: "/v2/_catalog", pages: 3, want: []string{`"a","b"`, `"c","demo"`, `"src"`}},
+		{name: "referrers", path: "/v2/demo/referrers/" + vars["{manifest}"], pages: 3, want: []string{vars["{referrer}"], vars["{referrer2}"]}},
+		{name: "referrers filtered", path: "/v2/demo/referrers/" + vars["{manifest}"] + "?artifactType=application/vnd.example.sbom", pages: 2, want: []string{vars["{referrer}"], `"i":"2"`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			bodies := srvFollow(t, srv, tc.path)
+			if len(bodies) != tc.pages {
+				t.Errorf("GET %s: %d pages, want %d: %q", tc.path, len(bodies), tc.pages, bodies)
+			}
+			all := strings.Join(bodies, "\n")
+			for _, w := range tc.want {
+				if !strings.Contains(all, w) {
+					t.Errorf("GET %s: pages lack %q: %s", tc.path, w, all)
+				}
+			}
+		})
+	}
+}
