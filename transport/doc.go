@@ -2,11 +2,22 @@
 // registry operations that every backend implements, and the typed errors
 // they report.
 //
-// Three backends implement it: the in-memory registry in
-// [github.com/regkit/regkit/registry/fake], an HTTP client for real
-// registries, and a store over OCI image layouts on disk. Everything above it
-// (pushing images, moving tags, listing lazily, verifying digests) is written
-// once, in the repository, tag and registry packages.
+// Two backends implement it: the in-memory registry in
+// [github.com/regkit/regkit/registry/fake], and [Client], the HTTP client
+// for real registries. [Handler] serves any Transport as the OCI
+// distribution API: over the in-memory store it is a fake registry real
+// clients can use. Everything above the contract (pushing images, moving
+// tags, listing lazily, verifying digests) is written once, in the
+// repository, tag and registry packages.
+//
+// # The HTTP client
+//
+// [NewClient] does no I/O. What a registry can do (a referrers API, tag
+// DELETE, single-POST uploads, honouring If-Match, Range requests, the
+// minimum chunk size) is found out on first use and remembered by the
+// Client, so no operation probes twice. Pushing a blob costs one request
+// when the repository already has it (a mount from the repository itself
+// answers 201) and two when it does not.
 //
 // # Errors
 //
