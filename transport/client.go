@@ -27,9 +27,21 @@ import (
 // to what works everywhere where a feature is missing, without asking twice.
 //
 // A Client does not authenticate: wrap its round tripper (see
-// [WithRoundTripper]) for that. It does not verify blob bytes against their
-// digest either, which the layers above do while they stream; it does check
-// every manifest it reads.
+// [WithRoundTripper]) for that. That round tripper sees only requests to the
+// registry's own scheme, host and port. A blob GET redirected elsewhere
+// (object storage, a CDN) goes through another, plain round tripper (see
+// [WithRedirectRoundTripper]) without the Authorization header, so no
+// credential the registry's round tripper adds can follow it there.
+//
+// Uploads stay on the registry: an upload Location, or a session id given
+// to [Client.ResumeUpload], on another scheme, host or port, or outside
+// /v2/<name>/blobs/uploads/, is refused with [ErrBlobUploadInvalid], and so
+// is a redirect of an upload, or of any request other than GET and HEAD, to
+// another origin. Registries that hand out upload URLs on another host do not
+// work with the client; none of the big ones do that for uploads.
+//
+// A Client does not verify blob bytes against their digest, which the
+// layers above do while they stream; it does check every manifest it reads.
 //
 // A Client is safe for concurrent use.
 type Client struct {
@@ -58,6 +70,12 @@ const clMaxRedirects = 10
 // registry-1.docker.io. host has no scheme (see [WithTLS]) and no path.
 //
 // NewClient only validates and stores: it does no I/O.
+//
+// The client only sends uploads to the registry's own scheme, host and port
+// (see [Client]): a registry that hands out upload Locations on another
+// host, such as a separate upload service or object storage, is refused
+// with [ErrBlobUploadInvalid]. None of the big registries do that for
+// uploads; blob GETs may still be redirected anywhere.
 func NewClient(host string, opts ...ClientOption) (*Client, error) {
 	if scheme, _, ok := strings.Cut(host, "://"); ok {
 		return nil, fmt.Errorf("transport: new client: host %q has a scheme (%s://): give the host alone and choose the protocol with WithTLS", host, scheme)
@@ -85,6 +103,12 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 	}
 	if o.rt == nil {
 		o.rt = clDefaultTransport(o.tls == TLSSkipVerify)
+		if o.redirectRT == nil {
+			o.redirectRT = o.rt // no credentials in it: share its connections
+		}
+	}
+	if o.redirectRT == nil {
+		o.redirectRT = clDefaultTransport(o.tls == TLSSkipVerify)
 	}
 	api := host
 	if host == "docker.io" || host == "index.docker.io" {
@@ -103,8 +127,26 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		chunkSize:     o.chunkSize,
 		singlePOSTMax: o.singlePOSTMax,
 	}
-	c.hc = &http.Client{Transport: o.rt, CheckRedirect: c.checkRedirect}
+	c.hc = &http.Client{
+		Transport:     clRouter{origin: &c.base, registry: o.rt, other: o.redirectRT},
+		CheckRedirect: c.checkRedirect,
+	}
 	return c, nil
+}
+
+// clRouter sends requests to the registry's origin through registry (the
+// caller's round tripper, which may add credentials) and every other request
+// (a redirect to object storage) through other.
+type clRouter struct {
+	origin          *url.URL
+	registry, other http.RoundTripper
+}
+
+func (r clRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if clSameOrigin(req.URL, r.origin) {
+		return r.registry.RoundTrip(req)
+	}
+	return r.other.RoundTrip(req)
 }
 
 // Host returns the registry host the client was made for, as given to
@@ -144,18 +186,61 @@ func clIsLoopback(host string) bool {
 	return ip != nil && ip.IsLoopback()
 }
 
-// checkRedirect caps redirects and keeps the Authorization header from
-// hosts other than the registry's: blob GETs are redirected to object
-// storage, which must not see the registry's credentials. (Go drops the
-// header only for another domain, not for another port of the same host.)
+// checkRedirect caps redirects, and keeps requests that carry content or
+// state on the registry's origin: a redirect of an upload request, or of
+// any request but GET and HEAD, to another scheme, host or port is refused.
+// Blob GETs may go anywhere (object storage).
+//
+// It also strips the Authorization header from requests to other origins
+// (Go drops it only for another domain, not for another port of the same
+// host); those go through the redirect round tripper, which adds none.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if len(via) >= clMaxRedirects {
 		return fmt.Errorf("stopped after %d redirects", clMaxRedirects)
 	}
-	if !clSameOrigin(req.URL, &c.base) {
-		req.Header.Del("Authorization")
+	if clSameOrigin(req.URL, &c.base) {
+		return nil
+	}
+	first := via[0]
+	if strings.Contains(first.URL.Path, "/blobs/uploads/") {
+		return Errorf(CodeBlobUploadInvalid, "redirect of an upload request to %s refused: uploads only go to the registry %s", clNoQuery(req.URL), c.base.Host)
+	}
+	if first.Method != http.MethodGet && first.Method != http.MethodHead {
+		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, clNoQuery(req.URL), c.base.Host)
+	}
+	req.Header.Del("Authorization")
+	return nil
+}
+
+// checkUploadURL checks a URL the client is about to send upload requests
+// to: a session's Location, or a session id given to ResumeUpload. It must
+// be on the registry's origin (scheme, host and port; no user information)
+// and name a session under /v2/<repo>/blobs/uploads/, so that neither an
+// answer of the registry nor a session id (which a proxy takes from its own
+// callers) can send a blob, credentials or a DELETE elsewhere.
+func (c *Client) checkUploadURL(repo string, u *url.URL) error {
+	if !clSameOrigin(u, &c.base) || u.User != nil {
+		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: uploads only go to the registry %s://%s", clNoQuery(u), c.base.Scheme, c.base.Host)
+	}
+	rest, ok := strings.CutPrefix(u.Path, "/v2/"+repo+"/blobs/uploads/")
+	if ok && rest != "" {
+		for seg := range strings.SplitSeq(rest, "/") {
+			if seg == "." || seg == ".." {
+				ok = false
+			}
+		}
+	}
+	if !ok || rest == "" {
+		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: not an upload session of %s (/v2/%s/blobs/uploads/<id>)", clNoQuery(u), repo, repo)
 	}
 	return nil
+}
+
+// clNoQuery returns u's scheme, host and path, without user information,
+// query or fragment, for a message.
+func clNoQuery(u *url.URL) string {
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return r.String()
 }
 
 // clSameOrigin reports whether a and b have the same scheme, host and port.

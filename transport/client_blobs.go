@@ -58,9 +58,10 @@ func clCheckBlobDigest(resp *http.Response, d digest.Digest) error {
 }
 
 // GetBlob opens blob d of repo (GET /v2/<name>/blobs/<digest>), following
-// redirects to object storage, which never get the registry's Authorization
-// header. It does not verify the bytes. The descriptor's size is the
-// response's Content-Length (-1 if the registry sends none).
+// redirects to object storage on other hosts, which get no credentials
+// (see [WithRedirectRoundTripper]). It does not verify the bytes. The
+// descriptor's size is the response's Content-Length (-1 if the registry
+// sends none).
 //
 // If the connection breaks while the blob is read, the reader asks for the
 // rest with a Range request, at most 3 times, and fails if the registry

@@ -155,6 +155,66 @@ func TestRedirectDropsAuthorization(t *testing.T) {
 	}
 }
 
+func TestRedirectSkipsTheCallersRoundTripper(t *testing.T) {
+	t.Parallel()
+	blob := []byte("stored elsewhere")
+	var leaked atomic.Value
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		leaked.Store(r.Header.Get("Authorization"))
+		w.Write(blob)
+	}))
+	t.Cleanup(cdn.Close)
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, cdn.URL+"/blob?sig=1", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(reg.Close)
+	// A round tripper that signs every request it sees, as oauth2's does.
+	signing := rtFunc(func(r *http.Request) (*http.Response, error) {
+		r = r.Clone(r.Context())
+		r.Header.Set("Authorization", "Bearer registry-token")
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	var viaRedirectRT atomic.Int32
+	counting := rtFunc(func(r *http.Request) (*http.Response, error) {
+		viaRedirectRT.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	for _, tc := range []struct {
+		name string
+		opts []ClientOption
+		want int32 // requests through counting
+	}{
+		{"default redirect transport", nil, 0},
+		{"WithRedirectRoundTripper", []ClientOption{WithRedirectRoundTripper(counting)}, 1},
+	} {
+		viaRedirectRT.Store(0)
+		leaked.Store("")
+		opts := append([]ClientOption{WithRoundTripper(signing), WithTLS(TLSOff)}, tc.opts...)
+		c, err := NewClient(strings.TrimPrefix(reg.URL, "http://"), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc, _, err := c.GetBlob(t.Context(), "app", digest.FromBytes(blob))
+		if err != nil {
+			t.Fatalf("%s: GetBlob: %v", tc.name, err)
+		}
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !bytes.Equal(got, blob) {
+			t.Errorf("%s: GetBlob = %q", tc.name, got)
+		}
+		if a := leaked.Load().(string); a != "" {
+			t.Errorf("%s: object storage got Authorization %q", tc.name, a)
+		}
+		if n := viaRedirectRT.Load(); n != tc.want {
+			t.Errorf("%s: %d requests through the redirect round tripper, want %d", tc.name, n, tc.want)
+		}
+	}
+	if _, err := NewClient("r.example", WithRedirectRoundTripper(nil)); err == nil {
+		t.Error("WithRedirectRoundTripper(nil) accepted")
+	}
+}
+
 // cutAfter writes an HTTP response with the full Content-Length but only n
 // bytes of body, then drops the connection.
 func cutAfter(t *testing.T, w http.ResponseWriter, status int, header http.Header, body []byte, n int) {

@@ -1,9 +1,6 @@
 package transport
 
-import (
-	"sync"
-	"sync/atomic"
-)
+import "sync/atomic"
 
 // clTri is what a Client knows of one capability of its registry.
 type clTri int32
@@ -33,8 +30,9 @@ func (c *clCap) set(t clTri) { c.v.Store(int32(t)) }
 
 // clCaps is what a Client has learned about its registry. Each capability is
 // learned from the first response that says it, as a side effect of an
-// operation the caller asked for, except If-Match, which needs a probe (see
-// Client.putIfMatch); no operation probes twice.
+// operation the caller asked for, except DELETE by digest, which
+// Client.DeleteTag proves on a manifest of its own before it repoints a
+// tag; no operation probes twice.
 type clCaps struct {
 	// referrers: GET /v2/<name>/referrers/<digest> answers (no: 404).
 	referrers clCap
@@ -45,15 +43,17 @@ type clCaps struct {
 	// selfMount: POST ?mount=<d>&from=<name> to the same repository works
 	// (no: refused with a 4xx).
 	selfMount clCap
-	// ifMatch: a manifest PUT honours If-Match (learned by a probe).
+	// ifMatch: a manifest PUT honours If-Match (yes: a conditional PUT was
+	// answered 412). It is never learned to be no: a registry that ignores
+	// the header cannot be told from one where the condition held.
 	ifMatch clCap
+	// digestDelete: DELETE /v2/<name>/manifests/<digest> works (no: 405 or
+	// UNSUPPORTED, as registries with deletes disabled answer).
+	digestDelete clCap
 	// rangeReq: blob GETs honour Range (no: 200 to a Range request).
 	rangeReq clCap
 	// chunkMin is the largest OCI-Chunk-Min-Length the registry sent.
 	chunkMin atomic.Int64
-
-	// probeMu makes concurrent first conditional puts probe If-Match once.
-	probeMu sync.Mutex
 }
 
 // noteChunkMin remembers a chunk minimum the registry sent.

@@ -9,78 +9,54 @@ import (
 	"github.com/opencontainers/go-digest"
 )
 
-// clIfMatchProbe is a digest no tag points at, for the If-Match probe.
-var clIfMatchProbe = digest.FromString("regkit: If-Match probe: no manifest has this digest")
-
-// putIfMatch puts body under tag if the tag points at ifMatch, with the
-// If-Match header where the registry honours it and checks around the put
-// elsewhere. The first call probes whether it is honoured.
+// putIfMatch puts body under tag if the tag points at ifMatch. The PUT always
+// carries If-Match: "<ifMatch>", and nothing but body is ever written to the
+// tag.
+//
+// Until the registry has shown that it honours the header, the put is
+// guarded: a HEAD before it fails early when the tag does not point at
+// ifMatch, and a HEAD after it fails when the tag no longer points at body.
+// A 412 answer proves the header honoured; it is remembered, and from then on
+// the PUT alone decides. Where the registry ignores If-Match a window
+// remains: a concurrent writer that moves the tag between the first HEAD and
+// the PUT is overwritten, and the second HEAD cannot tell (it sees body, as
+// it should). Only writers that come after the PUT are caught.
 func (c *Client) putIfMatch(ctx context.Context, repo, tag, mediaType string, body []byte, own, ifMatch digest.Digest) (http.Header, error) {
-	for {
-		switch c.caps.ifMatch.get() {
-		case clYes:
-			return c.putManifest(ctx, repo, tag, mediaType, body, http.Header{"If-Match": {`"` + ifMatch.String() + `"`}})
-		case clNo:
-			return c.putVerified(ctx, repo, tag, mediaType, body, own, ifMatch)
-		}
-		if err := c.probeIfMatch(ctx, repo, tag, ifMatch); err != nil {
+	guarded := c.caps.ifMatch.get() != clYes
+	if guarded {
+		cur, err := c.tagDigest(ctx, repo, tag)
+		if err != nil {
 			return nil, err
 		}
-	}
-}
-
-// probeIfMatch learns whether the registry honours If-Match on manifest
-// PUTs, without changing anything: it puts the tag's current bytes back
-// under it with If-Match of a digest that cannot match. 412 says honoured;
-// success says ignored (and the tag points where it did). When the tag does
-// not point at ifMatch in the first place, the put is pointless: it fails
-// with ErrPreconditionFailed without probing.
-func (c *Client) probeIfMatch(ctx context.Context, repo, tag string, ifMatch digest.Digest) error {
-	c.caps.probeMu.Lock()
-	defer c.caps.probeMu.Unlock()
-	if c.caps.ifMatch.get() != clUnknown {
-		return nil
-	}
-	cur, raw, err := c.GetManifest(ctx, repo, tag)
-	if err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return Errorf(CodePreconditionFailed, "tag %q of %s does not exist, so it does not point at %s", tag, repo, ifMatch)
+		if cur != ifMatch {
+			return nil, clNotAt(repo, tag, cur, ifMatch)
 		}
-		return err
 	}
-	if cur.Digest != ifMatch {
-		return Errorf(CodePreconditionFailed, "tag %q of %s points at %s, not %s", tag, repo, cur.Digest, ifMatch)
-	}
-	_, err = c.putManifest(ctx, repo, tag, cur.MediaType, raw, http.Header{"If-Match": {`"` + clIfMatchProbe.String() + `"`}})
-	switch {
-	case err == nil:
-		c.caps.ifMatch.set(clNo)
-	case errors.Is(err, ErrPreconditionFailed):
+	hdr, err := c.putManifest(ctx, repo, tag, mediaType, body, http.Header{"If-Match": {`"` + ifMatch.String() + `"`}})
+	var re *ResponseError
+	if errors.As(err, &re) && re.StatusCode == http.StatusPreconditionFailed {
 		c.caps.ifMatch.set(clYes)
-	default:
-		return err
+		if !errors.Is(err, ErrPreconditionFailed) {
+			err = fmt.Errorf("%w: %w", Errorf(CodePreconditionFailed, "tag %q of %s no longer points at %s", tag, repo, ifMatch), err)
+		}
+		return nil, err
 	}
-	return nil
+	if err != nil {
+		return nil, err
+	}
+	if guarded {
+		return hdr, c.checkTag(ctx, repo, tag, own)
+	}
+	return hdr, nil
 }
 
-// putVerified emulates If-Match where the registry ignores it: HEAD the
-// tag, put, HEAD again.
-func (c *Client) putVerified(ctx context.Context, repo, tag, mediaType string, body []byte, own, ifMatch digest.Digest) (http.Header, error) {
-	cur, err := c.tagDigest(ctx, repo, tag)
-	if err != nil {
-		return nil, err
+// clNotAt is the error of a tag that does not point at want: cur, or
+// nothing when cur is "".
+func clNotAt(repo, tag string, cur, want digest.Digest) error {
+	if cur == "" {
+		return Errorf(CodePreconditionFailed, "tag %q of %s does not exist, so it does not point at %s", tag, repo, want)
 	}
-	if cur != ifMatch {
-		if cur == "" {
-			return nil, Errorf(CodePreconditionFailed, "tag %q of %s does not exist, so it does not point at %s", tag, repo, ifMatch)
-		}
-		return nil, Errorf(CodePreconditionFailed, "tag %q of %s points at %s, not %s", tag, repo, cur, ifMatch)
-	}
-	hdr, err := c.putManifest(ctx, repo, tag, mediaType, body, nil)
-	if err != nil {
-		return nil, err
-	}
-	return hdr, c.checkTag(ctx, repo, tag, own)
+	return Errorf(CodePreconditionFailed, "tag %q of %s points at %s, not %s", tag, repo, cur, want)
 }
 
 // putIfAbsent puts body under tag, which did not exist when the caller

@@ -210,14 +210,17 @@ func clParseManifest(body []byte) clManifestInfo {
 // with mediaType as its Content-Type (or, if empty, the manifest's own
 // mediaType field).
 //
-// opts.IfMatch makes a put under a tag conditional. Where the registry
-// honours If-Match (learned once, by a probe that changes nothing: the tag's
-// current bytes put back under a digest that cannot match), it is sent as
-// the If-Match header. Elsewhere the client checks the tag with a HEAD before
-// the put and again after it, and fails with [ErrPreconditionFailed] if the
-// tag did not point at IfMatch, or no longer points at body because a
-// concurrent writer won. The second check narrows the race; only the header
-// closes it.
+// opts.IfMatch makes a put under a tag conditional: the PUT carries
+// If-Match: "<IfMatch>", and fails with [ErrPreconditionFailed] when the
+// registry answers 412. Until the registry has answered a conditional put
+// with 412 (which proves that it honours the header, and is remembered), the
+// client also checks the tag with a HEAD before the put and again after it,
+// and fails with [ErrPreconditionFailed] if the tag did not point at IfMatch,
+// or no longer points at body because a concurrent writer won. On a registry
+// that ignores If-Match (many do) a window remains: a
+// writer that moves the tag between the first HEAD and the PUT loses its
+// update without either side being told. Only the header closes it. The
+// client never writes anything to the tag but body.
 //
 // A manifest with a subject pushed to a registry that does not say it
 // processed the subject (no OCI-Subject response header) is added to the
@@ -313,14 +316,19 @@ func (c *Client) DeleteManifest(ctx context.Context, repo, ref string) error {
 		want:     []int{http.StatusAccepted, http.StatusOK, http.StatusNoContent},
 	})
 	if err != nil {
-		if want == "" && clTagDeleteUnsupported(err) {
+		switch {
+		case want == "" && clTagDeleteUnsupported(err):
 			c.caps.tagDelete.set(clNo)
+		case want != "" && clDeleteUnsupported(err):
+			c.caps.digestDelete.set(clNo)
 		}
 		return err
 	}
 	clClose(resp)
 	if want == "" {
 		c.caps.tagDelete.set(clYes)
+	} else {
+		c.caps.digestDelete.set(clYes)
 	}
 	if subject == "" || subject.Validate() != nil {
 		return nil

@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -306,11 +307,16 @@ func TestPutManifest(t *testing.T) {
 	}
 }
 
+// manifestOf returns the body of a manifest with content of its own.
+func manifestOf(content string) string {
+	return fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[],"annotations":{"c":%q}}`,
+		ocispec.MediaTypeImageManifest, content)
+}
+
 // pushManifest stores a manifest with content of its own in tr, under tag.
 func pushManifest(t *testing.T, c *Client, repo, tag, content string) ocispec.Descriptor {
 	t.Helper()
-	body := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":{"mediaType":"application/vnd.oci.empty.v1+json","digest":"sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a","size":2},"layers":[],"annotations":{"c":%q}}`,
-		ocispec.MediaTypeImageManifest, content)
+	body := manifestOf(content)
 	ref := tag
 	if ref == "" {
 		ref = digest.FromString(body).String()
@@ -334,37 +340,44 @@ func TestPutManifestIfMatch(t *testing.T) {
 			v3 := pushManifest(t, c, "x", "3.0", "v3")
 			_, raw2, _ := c.GetManifest(ctx, "x", "2.0")
 			_, raw3, _ := c.GetManifest(ctx, "x", "3.0")
+			var ifMatch []string
+			tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				if r.Method == http.MethodPut {
+					ifMatch = append(ifMatch, r.Header.Get("If-Match"))
+				}
+				return false
+			}
 			tr.requests()
 
-			// The first conditional put probes, once.
+			// Until a 412 proves If-Match honoured: HEAD, PUT with
+			// If-Match, HEAD.
 			if _, err := c.PutManifest(ctx, "x", "latest", v2.MediaType, raw2, &PutManifestOptions{IfMatch: v1.Digest}); err != nil {
 				t.Fatalf("PutManifest(if v1) = %v", err)
 			}
 			log := tr.requests()
-			wantCap := map[bool]clTri{true: clYes, false: clNo}[honoured]
-			if got := c.caps.ifMatch.get(); got != wantCap {
-				t.Errorf("If-Match capability = %v, want %v", got, wantCap)
-			}
-			// Probe: GET + PUT(bogus). Then honoured: PUT; not: HEAD, PUT, HEAD.
-			wantLog := map[bool][]string{
-				true:  {"GET /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "PUT /v2/x/manifests/latest"},
-				false: {"GET /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "HEAD /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "HEAD /v2/x/manifests/latest"},
-			}[honoured]
+			wantLog := []string{"HEAD /v2/x/manifests/latest", "PUT /v2/x/manifests/latest", "HEAD /v2/x/manifests/latest"}
 			if strings.Join(log, "\n") != strings.Join(wantLog, "\n") {
 				t.Errorf("requests:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(wantLog, "\n"))
+			}
+			if want := `"` + v1.Digest.String() + `"`; len(ifMatch) != 1 || ifMatch[0] != want {
+				t.Errorf("If-Match headers %q, want [%s]", ifMatch, want)
+			}
+			if got := c.caps.ifMatch.get(); got != clUnknown {
+				t.Errorf("If-Match capability = %v after a put whose condition held, want unknown", got)
 			}
 			if got, _ := c.HeadManifest(ctx, "x", "latest"); got.Digest != v2.Digest {
 				t.Fatalf("latest = %s, want %s", got.Digest, v2.Digest)
 			}
 
-			// A writer that still believes latest is v1 loses and changes nothing.
+			// A writer that still believes latest is v1 loses and changes
+			// nothing: the first HEAD stops it.
 			tr.requests()
 			_, err := c.PutManifest(ctx, "x", "latest", v3.MediaType, raw3, &PutManifestOptions{IfMatch: v1.Digest})
 			if !errors.Is(err, ErrPreconditionFailed) {
 				t.Fatalf("PutManifest(if v1, stale) = %v, want ErrPreconditionFailed", err)
 			}
-			if log := tr.requests(); clCount(log, "GET") != 0 || clCount(log, "PUT") != map[bool]int{true: 1, false: 0}[honoured] {
-				t.Errorf("stale conditional put: %q (probed again?)", log)
+			if log := tr.requests(); strings.Join(log, " ") != "HEAD /v2/x/manifests/latest" {
+				t.Errorf("stale conditional put: %q, want one HEAD", log)
 			}
 			if got, _ := c.HeadManifest(ctx, "x", "latest"); got.Digest != v2.Digest {
 				t.Fatalf("latest = %s after a failed put, want %s", got.Digest, v2.Digest)
@@ -377,6 +390,98 @@ func TestPutManifestIfMatch(t *testing.T) {
 	}
 }
 
+func TestPutManifestIfMatchLearnsFrom412(t *testing.T) {
+	t.Parallel()
+	tr, c := newTestReg(t, nil)
+	ctx := t.Context()
+	v1 := pushManifest(t, c, "x", "latest", "v1")
+	other := pushManifest(t, c, "x", "", "someone else's")
+	raw2 := []byte(manifestOf("v2"))
+	// Another writer moves latest between our HEAD and our PUT; the
+	// registry honours If-Match and refuses the PUT.
+	var moved atomic.Bool
+	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && r.URL.Path == "/v2/x/manifests/latest" && !moved.Swap(true) {
+			tr.mu.Lock()
+			tr.tags["x"]["latest"] = other.Digest
+			tr.mu.Unlock()
+		}
+		return false
+	}
+	_, err := c.PutManifest(ctx, "x", "latest", ocispec.MediaTypeImageManifest, raw2, &PutManifestOptions{IfMatch: v1.Digest})
+	if !errors.Is(err, ErrPreconditionFailed) {
+		t.Fatalf("PutManifest = %v, want ErrPreconditionFailed", err)
+	}
+	if got, _ := c.HeadManifest(ctx, "x", "latest"); got.Digest != other.Digest {
+		t.Errorf("latest = %s, want the concurrent writer's %s", got.Digest, other.Digest)
+	}
+	if c.caps.ifMatch.get() != clYes {
+		t.Errorf("If-Match capability = %v after a 412, want yes", c.caps.ifMatch.get())
+	}
+	// From now on the PUT alone decides.
+	tr.requests()
+	if _, err := c.PutManifest(ctx, "x", "latest", ocispec.MediaTypeImageManifest, raw2, &PutManifestOptions{IfMatch: other.Digest}); err != nil {
+		t.Fatalf("PutManifest(if other) = %v", err)
+	}
+	if _, err := c.PutManifest(ctx, "x", "latest", ocispec.MediaTypeImageManifest, raw2, &PutManifestOptions{IfMatch: v1.Digest}); !errors.Is(err, ErrPreconditionFailed) {
+		t.Errorf("PutManifest(if v1, stale) = %v, want ErrPreconditionFailed", err)
+	}
+	if log := tr.requests(); strings.Join(log, " ") != "PUT /v2/x/manifests/latest PUT /v2/x/manifests/latest" {
+		t.Errorf("requests once If-Match is known to work: %q, want two PUTs", log)
+	}
+}
+
+func TestPutManifestIfMatchWritesOnlyTheCallersManifest(t *testing.T) {
+	t.Parallel()
+	// A registry that ignores If-Match. The client must never write
+	// anything but the caller's manifest to the tag (no probe putting stale
+	// bytes back), and must fail when the tag moved before it looked.
+	tr, c := newTestReg(t, func(tr *testReg) { tr.ifMatch = false })
+	ctx := t.Context()
+	a := pushManifest(t, c, "x", "latest", "A")
+	b := pushManifest(t, c, "x", "", "B")
+	rawC := []byte(manifestOf("C"))
+	var mu sync.Mutex
+	var puts []string
+	var moveFirst atomic.Bool
+	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if moveFirst.Swap(false) {
+			tr.mu.Lock()
+			tr.tags["x"]["latest"] = b.Digest
+			tr.mu.Unlock()
+		}
+		if r.Method == http.MethodPut {
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			mu.Lock()
+			puts = append(puts, r.Header.Get("If-Match")+" "+string(body))
+			mu.Unlock()
+		}
+		return false
+	}
+
+	// The tag moves to B as the conditional put starts.
+	moveFirst.Store(true)
+	_, err := c.PutManifest(ctx, "x", "latest", ocispec.MediaTypeImageManifest, rawC, &PutManifestOptions{IfMatch: a.Digest})
+	if !errors.Is(err, ErrPreconditionFailed) {
+		t.Errorf("PutManifest(if A) after the tag moved to B = %v, want ErrPreconditionFailed", err)
+	}
+	if got, _ := c.HeadManifest(ctx, "x", "latest"); got.Digest != b.Digest {
+		t.Errorf("latest = %s, want B's %s", got.Digest, b.Digest)
+	}
+	if len(puts) != 0 {
+		t.Errorf("a failed conditional put wrote: %q", puts)
+	}
+
+	// Unopposed, it writes the caller's manifest once, with If-Match.
+	if _, err := c.PutManifest(ctx, "x", "latest", ocispec.MediaTypeImageManifest, rawC, &PutManifestOptions{IfMatch: b.Digest}); err != nil {
+		t.Fatalf("PutManifest(if B) = %v", err)
+	}
+	if want := `"` + b.Digest.String() + `" ` + string(rawC); len(puts) != 1 || puts[0] != want {
+		t.Errorf("PUTs %q, want one: %s", puts, want)
+	}
+}
+
 func TestPutManifestIfMatchConcurrentWriterWins(t *testing.T) {
 	t.Parallel()
 	tr, c := newTestReg(t, func(tr *testReg) { tr.ifMatch = false })
@@ -385,7 +490,6 @@ func TestPutManifestIfMatchConcurrentWriterWins(t *testing.T) {
 	pushManifest(t, c, "x", "2.0", "v2")
 	other := pushManifest(t, c, "x", "", "someone else's")
 	_, raw2, _ := c.GetManifest(ctx, "x", "2.0")
-	c.caps.ifMatch.set(clNo)
 	// Right after our PUT of latest, another writer moves it.
 	var puts atomic.Int32
 	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
@@ -405,27 +509,39 @@ func TestPutManifestIfMatchConcurrentWriterWins(t *testing.T) {
 	}
 }
 
-func TestProbeIfMatchErrors(t *testing.T) {
+func TestPutManifestIfMatchAnswers(t *testing.T) {
 	t.Parallel()
-	_, c := newTestReg(t, nil)
-	v1 := pushManifest(t, c, "x", "latest", "v1")
-	// The tag points elsewhere: no probe is needed to fail.
-	_, err := c.PutManifest(t.Context(), "x", "latest", ocispec.MediaTypeImageManifest, []byte(testManifestBody), &PutManifestOptions{IfMatch: digest.FromString("x")})
-	if !errors.Is(err, ErrPreconditionFailed) || c.caps.ifMatch.get() != clUnknown {
-		t.Errorf("PutManifest(if other) = %v, capability %v; want ErrPreconditionFailed, unknown", err, c.caps.ifMatch.get())
+	v1 := digest.FromString(testManifestBody)
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		wantErr error
+		wantCap clTri
+	}{
+		{name: "412 with an unrelated code", status: http.StatusPreconditionFailed, body: `{"errors":[{"code":"MANIFEST_INVALID"}]}`, wantErr: ErrPreconditionFailed, wantCap: clYes},
+		{name: "412 without a body", status: http.StatusPreconditionFailed, wantErr: ErrPreconditionFailed, wantCap: clYes},
+		{name: "refused for another reason", status: http.StatusForbidden, wantErr: ErrDenied, wantCap: clUnknown},
 	}
-	// A probe the registry refuses for another reason leaves it unknown.
-	mux, c2 := newMux(t)
-	mux.HandleFunc("GET /v2/x/manifests/latest", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", ocispec.MediaTypeImageManifest)
-		io.WriteString(w, testManifestBody)
-	})
-	mux.HandleFunc("PUT /v2/x/manifests/latest", func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusForbidden) })
-	_, err = c2.PutManifest(t.Context(), "x", "latest", ocispec.MediaTypeImageManifest, []byte(testManifestBody), &PutManifestOptions{IfMatch: digest.FromString(testManifestBody)})
-	if !errors.Is(err, ErrDenied) || c2.caps.ifMatch.get() != clUnknown {
-		t.Errorf("PutManifest(probe denied) = %v, capability %v; want ErrDenied, unknown", err, c2.caps.ifMatch.get())
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			mux, c := newMux(t)
+			mux.HandleFunc("HEAD /v2/x/manifests/latest", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", ocispec.MediaTypeImageManifest)
+				w.Header().Set("Docker-Content-Digest", v1.String())
+				w.Header().Set("Content-Length", strconv.Itoa(len(testManifestBody)))
+			})
+			mux.HandleFunc("PUT /v2/x/manifests/latest", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(tc.status)
+				io.WriteString(w, tc.body)
+			})
+			_, err := c.PutManifest(t.Context(), "x", "latest", ocispec.MediaTypeImageManifest, []byte(manifestOf("v2")), &PutManifestOptions{IfMatch: v1})
+			if !errors.Is(err, tc.wantErr) || c.caps.ifMatch.get() != tc.wantCap {
+				t.Errorf("PutManifest = %v, capability %v; want %v, %v", err, c.caps.ifMatch.get(), tc.wantErr, tc.wantCap)
+			}
+		})
 	}
-	_ = v1
 }
 
 func TestDeleteManifest(t *testing.T) {

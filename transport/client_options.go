@@ -54,6 +54,7 @@ const (
 
 type clientOptions struct {
 	rt            http.RoundTripper
+	redirectRT    http.RoundTripper
 	tls           TLSMode
 	userAgent     string
 	maxManifest   int64
@@ -67,6 +68,10 @@ var errNilRoundTripper = errors.New("transport: WithRoundTripper(nil)")
 // base transport that auth, proxies, retries or tracing wrap. It is used as
 // it is, never wrapped behind the caller's back. nil is an error.
 //
+// It carries only requests to the registry's own scheme, host and port, so
+// it may add credentials to every request it sees. Redirects to other hosts
+// go through the round tripper of [WithRedirectRoundTripper].
+//
 // By default each Client gets a fresh clone of [http.DefaultTransport] with
 // MaxIdleConnsPerHost set to 32, shared with no other Client.
 func WithRoundTripper(rt http.RoundTripper) ClientOption {
@@ -75,6 +80,24 @@ func WithRoundTripper(rt http.RoundTripper) ClientOption {
 			return errNilRoundTripper
 		}
 		o.rt = rt
+		return nil
+	}
+}
+
+// WithRedirectRoundTripper sets the round tripper of requests to hosts
+// other than the registry: blob GETs the registry redirects to object
+// storage or a CDN. It must not add credentials of the registry. nil is an
+// error.
+//
+// By default it is the client's own transport when [WithRoundTripper] is
+// not given, and otherwise a fresh clone of [http.DefaultTransport] (which
+// honours the proxy environment variables).
+func WithRedirectRoundTripper(rt http.RoundTripper) ClientOption {
+	return func(o *clientOptions) error {
+		if rt == nil {
+			return errors.New("transport: WithRedirectRoundTripper(nil)")
+		}
+		o.redirectRT = rt
 		return nil
 	}
 }

@@ -252,7 +252,6 @@ func TestReferrersFallbackRetries(t *testing.T) {
 	// between our read and our write. The check before the put sees it,
 	// and the client reads again: both referrers stay.
 	tr, c := newTestReg(t, func(tr *testReg) { tr.referrersAPI = false; tr.ifMatch = false })
-	c.caps.ifMatch.set(clNo)
 	subject := pushManifest(t, c, "x", "1", "subject")
 	first := pushReferrer(t, c, "x", subject, "a", "first")
 	foreign := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: digest.FromString("foreign"), Size: 3, ArtifactType: "f"}

@@ -133,10 +133,10 @@ func TestRedact(t *testing.T) {
 	// Through a real request: a refused PUT to a signed location.
 	mux, c := newMux(t, WithSinglePOSTMax(0))
 	mux.HandleFunc("POST /v2/x/blobs/uploads/", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Location", "/up/1?token=hunter2")
+		w.Header().Set("Location", "/v2/x/blobs/uploads/1?token=hunter2")
 		w.WriteHeader(http.StatusAccepted)
 	})
-	mux.HandleFunc("/up/1", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("PUT /v2/x/blobs/uploads/1", func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		w.WriteHeader(http.StatusForbidden)
 	})

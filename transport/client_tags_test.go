@@ -1,13 +1,19 @@
 package transport
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/internal/regtest"
 )
 
 func TestDeleteTag(t *testing.T) {
@@ -72,9 +78,21 @@ func TestDeleteTagByPlaceholder(t *testing.T) {
 			if err != nil || how != TagDeletedByPlaceholder {
 				t.Fatalf("DeleteTag = %v, %v; want %v", how, err, TagDeletedByPlaceholder)
 			}
+			// Tag DELETE refused; an untagged placeholder pushed and
+			// deleted by digest, proving deletes work; then the tag read,
+			// pointed at a second placeholder, which is deleted.
 			log := tr.requests()
-			if clCount(log, "DELETE /v2/x/manifests/stable") != 1 || clCount(log, "PUT /v2/x/manifests/stable") != 1 || clCount(log, "DELETE /v2/x/manifests/sha256:") != 1 {
+			if clCount(log, "DELETE /v2/x/manifests/stable") != 1 || clCount(log, "PUT /v2/x/manifests/sha256:") != 1 ||
+				clCount(log, "GET /v2/x/manifests/stable") != 1 || clCount(log, "PUT /v2/x/manifests/stable") != 1 ||
+				clCount(log, "DELETE /v2/x/manifests/sha256:") != 2 {
 				t.Errorf("requests:\n%s", strings.Join(log, "\n"))
+			}
+			if i, j := slices.IndexFunc(log, func(l string) bool { return strings.HasPrefix(l, "DELETE /v2/x/manifests/sha256:") }),
+				slices.Index(log, "PUT /v2/x/manifests/stable"); i < 0 || j < i {
+				t.Errorf("the tag was repointed before deletes were proven to work:\n%s", strings.Join(log, "\n"))
+			}
+			if c.caps.digestDelete.get() != clYes {
+				t.Errorf("delete by digest capability = %v, want yes", c.caps.digestDelete.get())
 			}
 			if _, err := c.HeadManifest(ctx, "x", "stable"); !errors.Is(err, ErrManifestUnknown) {
 				t.Errorf("deleted tag: %v", err)
@@ -103,8 +121,8 @@ func TestDeleteTagByPlaceholder(t *testing.T) {
 			if how, err := c.DeleteTag(ctx, "x", "old"); err != nil || how != TagDeletedByPlaceholder {
 				t.Fatalf("DeleteTag(old) = %v, %v", how, err)
 			}
-			if log := tr.requests(); clCount(log, "DELETE /v2/x/manifests/old") != 0 {
-				t.Errorf("asked for tag DELETE again: %q", log)
+			if log := tr.requests(); clCount(log, "DELETE /v2/x/manifests/old") != 0 || clCount(log, "PUT /v2/x/manifests/sha256:") != 0 {
+				t.Errorf("asked for tag DELETE, or proved deletes, again: %q", log)
 			}
 			// A tag that does not exist is not created.
 			if _, err := c.DeleteTag(ctx, "x", "nope"); !errors.Is(err, ErrManifestUnknown) {
@@ -117,24 +135,147 @@ func TestDeleteTagByPlaceholder(t *testing.T) {
 	}
 }
 
+// refuseManifestDeletes answers every DELETE of a manifest, tag or digest,
+// as the distribution registry with deletes disabled does.
+func refuseManifestDeletes(w http.ResponseWriter, r *http.Request) bool {
+	if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "/manifests/") {
+		testError(w, http.StatusMethodNotAllowed, CodeUnsupported)
+		return true
+	}
+	return false
+}
+
+func TestDeleteTagWhereDeletesAreDisabled(t *testing.T) {
+	t.Parallel()
+	tr, c := newTestReg(t, nil)
+	ctx := t.Context()
+	v1 := pushManifest(t, c, "x", "stable", "v1")
+	tr.hook = refuseManifestDeletes
+	tr.requests()
+	_, err := c.DeleteTag(ctx, "x", "stable")
+	if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "does not allow deletes") || !strings.Contains(err.Error(), "untouched") {
+		t.Errorf("DeleteTag = %v, want ErrUnsupported saying the registry allows no deletes and the tag is untouched", err)
+	}
+	log := tr.requests()
+	if clCount(log, "PUT /v2/x/manifests/stable") != 0 {
+		t.Errorf("the tag was written:\n%s", strings.Join(log, "\n"))
+	}
+	if got, err := c.HeadManifest(ctx, "x", "stable"); err != nil || got.Digest != v1.Digest {
+		t.Errorf("stable after the refused delete = %v, %v; want %s", got.Digest, err, v1.Digest)
+	}
+	if c.caps.digestDelete.get() != clNo {
+		t.Errorf("delete by digest capability = %v, want no", c.caps.digestDelete.get())
+	}
+	// Learned: no request at all the next time, whether the tag exists or not.
+	tr.requests()
+	for _, tag := range []string{"stable", "nope"} {
+		if _, err := c.DeleteTag(ctx, "x", tag); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("DeleteTag(%s) again = %v, want ErrUnsupported", tag, err)
+		}
+	}
+	if log := tr.requests(); len(log) != 0 {
+		t.Errorf("requests of a DeleteTag known to be impossible: %q", log)
+	}
+	// A delete by digest refused the same way is learned too.
+	_, c2 := newTestReg(t, func(tr *testReg) { tr.hook = refuseManifestDeletes })
+	if err := c2.DeleteManifest(ctx, "x", v1.Digest.String()); !errors.Is(err, ErrUnsupported) || c2.caps.digestDelete.get() != clNo {
+		t.Errorf("DeleteManifest = %v, capability %v; want ErrUnsupported, no", err, c2.caps.digestDelete.get())
+	}
+}
+
+func TestDeleteTagRestoresTag(t *testing.T) {
+	t.Parallel()
+	other := digest.FromString(manifestOf("someone else's"))
+	tests := []struct {
+		name string
+		// hook answers the n-th request (from 1) of its kind ("PUT tag",
+		// "DELETE digest") of the delete by placeholder, or returns false.
+		hook    func(tr *testReg, w http.ResponseWriter, kind string, n int) bool
+		wantErr error
+		// wantTag is what the tag points at afterwards: "v1" or "other".
+		wantTag string
+		wantMsg string
+	}{
+		{name: "placeholder delete fails", wantErr: ErrDenied, wantTag: "v1", wantMsg: "points at its manifest {v1} again",
+			hook: func(tr *testReg, w http.ResponseWriter, kind string, n int) bool {
+				if kind == "DELETE digest" && n == 2 {
+					testError(w, http.StatusForbidden, CodeDenied)
+					return true
+				}
+				return false
+			}},
+		{name: "placeholder put fails", wantErr: ErrManifestInvalid, wantTag: "v1", wantMsg: "still points at its manifest {v1}",
+			hook: func(tr *testReg, w http.ResponseWriter, kind string, n int) bool {
+				if kind == "PUT tag" {
+					testError(w, http.StatusBadRequest, CodeManifestInvalid)
+					return true
+				}
+				return false
+			}},
+		{name: "restore fails too", wantErr: ErrDenied, wantMsg: "points at placeholder manifest",
+			hook: func(tr *testReg, w http.ResponseWriter, kind string, n int) bool {
+				if (kind == "DELETE digest" && n == 2) || (kind == "PUT tag" && n == 2) {
+					testError(w, http.StatusForbidden, CodeDenied)
+					return true
+				}
+				return false
+			}},
+		{name: "a concurrent writer is not overwritten", wantErr: ErrDenied, wantTag: "other", wantMsg: "points at {other}, which another writer put there",
+			hook: func(tr *testReg, w http.ResponseWriter, kind string, n int) bool {
+				if kind == "DELETE digest" && n == 2 {
+					tr.mu.Lock()
+					tr.tags["x"]["stable"] = other
+					tr.mu.Unlock()
+					testError(w, http.StatusForbidden, CodeDenied)
+					return true
+				}
+				return false
+			}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr, c := newTestReg(t, func(tr *testReg) { tr.tagDelete = false })
+			ctx := t.Context()
+			v1 := pushManifest(t, c, "x", "stable", "v1")
+			pushManifest(t, c, "x", "", "someone else's")
+			counts := map[string]int{}
+			var mu sync.Mutex
+			tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				kind := ""
+				switch {
+				case r.Method == http.MethodPut && r.URL.Path == "/v2/x/manifests/stable":
+					kind = "PUT tag"
+				case r.Method == http.MethodDelete && strings.HasPrefix(r.URL.Path, "/v2/x/manifests/sha256:"):
+					kind = "DELETE digest"
+				default:
+					return false
+				}
+				mu.Lock()
+				counts[kind]++
+				n := counts[kind]
+				mu.Unlock()
+				return tc.hook(tr, w, kind, n)
+			}
+			_, err := c.DeleteTag(ctx, "x", "stable")
+			msg := strings.NewReplacer("{v1}", v1.Digest.String(), "{other}", other.String()).Replace(tc.wantMsg)
+			if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), msg) {
+				t.Errorf("DeleteTag = %v, want %v saying %q", err, tc.wantErr, msg)
+			}
+			if tc.wantTag == "" {
+				return
+			}
+			want := map[string]digest.Digest{"v1": v1.Digest, "other": other}[tc.wantTag]
+			tr.hook = nil
+			if got, err := c.HeadManifest(ctx, "x", "stable"); err != nil || got.Digest != want {
+				t.Errorf("stable after the failed delete = %v, %v; want %s", got.Digest, err, want)
+			}
+		})
+	}
+}
+
 func TestDeleteTagErrors(t *testing.T) {
 	t.Parallel()
-	t.Run("placeholder cannot be deleted", func(t *testing.T) {
-		t.Parallel()
-		tr, c := newTestReg(t, func(tr *testReg) { tr.tagDelete = false })
-		pushManifest(t, c, "x", "stable", "v1")
-		tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
-			if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "sha256:") {
-				testError(w, http.StatusMethodNotAllowed, CodeUnsupported)
-				return true
-			}
-			return false
-		}
-		_, err := c.DeleteTag(t.Context(), "x", "stable")
-		if !errors.Is(err, ErrUnsupported) || !strings.Contains(err.Error(), "placeholder") {
-			t.Errorf("DeleteTag = %v, want ErrUnsupported naming the placeholder", err)
-		}
-	})
 	t.Run("other refusal", func(t *testing.T) {
 		t.Parallel()
 		tr, c := newTestReg(t, nil)
@@ -146,34 +287,74 @@ func TestDeleteTagErrors(t *testing.T) {
 			t.Errorf("DeleteTag = %v, capability %v; want ErrTagInvalid, unknown", err, c.caps.tagDelete.get())
 		}
 	})
-	t.Run("config upload fails", func(t *testing.T) {
-		t.Parallel()
-		tr, c := newTestReg(t, func(tr *testReg) { tr.tagDelete = false })
-		pushManifest(t, c, "x", "stable", "v1")
-		tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+	// Failures before deletes are proven leave the tag alone.
+	tests := []struct {
+		name    string
+		refuse  func(w http.ResponseWriter, r *http.Request) bool
+		wantErr error
+	}{
+		{name: "config upload fails", wantErr: ErrDenied, refuse: func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodPost {
 				testError(w, http.StatusForbidden, CodeDenied)
 				return true
 			}
 			return false
-		}
-		if _, err := c.DeleteTag(t.Context(), "x", "stable"); !errors.Is(err, ErrDenied) {
-			t.Errorf("DeleteTag = %v, want ErrDenied", err)
-		}
-	})
-	t.Run("placeholder put fails", func(t *testing.T) {
-		t.Parallel()
-		tr, c := newTestReg(t, func(tr *testReg) { tr.tagDelete = false })
-		pushManifest(t, c, "x", "stable", "v1")
-		tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		}},
+		{name: "untagged placeholder put fails", wantErr: ErrManifestInvalid, refuse: func(w http.ResponseWriter, r *http.Request) bool {
 			if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
 				testError(w, http.StatusBadRequest, CodeManifestInvalid)
 				return true
 			}
 			return false
-		}
-		if _, err := c.DeleteTag(t.Context(), "x", "stable"); !errors.Is(err, ErrManifestInvalid) {
-			t.Errorf("DeleteTag = %v, want ErrManifestInvalid", err)
-		}
-	})
+		}},
+		{name: "untagged placeholder delete denied", wantErr: ErrDenied, refuse: func(w http.ResponseWriter, r *http.Request) bool {
+			if r.Method == http.MethodDelete && strings.Contains(r.URL.Path, "sha256:") {
+				testError(w, http.StatusForbidden, CodeDenied)
+				return true
+			}
+			return false
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			tr, c := newTestReg(t, func(tr *testReg) { tr.tagDelete = false })
+			v1 := pushManifest(t, c, "x", "stable", "v1")
+			tr.hook = tc.refuse
+			if _, err := c.DeleteTag(t.Context(), "x", "stable"); !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), "untouched") {
+				t.Errorf("DeleteTag = %v, want %v saying the tag is untouched", err, tc.wantErr)
+			}
+			tr.hook = nil
+			if got, err := c.HeadManifest(t.Context(), "x", "stable"); err != nil || got.Digest != v1.Digest {
+				t.Errorf("stable = %v, %v; want %s", got.Digest, err, v1.Digest)
+			}
+			if c.caps.digestDelete.get() != clUnknown {
+				t.Errorf("delete by digest capability = %v, want unknown", c.caps.digestDelete.get())
+			}
+		})
+	}
+}
+
+func TestDeleteTagDistributionWithDeletesDisabled(t *testing.T) {
+	// The distribution registry with storage.delete.enabled false answers
+	// every DELETE with 405 UNSUPPORTED. (Set through the environment, which
+	// docker-registry reads over its configuration file.)
+	t.Setenv("REGISTRY_STORAGE_DELETE_ENABLED", "false")
+	c, err := NewClient(regtest.Distribution(t, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	empty := ocispec.DescriptorEmptyJSON
+	if err := c.PutBlob(ctx, "app", empty, bytes.NewReader(empty.Data)); err != nil {
+		t.Fatal(err)
+	}
+	v1 := pushManifest(t, c, "app", "latest", "v1")
+	_, err = c.DeleteTag(ctx, "app", "latest")
+	if !errors.Is(err, ErrUnsupported) {
+		t.Errorf("DeleteTag = %v, want ErrUnsupported", err)
+	}
+	if got, err := c.HeadManifest(ctx, "app", "latest"); err != nil || got.Digest != v1.Digest {
+		t.Errorf("latest after the refused delete = %v, %v; want %s", got.Digest, err, v1.Digest)
+	}
 }

@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -11,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -78,15 +80,19 @@ func TestNewClientDefaults(t *testing.T) {
 	t.Parallel()
 	a, _ := NewClient("r.example")
 	b, _ := NewClient("r.example")
-	ta, ok := a.hc.Transport.(*http.Transport)
-	if !ok || ta == http.DefaultTransport || ta == b.hc.Transport || ta.MaxIdleConnsPerHost != 32 {
-		t.Errorf("default transport = %T %p (MaxIdleConnsPerHost %d), want a fresh *http.Transport with 32", a.hc.Transport, a.hc.Transport, ta.MaxIdleConnsPerHost)
+	ra, rb := a.hc.Transport.(clRouter), b.hc.Transport.(clRouter)
+	ta, ok := ra.registry.(*http.Transport)
+	if !ok || ta == http.DefaultTransport || ta == rb.registry || ta.MaxIdleConnsPerHost != 32 {
+		t.Fatalf("default transport = %T %p, want a fresh *http.Transport with MaxIdleConnsPerHost 32", ra.registry, ra.registry)
+	}
+	if ra.other != ra.registry {
+		t.Errorf("default redirect transport = %p, want the client's own %p", ra.other, ra.registry)
 	}
 	if a.ua != "regkit" || a.maxManifest != 4<<20 || a.chunkSize != 64<<20 || a.singlePOSTMax != 1<<20 {
 		t.Errorf("defaults = %q %d %d %d", a.ua, a.maxManifest, a.chunkSize, a.singlePOSTMax)
 	}
 	s, _ := NewClient("r.example", WithTLS(TLSSkipVerify))
-	if ts := s.hc.Transport.(*http.Transport); ts.TLSClientConfig == nil || !ts.TLSClientConfig.InsecureSkipVerify {
+	if ts := s.hc.Transport.(clRouter).registry.(*http.Transport); ts.TLSClientConfig == nil || !ts.TLSClientConfig.InsecureSkipVerify {
 		t.Error("TLSSkipVerify did not turn off verification")
 	}
 	if ta.TLSClientConfig != nil && ta.TLSClientConfig.InsecureSkipVerify {
@@ -210,7 +216,7 @@ func TestInvalidInput(t *testing.T) {
 		{"tags", func() error { _, err := c.ListTags(ctx, "", PageRequest{}); return err }, ErrNameInvalid},
 		{"start upload", func() error { _, err := c.StartUpload(ctx, "A"); return err }, ErrNameInvalid},
 		{"resume upload", func() error { _, err := c.ResumeUpload(ctx, "a", ""); return err }, ErrBlobUploadUnknown},
-		{"resume elsewhere", func() error { _, err := c.ResumeUpload(ctx, "a", "https://evil.example/x"); return err }, ErrBlobUploadUnknown},
+		{"resume elsewhere", func() error { _, err := c.ResumeUpload(ctx, "a", "https://evil.example/x"); return err }, ErrBlobUploadInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -255,5 +261,204 @@ func TestUserAgentAndRedirectCap(t *testing.T) {
 	_, _, err := c.GetBlob(t.Context(), "x", digest.Digest("sha256:"+strings.Repeat("b", 64)))
 	if err == nil || !strings.Contains(err.Error(), "stopped after 10 redirects") {
 		t.Errorf("GetBlob(redirect loop) = %v, want stopped after 10 redirects", err)
+	}
+}
+
+// foreignHost is a server that must never be asked anything: it counts
+// requests and Authorization headers it gets.
+type foreignHost struct {
+	*httptest.Server
+	hits, auths atomic.Int32
+}
+
+func newForeignHost(t *testing.T) *foreignHost {
+	t.Helper()
+	f := &foreignHost{}
+	f.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.hits.Add(1)
+		if r.Header.Get("Authorization") != "" {
+			f.auths.Add(1)
+		}
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusCreated)
+	}))
+	t.Cleanup(f.Close)
+	return f
+}
+
+func (f *foreignHost) host() string { return strings.TrimPrefix(f.URL, "http://") }
+
+// signingRT adds credentials to every request, as a careless auth round
+// tripper would.
+type signingRT struct{}
+
+func (signingRT) RoundTrip(r *http.Request) (*http.Response, error) {
+	r2 := r.Clone(r.Context())
+	r2.Header.Set("Authorization", "Basic c2VjcmV0")
+	return http.DefaultTransport.RoundTrip(r2)
+}
+
+func TestPutBlobRefusesForeignUploadLocations(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		// post is the Location of the POST's 202, patch that of a PATCH's.
+		post, patch func(reg, evil string) string
+		chunked     bool
+		wantHost    string // "evil" or "reg": the host the error names
+	}{
+		{name: "another host", post: func(_, evil string) string { return "http://" + evil + "/v2/x/blobs/uploads/1?sig=secret" }, wantHost: "evil"},
+		{name: "scheme-relative", post: func(_, evil string) string { return "//" + evil + "/v2/x/blobs/uploads/1?sig=secret" }, wantHost: "evil"},
+		{name: "another name of the host", post: func(reg, _ string) string {
+			return "http://localhost:" + reg[strings.LastIndex(reg, ":")+1:] + "/v2/x/blobs/uploads/1?sig=secret"
+		}, wantHost: "localhost"},
+		{name: "user information", post: func(reg, _ string) string { return "http://user:pw@" + reg + "/v2/x/blobs/uploads/1?sig=secret" }, wantHost: "reg"},
+		{name: "another endpoint", post: func(string, string) string { return "/v2/x/manifests/latest?sig=secret" }, wantHost: "reg"},
+		{name: "another repository", post: func(string, string) string { return "/v2/y/blobs/uploads/1?sig=secret" }, wantHost: "reg"},
+		{name: "dot segments", post: func(string, string) string { return "/v2/x/blobs/uploads/1/..?sig=secret" }, wantHost: "reg"},
+		{name: "encoded dot segments", post: func(string, string) string { return "/v2/x/blobs/uploads/%2e%2e/%2e%2e/y/manifests/latest?sig=secret" }, wantHost: "reg"},
+		{name: "uploads root", post: func(string, string) string { return "/v2/x/blobs/uploads/?sig=secret" }, wantHost: "reg"},
+		{name: "PATCH answer", chunked: true, post: func(string, string) string { return "/v2/x/blobs/uploads/1" },
+			patch: func(_, evil string) string { return "http://" + evil + "/v2/x/blobs/uploads/1?sig=secret" }, wantHost: "evil"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			evil := newForeignHost(t)
+			mux, c := newMux(t, WithSinglePOSTMax(0), WithChunkSize(4), WithRoundTripper(signingRT{}))
+			reg := c.base.Host
+			var sessionReqs atomic.Int32
+			mux.HandleFunc("POST /v2/x/blobs/uploads/", func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Location", tc.post(reg, evil.host()))
+				w.WriteHeader(http.StatusAccepted)
+			})
+			mux.HandleFunc("/v2/", func(w http.ResponseWriter, r *http.Request) {
+				if r.Method == http.MethodPost || r.Method == http.MethodDelete {
+					w.WriteHeader(http.StatusNoContent)
+					return
+				}
+				sessionReqs.Add(1)
+				switch {
+				case r.Method == http.MethodPatch:
+					io.Copy(io.Discard, r.Body)
+					w.Header().Set("Location", tc.patch(reg, evil.host()))
+					w.WriteHeader(http.StatusAccepted)
+				default:
+					t.Errorf("%s %s reached the registry", r.Method, r.URL)
+					w.WriteHeader(http.StatusCreated)
+				}
+			})
+			blob := []byte("b")
+			if tc.chunked {
+				blob = []byte("more than a chunk")
+			}
+			err := c.PutBlob(t.Context(), "x", blobDesc(blob), bytes.NewReader(blob))
+			if !errors.Is(err, ErrBlobUploadInvalid) {
+				t.Fatalf("PutBlob = %v, want ErrBlobUploadInvalid", err)
+			}
+			want := map[string]string{"evil": evil.host(), "reg": reg, "localhost": "localhost:"}[tc.wantHost]
+			if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "secret") || strings.Contains(err.Error(), "pw") {
+				t.Errorf("PutBlob = %v, want an error naming %s, without the query or user information", err, want)
+			}
+			if evil.hits.Load() != 0 {
+				t.Errorf("the foreign host got %d requests (%d with credentials)", evil.hits.Load(), evil.auths.Load())
+			}
+			if tc.patch == nil && sessionReqs.Load() != 0 {
+				t.Errorf("%d requests to the refused session", sessionReqs.Load())
+			}
+		})
+	}
+}
+
+func TestUploadRefusesForeignRedirects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		run  func(t *testing.T, c *Client) error
+	}{
+		{name: "single POST", run: func(t *testing.T, c *Client) error {
+			blob := []byte("b")
+			return c.PutBlob(t.Context(), "x", blobDesc(blob), bytes.NewReader(blob))
+		}},
+		{name: "PATCH", run: func(t *testing.T, c *Client) error {
+			w, err := c.StartUpload(t.Context(), "x")
+			if err != nil {
+				return err
+			}
+			_, err = w.Write([]byte("b"))
+			return err
+		}},
+		{name: "PUT", run: func(t *testing.T, c *Client) error {
+			w, err := c.StartUpload(t.Context(), "x")
+			if err != nil {
+				return err
+			}
+			return w.Commit(t.Context(), blobDesc(nil))
+		}},
+		{name: "status", run: func(t *testing.T, c *Client) error {
+			_, err := c.ResumeUpload(t.Context(), "x", "1")
+			return err
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			evil := newForeignHost(t)
+			mux, c := newMux(t, WithRoundTripper(signingRT{}))
+			mux.HandleFunc("POST /v2/x/blobs/uploads/{$}", func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Has("digest") {
+					http.Redirect(w, r, evil.URL+"/v2/x/blobs/uploads/?digest=x&sig=secret", http.StatusTemporaryRedirect)
+					return
+				}
+				if r.URL.Query().Has("mount") {
+					w.WriteHeader(http.StatusNotFound)
+					return
+				}
+				w.Header().Set("Location", "/v2/x/blobs/uploads/1")
+				w.WriteHeader(http.StatusAccepted)
+			})
+			mux.HandleFunc("DELETE /v2/x/blobs/uploads/1", func(w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusNoContent)
+			})
+			mux.HandleFunc("/v2/x/blobs/uploads/1", func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, evil.URL+"/v2/x/blobs/uploads/1?sig=secret", http.StatusTemporaryRedirect)
+			})
+			err := tc.run(t, c)
+			if !errors.Is(err, ErrBlobUploadInvalid) || !strings.Contains(err.Error(), evil.host()) || strings.Contains(err.Error(), "secret") {
+				t.Errorf("error = %v, want ErrBlobUploadInvalid naming %s, without the query", err, evil.host())
+			}
+			if evil.hits.Load() != 0 {
+				t.Errorf("the foreign host got %d requests (%d with credentials)", evil.hits.Load(), evil.auths.Load())
+			}
+		})
+	}
+}
+
+func TestPutBlobRefusesHTTPSDowngrade(t *testing.T) {
+	t.Parallel()
+	var plain atomic.Int32
+	var srv *httptest.Server
+	srv = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.TLS == nil {
+			plain.Add(1)
+		}
+		if r.Method == http.MethodPost {
+			w.Header().Set("Location", "http://"+srv.Listener.Addr().String()+"/v2/x/blobs/uploads/1")
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	c, err := NewClient(srv.Listener.Addr().String(), WithTLS(TLSSkipVerify), WithSinglePOSTMax(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob := []byte("b")
+	if err := c.PutBlob(t.Context(), "x", blobDesc(blob), bytes.NewReader(blob)); !errors.Is(err, ErrBlobUploadInvalid) {
+		t.Errorf("PutBlob = %v, want ErrBlobUploadInvalid", err)
+	}
+	if plain.Load() != 0 {
+		t.Errorf("%d requests over plain HTTP", plain.Load())
 	}
 }

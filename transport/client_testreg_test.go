@@ -326,6 +326,7 @@ func (tr *testReg) serveUpload(w http.ResponseWriter, r *http.Request, repo, id 
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodPatch:
 		if cr := r.Header.Get("Content-Range"); cr != "" && !strings.HasPrefix(cr, strconv.Itoa(buf.Len())+"-") {
+			w.Header().Set("Range", fmt.Sprintf("0-%d", max(buf.Len()-1, 0)))
 			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
 			return
 		}
@@ -333,6 +334,11 @@ func (tr *testReg) serveUpload(w http.ResponseWriter, r *http.Request, repo, id 
 		w.Header().Set("Location", r.URL.Path+"?_state=p"+strconv.Itoa(buf.Len()))
 		w.WriteHeader(http.StatusAccepted)
 	case http.MethodPut:
+		if cr := r.Header.Get("Content-Range"); cr != "" && !strings.HasPrefix(cr, strconv.Itoa(buf.Len())+"-") {
+			w.Header().Set("Range", fmt.Sprintf("0-%d", max(buf.Len()-1, 0)))
+			w.WriteHeader(http.StatusRequestedRangeNotSatisfiable)
+			return
+		}
 		if _, err := io.Copy(buf, r.Body); err != nil {
 			return
 		}

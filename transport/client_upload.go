@@ -17,7 +17,10 @@ import (
 
 // clSession is an open upload session.
 type clSession struct {
-	// loc is the session's current Location, absolute.
+	// repo is the repository the session uploads to.
+	repo string
+	// loc is the session's current Location, absolute, checked by
+	// Client.checkUploadURL.
 	loc *url.URL
 	// minChunk is the smallest chunk the registry takes (0: any).
 	minChunk int64
@@ -41,6 +44,11 @@ type clSession struct {
 // The registry checks the digest. The client checks the size as it streams:
 // more or fewer bytes than desc.Size fail with [ErrSizeInvalid] before the
 // last byte is sent. A session opened for a failed upload is deleted.
+//
+// Every upload Location must be on the registry's scheme, host and port, and
+// under /v2/<name>/blobs/uploads/: a registry that hands out upload URLs on
+// another host is refused with [ErrBlobUploadInvalid] before any byte of the
+// blob is sent (see [Client]).
 func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
 	if err := clCheckRepo(repo); err != nil {
 		return err
@@ -185,12 +193,15 @@ func (c *Client) postUpload(ctx context.Context, repo string, q url.Values, body
 	if err != nil {
 		return nil, err
 	}
+	if err := c.checkUploadURL(repo, loc); err != nil {
+		return nil, fmt.Errorf("POST %s: %w", clRedact(u), err)
+	}
 	if v := resp.Header.Get("OCI-Chunk-Min-Length"); v != "" {
 		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
 			c.caps.noteChunkMin(n)
 		}
 	}
-	return &clSession{loc: loc, minChunk: c.caps.chunkMin.Load()}, nil
+	return &clSession{repo: repo, loc: loc, minChunk: c.caps.chunkMin.Load()}, nil
 }
 
 // upload sends the bytes of a blob to session s and closes it.
@@ -261,7 +272,8 @@ func (c *Client) putWhole(ctx context.Context, s *clSession, d digest.Digest, bo
 }
 
 // patch sends n bytes at offset off to session s, and follows its new
-// Location.
+// Location. A registry that refuses the offset (416) gives a *clRangeError
+// saying how many bytes the session holds, if its answer says.
 func (c *Client) patch(ctx context.Context, s *clSession, body io.Reader, off, n int64) error {
 	resp, err := c.do(ctx, clRequest{
 		method: http.MethodPatch, url: s.loc,
@@ -271,19 +283,31 @@ func (c *Client) patch(ctx context.Context, s *clSession, body io.Reader, off, n
 		},
 		body: body, size: n,
 		notFound: CodeBlobUploadUnknown,
-		want:     []int{http.StatusAccepted, http.StatusNoContent},
+		want:     []int{http.StatusAccepted, http.StatusNoContent, http.StatusRequestedRangeNotSatisfiable},
 	})
 	if err != nil {
 		return err
 	}
-	clClose(resp)
-	if resp.Header.Get("Location") != "" {
-		loc, err := clLocation(resp)
-		if err != nil {
-			return err
-		}
-		s.loc = loc
+	if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+		return clRangeMismatch(resp, off)
 	}
+	clClose(resp)
+	return c.follow(s, resp)
+}
+
+// follow moves session s to the Location of resp, if it has one.
+func (c *Client) follow(s *clSession, resp *http.Response) error {
+	if resp.Header.Get("Location") == "" {
+		return nil
+	}
+	loc, err := clLocation(resp)
+	if err != nil {
+		return err
+	}
+	if err := c.checkUploadURL(s.repo, loc); err != nil {
+		return fmt.Errorf("%s %s: %w", resp.Request.Method, clRedact(resp.Request.URL), err)
+	}
+	s.loc = loc
 	return nil
 }
 

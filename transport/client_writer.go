@@ -3,13 +3,16 @@ package transport
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -19,7 +22,9 @@ import (
 // fewer bytes than the registry's OCI-Chunk-Min-Length until more come or
 // Commit), so that ResumeUpload finds them; write in large pieces, or with
 // [io.Copy], which reads a chunk at a time. Writes use ctx, since Write
-// takes none. Its ID is the session's absolute URL.
+// takes none. Its ID is the session's absolute URL. Its Size counts the
+// bytes the registry has acknowledged, not those held back; its Flush
+// method (func() error) sends those at once.
 func (c *Client) StartUpload(ctx context.Context, repo string) (BlobWriter, error) {
 	if err := clCheckRepo(repo); err != nil {
 		return nil, err
@@ -37,7 +42,16 @@ func (c *Client) StartUpload(ctx context.Context, repo string) (BlobWriter, erro
 // ResumeUpload reopens the session id of repo: an ID of a [BlobWriter] of a
 // Client of the same registry, or a session id the registry gave. It asks
 // the registry how many bytes the session holds (GET of the session, Range
-// header). An unknown session gives [ErrBlobUploadUnknown].
+// header). An unknown session gives [ErrBlobUploadUnknown]. An id that is
+// not a session of repo on the registry's own scheme, host and port (a URL
+// under /v2/<name>/blobs/uploads/) is refused with [ErrBlobUploadInvalid]
+// without a request.
+//
+// A Range of "0-0" means either an empty session or one of one byte (the
+// distribution registry sends it for both). The writer starts from none;
+// should the registry refuse its first chunk (416) because the session holds
+// one byte, it sends the chunk again after that byte, and Commit takes the
+// one byte into account.
 func (c *Client) ResumeUpload(ctx context.Context, repo, id string) (BlobWriter, error) {
 	if err := clCheckRepo(repo); err != nil {
 		return nil, err
@@ -54,40 +68,42 @@ func (c *Client) ResumeUpload(ctx context.Context, repo, id string) (BlobWriter,
 		return nil, err
 	}
 	clClose(resp)
-	s := &clSession{loc: u, minChunk: c.caps.chunkMin.Load()}
-	if resp.Header.Get("Location") != "" {
-		if s.loc, err = clLocation(resp); err != nil {
-			return nil, err
-		}
+	s := &clSession{repo: repo, loc: u, minChunk: c.caps.chunkMin.Load()}
+	if err := c.follow(s, resp); err != nil {
+		return nil, err
 	}
-	return &clWriter{c: c, ctx: ctx, s: s, sent: clParseUploadRange(resp.Header.Get("Range"))}, nil
+	rng := resp.Header.Get("Range")
+	return &clWriter{c: c, ctx: ctx, s: s, sent: clParseUploadRange(rng), maybeOne: clIsEmptyRange(rng)}, nil
 }
 
-// sessionURL returns the URL of an upload session id: an absolute URL of the
-// registry, a path on it, or an id under /v2/<name>/blobs/uploads/.
+// sessionURL returns the URL of an upload session id of repo: an absolute
+// URL of the registry, a path on it, or an id under
+// /v2/<name>/blobs/uploads/. It must be a session of repo on the registry
+// (see Client.checkUploadURL).
 func (c *Client) sessionURL(repo, id string) (*url.URL, error) {
+	var u *url.URL
 	switch {
 	case id == "":
 		return nil, Errorf(CodeBlobUploadUnknown, "empty upload session id")
-	case strings.Contains(id, "://"):
-		u, err := url.Parse(id)
-		if err != nil || !clSameOrigin(u, &c.base) {
-			return nil, Errorf(CodeBlobUploadUnknown, "upload session %q is not on the registry %s", id, c.base.Host)
+	case strings.Contains(id, "://") || strings.HasPrefix(id, "/"):
+		// A scheme-relative "//host/…" is resolved against the registry
+		// first, then checked like any other.
+		var err error
+		if u, err = c.base.Parse(id); err != nil {
+			return nil, Errorf(CodeBlobUploadInvalid, "upload session id is not a URL: %v", err)
 		}
-		return u, nil
-	case strings.HasPrefix(id, "/"):
-		u, err := c.base.Parse(id)
-		if err != nil {
-			return nil, Errorf(CodeBlobUploadUnknown, "upload session %q: %v", id, err)
-		}
-		return u, nil
+	default:
+		u = c.endpoint(repo, "blobs", "uploads", id)
 	}
-	return c.endpoint(repo, "blobs", "uploads", id), nil
+	if err := c.checkUploadURL(repo, u); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // clParseUploadRange returns the size an upload status Range header
 // ("0-<last byte>") says. "0-0" is read as an empty session, which the
-// distribution registry also sends for one byte.
+// distribution registry also sends for one byte (see clIsEmptyRange).
 func clParseUploadRange(s string) int64 {
 	s = strings.TrimPrefix(s, "bytes=")
 	first, last, ok := strings.Cut(s, "-")
@@ -95,10 +111,16 @@ func clParseUploadRange(s string) int64 {
 		return 0
 	}
 	n, err := strconv.ParseInt(last, 10, 64)
-	if err != nil || n <= 0 {
+	if err != nil || n <= 0 || n == math.MaxInt64 {
 		return 0
 	}
 	return n + 1
+}
+
+// clIsEmptyRange reports whether an upload status Range header is "0-0",
+// which registries send both for an empty session and for one of one byte.
+func clIsEmptyRange(s string) bool {
+	return strings.TrimPrefix(s, "bytes=") == "0-0"
 }
 
 // clWriter is a BlobWriter over an HTTP upload session. It keeps the
@@ -109,21 +131,43 @@ type clWriter struct {
 	s    *clSession
 	sent int64  // bytes the registry holds
 	buf  []byte // bytes written, not sent: fewer than the chunk minimum
-	err  error
-	done bool
+	// maybeOne says that sent is 0 only because the session's Range was
+	// "0-0": the session may hold one byte.
+	maybeOne bool
+	err      error
+	done     bool
 }
 
 // ID returns the session's current absolute URL.
 func (w *clWriter) ID() string { return w.s.loc.String() }
 
-// Size returns the bytes written so far.
-func (w *clWriter) Size() int64 { return w.sent + int64(len(w.buf)) }
+// Size returns the bytes the registry has acknowledged. Bytes written but
+// held back (fewer than the registry's chunk minimum, sent with more, by
+// Flush or by Commit) are not counted.
+func (w *clWriter) Size() int64 { return w.sent }
 
 func (w *clWriter) usable() error {
 	if w.done {
 		return Errorf(CodeBlobUploadUnknown, "upload session %s has ended", clRedact(w.s.loc))
 	}
 	return w.err
+}
+
+// resync reads err, the failure of a chunk sent at w.sent: when the registry
+// said (416) what the session holds, the writer adopts it. It reports true
+// when that was the one byte a "0-0" status left open, so that the chunk,
+// still in memory, can be sent again after it.
+func (w *clWriter) resync(err error) bool {
+	var re *clRangeError
+	if !errors.As(err, &re) || re.held < 0 {
+		return false
+	}
+	if w.maybeOne && w.sent == 0 && re.held == 1 {
+		w.sent, w.maybeOne = 1, false
+		return true
+	}
+	w.sent = re.held
+	return false
 }
 
 // Write sends p, in chunks of the chunk size, holding back a rest smaller
@@ -140,15 +184,50 @@ func (w *clWriter) Write(p []byte) (int, error) {
 	}
 	for len(data) > 0 && int64(len(data)) >= w.s.minChunk {
 		n := min(int64(len(data)), chunk)
-		if err := w.c.patch(w.ctx, w.s, bytes.NewReader(data[:n]), w.sent, n); err != nil {
+		err := w.c.patch(w.ctx, w.s, bytes.NewReader(data[:n]), w.sent, n)
+		if err != nil && w.resync(err) {
+			err = w.c.patch(w.ctx, w.s, bytes.NewReader(data[:n]), w.sent, n)
+			w.resync(err)
+		}
+		if err != nil {
 			w.err = err
 			return 0, err
 		}
 		w.sent += n
+		w.maybeOne = false
 		data = data[n:]
 	}
 	w.buf = append(w.buf[:0], data...)
 	return len(p), nil
+}
+
+// Flush sends what is held back as a chunk of its own, smaller than the
+// registry's chunk minimum though it is. A [Handler] that serves this writer
+// as a proxy flushes after every chunk its own client sends, since the
+// writer, and anything it holds, is gone when that request ends: each
+// client chunk then reaches the upstream whole, and the client's chunk size
+// is the client's to choose.
+func (w *clWriter) Flush() error {
+	if err := w.usable(); err != nil {
+		return err
+	}
+	if len(w.buf) == 0 {
+		return nil
+	}
+	n := int64(len(w.buf))
+	err := w.c.patch(w.ctx, w.s, bytes.NewReader(w.buf), w.sent, n)
+	if err != nil && w.resync(err) {
+		err = w.c.patch(w.ctx, w.s, bytes.NewReader(w.buf), w.sent, n)
+		w.resync(err)
+	}
+	if err != nil {
+		w.err = err
+		return err
+	}
+	w.sent += n
+	w.maybeOne = false
+	w.buf = w.buf[:0]
+	return nil
 }
 
 // ReadFrom writes what r holds, reading a chunk at a time.
@@ -182,23 +261,40 @@ func (w *clWriter) Commit(ctx context.Context, want ocispec.Descriptor) error {
 		w.c.cancelSession(ctx, w.s)
 		return err
 	}
-	if want.Size > 0 && w.Size() != want.Size {
+	// A session resumed at "0-0" may hold one byte more than counted.
+	total := w.sent + int64(len(w.buf))
+	if want.Size > 0 && total != want.Size && !(w.maybeOne && total+1 == want.Size) {
 		w.c.cancelSession(ctx, w.s)
-		return Errorf(CodeSizeInvalid, "blob %s: %d bytes written, want %d", want.Digest, w.Size(), want.Size)
+		return Errorf(CodeSizeInvalid, "blob %s: %d bytes written, want %d", want.Digest, total, want.Size)
 	}
-	h := http.Header{"Content-Type": {"application/octet-stream"}}
-	if len(w.buf) > 0 {
-		h.Set("Content-Range", strconv.FormatInt(w.sent, 10)+"-"+strconv.FormatInt(w.Size()-1, 10))
+	err := w.put(ctx, want.Digest)
+	if err != nil && w.resync(err) {
+		err = w.put(ctx, want.Digest)
 	}
-	resp, err := w.c.do(ctx, clRequest{
-		method: http.MethodPut, url: clWithQuery(w.s.loc, "digest", want.Digest.String()), header: h,
-		body: bytes.NewReader(w.buf), size: int64(len(w.buf)),
-		notFound: CodeBlobUploadUnknown,
-		want:     []int{http.StatusCreated, http.StatusOK, http.StatusNoContent},
-	})
 	if err != nil {
 		w.c.cancelSession(ctx, w.s)
 		return err
+	}
+	return nil
+}
+
+// put closes the session with what is held back, at w.sent.
+func (w *clWriter) put(ctx context.Context, d digest.Digest) error {
+	h := http.Header{"Content-Type": {"application/octet-stream"}}
+	if len(w.buf) > 0 {
+		h.Set("Content-Range", strconv.FormatInt(w.sent, 10)+"-"+strconv.FormatInt(w.sent+int64(len(w.buf))-1, 10))
+	}
+	resp, err := w.c.do(ctx, clRequest{
+		method: http.MethodPut, url: clWithQuery(w.s.loc, "digest", d.String()), header: h,
+		body: bytes.NewReader(w.buf), size: int64(len(w.buf)),
+		notFound: CodeBlobUploadUnknown,
+		want:     []int{http.StatusCreated, http.StatusOK, http.StatusNoContent, http.StatusRequestedRangeNotSatisfiable},
+	})
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode == http.StatusRequestedRangeNotSatisfiable {
+		return clRangeMismatch(resp, w.sent)
 	}
 	clClose(resp)
 	return nil
@@ -216,4 +312,48 @@ func (w *clWriter) Cancel(ctx context.Context) error {
 	}
 	clClose(resp)
 	return nil
+}
+
+// clRangeError is a registry's 416 answer to a chunk: the session does not
+// hold the bytes the client sent the chunk after. It matches
+// [ErrBlobUploadInvalid].
+type clRangeError struct {
+	// held is how many bytes the session holds, by the answer's Range
+	// header, or -1 when it has none.
+	held int64
+	err  error
+}
+
+func (e *clRangeError) Error() string { return e.err.Error() }
+func (e *clRangeError) Unwrap() error { return e.err }
+
+// clRangeMismatch reads a 416 answer to a chunk sent at offset off, and
+// closes it. The answer's Range says what the session holds; its "0-0",
+// which means both none and one byte, means the one the chunk did not
+// start at.
+func clRangeMismatch(resp *http.Response, off int64) *clRangeError {
+	held := int64(-1)
+	rng := strings.TrimPrefix(resp.Header.Get("Range"), "bytes=")
+	if first, last, ok := strings.Cut(rng, "-"); ok && first == "0" {
+		if n, err := strconv.ParseInt(last, 10, 64); err == nil && n >= 0 && n < math.MaxInt64 {
+			held = n + 1
+			if n == 0 && off != 0 {
+				held = 0
+			}
+		}
+	}
+	where := clNoQuery(resp.Request.URL)
+	rerr := clResponseError(resp, CodeBlobUploadUnknown)
+	var e *Error
+	switch {
+	case held < 0:
+		e = Errorf(CodeBlobUploadInvalid, "upload session %s does not hold the %d bytes the client sent before this chunk, and its answer does not say what it holds", where, off)
+	case held < off:
+		e = Errorf(CodeBlobUploadInvalid, "upload session %s holds %d bytes, fewer than the %d the client sent before this chunk: the client no longer has them to send again", where, held, off)
+	case held > off:
+		e = Errorf(CodeBlobUploadInvalid, "upload session %s holds %d bytes, more than the %d the client sent before this chunk: another writer added to it", where, held, off)
+	default:
+		e = Errorf(CodeBlobUploadInvalid, "upload session %s refused a chunk at byte %d, where it ends", where, off)
+	}
+	return &clRangeError{held: held, err: fmt.Errorf("%w: %w", e, rerr)}
 }

@@ -41,6 +41,12 @@ const srvStatusClientClosed = 499
 // malformed ranges and page sizes get a 4xx, never a 5xx. A 5xx means the
 // Transport failed with an error that is not an [*Error].
 //
+// An upload session's Range header is "0-<last byte>", and "0-0" when it is
+// empty, as the distribution registry sends: a client cannot tell an empty
+// session from one of one byte, except by the 416 (with the Range again)
+// that a chunk at the wrong offset gets. Over a [Client] (a proxy) the Range
+// counts only the bytes the upstream registry acknowledged.
+//
 // A Handler is safe for concurrent use. Requests to one upload session are
 // served one at a time, as a [BlobWriter] requires.
 type Handler struct {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/regkit/regkit/internal/linkheader"
 	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/transport"
 )
 
 // srvWant fails t unless resp has the status want.
@@ -214,6 +215,56 @@ func TestServerPaging(t *testing.T) {
 					t.Errorf("GET %s: pages lack %q: %s", tc.path, w, all)
 				}
 			}
+		})
+	}
+}
+
+func TestServerOneByteSessionResumes(t *testing.T) {
+	t.Parallel()
+	// The Handler's Range of a one-byte session is "0-0", as for an empty
+	// one; the Client learns which from the 416 of its next chunk.
+	srv, _ := srvServe(t, fake.NewStore(), false)
+	c, err := transport.NewClient(strings.TrimPrefix(srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := t.Context()
+	tests := []struct {
+		name   string
+		finish func(t *testing.T, w transport.BlobWriter) error
+		want   string
+	}{
+		{name: "write more", want: "abc", finish: func(t *testing.T, w transport.BlobWriter) error {
+			if _, err := w.Write([]byte("bc")); err != nil {
+				return err
+			}
+			if w.Size() != 3 {
+				t.Errorf("Size() = %d after writing 2 bytes to a session of 1, want 3", w.Size())
+			}
+			return w.Commit(ctx, ocispec.Descriptor{Digest: digest.FromString("abc"), Size: 3})
+		}},
+		{name: "commit at once", want: "a", finish: func(t *testing.T, w transport.BlobWriter) error {
+			return w.Commit(ctx, ocispec.Descriptor{Digest: digest.FromString("a"), Size: 1})
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			w, err := c.StartUpload(ctx, "app")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := w.Write([]byte("a")); err != nil {
+				t.Fatal(err)
+			}
+			w2, err := c.ResumeUpload(ctx, "app", w.ID())
+			if err != nil {
+				t.Fatalf("ResumeUpload = %v", err)
+			}
+			if err := tc.finish(t, w2); err != nil {
+				t.Fatalf("resumed one-byte session: %v", err)
+			}
+			srvCheckBlob(t, srv, "app", tc.want)
 		})
 	}
 }

@@ -128,6 +128,14 @@ func (h *Handler) serveUpload(w *srvWriter, r *http.Request, t srvTarget) {
 			h.fail(w, r, err)
 			return
 		}
+		// bw lives for this request only: a writer that holds bytes back
+		// (a Client's, for its upstream's chunk minimum) sends them now.
+		if f, ok := bw.(interface{ Flush() error }); ok {
+			if err := f.Flush(); err != nil {
+				h.fail(w, r, err)
+				return
+			}
+		}
 		srvUploadHeaders(w.Header(), t.name, bw)
 		srvWriteEmpty(w, http.StatusAccepted)
 	case http.MethodPut:
@@ -156,9 +164,14 @@ func (h *Handler) closeUpload(w *srvWriter, r *http.Request, name string, bw Blo
 	srvBlobCreated(w, name, d)
 }
 
+// srvMaxChunk is the largest chunk a Content-Range may announce: 1 TiB,
+// far above any blob, and far below where the arithmetic on it overflows.
+const srvMaxChunk = 1 << 40
+
 // writeChunk writes the body of r into the session bw. With a
 // Content-Range, the chunk must start where the session ends (else 416,
-// with the session's Range) and hold exactly the bytes the range says.
+// with the session's Range), be at most srvMaxChunk bytes (else 416) and
+// hold exactly the bytes the range says.
 func (h *Handler) writeChunk(w *srvWriter, r *http.Request, name string, bw BlobWriter) error {
 	limit := int64(-1)
 	cr := r.Header.Get("Content-Range")
@@ -166,6 +179,13 @@ func (h *Handler) writeChunk(w *srvWriter, r *http.Request, name string, bw Blob
 		first, last, ok := srvParseContentRange(cr)
 		if !ok {
 			return Errorf(CodeBlobUploadInvalid, "malformed Content-Range %q, want <first byte>-<last byte>", cr)
+		}
+		// last >= first >= 0, so last-first cannot overflow; last-first+1
+		// could.
+		if last-first >= srvMaxChunk {
+			srvUploadHeaders(w.Header(), name, bw)
+			return &srvHTTPError{status: http.StatusRequestedRangeNotSatisfiable,
+				err: Errorf(CodeSizeInvalid, "Content-Range %q announces a chunk larger than %d bytes", cr, int64(srvMaxChunk))}
 		}
 		if size := bw.Size(); first != size {
 			srvUploadHeaders(w.Header(), name, bw)
@@ -235,7 +255,11 @@ func srvUploadHeaders(hdr http.Header, name string, bw BlobWriter) {
 
 // srvUploadRange is the Range header of a session of size bytes,
 // "0-<last byte>". An empty session gets "0-0", as the distribution
-// registry sends; it cannot be told from one byte.
+// registry sends (clients written for it expect that, not "0--1" or no
+// header), although it cannot be told from one byte. A client that needs
+// to know sends its next chunk: a 416 answer means the session does not
+// end where the chunk starts, and carries the Range again, which then
+// means the other of the two.
 func srvUploadRange(size int64) string {
 	if size <= 0 {
 		return "0-0"

@@ -1,8 +1,14 @@
 package transport_test
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -119,4 +125,44 @@ func TestServerLists(t *testing.T) {
 		{name: "referrers of a tag", method: "GET", path: "/v2/demo/referrers/v1", status: 400, code: transport.CodeDigestInvalid},
 		{name: "referrers PUT", method: "PUT", path: "/v2/demo/referrers/{manifest}", status: 405, code: transport.CodeUnsupported},
 	})
+}
+
+func TestServerRefusesHugeChunkRange(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, contentRange string
+	}{
+		{name: "length overflows int64", contentRange: "0-9223372036854775807"},
+		{name: "length past 1 TiB", contentRange: "0-1099511627776"},
+		{name: "prefixed", contentRange: "bytes 0-9223372036854775807/*"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			srv, _ := srvServe(t, fake.NewStore(), false)
+			resp := srvDo(t, srv, "POST", "/v2/demo/blobs/uploads/", nil, "")
+			srvWant(t, resp, 202)
+			loc := resp.Header.Get("Location")
+			// No Content-Length (a chunked body), so only the range bounds
+			// the chunk.
+			req, err := http.NewRequestWithContext(t.Context(), "PATCH", srv.URL+loc, io.MultiReader(strings.NewReader("abc")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Range", tc.contentRange)
+			presp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(presp.Body)
+			presp.Body.Close()
+			if presp.StatusCode != http.StatusRequestedRangeNotSatisfiable || presp.Header.Get("Range") != "0-0" {
+				t.Errorf("PATCH with Content-Range %s = %d, Range %q (%s); want 416, 0-0", tc.contentRange, presp.StatusCode, presp.Header.Get("Range"), body)
+			}
+			// Nothing was written: the session can still take its bytes.
+			resp = srvDo(t, srv, "PUT", loc+"?digest="+digest.FromString("abc").String(), map[string]string{"Content-Range": "0-2"}, "abc")
+			srvWant(t, resp, 201)
+			srvCheckBlob(t, srv, "demo", "abc")
+		})
+	}
 }
