@@ -1,51 +1,132 @@
 package fake
 
 import (
+	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regkit/regkit/transport"
 )
 
 // Server is the fake registry served over HTTP on loopback, so real clients
 // (regkit's HTTP client, skopeo, crane, docker) can talk to it. It speaks
-// the OCI distribution API through [transport.Handler].
+// the OCI distribution API through [transport.Handler], optionally behind
+// authentication ([WithBasicAuth], [WithTokenAuth]), and records every
+// request it answers ([Server.Requests]).
+//
+// A Server is safe for concurrent use.
 type Server struct {
 	// URL is the base URL of the server, "http://127.0.0.1:port".
 	URL string
 	// Host is the server's host:port, the form registry.New and
 	// references take.
 	Host string
-	// Store is the in-memory backend the server serves.
+	// Store is the in-memory backend the server serves. It knows nothing
+	// of authentication: tests may read and write it directly.
 	Store *Store
 
-	srv *httptest.Server
+	srv     *httptest.Server
+	handler http.Handler
+	logger  *slog.Logger
+	auth    *authenticator // nil: no authentication
+	log     requestLog
 }
 
-// NewServer starts serving a new, empty in-memory registry on a loopback
-// port. The caller must Close it; tests can use [Serve] instead.
-func NewServer(opts ...Option) *Server {
-	return NewServerFor(NewStore(opts...))
+// ServerOption configures a [Server] made by [NewServer] or [Serve].
+// Store options are passed through [WithStoreOptions].
+type ServerOption func(*serverConfig)
+
+// serverConfig is what the ServerOptions set. Conflicting options are
+// recorded in conflicts and make NewServer panic.
+type serverConfig struct {
+	store     *Store
+	storeOpts []Option
+	logger    *slog.Logger
+
+	mode   authMode
+	users  map[string]string
+	grants []grant
+	ttl    time.Duration
+	now    func() time.Time // the clock tokens are issued and checked by
+
+	conflicts []string
 }
 
-// NewServerFor serves the store s over HTTP on a loopback port.
-func NewServerFor(s *Store, opts ...transport.HandlerOption) *Server {
-	srv := httptest.NewServer(transport.NewHandler(s, opts...))
-	return &Server{
-		URL:   srv.URL,
-		Host:  strings.TrimPrefix(srv.URL, "http://"),
-		Store: s,
-		srv:   srv,
+// WithStoreOptions configures the [Store] the server makes. It cannot be
+// combined with [WithStore].
+func WithStoreOptions(opts ...Option) ServerOption {
+	return func(c *serverConfig) { c.storeOpts = append(c.storeOpts, opts...) }
+}
+
+// WithStore serves s instead of a new, empty store, so a test can fill it
+// beforehand or serve one store from several servers. A nil s means a new
+// store. It cannot be combined with [WithStoreOptions].
+func WithStore(s *Store) ServerOption {
+	return func(c *serverConfig) { c.store = s }
+}
+
+// WithLogger logs one line per request at Info level: method, path (never
+// the query), status, bytes written and duration, as
+// [transport.WithHandlerLogger] does, plus the authenticated user for the
+// requests the server answers itself (refused by authentication, or to the
+// token endpoint). Requests that fail with a 5xx are logged at Error level.
+// Credentials and tokens are never logged. A nil logger, the default, logs
+// nothing.
+func WithLogger(l *slog.Logger) ServerOption {
+	return func(c *serverConfig) { c.logger = l }
+}
+
+// NewServer starts serving a registry on a loopback port: a new, empty
+// in-memory [Store] unless [WithStore] says otherwise, without
+// authentication unless [WithBasicAuth] or [WithTokenAuth] turns it on. The
+// caller must Close it; tests can use [Serve] instead.
+//
+// NewServer panics if the options conflict (two authentication modes,
+// [WithStore] with [WithStoreOptions]) or are invalid (a grant for a user
+// that does not exist, an unknown action): these are mistakes in a test,
+// found on its first run.
+func NewServer(opts ...ServerOption) *Server {
+	c := serverConfig{now: time.Now}
+	for _, opt := range opts {
+		opt(&c)
 	}
+	if c.store != nil && len(c.storeOpts) > 0 {
+		panic("fake: NewServer: WithStore and WithStoreOptions conflict: configure the store where it is made")
+	}
+	a, err := c.authenticator()
+	if err != nil {
+		panic("fake: NewServer: " + err.Error())
+	}
+	store := c.store
+	if store == nil {
+		store = NewStore(c.storeOpts...)
+	}
+	s := &Server{
+		Store:   store,
+		handler: transport.NewHandler(store, transport.WithHandlerLogger(c.logger)),
+		logger:  c.logger,
+		auth:    a,
+	}
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.Host = s.srv.Listener.Addr().String()
+	s.URL = "http://" + s.Host
+	if a != nil {
+		a.realm = s.URL + tokenPath
+	}
+	s.srv.Start()
+	return s
 }
 
 // Serve starts a server for a test and closes it when the test ends: the
-// one call a test needs.
+// one call a test needs. It panics on conflicting options, as [NewServer]
+// does.
 //
-//	srv := fake.Serve(t)
+//	srv := fake.Serve(t, fake.WithBasicAuth(map[string]string{"alice": "s3cret"}))
 //	reg, err := registry.New(srv.Host)
-func Serve(tb testing.TB, opts ...Option) *Server {
+func Serve(tb testing.TB, opts ...ServerOption) *Server {
 	tb.Helper()
 	s := NewServer(opts...)
 	tb.Cleanup(s.Close)
@@ -54,3 +135,47 @@ func Serve(tb testing.TB, opts ...Option) *Server {
 
 // Close shuts the server down, closing open connections.
 func (s *Server) Close() { s.srv.Close() }
+
+// serveHTTP serves one request: the token endpoint, a refusal, or the
+// distribution API through the handler, and records it in the request log.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	lw := &logWriter{ResponseWriter: w}
+	user, self := s.serve(lw, r)
+	entry := Request{
+		Method:   r.Method,
+		Path:     r.URL.EscapedPath(),
+		Status:   lw.status(),
+		Bytes:    lw.written,
+		Duration: time.Since(start),
+		User:     user,
+	}
+	s.log.add(entry)
+	if self && s.logger != nil {
+		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
+			slog.String("method", entry.Method),
+			slog.String("path", entry.Path),
+			slog.Int("status", entry.Status),
+			slog.Int64("bytes", entry.Bytes),
+			slog.Duration("duration", entry.Duration),
+			slog.String("user", entry.User))
+	}
+}
+
+// serve answers r and returns the user it authenticated ("" for anonymous)
+// and whether the server answered it itself rather than the handler.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) (user string, self bool) {
+	if s.auth == nil {
+		s.handler.ServeHTTP(w, r)
+		return "", false
+	}
+	if s.auth.mode == authToken && strings.TrimSuffix(r.URL.Path, "/") == tokenPath {
+		return s.auth.serveToken(w, r), true
+	}
+	user, ok := s.auth.authorize(w, r)
+	if !ok {
+		return user, true
+	}
+	s.handler.ServeHTTP(w, r)
+	return user, false
+}
