@@ -1,0 +1,421 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/regkit/regkit/transport"
+)
+
+// loginMaxBody bounds what is read of a response body.
+const loginMaxBody = 64 << 10
+
+// loginClientID is the client_id of OAuth2 refresh-token requests.
+const loginClientID = "regkit"
+
+// Login checks that the registry at host accepts c, as docker login does,
+// and stores nothing. It sends GET /v2/ and, when the registry answers 401,
+// answers its challenge with c:
+//
+//   - Basic: the request again with c's username and password;
+//   - Bearer: a token from the challenge's realm (with its service and
+//     scope) fetched with c, then the request again with the token. c's
+//     RegistryToken, if set, is sent as the token itself; else an
+//     IdentityToken is traded with an OAuth2 refresh_token grant (POST);
+//     else the username and password go to the realm with Basic
+//     authentication; a zero c asks for an anonymous token.
+//
+// It returns nil when the registry accepts the request (also when it asks
+// for no credentials at all), an error matching [transport.ErrUnauthorized]
+// when the credential is rejected (401, or a refresh token the token
+// service refuses), and one matching [transport.ErrDenied] on 403. Errors
+// never show a secret.
+//
+// host is as for [transport.NewClient] ("ghcr.io", "localhost:5000"; Docker
+// Hub is reached at registry-1.docker.io): loopback hosts are spoken to over
+// plain HTTP, others over HTTPS. A host written as "http://host:port" forces
+// plain HTTP. A realm reached over plain HTTP is refused when the registry
+// was reached over HTTPS. rt sends the requests; nil means
+// [http.DefaultTransport].
+func Login(ctx context.Context, host string, c Credential, rt http.RoundTripper) error {
+	base, err := loginBase(host)
+	if err != nil {
+		return err
+	}
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	l := &loginer{host: host, base: base, c: c, hc: &http.Client{Transport: rt}}
+	if err := l.run(ctx); err != nil {
+		return fmt.Errorf("auth: login %s: %w", host, err)
+	}
+	return nil
+}
+
+// loginer is one Login.
+type loginer struct {
+	host string
+	base *url.URL // the API root, /v2/
+	c    Credential
+	hc   *http.Client
+}
+
+func (l *loginer) run(ctx context.Context) error {
+	resp, err := l.get(ctx, l.base, nil)
+	if err != nil {
+		return err
+	}
+	if resp.status != http.StatusUnauthorized {
+		return resp.check()
+	}
+	chs := loginParseChallenges(resp.header.Values("WWW-Authenticate"))
+	var basic, bearer *loginChallenge
+	for i := range chs {
+		switch {
+		case chs[i].scheme == "bearer" && bearer == nil:
+			bearer = &chs[i]
+		case chs[i].scheme == "basic" && basic == nil:
+			basic = &chs[i]
+		}
+	}
+	h := http.Header{}
+	switch {
+	case bearer != nil:
+		tok := l.c.RegistryToken
+		if tok == "" {
+			if tok, err = l.token(ctx, bearer); err != nil {
+				return err
+			}
+		}
+		h.Set("Authorization", "Bearer "+tok)
+	case basic != nil:
+		if l.c.Username == "" {
+			return transport.Errorf(transport.CodeUnauthorized, "%s asks for a username and password (Basic), and the credential has none", l.host)
+		}
+		h.Set("Authorization", loginBasic(l.c))
+	default:
+		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no Basic or Bearer challenge", l.base)
+	}
+	resp, err = l.get(ctx, l.base, h)
+	if err != nil {
+		return err
+	}
+	return resp.check()
+}
+
+// token fetches a bearer token from the challenge's realm with the
+// credential.
+func (l *loginer) token(ctx context.Context, ch *loginChallenge) (string, error) {
+	realm, err := url.Parse(ch.params["realm"])
+	if err != nil || (realm.Scheme != "http" && realm.Scheme != "https") || realm.Host == "" {
+		return "", fmt.Errorf("GET %s: bearer challenge has no usable realm", l.base)
+	}
+	if realm.Scheme == "http" && l.base.Scheme == "https" {
+		return "", fmt.Errorf("token realm %s is plain HTTP: refusing to send a credential to it", loginRedact(realm))
+	}
+	service, scope := ch.params["service"], ch.params["scope"]
+	var resp *loginResponse
+	if l.c.IdentityToken != "" {
+		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {l.c.IdentityToken}, "client_id": {loginClientID}}
+		if service != "" {
+			form.Set("service", service)
+		}
+		if scope != "" {
+			form.Set("scope", scope)
+		}
+		resp, err = l.do(ctx, http.MethodPost, realm, http.Header{"Content-Type": {"application/x-www-form-urlencoded"}}, form.Encode())
+	} else {
+		u := *realm
+		q := u.Query()
+		if service != "" {
+			q.Set("service", service)
+		}
+		if scope != "" {
+			q.Set("scope", scope)
+		}
+		h := http.Header{}
+		if l.c.Username != "" {
+			q.Set("account", l.c.Username)
+			h.Set("Authorization", loginBasic(l.c))
+		}
+		u.RawQuery = q.Encode()
+		resp, err = l.get(ctx, &u, h)
+	}
+	if err != nil {
+		return "", err
+	}
+	if resp.status == http.StatusBadRequest && resp.oauthError == "invalid_grant" {
+		resp.status = http.StatusUnauthorized
+	}
+	if err := resp.check(); err != nil {
+		return "", err
+	}
+	var tok struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+	}
+	if json.Unmarshal(resp.body, &tok) != nil || (tok.Token == "" && tok.AccessToken == "") {
+		return "", fmt.Errorf("%s %s: answer holds no token", resp.method, resp.url)
+	}
+	if tok.Token != "" {
+		return tok.Token, nil
+	}
+	return tok.AccessToken, nil
+}
+
+// loginResponse is what Login keeps of a response.
+type loginResponse struct {
+	method, url string // redacted
+	status      int
+	header      http.Header
+	body        []byte
+	// message is the registry's or token service's explanation, if any.
+	message string
+	// oauthError is the "error" of an OAuth2 error answer.
+	oauthError string
+}
+
+// check returns nil for a 2xx answer, else an error with the code the
+// status implies.
+func (r *loginResponse) check() error {
+	if r.status >= 200 && r.status < 300 {
+		return nil
+	}
+	msg := fmt.Sprintf("%s %s answered %d %s", r.method, r.url, r.status, http.StatusText(r.status))
+	if r.message != "" {
+		msg += ": " + r.message
+	}
+	switch r.status {
+	case http.StatusUnauthorized:
+		return transport.Errorf(transport.CodeUnauthorized, "%s", msg)
+	case http.StatusForbidden:
+		return transport.Errorf(transport.CodeDenied, "%s", msg)
+	case http.StatusTooManyRequests:
+		return transport.Errorf(transport.CodeTooManyRequests, "%s", msg)
+	}
+	return errors.New(msg)
+}
+
+func (l *loginer) get(ctx context.Context, u *url.URL, h http.Header) (*loginResponse, error) {
+	return l.do(ctx, http.MethodGet, u, h, "")
+}
+
+// do sends a request and reads at most loginMaxBody of the answer.
+func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Header, body string) (*loginResponse, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, loginRedact(u), err)
+	}
+	for k, vs := range h {
+		req.Header[k] = vs
+	}
+	req.Header.Set("User-Agent", "regkit")
+	resp, err := l.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s: %w", method, loginRedact(u), err)
+	}
+	defer func() { _ = resp.Body.Close() }()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, loginMaxBody))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, loginRedact(u), err)
+	}
+	r := &loginResponse{method: method, url: loginRedact(u), status: resp.StatusCode, header: resp.Header, body: data}
+	var wire struct {
+		Errors []struct {
+			Message string `json:"message"`
+		} `json:"errors"`
+		Details          string `json:"details"`
+		Error            string `json:"error"`
+		ErrorDescription string `json:"error_description"`
+	}
+	if resp.StatusCode >= 300 && json.Unmarshal(data, &wire) == nil {
+		switch {
+		case len(wire.Errors) > 0:
+			r.message = wire.Errors[0].Message
+		case wire.Details != "":
+			r.message = wire.Details
+		case wire.ErrorDescription != "":
+			r.message = wire.ErrorDescription
+		default:
+			r.message = wire.Error
+		}
+		r.oauthError = wire.Error
+	}
+	if len(r.message) > 200 {
+		r.message = r.message[:200] + "…"
+	}
+	return r, nil
+}
+
+// loginRedact returns u without user information and query.
+func loginRedact(u *url.URL) string {
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+	return r.String()
+}
+
+// loginBase returns the /v2/ URL of host.
+func loginBase(host string) (*url.URL, error) {
+	h, scheme := host, ""
+	if s, rest, ok := strings.Cut(host, "://"); ok {
+		scheme, h = strings.ToLower(s), rest
+		if scheme != "http" && scheme != "https" {
+			return nil, fmt.Errorf("auth: login %s: scheme %q is not http or https", host, s)
+		}
+	}
+	if h == "" || strings.ContainsAny(h, "/?#@ ") {
+		return nil, fmt.Errorf("auth: login %q: not a registry host (as in \"ghcr.io\" or \"localhost:5000\")", host)
+	}
+	if scheme == "" {
+		scheme = "https"
+		if loginIsLoopback(h) {
+			scheme = "http"
+		}
+	}
+	if credHost(h) == credDockerHub {
+		h = "registry-1.docker.io"
+	}
+	u, err := url.Parse(scheme + "://" + h + "/v2/")
+	if err != nil || u.Host != h {
+		return nil, fmt.Errorf("auth: login %q: not a registry host (as in \"ghcr.io\" or \"localhost:5000\")", host)
+	}
+	return u, nil
+}
+
+// loginIsLoopback reports whether host[:port] is localhost, in 127.0.0.0/8
+// or ::1.
+func loginIsLoopback(host string) bool {
+	h := host
+	if sh, _, err := net.SplitHostPort(host); err == nil {
+		h = sh
+	}
+	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// loginBasic returns the Authorization value of c's username and password.
+func loginBasic(c Credential) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Username+":"+c.Password))
+}
+
+// loginChallenge is one challenge of a WWW-Authenticate header.
+type loginChallenge struct {
+	scheme string            // lower case
+	params map[string]string // names in lower case
+}
+
+// loginParseChallenges parses WWW-Authenticate values (RFC 7235 section
+// 4.1): challenges separated by commas, each a scheme followed by
+// name=value parameters, values being tokens or quoted strings. It is
+// lenient: unquoted values may hold any character but commas and spaces
+// (realms are often sent unquoted), and it stops at what it cannot read.
+func loginParseChallenges(values []string) []loginChallenge {
+	var out []loginChallenge
+	for _, v := range values {
+		p := loginParser{s: v}
+		for {
+			p.skip(" \t,")
+			scheme := p.token()
+			if scheme == "" {
+				break
+			}
+			ch := loginChallenge{scheme: strings.ToLower(scheme), params: map[string]string{}}
+			for {
+				p.skip(" \t")
+				save := p.i
+				name := p.token()
+				p.skip(" \t")
+				if name == "" || !p.consume('=') {
+					p.i = save // the next challenge, or a token68
+					break
+				}
+				p.skip(" \t")
+				ch.params[strings.ToLower(name)] = p.value()
+				p.skip(" \t")
+				if !p.consume(',') {
+					break
+				}
+			}
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// loginParser reads a WWW-Authenticate value.
+type loginParser struct {
+	s string
+	i int
+}
+
+func (p *loginParser) skip(chars string) {
+	for p.i < len(p.s) && strings.IndexByte(chars, p.s[p.i]) >= 0 {
+		p.i++
+	}
+}
+
+func (p *loginParser) consume(c byte) bool {
+	if p.i < len(p.s) && p.s[p.i] == c {
+		p.i++
+		return true
+	}
+	return false
+}
+
+// token reads an RFC 7230 token.
+func (p *loginParser) token() string {
+	start := p.i
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			break
+		}
+		p.i++
+	}
+	return p.s[start:p.i]
+}
+
+// value reads a quoted string (unescaping it) or an unquoted value.
+func (p *loginParser) value() string {
+	if !p.consume('"') {
+		start := p.i
+		for p.i < len(p.s) && strings.IndexByte(", \t", p.s[p.i]) < 0 {
+			p.i++
+		}
+		return p.s[start:p.i]
+	}
+	var b strings.Builder
+	for p.i < len(p.s) {
+		c := p.s[p.i]
+		p.i++
+		switch {
+		case c == '"':
+			return b.String()
+		case c == '\\' && p.i < len(p.s):
+			b.WriteByte(p.s[p.i])
+			p.i++
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,303 @@
+package auth
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/regkit/regkit/transport"
+)
+
+// The token protocol's defaults and regkit's limits on it.
+const (
+	// clientID names regkit to token servers (the OAuth2 client_id).
+	clientID = "regkit"
+	// defaultTokenLifetime is how long a token lives when the server does
+	// not say (the spec's default for expires_in).
+	defaultTokenLifetime = 60 * time.Second
+	// maxTokenLifetime caps the life a server may give a token.
+	maxTokenLifetime = 24 * time.Hour
+	// maxRefreshMargin is the most a token is dropped before it expires;
+	// short-lived tokens are dropped a fifth of their life early.
+	maxRefreshMargin = 30 * time.Second
+	// maxTokenResponse is the most of a token server's answer read.
+	maxTokenResponse = 64 << 10
+	// maxTokenRedirects is how many redirects a token request follows,
+	// all on the realm's host.
+	maxTokenRedirects = 3
+)
+
+// bearerChallenge is what a Bearer challenge says about where tokens come
+// from.
+type bearerChallenge struct {
+	realm   *url.URL
+	service string
+}
+
+// grant is how a realm takes a username and password.
+type grant int
+
+const (
+	grantUnknown  grant = iota
+	grantPassword       // OAuth2 POST grant_type=password works
+	grantBasic          // only GET with Basic auth works
+)
+
+// tokenError is a token server's refusal.
+type tokenError struct {
+	status int
+	realm  string // redacted
+	err    error  // a transport sentinel's kind, for errors.Is, or nil
+}
+
+func (e *tokenError) Error() string {
+	return fmt.Sprintf("auth: token request to %s: %d %s", e.realm, e.status, strings.ToLower(http.StatusText(e.status)))
+}
+
+func (e *tokenError) Unwrap() error { return e.err }
+
+// checkRealm parses a challenge's realm and refuses one that would expose
+// credentials: it must be https, or plain http on a loopback host, or
+// plain http on the very host of a registry the caller reaches over plain
+// http anyway (reg is the URL of the challenged request).
+func checkRealm(realm string, reg *url.URL) (*url.URL, error) {
+	u, err := url.Parse(realm)
+	if err != nil || u.Host == "" || u.User != nil {
+		return nil, fmt.Errorf("auth: registry %s sent a bearer challenge with an unusable realm %q", reg.Host, redactRealm(realm))
+	}
+	switch strings.ToLower(u.Scheme) {
+	case "https":
+		return u, nil
+	case "http":
+		if isLoopback(u.Hostname()) ||
+			(strings.EqualFold(reg.Scheme, "http") && strings.EqualFold(u.Hostname(), reg.Hostname())) {
+			return u, nil
+		}
+		return nil, fmt.Errorf("auth: registry %s sent a plain-http token realm on another host (%s): refusing to send credentials there", reg.Host, u.Host)
+	}
+	return nil, fmt.Errorf("auth: registry %s sent a token realm with scheme %q: want https", reg.Host, u.Scheme)
+}
+
+// redactRealm returns a realm without its query or user information.
+func redactRealm(realm string) string {
+	u, err := url.Parse(realm)
+	if err != nil {
+		return "(unparsable)"
+	}
+	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
+}
+
+// isLoopback reports whether host (without port) is localhost or a
+// loopback address.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return ip != nil && ip.IsLoopback()
+}
+
+// fetchToken gets a new token for need from the challenge's realm, with
+// the host's credential.
+func (t *Transport) fetchToken(ctx context.Context, need *scopeSet, ch *bearerChallenge) (*token, error) {
+	cred, err := t.credential(ctx)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case cred.RegistryToken != "":
+		return &token{value: cred.RegistryToken, scopes: need, any: true}, nil
+	case cred.IdentityToken != "":
+		return t.postToken(ctx, need, ch, url.Values{
+			"grant_type":    {"refresh_token"},
+			"refresh_token": {cred.IdentityToken},
+		})
+	case cred.Username == "" && cred.Password == "":
+		return t.getToken(ctx, need, ch, nil)
+	}
+	realm := ch.realm.String()
+	t.mu.Lock()
+	g := t.grants[realm]
+	t.mu.Unlock()
+	if g != grantBasic {
+		tok, err := t.postToken(ctx, need, ch, url.Values{
+			"grant_type": {"password"},
+			"username":   {cred.Username},
+			"password":   {cred.Password},
+		})
+		var te *tokenError
+		if err == nil || g == grantPassword || !errors.As(err, &te) || !oauthUnsupported(te.status) {
+			if err == nil {
+				t.setGrant(realm, grantPassword)
+			}
+			return tok, err
+		}
+	}
+	tok, err := t.getToken(ctx, need, ch, &cred)
+	if err == nil {
+		t.setGrant(realm, grantBasic)
+	}
+	return tok, err
+}
+
+// oauthUnsupported reports whether a status to an OAuth2 password grant
+// may mean the server lacks the POST flow (GCR answers 404, Artifactory
+// 401, ACR 400, others 405), so GET with Basic auth is worth a try.
+func oauthUnsupported(status int) bool {
+	switch status {
+	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed:
+		return true
+	}
+	return false
+}
+
+func (t *Transport) setGrant(realm string, g grant) {
+	t.mu.Lock()
+	t.grants[realm] = g
+	t.mu.Unlock()
+}
+
+// getToken asks for a token with GET (token.md), authenticating with
+// Basic auth when cred is not nil.
+func (t *Transport) getToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, cred *Credential) (*token, error) {
+	u := *ch.realm
+	q := u.Query()
+	if ch.service != "" {
+		q.Set("service", ch.service)
+	}
+	for _, s := range need.strings() {
+		q.Add("scope", s)
+	}
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("auth: token request to %s: %w", redactRealm(ch.realm.String()), err)
+	}
+	if cred != nil {
+		req.SetBasicAuth(cred.Username, cred.Password)
+	}
+	return t.exchange(req, need, ch)
+}
+
+// postToken asks for a token with an OAuth2 POST (oauth.md); form holds
+// the grant.
+func (t *Transport) postToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, form url.Values) (*token, error) {
+	form.Set("client_id", clientID)
+	if ch.service != "" {
+		form.Set("service", ch.service)
+	}
+	if s := need.strings(); len(s) > 0 {
+		form.Set("scope", strings.Join(s, " "))
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.realm.String(), strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("auth: token request to %s: %w", redactRealm(ch.realm.String()), err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	return t.exchange(req, need, ch)
+}
+
+// tokenResponse is the answer of a token server, in either protocol.
+type tokenResponse struct {
+	Token       string          `json:"token"`
+	AccessToken string          `json:"access_token"`
+	ExpiresIn   json.RawMessage `json:"expires_in"` // a number; some send a string
+	IssuedAt    string          `json:"issued_at"`
+}
+
+// exchange sends a token request and reads the token of its answer.
+func (t *Transport) exchange(req *http.Request, need *scopeSet, ch *bearerChallenge) (*token, error) {
+	realm := redactRealm(ch.realm.String())
+	start := t.now()
+	hc := &http.Client{Transport: t.base, CheckRedirect: func(next *http.Request, via []*http.Request) error {
+		if len(via) > maxTokenRedirects {
+			return fmt.Errorf("stopped after %d redirects", maxTokenRedirects)
+		}
+		if !strings.EqualFold(next.URL.Host, ch.realm.Host) || (next.URL.Scheme != ch.realm.Scheme && next.URL.Scheme != "https") {
+			return fmt.Errorf("redirected off the realm's host to %s", next.URL.Host)
+		}
+		return nil
+	}}
+	resp, err := hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // its message holds the URL, query and all
+		}
+		return nil, fmt.Errorf("auth: token request to %s: %w", realm, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
+	if err != nil {
+		return nil, fmt.Errorf("auth: token request to %s: read answer: %w", realm, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		te := &tokenError{status: resp.StatusCode, realm: realm}
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			te.err = transport.ErrUnauthorized
+		case http.StatusForbidden:
+			te.err = transport.ErrDenied
+		case http.StatusTooManyRequests:
+			te.err = transport.ErrTooManyRequests
+		}
+		return nil, te
+	}
+	if len(body) > maxTokenResponse {
+		return nil, fmt.Errorf("auth: token request to %s: answer larger than %d KiB", realm, maxTokenResponse>>10)
+	}
+	var tr tokenResponse
+	if err := json.Unmarshal(body, &tr); err != nil {
+		return nil, fmt.Errorf("auth: token request to %s: answer is not a token response: %w", realm, err)
+	}
+	value := tr.Token
+	if value == "" {
+		value = tr.AccessToken
+	}
+	if value == "" {
+		return nil, fmt.Errorf("auth: token request to %s: answer has no token", realm)
+	}
+	if !validToken(value) {
+		return nil, fmt.Errorf("auth: token request to %s: answer has a token with characters a header cannot carry", realm)
+	}
+	return &token{value: value, scopes: need, refreshAt: refreshTime(start, t.now(), tr)}, nil
+}
+
+// validToken reports whether v can go in an Authorization header as is.
+func validToken(v string) bool {
+	for i := range len(v) {
+		if v[i] <= ' ' || v[i] >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// refreshTime returns when a token fetched at start (and received at now)
+// stops being used. Its life is expires_in (60s if absent or not
+// positive, at most 24h), counted from start on the local clock; an issued_at that says
+// the token is older (a token cached by a proxy) shortens it, but one that
+// would make it stale on arrival is taken for clock skew and ignored. The
+// token is dropped min(30s, a fifth of its life) early.
+func refreshTime(start, now time.Time, tr tokenResponse) time.Time {
+	life := defaultTokenLifetime
+	if f, err := strconv.ParseFloat(strings.Trim(string(tr.ExpiresIn), `"`), 64); err == nil && f > 0 {
+		life = time.Duration(min(f, maxTokenLifetime.Seconds()) * float64(time.Second))
+	}
+	margin := min(maxRefreshMargin, life/5)
+	exp := start.Add(life)
+	if issued, err := time.Parse(time.RFC3339, tr.IssuedAt); err == nil {
+		if server := issued.Add(life); server.Before(exp) && server.Add(-margin).After(now) {
+			exp = server
+		}
+	}
+	return exp.Add(-margin)
+}

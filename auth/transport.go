@@ -1,0 +1,359 @@
+package auth
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Transport is an [http.RoundTripper] that authenticates the requests of
+// one registry: it answers the registry's 401 challenges, Basic or Bearer
+// (the token protocol of https://distribution.github.io/distribution/spec/auth/token/,
+// with its OAuth2 variant), fetches and caches tokens, and replays the
+// request with them. Requests to other hosts (blob redirects to object
+// storage or a CDN) and requests that already carry an Authorization
+// header go to the base round tripper untouched.
+//
+// A Transport learns from the first challenge: later requests carry the
+// Basic credential, or a token that covers the scopes they need, up front.
+// Until the registry has answered once, requests without a body wait for
+// the first one, so that a burst of them costs one 401, not one each.
+// A token serves every request its scopes cover until a little before it
+// expires, and requests that need the same token wait for one fetch. See
+// [WithScopes] to make one token cover a whole operation.
+//
+// A request that gets a 401 is replayed once with new credentials, if its
+// body can be replayed (no body, or [http.Request.GetBody] set); otherwise
+// the 401 response is returned as it is. Like every RoundTripper, a
+// Transport never changes the caller's request, always closes its body,
+// and returns a nil error for any HTTP status; it fails only when it
+// cannot send, cannot get a credential, or a token server refuses (errors
+// that match [github.com/regkit/regkit/transport.ErrUnauthorized] or
+// [github.com/regkit/regkit/transport.ErrDenied]). It never logs, and its
+// errors never hold passwords or tokens.
+//
+// A Transport is safe for concurrent use.
+type Transport struct {
+	host  string
+	names []string // the hosts (with port, lower case) of the registry
+	creds Store
+	base  http.RoundTripper
+	now   func() time.Time
+
+	mu      sync.Mutex
+	scheme  string           // learned from challenges: "", "basic" or "bearer"
+	basic   string           // Authorization value that a Basic registry took
+	bearer  *bearerChallenge // where tokens come from
+	tokens  tokenCache
+	flights map[*flight]struct{}
+	grants  map[string]grant // by realm
+	probe   chan struct{}    // closed when the request probing the registry is done
+	probed  bool             // the registry has answered a request
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// NewTransport returns a Transport for the registry host, the host[:port]
+// its requests go to ("ghcr.io", "localhost:5000"). Docker Hub's names
+// ("docker.io", "index.docker.io", "registry-1.docker.io") all mean its
+// API host. creds gives the credential, looked up by host as given; nil
+// means anonymous. base sends the requests, token requests included; nil
+// means a new [http.Transport] cloned from [http.DefaultTransport].
+//
+// NewTransport does no I/O.
+func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
+	if base == nil {
+		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
+			base = dt.Clone()
+		} else {
+			base = &http.Transport{Proxy: http.ProxyFromEnvironment}
+		}
+	}
+	names := []string{strings.ToLower(host)}
+	switch names[0] {
+	case "docker.io", "index.docker.io", "registry-1.docker.io":
+		names = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}
+	}
+	return &Transport{
+		host:    host,
+		names:   names,
+		creds:   creds,
+		base:    base,
+		now:     time.Now,
+		flights: map[*flight]struct{}{},
+		grants:  map[string]grant{},
+	}
+}
+
+// attempt is the authorization a request was sent with.
+type attempt struct {
+	header string // Authorization value, or ""
+	tok    *token // the bearer token sent, if any
+}
+
+// RoundTrip sends r, authenticating it if it goes to the Transport's
+// registry. See [Transport].
+func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL == nil || !t.ours(r.URL) || r.Header.Get("Authorization") != "" {
+		return t.base.RoundTrip(r)
+	}
+	ctx := r.Context()
+	need := requestScopes(r)
+	sent, probing, err := t.upfront(ctx, need, r)
+	if err != nil {
+		closeBody(r)
+		return nil, err
+	}
+	if probing {
+		defer t.endProbe()
+	}
+	resp, err := t.send(r, r.Body, sent.header)
+	if err == nil && probing {
+		t.mu.Lock()
+		t.probed = true // the registry answered: no more probes
+		t.mu.Unlock()
+	}
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	if !replayable(r) {
+		t.learn(r.URL, resp) // so that the next request goes with a token
+		return resp, nil
+	}
+	next, basic, err := t.answer(ctx, r.URL, resp, need, sent)
+	if probing && !basic {
+		t.endProbe() // waiters can use the token while this request replays
+	}
+	if err != nil {
+		discard(resp)
+		return nil, err
+	}
+	if next == "" || next == sent.header {
+		return resp, nil // nothing new to try
+	}
+	discard(resp)
+	body, err := rewind(r)
+	if err != nil {
+		return nil, fmt.Errorf("auth: replay %s %s: get body: %w", r.Method, r.URL.Redacted(), err)
+	}
+	resp, err = t.send(r, body, next)
+	if err == nil && basic && resp.StatusCode != http.StatusUnauthorized {
+		t.mu.Lock()
+		t.scheme, t.basic = "basic", next
+		t.mu.Unlock()
+	}
+	return resp, err
+}
+
+// ours reports whether u goes to the Transport's registry.
+func (t *Transport) ours(u *url.URL) bool {
+	hp := hostPort(u.Host, u.Scheme)
+	for _, n := range t.names {
+		if hostPort(n, u.Scheme) == hp {
+			return true
+		}
+	}
+	return false
+}
+
+// hostPort returns host in lower case with the scheme's default port when
+// it has none.
+func hostPort(host, scheme string) string {
+	h, port, err := net.SplitHostPort(host)
+	if err != nil {
+		h, port = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
+	}
+	if port == "" {
+		port = "443"
+		if strings.EqualFold(scheme, "http") {
+			port = "80"
+		}
+	}
+	return net.JoinHostPort(strings.ToLower(h), port)
+}
+
+// upfront returns the authorization to send r with before any challenge:
+// what the registry's earlier challenges taught, if anything.
+//
+// Until the registry has answered once, one bodiless request at a time
+// goes out as a probe, and the others wait for it (they would all get the
+// same 401): it reports true, and the caller ends the probe with
+// [Transport.endProbe].
+func (t *Transport) upfront(ctx context.Context, need *scopeSet, r *http.Request) (attempt, bool, error) {
+	for {
+		t.mu.Lock()
+		scheme, basic, ch := t.scheme, t.basic, t.bearer
+		if scheme == "" && !t.probed {
+			if wait := t.probe; wait != nil {
+				t.mu.Unlock()
+				select {
+				case <-wait:
+					continue
+				case <-ctx.Done():
+					return attempt{}, false, ctx.Err()
+				}
+			}
+			if r.Body == nil || r.Body == http.NoBody {
+				t.probe = make(chan struct{})
+				t.mu.Unlock()
+				return attempt{}, true, nil
+			}
+		}
+		t.mu.Unlock()
+		switch scheme {
+		case "basic":
+			return attempt{header: basic}, false, nil
+		case "bearer":
+			tok, err := t.bearerToken(ctx, need, ch, nil)
+			if err != nil {
+				return attempt{}, false, err
+			}
+			return attempt{header: "Bearer " + tok.value, tok: tok}, false, nil
+		}
+		return attempt{}, false, nil
+	}
+}
+
+// endProbe lets the requests waiting for a probe go. It may be called more
+// than once.
+func (t *Transport) endProbe() {
+	t.mu.Lock()
+	if t.probe != nil {
+		close(t.probe)
+		t.probe = nil
+	}
+	t.mu.Unlock()
+}
+
+// answer works out the authorization that answers the challenges of a 401
+// response to a request for u sent with sent. It returns "" when there is
+// nothing to try, and whether the answer is Basic.
+func (t *Transport) answer(ctx context.Context, u *url.URL, resp *http.Response, need *scopeSet, sent attempt) (string, bool, error) {
+	chs, _ := ParseChallenges(resp.Header.Values("WWW-Authenticate")) // use what parses
+	var basic *Challenge
+	for i, c := range chs {
+		switch {
+		case c.Scheme == "bearer" && c.Params["realm"] != "":
+			ch, err := t.learnBearer(u, c)
+			if err != nil {
+				return "", false, err
+			}
+			want := need
+			if s := c.Params["scope"]; s != "" {
+				extra := newScopeSet()
+				extra.addList(s)
+				want = extra.union(need)
+			}
+			tok, err := t.bearerToken(ctx, want, ch, sent.tok)
+			if err != nil {
+				return "", false, err
+			}
+			return "Bearer " + tok.value, false, nil
+		case c.Scheme == "basic" && basic == nil:
+			basic = &chs[i]
+		}
+	}
+	if basic == nil {
+		return "", false, nil
+	}
+	if sent.header != "" {
+		t.mu.Lock()
+		if t.basic == sent.header {
+			t.scheme, t.basic = "", "" // refused: ask the store again
+		}
+		t.mu.Unlock()
+	}
+	cred, err := t.credential(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	if cred.Username == "" && cred.Password == "" {
+		return "", false, nil
+	}
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(cred.Username+":"+cred.Password)), true, nil
+}
+
+// learnBearer checks and remembers the token realm of a Bearer challenge
+// to a request for u.
+func (t *Transport) learnBearer(u *url.URL, c Challenge) (*bearerChallenge, error) {
+	realm, err := checkRealm(c.Params["realm"], u)
+	if err != nil {
+		return nil, err
+	}
+	ch := &bearerChallenge{realm: realm, service: c.Params["service"]}
+	t.mu.Lock()
+	t.scheme, t.basic, t.bearer = "bearer", "", ch
+	t.mu.Unlock()
+	return ch, nil
+}
+
+// learn remembers the token realm of a 401 response that is not answered.
+func (t *Transport) learn(u *url.URL, resp *http.Response) {
+	chs, _ := ParseChallenges(resp.Header.Values("WWW-Authenticate"))
+	for _, c := range chs {
+		if c.Scheme == "bearer" && c.Params["realm"] != "" {
+			_, _ = t.learnBearer(u, c) // a bad realm is reported when used
+			return
+		}
+	}
+}
+
+// credential asks the store for the registry's credential.
+func (t *Transport) credential(ctx context.Context) (Credential, error) {
+	if t.creds == nil {
+		return Credential{}, nil
+	}
+	c, err := t.creds.Credential(ctx, t.host)
+	if err != nil {
+		return Credential{}, fmt.Errorf("auth: credential for %s: %w", t.host, err)
+	}
+	return c, nil
+}
+
+// send sends a copy of r with body and, if not empty, the Authorization
+// header.
+func (t *Transport) send(r *http.Request, body io.ReadCloser, authorization string) (*http.Response, error) {
+	if authorization == "" && body == r.Body {
+		return t.base.RoundTrip(r)
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = body
+	if authorization != "" {
+		r2.Header.Set("Authorization", authorization)
+	}
+	return t.base.RoundTrip(r2)
+}
+
+// replayable reports whether r can be sent again.
+func replayable(r *http.Request) bool {
+	return r.Body == nil || r.Body == http.NoBody || r.GetBody != nil
+}
+
+// rewind returns a fresh body for sending r again.
+func rewind(r *http.Request) (io.ReadCloser, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return r.Body, nil
+	}
+	return r.GetBody()
+}
+
+// closeBody closes the body of a request that will not be sent.
+func closeBody(r *http.Request) {
+	if r.Body != nil {
+		r.Body.Close()
+	}
+}
+
+// discard reads a little of a response that will not be returned, so its
+// connection can be reused, and closes it.
+func discard(resp *http.Response) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxTokenResponse))
+	resp.Body.Close()
+}
