@@ -180,8 +180,7 @@ func TestRegistryPushTokenCount(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, transport.NewHandler(fake.NewStore()))
 	reg.user, reg.pass = "alice", "s3cret"
-	tr := auth.NewTransport(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
-	r, err := registry.New(reg.host, transport.WithRoundTripper(tr))
+	r, err := registry.New(reg.host, registry.WithAuth(&rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,12 +18,19 @@ type Registry struct {
 }
 
 // New returns the registry at host ("ghcr.io", "localhost:5000",
-// "127.0.0.1:5000"), spoken to over HTTP by a [transport.Client] made with
-// opts. It does no I/O: the first request finds out what the registry can
-// do. Plain HTTP is used for loopback hosts, HTTPS for the rest unless
-// [transport.WithTLS] says otherwise.
-func New(host string, opts ...transport.ClientOption) (*Registry, error) {
-	c, err := transport.NewClient(host, opts...)
+// "127.0.0.1:5000"), spoken to over HTTP by a [transport.Client]. It does no
+// I/O: the first request finds out what the registry can do. Plain HTTP is
+// used for loopback hosts, HTTPS for the rest unless [transport.WithTLS]
+// says otherwise (see [WithClientOptions]). Requests are anonymous unless
+// [WithAuth] gives credentials; either way the client answers the
+// registry's auth challenges.
+func New(host string, opts ...Option) (*Registry, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	copts := append(o.client[:len(o.client):len(o.client)], transport.WithMiddleware(authMiddleware(o.creds)))
+	c, err := transport.NewClient(host, copts...)
 	if err != nil {
 		return nil, err
 	}

@@ -110,6 +110,11 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 	if o.redirectRT == nil {
 		o.redirectRT = clDefaultTransport(o.tls == TLSSkipVerify)
 	}
+	for i := len(o.middleware) - 1; i >= 0; i-- {
+		if o.rt = o.middleware[i](host, o.rt); o.rt == nil {
+			return nil, errors.New("transport: new client: a middleware returned a nil round tripper")
+		}
+	}
 	api := host
 	if host == "docker.io" || host == "index.docker.io" {
 		api = "registry-1.docker.io"

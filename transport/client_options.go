@@ -55,6 +55,7 @@ const (
 type clientOptions struct {
 	rt            http.RoundTripper
 	redirectRT    http.RoundTripper
+	middleware    []Middleware
 	tls           TLSMode
 	userAgent     string
 	maxManifest   int64
@@ -80,6 +81,26 @@ func WithRoundTripper(rt http.RoundTripper) ClientOption {
 			return errNilRoundTripper
 		}
 		o.rt = rt
+		return nil
+	}
+}
+
+// Middleware wraps the round tripper of the requests to the registry host:
+// authentication (see github.com/regkit/regkit/registry.WithAuth), retries,
+// tracing. host is the host the client was made for, as given to
+// [NewClient]; next is the round tripper to send through.
+type Middleware func(host string, next http.RoundTripper) http.RoundTripper
+
+// WithMiddleware wraps the registry's round tripper (the client's own, or
+// that of [WithRoundTripper]) in m. Several wrap in the order given: the
+// first is the outermost and sees each request first. Redirects to other
+// hosts do not go through middleware. A nil m is an error.
+func WithMiddleware(m Middleware) ClientOption {
+	return func(o *clientOptions) error {
+		if m == nil {
+			return errors.New("transport: WithMiddleware(nil)")
+		}
+		o.middleware = append(o.middleware, m)
 		return nil
 	}
 }

@@ -148,6 +148,11 @@ func clResponseError(resp *http.Response, notFound Code) *ResponseError {
 		// BLOB_UPLOAD_INVALID): say what.
 		e.Errors = append(e.Errors, &Error{Code: notFound})
 	}
+	if clInsufficientScope(resp) {
+		// Credentials were sent and accepted, but do not grant this: the
+		// answer is a 401 by the token spec, a denial by meaning.
+		e.Errors = append(e.Errors, &Error{Code: CodeDenied, Message: "the credentials sent do not grant the access this request needs (insufficient_scope)"})
+	}
 	if known {
 		return e
 	}
@@ -155,6 +160,22 @@ func clResponseError(resp *http.Response, notFound Code) *ResponseError {
 		e.Errors = append(e.Errors, &Error{Code: code, Message: clBodySnippet(body, len(e.Errors) > 0)})
 	}
 	return e
+}
+
+// clInsufficientScope reports whether resp is a 401 to a request that
+// carried credentials, whose Bearer challenge says error="insufficient_scope"
+// (RFC 6750, section 3.1).
+func clInsufficientScope(resp *http.Response) bool {
+	if resp.StatusCode != http.StatusUnauthorized || resp.Request.Header.Get("Authorization") == "" {
+		return false
+	}
+	for _, c := range resp.Header.Values("WWW-Authenticate") {
+		c = strings.ToLower(c)
+		if strings.HasPrefix(strings.TrimSpace(c), "bearer") && strings.Contains(c, "insufficient_scope") {
+			return true
+		}
+	}
+	return false
 }
 
 // clBodySnippet returns the start of a body that is not an OCI error body,

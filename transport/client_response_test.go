@@ -75,6 +75,9 @@ func TestResponseErrorDecode(t *testing.T) {
 		notFound Code
 		want     []Code
 		wantMsg  string
+		// auth and challenge are the request's Authorization header and
+		// the answer's WWW-Authenticate.
+		auth, challenge string
 	}{
 		{name: "codes", status: 400, body: `{"errors":[{"code":"NAME_INVALID","message":"bad"},null,{"code":""},{"code":"TAG_INVALID"}]}`, want: []Code{CodeNameInvalid, CodeTagInvalid}},
 		{name: "no body, 404 of a blob", status: 404, notFound: CodeBlobUnknown, want: []Code{CodeBlobUnknown}},
@@ -86,6 +89,11 @@ func TestResponseErrorDecode(t *testing.T) {
 		{name: "larger than 64 KiB is cut, not decoded", status: 403, body: huge, want: []Code{CodeDenied}},
 		{name: "404 with codes that say nothing is unknown", status: 404, notFound: CodeBlobUploadUnknown, body: `{"errors":[{"code":"BLOB_UPLOAD_INVALID"}]}`, want: []Code{CodeBlobUploadInvalid, CodeBlobUploadUnknown}},
 		{name: "404 with a not found code", status: 404, notFound: CodeManifestUnknown, body: `{"errors":[{"code":"NAME_UNKNOWN"}]}`, want: []Code{CodeNameUnknown}},
+		{name: "insufficient scope with credentials is denied", status: 401, body: `{"errors":[{"code":"UNAUTHORIZED"}]}`,
+			auth: "Bearer t", challenge: `Bearer realm="https://a.example/token",error="insufficient_scope"`, want: []Code{CodeUnauthorized, CodeDenied}},
+		{name: "insufficient scope, no body", status: 401, auth: "Bearer t", challenge: `Bearer error="insufficient_scope",realm="r"`, want: []Code{CodeDenied, CodeUnauthorized}},
+		{name: "insufficient scope without credentials", status: 401, challenge: `Bearer realm="r",error="insufficient_scope"`, want: []Code{CodeUnauthorized}},
+		{name: "invalid token", status: 401, auth: "Bearer t", challenge: `Bearer realm="r",error="invalid_token"`, want: []Code{CodeUnauthorized}},
 		{name: "long text is shortened", status: 403, body: strings.Repeat("y", 300), want: []Code{CodeDenied}, wantMsg: strings.Repeat("y", 200) + "…"},
 	}
 	for _, tc := range tests {
@@ -94,8 +102,14 @@ func TestResponseErrorDecode(t *testing.T) {
 			var read atomic.Int64
 			u, _ := url.Parse("https://r.example/v2/x/blobs/y")
 			resp := &http.Response{
-				StatusCode: tc.status, Request: &http.Request{Method: "GET", URL: u},
-				Body: countingBody{strings.NewReader(tc.body), &read},
+				StatusCode: tc.status, Request: &http.Request{Method: "GET", URL: u, Header: http.Header{}},
+				Header: http.Header{}, Body: countingBody{strings.NewReader(tc.body), &read},
+			}
+			if tc.auth != "" {
+				resp.Request.Header.Set("Authorization", tc.auth)
+			}
+			if tc.challenge != "" {
+				resp.Header.Set("WWW-Authenticate", tc.challenge)
 			}
 			e := clResponseError(resp, tc.notFound)
 			var got []Code

@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -460,5 +461,50 @@ func TestPutBlobRefusesHTTPSDowngrade(t *testing.T) {
 	}
 	if plain.Load() != 0 {
 		t.Errorf("%d requests over plain HTTP", plain.Load())
+	}
+}
+
+func TestWithMiddleware(t *testing.T) {
+	t.Parallel()
+	blob := []byte("on the cdn")
+	cdn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write(blob) }))
+	t.Cleanup(cdn.Close)
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, cdn.URL+"/b", http.StatusTemporaryRedirect)
+	}))
+	t.Cleanup(reg.Close)
+	host := strings.TrimPrefix(reg.URL, "http://")
+	var mu sync.Mutex
+	var seen []string
+	mw := func(name string) Middleware {
+		return func(h string, next http.RoundTripper) http.RoundTripper {
+			if h != host {
+				t.Errorf("middleware %s got host %q, want %q", name, h, host)
+			}
+			return rtFunc(func(r *http.Request) (*http.Response, error) {
+				mu.Lock()
+				seen = append(seen, name+" "+r.URL.Host)
+				mu.Unlock()
+				return next.RoundTrip(r)
+			})
+		}
+	}
+	c := newTestClient(t, reg, WithMiddleware(mw("outer")), WithMiddleware(mw("inner")))
+	rc, _, err := c.GetBlob(t.Context(), "x", digest.FromBytes(blob))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	// The registry request goes through both, outer first; the redirect to
+	// the CDN through neither.
+	if want := []string{"outer " + host, "inner " + host}; strings.Join(seen, ",") != strings.Join(want, ",") {
+		t.Errorf("middleware saw %q, want %q", seen, want)
+	}
+	if _, err := NewClient(host, WithMiddleware(nil)); err == nil {
+		t.Error("WithMiddleware(nil) accepted")
+	}
+	nilRT := func(string, http.RoundTripper) http.RoundTripper { return nil }
+	if _, err := NewClient(host, WithMiddleware(nilRT)); err == nil {
+		t.Error("a middleware returning nil accepted")
 	}
 }

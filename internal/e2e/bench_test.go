@@ -117,7 +117,7 @@ var benchTargets = []benchTarget{
 
 func benchRegistry(b *testing.B, host string) (*registry.Registry, *countingRT) {
 	rt := &countingRT{base: http.DefaultTransport.(*http.Transport).Clone()}
-	reg, err := registry.New(host, transport.WithRoundTripper(rt))
+	reg, err := registry.New(host, registry.WithClientOptions(transport.WithRoundTripper(rt)))
 	if err != nil {
 		b.Fatal(err)
 	}
