@@ -28,6 +28,9 @@
 //     manifests and indexes; pick a platform.
 //   - package reference: parse "ubuntu:24.04" into registry, repository,
 //     tag and digest.
+//   - package auth: credentials from Docker's config.json, credential
+//     helpers and podman's auth.json, and the token dance; registry.WithAuth
+//     puts them to use.
 //   - package transport: the one seam between the model and a backend, and
 //     the typed errors every operation returns (ErrNotFound,
 //     ErrManifestUnknown, …), matched with errors.Is.

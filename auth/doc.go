@@ -29,6 +29,21 @@
 // [Login] checks a credential against a registry, as docker login does,
 // before it is saved.
 //
+// # Using them
+//
+// A [Transport] is an [net/http.RoundTripper] that authenticates the
+// requests of one registry: it answers the registry's 401 challenges with
+// Basic, or with a Bearer token fetched from the challenge's realm for the
+// scopes the request needs (OAuth2 refresh-token and password grants, or
+// GET with Basic), and caches tokens per scope until they expire. Most
+// programs do not make one themselves:
+//
+//	reg, err := registry.New("ghcr.io", registry.WithAuth(auth.FromDockerConfig()))
+//
+// puts one under the registry's HTTP client (see
+// github.com/regkit/regkit/registry.WithAuth). [WithScopes] lets one token
+// cover a whole operation, such as a push or a cross-repository mount.
+//
 // # Secrets
 //
 // Secrets never appear in what this package prints: a Credential formats

@@ -151,7 +151,7 @@ func clResponseError(resp *http.Response, notFound Code) *ResponseError {
 	if clInsufficientScope(resp) {
 		// Credentials were sent and accepted, but do not grant this: the
 		// answer is a 401 by the token spec, a denial by meaning.
-		e.Errors = append(e.Errors, &Error{Code: CodeDenied, Message: "the credentials sent do not grant the access this request needs (insufficient_scope)"})
+		e.Errors = append(e.Errors, &Error{Code: CodeDenied, Message: "the token sent does not grant this access (insufficient_scope)"})
 	}
 	if known {
 		return e
