@@ -1,0 +1,77 @@
+package registry_test
+
+import (
+	"bytes"
+	"errors"
+	"net/http"
+	"sync/atomic"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/auth"
+	"github.com/regkit/regkit/registry"
+	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/transport"
+)
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestNew(t *testing.T) {
+	t.Parallel()
+	srv := fake.Serve(t, fake.WithBasicAuth(map[string]string{"ci": "pw"}))
+	if err := srv.Store.PutBlob(t.Context(), "app", ocispec.DescriptorEmptyJSON, bytes.NewReader(ocispec.DescriptorEmptyJSON.Data)); err != nil {
+		t.Fatal(err)
+	}
+	var sent atomic.Int32
+	counting := rtFunc(func(r *http.Request) (*http.Response, error) {
+		sent.Add(1)
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	tests := []struct {
+		name    string
+		opts    []registry.Option
+		wantErr error // of listing the catalog; nil for success
+	}{
+		{"anonymous", nil, transport.ErrUnauthorized},
+		{"WithAuth", []registry.Option{registry.WithAuth(auth.Static(srv.Host, auth.Credential{Username: "ci", Password: "pw"}))}, nil},
+		{"WithAuth for another host", []registry.Option{registry.WithAuth(auth.Static("ghcr.io", auth.Credential{Username: "ci", Password: "pw"}))}, transport.ErrUnauthorized},
+		{"WithAuth and a round tripper", []registry.Option{
+			registry.WithClientOptions(transport.WithRoundTripper(counting)),
+			registry.WithAuth(auth.Static(srv.Host, auth.Credential{Username: "ci", Password: "pw"})),
+		}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			reg, err := registry.New(srv.Host, tc.opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var names []string
+			for name, e := range reg.Repositories(t.Context(), nil) {
+				if e != nil {
+					err = e
+					break
+				}
+				names = append(names, name)
+			}
+			if !errors.Is(err, tc.wantErr) {
+				t.Errorf("catalog: %v, want %v", err, tc.wantErr)
+			}
+			if tc.wantErr == nil && (len(names) != 1 || names[0] != "app") {
+				t.Errorf("catalog = %q, want [app]", names)
+			}
+		})
+	}
+	if sent.Load() == 0 {
+		t.Error("WithClientOptions(WithRoundTripper) was not used under WithAuth")
+	}
+	if _, err := registry.New("https://ghcr.io"); err == nil {
+		t.Error(`New("https://ghcr.io") accepted a scheme`)
+	}
+	if _, err := registry.New("ghcr.io", registry.WithClientOptions(transport.WithTLS(9))); err == nil {
+		t.Error("New accepted WithTLS(9)")
+	}
+}
