@@ -39,6 +39,11 @@ func New(t transport.Transport, name string) *Repository {
 // Name returns the repository's name.
 func (r *Repository) Name() string { return r.name }
 
+// Transport returns the transport the repository is reached through. Two
+// repositories with the same transport are on the same registry, where a
+// blob can be mounted from one into the other.
+func (r *Repository) Transport() transport.Transport { return r.t }
+
 // Tag returns the tag name of this repository. It does no I/O; see [tag.Tag].
 func (r *Repository) Tag(name string) *tag.Tag { return tag.New(r.t, r.name, name) }
 
