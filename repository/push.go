@@ -79,6 +79,30 @@ func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...str
 	return desc, nil
 }
 
+// PushPlatforms pushes a multi-platform image: each of imgs (its blobs,
+// then its manifest, stored by digest), then an index of them built by
+// [image.IndexOf], each entry carrying the platform its config names, and
+// names the index with tags. It returns the index. Nothing is tagged unless
+// every image is in place.
+func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tags ...string) (*image.Index, error) {
+	if err := r.checkTags(tags); err != nil {
+		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
+	}
+	ix, err := image.IndexOf(ctx, imgs, nil)
+	if err != nil {
+		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
+	}
+	for _, img := range imgs {
+		if _, err := r.Push(ctx, img); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := r.PushIndex(ctx, ix, tags...); err != nil {
+		return nil, err
+	}
+	return ix, nil
+}
+
 // PushBlob uploads one blob, streaming it, unless the repository already has
 // it: then the blob is not even opened. The registry verifies the bytes
 // against the blob's digest and size before it keeps them.
