@@ -19,6 +19,9 @@
 //
 // # Where to start
 //
+//   - [Copy], in this package: copy an image or index, with its platforms
+//     and referrers, from one repository to another, on one registry
+//     (mounting blobs) or across registries (streaming them).
 //   - package registry/fake: fake.New returns an in-memory registry, for
 //     tests and examples. [github.com/regkit/regkit/registry/fake]
 //   - package registry: the Registry, its catalog, Repository(name).

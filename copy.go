@@ -1,0 +1,270 @@
+package regkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/transport"
+)
+
+// defaultConcurrency is the number of blobs copied at once when
+// [CopyOptions.Concurrency] is not positive.
+const defaultConcurrency = 4
+
+// CopyOptions are the settings of [Copy]. A nil *CopyOptions means the zero
+// value; Copy never modifies it.
+type CopyOptions struct {
+	// Tags are the tags to point at the copy in the destination, applied at
+	// the very end, once everything they reference is in place. nil means
+	// the source tag when ref is a tag, and no tag when ref is a digest (the
+	// copy is then stored by digest only). An empty, non-nil slice means no
+	// tag. Every tag is validated before anything is written.
+	Tags []string
+
+	// Platforms, when the source is an index (or Docker manifest list),
+	// copies only the manifests for these platforms, matched as
+	// [image.MatchPlatform] does. With one platform, that platform's
+	// manifest itself is copied, digest unchanged, and the tags point at
+	// it. With several, a new index of just their entries is made (same
+	// media type and annotations, so a new digest) and the tags point at
+	// it. A platform the index lacks fails the copy, before anything is
+	// written, with an [*image.PlatformError] that lists the platforms it
+	// has. Platforms does not apply to a source that is a single manifest,
+	// which is copied as it is. nil means every manifest of the index.
+	Platforms []ocispec.Platform
+
+	// Referrers also copies the referrers (signatures, SBOMs, attestations)
+	// of every manifest copied, and their referrers in turn, each after its
+	// subject. If false, referrers are left alone.
+	Referrers bool
+
+	// Concurrency is the number of blobs copied at once. If zero or
+	// negative, 4.
+	Concurrency int
+
+	// DryRun resolves ref and reads the source manifests, asks the
+	// destination what it already has, and reports what a copy would do,
+	// writing nothing.
+	DryRun bool
+}
+
+// CopyAction says what [Copy] did with one manifest or blob.
+type CopyAction int
+
+const (
+	// Copied means the bytes were read from the source and written to the
+	// destination.
+	Copied CopyAction = iota + 1
+	// Mounted means the blob was mounted from the source repository into
+	// the destination, on the same registry, without moving its bytes.
+	Mounted
+	// Skipped means the destination already had it.
+	Skipped
+	// WouldCopy means a dry run found the destination lacks it: a copy
+	// would move its bytes.
+	WouldCopy
+	// WouldMount means a dry run found the destination lacks the blob,
+	// which a copy would mount from the source repository.
+	WouldMount
+)
+
+// String returns "copied", "mounted", "skipped", "would copy" or
+// "would mount".
+func (a CopyAction) String() string {
+	switch a {
+	case Copied:
+		return "copied"
+	case Mounted:
+		return "mounted"
+	case Skipped:
+		return "skipped"
+	case WouldCopy:
+		return "would copy"
+	case WouldMount:
+		return "would mount"
+	}
+	return "unknown"
+}
+
+// CopyItem is what [Copy] did with one manifest or blob.
+type CopyItem struct {
+	// Descriptor describes the manifest or blob.
+	Descriptor ocispec.Descriptor
+	// Action says what was done with it.
+	Action CopyAction
+	// Bytes is the number of bytes moved: the size for Copied and
+	// WouldCopy, 0 otherwise.
+	Bytes int64
+}
+
+// CopyReport says what [Copy] did (or, in a dry run, would do).
+type CopyReport struct {
+	// Descriptor is the manifest the tags point at: the source manifest,
+	// the manifest of the one platform asked for, or the new index of the
+	// platforms asked for.
+	Descriptor ocispec.Descriptor
+	// Tags are the tags pointed at Descriptor (in a dry run: that would
+	// be).
+	Tags []string
+	// Manifests are the manifests of the copy, referrers included, in the
+	// order they were written: children before parents, subjects before
+	// their referrers.
+	Manifests []CopyItem
+	// Blobs are the configs and layers of the copy, each once.
+	Blobs []CopyItem
+}
+
+// Count returns the number of manifests and blobs with action a.
+func (r *CopyReport) Count(a CopyAction) int {
+	n := 0
+	for _, items := range [][]CopyItem{r.Manifests, r.Blobs} {
+		for _, it := range items {
+			if it.Action == a {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// Bytes returns the number of bytes moved from the source to the
+// destination, manifests and blobs together; in a dry run, the number that
+// a copy would move.
+func (r *CopyReport) Bytes() int64 {
+	var n int64
+	for _, items := range [][]CopyItem{r.Manifests, r.Blobs} {
+		for _, it := range items {
+			n += it.Bytes
+		}
+	}
+	return n
+}
+
+// Copy copies what ref (a tag or a digest) names in src into dst, which may
+// be on another registry: an image, or an index and the images it lists,
+// with their configs and layers, then tags it (see [CopyOptions.Tags]).
+//
+// Manifests are copied byte for byte, so their digests do not change, and in
+// an order that never leaves anything half-written visible: blobs before
+// the manifests that reference them, children before their index, subjects
+// before their referrers, and the tags last. A copy that fails leaves no
+// tag of dst pointing anywhere new.
+//
+// Copy spends as few round trips as it can. What dst already has is not
+// copied again (a manifest dst has is taken to come with everything it
+// references, as registries ensure). When src and dst are on the same
+// registry (their [repository.Repository.Transport] is the same), blobs are
+// mounted, not copied; otherwise they stream from src to dst, verified
+// against their digest and size on the way, never held whole in memory,
+// [CopyOptions.Concurrency] at a time. The first failure stops the others.
+//
+// Errors say what was being copied ("copy app:3.0 to prod/app: put blob
+// sha256:…: …") and match the errors of package transport with
+// [errors.Is]: a source that serves bytes that do not match their digest
+// gives [transport.ErrDigestInvalid]. opts may be nil.
+func Copy(ctx context.Context, src *repository.Repository, ref string, dst *repository.Repository, opts *CopyOptions) (*CopyReport, error) {
+	var o CopyOptions
+	if opts != nil {
+		o = *opts
+	}
+	c, err := newCopier(src, ref, dst, o)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.run(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %w", c.what, err)
+	}
+	return c.report, nil
+}
+
+// newCopier validates the arguments of Copy before anything is read or
+// written.
+func newCopier(src *repository.Repository, ref string, dst *repository.Repository, o CopyOptions) (*copier, error) {
+	if src == nil || dst == nil {
+		return nil, errors.New("copy: source and destination repositories must not be nil")
+	}
+	what := "copy " + src.Name() + ":" + ref + " to " + dst.Name()
+	isDigest := isDigestRef(ref)
+	if isDigest {
+		what = "copy " + src.Name() + "@" + ref + " to " + dst.Name()
+	}
+	fail := func(err error) (*copier, error) { return nil, fmt.Errorf("%s: %w", what, err) }
+	for _, name := range []string{src.Name(), dst.Name()} {
+		if err := reference.ValidateRepository(name); err != nil {
+			return fail(transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", name, err))
+		}
+	}
+	if err := checkRef(ref); err != nil {
+		return fail(err)
+	}
+	tags := o.Tags
+	if tags == nil && !isDigest {
+		tags = []string{ref}
+	}
+	for _, t := range tags {
+		if err := reference.ValidateTag(t); err != nil {
+			return fail(transport.Errorf(transport.CodeTagInvalid, "target tag %q: %v", t, err))
+		}
+	}
+	for i, p := range o.Platforms {
+		if p.OS == "" || p.Architecture == "" {
+			return fail(fmt.Errorf("%w: platforms[%d] (%s) needs an os and an architecture", image.ErrInvalidPlatform, i, image.FormatPlatform(p)))
+		}
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = defaultConcurrency
+	}
+	o.Tags = append([]string(nil), tags...)
+	return &copier{
+		src: src, dst: dst, ref: ref, opts: o, what: what,
+		st: src.Transport(), dt: dst.Transport(),
+		same:    sameTransport(src.Transport(), dst.Transport()),
+		visited: map[digest.Digest]bool{},
+		blobSet: map[digest.Digest]bool{},
+		report:  &CopyReport{Tags: o.Tags},
+	}, nil
+}
+
+// isDigestRef reports whether ref is a digest rather than a tag.
+func isDigestRef(ref string) bool { return strings.Contains(ref, ":") }
+
+// checkRef validates ref as a digest or a tag.
+func checkRef(ref string) error {
+	if isDigestRef(ref) {
+		if _, err := reference.ValidateDigest(ref); err != nil {
+			return transport.Errorf(transport.CodeDigestInvalid, "ref %q: %v", ref, err)
+		}
+		return nil
+	}
+	if err := reference.ValidateTag(ref); err != nil {
+		return transport.Errorf(transport.CodeTagInvalid, "ref %q: %v", ref, err)
+	}
+	return nil
+}
+
+// sameTransport reports whether a and b reach the same registry: they are
+// the same transport, or two clients of one host (which may hold different
+// credentials: a mount they refuse falls back to a copy). Transports that
+// cannot be compared are not the same.
+func sameTransport(a, b transport.Transport) bool {
+	if a == nil || b == nil {
+		return false
+	}
+	type hosted interface{ Host() string }
+	if ha, ok := a.(hosted); ok {
+		if hb, ok := b.(hosted); ok && strings.EqualFold(ha.Host(), hb.Host()) {
+			return true
+		}
+	}
+	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
+	return va.Type() == vb.Type() && va.Comparable() && va.Equal(vb)
+}

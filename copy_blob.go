@@ -1,0 +1,185 @@
+package regkit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/transport"
+)
+
+// addBlob plans the copy of blob d, once, unless registries do not
+// distribute it (Windows foreign layers), which dst need not have.
+func (c *copier) addBlob(d ocispec.Descriptor) {
+	if c.blobSet[d.Digest] || nonDistributable(d.MediaType) {
+		return
+	}
+	c.blobSet[d.Digest] = true
+	c.blobs = append(c.blobs, d)
+}
+
+// nonDistributable reports whether mediaType is a layer that registries
+// need not hold: a Docker foreign layer or an OCI non-distributable one.
+func nonDistributable(mediaType string) bool {
+	return mediaType == image.MediaTypeDockerForeignLayer ||
+		strings.HasPrefix(mediaType, "application/vnd.oci.image.layer.nondistributable.")
+}
+
+// copyBlobs copies the planned blobs, opts.Concurrency at a time, and
+// reports each.
+func (c *copier) copyBlobs(ctx context.Context) error {
+	items := make([]CopyItem, len(c.blobs))
+	err := forEach(ctx, c.opts.Concurrency, len(c.blobs), func(ctx context.Context, i int) error {
+		var err error
+		items[i], err = c.copyBlob(ctx, c.blobs[i])
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	c.report.Blobs = items
+	return nil
+}
+
+// copyBlob makes the blob d available in dst: in a dry run it only asks;
+// on the same registry it mounts it; otherwise (or when the mount is
+// refused) it streams it from src, verified, unless dst has it.
+func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, error) {
+	item := CopyItem{Descriptor: d}
+	if c.opts.DryRun {
+		_, err := c.dt.StatBlob(ctx, c.dst.Name(), d.Digest)
+		switch {
+		case err == nil:
+			item.Action = Skipped
+		case !errors.Is(err, transport.ErrNotFound):
+			return item, fmt.Errorf("check blob %s in %s: %w", d.Digest, c.dst.Name(), err)
+		case c.same:
+			item.Action = WouldMount
+		default:
+			item.Action, item.Bytes = WouldCopy, d.Size
+		}
+		return item, nil
+	}
+	if c.same {
+		err := c.dt.MountBlob(ctx, c.dst.Name(), c.src.Name(), d.Digest)
+		if err == nil {
+			item.Action = Mounted
+			return item, nil
+		}
+		if !mountRefused(err) {
+			return item, fmt.Errorf("mount blob %s from %s: %w", d.Digest, c.src.Name(), err)
+		}
+	}
+	r := &sourceBlob{ctx: ctx, src: c.src, desc: d}
+	err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
+	r.Close()
+	switch {
+	case r.err != nil:
+		// What the source served is the cause, whatever dst made of it.
+		return item, fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
+	case err != nil:
+		return item, fmt.Errorf("put blob %s: %w", d.Digest, err)
+	case r.rc == nil:
+		item.Action = Skipped // dst had it and did not read a byte
+	default:
+		item.Action, item.Bytes = Copied, r.n
+	}
+	return item, nil
+}
+
+// mountRefused reports whether a failed mount is worth retrying as a copy.
+func mountRefused(err error) bool {
+	for _, target := range []error{transport.ErrUnsupported, transport.ErrBlobUnknown, transport.ErrDenied, transport.ErrUnauthorized} {
+		if errors.Is(err, target) {
+			return true
+		}
+	}
+	return false
+}
+
+// sourceBlob reads a blob of the source repository, verified against its
+// digest and size as it streams. It opens the blob on the first Read, so a
+// destination that already has the blob and reads nothing costs the source
+// nothing.
+type sourceBlob struct {
+	ctx  context.Context
+	src  *repository.Repository
+	desc ocispec.Descriptor
+	rc   io.ReadCloser // nil until the first Read
+	n    int64         // bytes read
+	err  error         // the first error of the source, io.EOF aside
+}
+
+func (s *sourceBlob) Read(p []byte) (int, error) {
+	if s.err != nil {
+		return 0, s.err
+	}
+	if s.rc == nil {
+		rc, err := s.src.Blob(s.ctx, s.desc)
+		if err != nil {
+			s.err = err
+			return 0, err
+		}
+		s.rc = rc
+	}
+	n, err := s.rc.Read(p)
+	s.n += int64(n)
+	if err != nil && err != io.EOF {
+		s.err = fmt.Errorf("read blob %s from %s: %w", s.desc.Digest, s.src.Name(), err)
+		return n, s.err
+	}
+	return n, err
+}
+
+// Close closes the blob, if it was opened.
+func (s *sourceBlob) Close() {
+	if s.rc != nil {
+		s.rc.Close()
+	}
+}
+
+// forEach calls f for 0 ≤ i < n, at most limit calls at once. The first
+// error cancels the context of the others and is returned once all calls
+// have returned: no goroutine outlives forEach.
+func forEach(ctx context.Context, limit, n int, f func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	sem := make(chan struct{}, limit)
+loop:
+	for i := range n {
+		select {
+		case sem <- struct{}{}:
+		case <-ctx.Done():
+			break loop
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			if err := f(ctx, i); err != nil {
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel(err)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if first != nil {
+		return first
+	}
+	return context.Cause(ctx)
+}
