@@ -11,14 +11,11 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
-
-// defaultConcurrency is the number of blobs copied at once when
-// [CopyOptions.Concurrency] is not positive.
-const defaultConcurrency = 4
 
 // CopyOptions are the settings of [Copy]. A nil *CopyOptions means the zero
 // value; Copy never modifies it.
@@ -48,7 +45,8 @@ type CopyOptions struct {
 	Referrers bool
 
 	// Concurrency is the number of blobs copied at once. If zero or
-	// negative, 4.
+	// negative, 8. The limits of the transports (see [transport.Limiter])
+	// bound it further, across all operations on each registry.
 	Concurrency int
 
 	// DryRun resolves ref and reads the source manifests, asks the
@@ -221,7 +219,7 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 		}
 	}
 	if o.Concurrency <= 0 {
-		o.Concurrency = defaultConcurrency
+		o.Concurrency = par.DefaultWorkers
 	}
 	o.Tags = append([]string(nil), tags...)
 	return &copier{

@@ -6,11 +6,11 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
@@ -36,8 +36,12 @@ func nonDistributable(mediaType string) bool {
 // reports each.
 func (c *copier) copyBlobs(ctx context.Context) error {
 	items := make([]CopyItem, len(c.blobs))
-	err := forEach(ctx, c.opts.Concurrency, len(c.blobs), func(ctx context.Context, i int) error {
-		var err error
+	err := par.ForEach(ctx, c.opts.Concurrency, len(c.blobs), func(ctx context.Context, i int) error {
+		release, err := par.Acquire(ctx, c.st, c.dt)
+		if err != nil {
+			return err
+		}
+		defer release()
 		items[i], err = c.copyBlob(ctx, c.blobs[i])
 		return err
 	})
@@ -143,43 +147,4 @@ func (s *sourceBlob) Close() {
 	if s.rc != nil {
 		s.rc.Close()
 	}
-}
-
-// forEach calls f for 0 ≤ i < n, at most limit calls at once. The first
-// error cancels the context of the others and is returned once all calls
-// have returned: no goroutine outlives forEach.
-func forEach(ctx context.Context, limit, n int, f func(ctx context.Context, i int) error) error {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
-	)
-	sem := make(chan struct{}, limit)
-loop:
-	for i := range n {
-		select {
-		case sem <- struct{}{}:
-		case <-ctx.Done():
-			break loop
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			if err := f(ctx, i); err != nil {
-				mu.Lock()
-				if first == nil {
-					first = err
-					cancel(err)
-				}
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
-	if first != nil {
-		return first
-	}
-	return context.Cause(ctx)
 }

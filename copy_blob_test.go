@@ -73,8 +73,8 @@ func TestCopyConcurrency(t *testing.T) {
 		concurrency int
 		want        int
 	}{
-		{name: "default", concurrency: 0, want: 4},
-		{name: "negative means default", concurrency: -1, want: 4},
+		{name: "default", concurrency: 0, want: 8},
+		{name: "negative means default", concurrency: -1, want: 8},
 		{name: "one at a time", concurrency: 1, want: 1},
 		{name: "three", concurrency: 3, want: 3},
 		{name: "more than blobs", concurrency: 50, want: 12},

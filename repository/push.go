@@ -9,6 +9,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
@@ -21,7 +22,8 @@ import (
 //
 // Push spends as few round trips as it can: when the tags already point at
 // the image it stops after asking; blobs the repository already has are not
-// read, let alone uploaded.
+// read, let alone uploaded. Blobs upload in parallel, within the limit of
+// the transport (see [transport.Limiter]) and at most 8 at once.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
 	desc := img.Descriptor()
 	if err := r.checkTags(tags); err != nil {
@@ -31,10 +33,12 @@ func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string)
 	if err != nil || len(missing) == 0 {
 		return desc, err
 	}
-	for _, b := range img.Blobs() {
-		if err := r.PushBlob(ctx, b); err != nil {
-			return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
-		}
+	blobs := img.Blobs()
+	err = par.ForEach(ctx, par.DefaultWorkers, len(blobs), func(ctx context.Context, i int) error {
+		return r.PushBlob(ctx, blobs[i])
+	})
+	if err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
 	}
 	if err := r.putManifest(ctx, desc, img.Raw(), missing); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
@@ -114,6 +118,11 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if err := desc.Digest.Validate(); err != nil {
 		return fmt.Errorf("push blob: %w", transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", desc.Digest, err))
 	}
+	release, err := par.Acquire(ctx, r.t)
+	if err != nil {
+		return fmt.Errorf("push blob %s: %w", desc.Digest, err)
+	}
+	defer release()
 	lr := &lazyReader{ctx: ctx, blob: b}
 	defer lr.Close()
 	if err := r.t.PutBlob(ctx, r.name, desc, lr); err != nil {

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/opencontainers/go-digest"
 
@@ -54,11 +55,13 @@ type Client struct {
 	chunkSize     int64
 	singlePOSTMax int64
 	caps          clCaps
+	slots         chan struct{} // one per blob transfer under way (Acquire)
 }
 
 var (
 	_ Transport  = (*Client)(nil)
 	_ TagDeleter = (*Client)(nil)
+	_ Limiter    = (*Client)(nil)
 )
 
 // clMaxRedirects is how many redirects a request follows.
@@ -92,6 +95,7 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		maxManifest:   defaultMaxManifestSize,
 		chunkSize:     defaultChunkSize,
 		singlePOSTMax: defaultSinglePOSTMax,
+		maxConcurrent: defaultMaxConcurrent,
 	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -131,6 +135,7 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		maxList:       clMaxListBody,
 		chunkSize:     o.chunkSize,
 		singlePOSTMax: o.singlePOSTMax,
+		slots:         make(chan struct{}, o.maxConcurrent),
 	}
 	c.hc = &http.Client{
 		Transport:     clRouter{origin: &c.base, registry: o.rt, other: o.redirectRT},
@@ -152,6 +157,18 @@ func (r clRouter) RoundTrip(req *http.Request) (*http.Response, error) {
 		return r.registry.RoundTrip(req)
 	}
 	return r.other.RoundTrip(req)
+}
+
+// Acquire takes one of the client's blob transfer slots (see [Limiter] and
+// [WithMaxConcurrency]), waiting for one to be free or for ctx to be done.
+func (c *Client) Acquire(ctx context.Context) (release func(), err error) {
+	select {
+	case c.slots <- struct{}{}:
+		var once sync.Once
+		return func() { once.Do(func() { <-c.slots }) }, nil
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
 }
 
 // Host returns the registry host the client was made for, as given to

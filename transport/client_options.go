@@ -50,12 +50,14 @@ const (
 	defaultMaxManifestSize = 4 << 20
 	defaultChunkSize       = 64 << 20
 	defaultSinglePOSTMax   = 1 << 20
+	defaultMaxConcurrent   = 8
 )
 
 type clientOptions struct {
 	rt            http.RoundTripper
 	redirectRT    http.RoundTripper
 	middleware    []Middleware
+	maxConcurrent int
 	tls           TLSMode
 	userAgent     string
 	maxManifest   int64
@@ -119,6 +121,20 @@ func WithRedirectRoundTripper(rt http.RoundTripper) ClientOption {
 			return errors.New("transport: WithRedirectRoundTripper(nil)")
 		}
 		o.redirectRT = rt
+		return nil
+	}
+}
+
+// WithMaxConcurrency sets how many blob transfers (uploads, downloads,
+// mounts) push and copy run at once against the registry, across every
+// operation that uses the client (see [Limiter]). The default is 8; n below
+// 1 is an error.
+func WithMaxConcurrency(n int) ClientOption {
+	return func(o *clientOptions) error {
+		if n < 1 {
+			return fmt.Errorf("transport: WithMaxConcurrency(%d): want at least 1", n)
+		}
+		o.maxConcurrent = n
 		return nil
 	}
 }

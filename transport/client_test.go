@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -506,5 +507,40 @@ func TestWithMiddleware(t *testing.T) {
 	nilRT := func(string, http.RoundTripper) http.RoundTripper { return nil }
 	if _, err := NewClient(host, WithMiddleware(nilRT)); err == nil {
 		t.Error("a middleware returning nil accepted")
+	}
+}
+
+func TestClientAcquire(t *testing.T) {
+	t.Parallel()
+	c, err := NewClient("r.example", WithMaxConcurrency(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r1, err1 := c.Acquire(t.Context())
+	r2, err2 := c.Acquire(t.Context())
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+	defer cancel()
+	if _, err := c.Acquire(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("third Acquire of 2 slots = %v, want DeadlineExceeded", err)
+	}
+	r1()
+	r1() // a second release frees nothing more
+	r3, err := c.Acquire(t.Context())
+	if err != nil {
+		t.Fatalf("Acquire after a release = %v", err)
+	}
+	if _, err := c.Acquire(ctx); err == nil {
+		t.Error("a double release freed a second slot")
+	}
+	r2()
+	r3()
+	if d, _ := NewClient("r.example"); cap(d.slots) != 8 {
+		t.Errorf("default slots = %d, want 8", cap(d.slots))
+	}
+	if _, err := NewClient("r.example", WithMaxConcurrency(0)); err == nil {
+		t.Error("WithMaxConcurrency(0) accepted")
 	}
 }

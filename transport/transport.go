@@ -76,6 +76,17 @@ type ManifestDeleter interface {
 	DeleteManifest(ctx context.Context, repo, ref string) error
 }
 
+// Limiter is an optional interface of a [Transport] that bounds how many
+// blob transfers run at once against its registry. Push and Copy take a
+// slot for each blob they move, so the bound holds across every operation
+// that goes through the transport. [Client] implements it (see
+// [WithMaxConcurrency]); implementations are pointer types.
+type Limiter interface {
+	// Acquire waits for a free slot, or fails with ctx's error. release
+	// frees the slot; it must be called exactly once.
+	Acquire(ctx context.Context) (release func(), err error)
+}
+
 // TagDeleter is an optional interface of a [Transport] that can delete a tag
 // even where the registry has no tag DELETE, and says how it did it.
 type TagDeleter interface {
