@@ -1,0 +1,93 @@
+package ocilayout_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/transport"
+)
+
+// TestConcurrentWrites runs writers, readers and listers of one repository
+// at once (run it with -race): every tag written is there at the end,
+// index.json is whole, and no temporary file is left.
+func TestConcurrentWrites(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := t.Context()
+	const workers = 12
+	shared := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("a layer every image shares "+randomHex(8)))
+	imgs := make([]*image.Image, workers)
+	for i := range imgs {
+		imgs[i] = mustImage(t, image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(fmt.Sprintf(`{"i":%d}`, i))), []image.Blob{shared})
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, workers*8)
+	for i, img := range imgs {
+		wg.Go(func() {
+			// The shared layer is put by every worker at once.
+			desc, err := pushErr(ctx, s, "app", img, fmt.Sprintf("v%d", i), "scratch")
+			if err != nil {
+				errs <- err
+				return
+			}
+			if _, err := s.PutManifest(ctx, "app", "latest", "", img.Raw(), nil); err != nil {
+				errs <- err
+			}
+			if _, err := s.DeleteTag(ctx, "app", "scratch"); err != nil && !isUnknown(err) {
+				errs <- err
+			}
+			if err := s.MountBlob(ctx, fmt.Sprintf("mirror%d", i%3), "app", shared.Descriptor().Digest); err != nil {
+				errs <- err
+			}
+			if _, _, err := s.GetManifest(ctx, "app", desc.Digest.String()); err != nil {
+				errs <- err
+			}
+		})
+		wg.Go(func() {
+			if _, err := s.ListTags(ctx, "app", transport.PageRequest{}); err != nil && !isUnknown(err) {
+				errs <- err
+			}
+			if _, err := s.ListRepositories(ctx, transport.PageRequest{}); err != nil {
+				errs <- err
+			}
+			if _, err := s.ListReferrers(ctx, "app", img.Descriptor().Digest, "", transport.PageRequest{}); err != nil {
+				errs <- err
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	page, err := s.ListTags(ctx, "app", transport.PageRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range workers {
+		if !slices.Contains(page.Items, fmt.Sprintf("v%d", i)) {
+			t.Errorf("tag v%d lost: tags = %v", i, page.Items)
+		}
+	}
+	if !slices.Contains(page.Items, "latest") {
+		t.Errorf("tag latest lost: tags = %v", page.Items)
+	}
+	latest, err := s.HeadManifest(ctx, "app", "latest")
+	if err != nil || !slices.ContainsFunc(imgs, func(img *image.Image) bool { return img.Descriptor().Digest == latest.Digest }) {
+		t.Errorf("latest = %s, %v; want one of the pushed images", latest.Digest, err)
+	}
+	if n := countEntries(readIndex(t, s.Dir(), "app"), "latest"); n != 1 {
+		t.Errorf("index.json has %d entries tagged latest, want 1", n)
+	}
+	if tmp := tempFiles(t, s.Dir()); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
+	}
+}
+
+func isUnknown(err error) bool { return errors.Is(err, transport.ErrNotFound) }

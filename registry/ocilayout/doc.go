@@ -1,0 +1,97 @@
+// Package ocilayout keeps images on disk, in OCI image layouts, behind the
+// same [transport.Transport] contract as registries, so that images are
+// copied to and from disk with the code that copies them between registries.
+//
+// [New] returns a [Registry]: the regkit object model (a
+// [registry.Registry]) over a [Store], the on-disk implementation of
+// [transport.Transport] and [transport.TagDeleter]:
+//
+//	reg, err := ocilayout.New("./images")
+//	if err != nil { … }
+//	defer reg.Close()
+//	desc, err := reg.Repository("myapp1").Push(ctx, img, "3.0", "latest")
+//
+// after which `skopeo inspect oci:./images/myapp1:3.0` sees the image.
+//
+// # Layout on disk
+//
+// The directory holds one OCI image layout per repository, as the
+// image-layout spec describes it
+// (https://github.com/opencontainers/image-spec/blob/main/image-layout.md):
+// repository "team/app" is the directory team/app, with its own oci-layout
+// file, index.json and blobs/<algorithm>/<encoded digest> files. A
+// directory is a repository when it holds an oci-layout file; a layout that
+// skopeo wrote (`skopeo copy … oci:<dir>/app:1.0`) is repository "app".
+// The directory itself is never a repository.
+//
+// Repository names are checked against the distribution grammar
+// (lower-case components, no "." or "..", no absolute paths) and may not
+// have a component named "blobs", "index.json" or "oci-layout", which would
+// collide with the entries of an enclosing layout; they fail with
+// [transport.ErrNameInvalid]. Every file is opened through an [os.Root], so
+// no name and no symbolic link reaches outside the directory.
+//
+// # Tags and manifests
+//
+// A tag is an index.json entry annotated org.opencontainers.image.ref.name
+// with the tag, in the short form skopeo writes ("3.0"); ref.name values
+// that are not valid tags (full references) are kept but not listed.
+// Manifests are blobs like any other. Every manifest put into a repository
+// is also listed in its index.json: once per tag, or, when it has no tag
+// (put by digest, as the children of an index, referrers and other
+// artifacts are), by one entry without ref.name. Deleting the last tag of a
+// manifest leaves it listed untagged, as a registry keeps an untagged
+// manifest. Listing every manifest keeps it a root for the garbage
+// collectors of layout tools, and lets [Store.ListReferrers] find the
+// manifests that name a subject by reading index.json instead of every
+// blob; skopeo's `oci:<dir>:<tag>` only looks at the entry of its tag, so
+// the untagged entries do not disturb it (skopeo's tag-less `oci:<dir>` form
+// needs exactly one entry, which two tags break anyway).
+//
+// Layouts written by other tools need not list the children of an index:
+// a manifest is found by digest among the index.json entries, then among
+// the blobs (a blob of at most 4 MiB that is an image manifest or index).
+// Media types come from index.json entries or, failing that, from the
+// bytes ([image.DetectMediaType]).
+//
+// # Writes and crashes
+//
+// Nothing is written in place. A blob streams into a temporary file in the
+// layout's .regkit-tmp directory (hidden, next to blobs/ and never under
+// it, and removed again once empty) while it is hashed; only once its digest and size are verified is it
+// synced and renamed into blobs/, and the directory synced. index.json and
+// oci-layout are replaced the same way. A failed write (a reader error, a
+// wrong digest or size, a cancelled context) removes its temporary file
+// (the first write to a new repository may leave its directory, empty,
+// which is no repository); a crash may leave temporary files in
+// .regkit-tmp, but never a half-written blob, index.json or oci-layout where
+// readers look. A manifest is written
+// as a blob before index.json lists it, and unlisted before its blob is
+// removed. Upload sessions are files of .regkit-tmp too, named by their ID,
+// so a new Store can resume them after a restart. A repository is made by
+// writing blobs/, an empty index.json and, last, oci-layout.
+//
+// # Reads
+//
+// Reads trust the layout no further than the contract needs. Blob files
+// must be regular files. [Store.GetBlob] hashes what it serves and ends a
+// complete read with an error matching both [transport.ErrDigestInvalid]
+// and [ErrInvalidLayout], instead of io.EOF, when the file does not hash to
+// its name: a corrupt blob is reported, not served silently. Manifests are
+// read whole and checked the same way. A malformed oci-layout or index.json
+// gives an error matching [ErrInvalidLayout].
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use: each repository has a lock (one of a
+// fixed set, chosen by a hash of its name), held to
+// read and rewrite its index.json and to move blobs into place; blobs
+// stream in without it. Two Stores over one directory, in one process or
+// two, are not supported while either writes: there is no file locking, so
+// concurrent rewrites of one index.json may lose one another's update
+// (each index.json a reader sees is still complete, and blobs, being
+// content-addressed and renamed into place, are never damaged).
+//
+// Blobs mounted from another repository ([Store.MountBlob]) are hard
+// links, or copies where the file system cannot link.
+package ocilayout

@@ -1,0 +1,62 @@
+package ocilayout_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/registry/ocilayout"
+)
+
+// ExampleNew keeps an image on disk: repository myapp1 becomes the OCI
+// image layout <dir>/myapp1, which `skopeo inspect oci:<dir>/myapp1:3.0`
+// reads too.
+func ExampleNew() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "images")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	reg, err := ocilayout.New(dir)
+	if err != nil {
+		panic(err)
+	}
+	defer reg.Close()
+
+	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux"}`))
+	layer := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("hello"))
+	img, err := image.New(cfg, []image.Blob{layer}, nil)
+	if err != nil {
+		panic(err)
+	}
+	repo := reg.Repository("myapp1")
+	if _, err := repo.Push(ctx, img, "3.0", "latest"); err != nil {
+		panic(err)
+	}
+	for tag, err := range repo.Tags(ctx, nil) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(tag)
+	}
+	// The layout: its two files, and the config, layer and manifest blobs.
+	entries, _ := os.ReadDir(filepath.Join(dir, "myapp1"))
+	for _, e := range entries {
+		fmt.Println(e.Name())
+	}
+	blobs, _ := os.ReadDir(filepath.Join(dir, "myapp1", "blobs", "sha256"))
+	fmt.Println(len(blobs), "blobs")
+	// Output:
+	// 3.0
+	// latest
+	// blobs
+	// index.json
+	// oci-layout
+	// 3 blobs
+}

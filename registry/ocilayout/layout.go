@@ -1,0 +1,283 @@
+package ocilayout
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/transport"
+)
+
+// The entries of a layout, and the size limits of what is read whole.
+const (
+	ociLayoutFile = ocispec.ImageLayoutFile // "oci-layout"
+	indexFile     = ocispec.ImageIndexFile  // "index.json"
+	blobsDir      = ocispec.ImageBlobsDir   // "blobs"
+	// tmpDir holds what is being written in a layout: blobs being
+	// uploaded, upload sessions and the next index.json. Its name starts
+	// with a dot, which no repository name component can, and it is not
+	// under blobs/, so nothing in it is ever read as a blob.
+	tmpDir = ".regkit-tmp"
+
+	maxLayoutFile   = 64 << 10 // oci-layout
+	maxIndexFile    = 64 << 20 // index.json
+	maxManifestSize = 4 << 20  // a blob read to see whether it is a manifest
+)
+
+// repoPath returns the path, relative to the Store's directory, of elem
+// inside the layout of repository name.
+func repoPath(name string, elem ...string) string {
+	return filepath.FromSlash(path.Join(append([]string{name}, elem...)...))
+}
+
+// blobPath returns the path of the blob d of repository name:
+// name/blobs/<algorithm>/<encoded>. d must have been validated.
+func blobPath(name string, d digest.Digest) string {
+	return repoPath(name, blobsDir, d.Algorithm().String(), d.Encoded())
+}
+
+// isNotExist reports whether err says a path does not exist, including
+// because one of its parents is a file.
+func isNotExist(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR)
+}
+
+// readFile reads the regular file p, of at most limit bytes.
+func (s *Store) readFile(p string, limit int64) ([]byte, error) {
+	f, err := s.root.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, invalid(p, "not a regular file")
+	}
+	if fi.Size() > limit {
+		return nil, invalid(p, "%d bytes, more than the %d this package reads", fi.Size(), limit)
+	}
+	return io.ReadAll(io.LimitReader(f, limit))
+}
+
+// openRepo returns nil if repository name exists: its directory holds an
+// oci-layout file of version 1.x. It fails with NAME_UNKNOWN when there is
+// no oci-layout file, and with [ErrInvalidLayout] when it is unreadable.
+func (s *Store) openRepo(name string) error {
+	p := repoPath(name, ociLayoutFile)
+	b, err := s.readFile(p, maxLayoutFile)
+	switch {
+	case isNotExist(err):
+		return errNameUnknown(name)
+	case err != nil:
+		return fmt.Errorf("repository %q: %w", name, err)
+	}
+	var l ocispec.ImageLayout
+	if err := json.Unmarshal(b, &l); err != nil {
+		return invalid(p, "%v", err)
+	}
+	if !strings.HasPrefix(l.Version, "1.") {
+		return invalid(p, "unsupported imageLayoutVersion %q", l.Version)
+	}
+	return nil
+}
+
+// ensureRepo makes repository name a layout if it is not one yet: the
+// blobs directory, an empty index.json unless one is there, then the
+// oci-layout file, which makes it a repository. A crash half-way leaves a
+// directory that is no repository yet, which the next call completes. The
+// caller holds the repository's write lock.
+func (s *Store) ensureRepo(name string) error {
+	err := s.openRepo(name)
+	if err == nil || !errors.Is(err, transport.ErrNameUnknown) {
+		return err
+	}
+	if err := s.root.MkdirAll(repoPath(name, blobsDir), 0o755); err != nil {
+		return fmt.Errorf("create repository %q: %w", name, err)
+	}
+	if _, err := s.root.Stat(repoPath(name, indexFile)); isNotExist(err) {
+		if err := s.writeIndex(name, ocispec.Index{}); err != nil {
+			return err
+		}
+	} else if err != nil {
+		return fmt.Errorf("create repository %q: %w", name, err)
+	}
+	b, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion}) // cannot fail
+	return s.writeAtomic(name, ociLayoutFile, b)
+}
+
+// readIndex reads and checks the index.json of repository name.
+func (s *Store) readIndex(name string) (ocispec.Index, error) {
+	p := repoPath(name, indexFile)
+	b, err := s.readFile(p, maxIndexFile)
+	switch {
+	case isNotExist(err):
+		return ocispec.Index{}, invalid(p, "missing")
+	case err != nil:
+		return ocispec.Index{}, fmt.Errorf("repository %q: %w", name, err)
+	}
+	ix, err := image.ParseIndex(ocispec.MediaTypeImageIndex, b)
+	if err != nil {
+		return ocispec.Index{}, invalid(p, "%v", err)
+	}
+	return ix, nil
+}
+
+// writeIndex replaces the index.json of repository name with ix, at once.
+func (s *Store) writeIndex(name string, ix ocispec.Index) error {
+	ix.Versioned = specs.Versioned{SchemaVersion: 2}
+	ix.MediaType = ocispec.MediaTypeImageIndex
+	if ix.Manifests == nil {
+		ix.Manifests = []ocispec.Descriptor{} // "manifests": [], never null
+	}
+	b, err := json.Marshal(ix)
+	if err != nil {
+		return fmt.Errorf("repository %q: encode index.json: %w", name, err)
+	}
+	return s.writeAtomic(name, indexFile, b)
+}
+
+// writeAtomic replaces the file elem of repository name with data: it
+// writes a temporary file, syncs it, renames it into place and syncs the
+// directory, so that the file is always either the old one or the new one.
+func (s *Store) writeAtomic(name, elem string, data []byte) error {
+	f, tmp, err := s.createTemp(name, elem)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = s.root.Rename(tmp, repoPath(name, elem))
+	}
+	if err != nil {
+		s.dropTemp(name, tmp)
+		return fmt.Errorf("repository %q: write %s: %w", name, elem, err)
+	}
+	s.tidy(name)
+	return s.syncDir(repoPath(name))
+}
+
+// randomID returns 32 random hex digits.
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails
+	return hex.EncodeToString(b[:])
+}
+
+// createTemp creates a new file in the temporary directory of repository
+// name, named after what, and returns it with its path.
+func (s *Store) createTemp(name, what string) (*os.File, string, error) {
+	file := what + "-" + randomID()
+	f, err := s.openTemp(name, file)
+	if err != nil {
+		return nil, "", err
+	}
+	return f, repoPath(name, tmpDir, file), nil
+}
+
+// openTemp creates the file named file in the temporary directory of
+// repository name, which it makes if needed. It fails if the file exists.
+// Since [Store.tidy] may remove the directory in between, it tries again
+// when the directory has gone.
+func (s *Store) openTemp(name, file string) (*os.File, error) {
+	var err error
+	for range 5 {
+		if err = s.root.MkdirAll(repoPath(name, tmpDir), 0o755); err != nil {
+			break
+		}
+		var f *os.File
+		f, err = s.root.OpenFile(repoPath(name, tmpDir, file), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if !isNotExist(err) {
+			return f, err
+		}
+	}
+	return nil, fmt.Errorf("repository %q: %w", name, err)
+}
+
+// tidy removes the temporary directory of repository name if it is empty,
+// so that a layout at rest has only what the spec describes.
+func (s *Store) tidy(name string) { _ = s.root.Remove(repoPath(name, tmpDir)) }
+
+// dropTemp removes the temporary file p of repository name, then tidies.
+func (s *Store) dropTemp(name, p string) {
+	_ = s.root.Remove(p)
+	s.tidy(name)
+}
+
+// syncDir flushes the entries of directory p to disk, so that a rename in it
+// survives a crash. Windows cannot sync directories; there it does nothing.
+func (s *Store) syncDir(p string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	f, err := s.root.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// publishBlob moves the complete, verified, synced temporary file tmp into
+// place as the blob d of repository name, making the repository if needed.
+// If the blob is there already, tmp is removed instead. The caller holds
+// the repository's write lock.
+func (s *Store) publishBlob(name, tmp string, d digest.Digest) error {
+	err := s.ensureRepo(name)
+	if err == nil {
+		err = s.root.MkdirAll(filepath.Dir(blobPath(name, d)), 0o755)
+	}
+	if err == nil {
+		if _, serr := s.statBlob(name, d); serr == nil {
+			s.dropTemp(name, tmp) // there already
+			return nil
+		}
+		err = s.root.Rename(tmp, blobPath(name, d))
+	}
+	if err != nil {
+		s.dropTemp(name, tmp)
+		return fmt.Errorf("repository %q: store blob %s: %w", name, d, err)
+	}
+	s.tidy(name)
+	return s.syncDir(filepath.Dir(blobPath(name, d)))
+}
+
+// statBlob returns the size of the blob d of repository name. It fails with
+// BLOB_UNKNOWN when there is no such file, and with [ErrInvalidLayout] when
+// it is not a regular file.
+func (s *Store) statBlob(name string, d digest.Digest) (int64, error) {
+	p := blobPath(name, d)
+	fi, err := s.root.Stat(p)
+	switch {
+	case isNotExist(err):
+		return 0, errBlobUnknown(name, d)
+	case err != nil:
+		return 0, fmt.Errorf("repository %q: %w", name, err)
+	case !fi.Mode().IsRegular():
+		return 0, invalid(p, "not a regular file")
+	}
+	return fi.Size(), nil
+}

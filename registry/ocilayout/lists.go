@@ -1,0 +1,210 @@
+package ocilayout
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"maps"
+	"path"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/transport"
+)
+
+// ListTags returns one page of repo's tags in lexical (byte) order: the
+// org.opencontainers.image.ref.name annotations of its index.json entries
+// that are valid tags, each once. It fails with NAME_UNKNOWN for an unknown
+// repository. Paging is described at [Store.ListRepositories].
+func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageRequest) (transport.Page[string], error) {
+	if err := begin(ctx, repo); err != nil {
+		return transport.Page[string]{}, err
+	}
+	if err := checkPageRequest(req); err != nil {
+		return transport.Page[string]{}, err
+	}
+	l := s.lock(repo)
+	l.RLock()
+	defer l.RUnlock()
+	if err := s.openRepo(repo); err != nil {
+		return transport.Page[string]{}, err
+	}
+	ix, err := s.readIndex(repo)
+	if err != nil {
+		return transport.Page[string]{}, err
+	}
+	return page(tags(ix), identity, req), nil
+}
+
+// ListRepositories returns one page of the names of the Store's
+// repositories in lexical (byte) order: the directories under the Store's
+// directory that hold an oci-layout file and whose path is a valid
+// repository name. It walks the whole tree on every call, skipping hidden
+// directories, the blobs directory of every layout, directories whose name
+// cannot be part of a repository name and symbolic links. The Store's
+// directory itself is no repository, even if it is a layout.
+//
+// Like [Store.ListTags] and [Store.ListReferrers], it returns the entries
+// after req.Next, or after req.Last when Next is empty, and at most req.N of
+// them; N 0 means all of them. A negative N fails with SIZE_INVALID. The Next
+// cursor of a page is set only when more entries follow; it is the last
+// entry of the page (the digest, for referrers), so Next and Last are
+// interchangeable.
+func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
+	if err := ctx.Err(); err != nil {
+		return transport.Page[string]{}, err
+	}
+	if err := checkPageRequest(req); err != nil {
+		return transport.Page[string]{}, err
+	}
+	var names []string
+	fsys := s.root.FS()
+	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == "." {
+			return nil
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if checkRepo(p) != nil {
+			return fs.SkipDir // no repository can be in or under it
+		}
+		if fi, err := fs.Stat(fsys, path.Join(p, ociLayoutFile)); err == nil && fi.Mode().IsRegular() {
+			names = append(names, p)
+		}
+		return nil
+	})
+	if err != nil {
+		return transport.Page[string]{}, err
+	}
+	slices.Sort(names)
+	return page(names, identity, req), nil
+}
+
+// ListReferrers returns one page of the descriptors of the manifests of repo
+// whose subject is subject, restricted to artifactType when it is not empty,
+// ordered by digest. The manifests looked at are those index.json lists,
+// tagged or not, which is where [Store.PutManifest] lists every manifest put
+// by digest. Each descriptor has the referrer's media type, digest, size,
+// artifact type (its artifactType, else its config's media type) and
+// annotations. An unknown repository, like an unknown subject, gives an
+// empty page, as registries answer the referrers API. Paging is described at
+// [Store.ListRepositories].
+func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
+	if err := begin(ctx, repo); err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	subject, err := checkDigest(string(subject))
+	if err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	if err := checkPageRequest(req); err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	descs, err := s.referrers(ctx, repo, subject, artifactType)
+	if err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	slices.SortFunc(descs, func(a, b ocispec.Descriptor) int { return cmp.Compare(a.Digest, b.Digest) })
+	key := func(d ocispec.Descriptor) string { return string(d.Digest) }
+	return page(descs, key, req), nil
+}
+
+// referrers reads the manifests repo's index.json lists and returns the
+// descriptors of those whose subject is subject.
+func (s *Store) referrers(ctx context.Context, repo string, subject digest.Digest, artifactType string) ([]ocispec.Descriptor, error) {
+	l := s.lock(repo)
+	l.RLock()
+	defer l.RUnlock()
+	if err := s.openRepo(repo); err != nil {
+		if errors.Is(err, transport.ErrNameUnknown) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	ix, err := s.readIndex(repo)
+	if err != nil {
+		return nil, err
+	}
+	var descs []ocispec.Descriptor
+	for _, e := range listed(ix) {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		if e.MediaType != "" && !image.IsManifest(e.MediaType) && !image.IsIndex(e.MediaType) {
+			continue
+		}
+		body, err := s.readListed(repo, e)
+		if err != nil {
+			return nil, err
+		}
+		var m struct {
+			MediaType    string              `json:"mediaType"`
+			ArtifactType string              `json:"artifactType"`
+			Config       *ocispec.Descriptor `json:"config"`
+			Subject      *ocispec.Descriptor `json:"subject"`
+			Annotations  map[string]string   `json:"annotations"`
+		}
+		if err := json.Unmarshal(body, &m); err != nil {
+			return nil, invalid(blobPath(repo, e.Digest), "%v", err)
+		}
+		if m.Subject == nil || m.Subject.Digest != subject {
+			continue
+		}
+		at := m.ArtifactType
+		if at == "" && m.Config != nil {
+			at = m.Config.MediaType
+		}
+		if artifactType != "" && at != artifactType {
+			continue
+		}
+		mt := cmp.Or(e.MediaType, m.MediaType)
+		descs = append(descs, ocispec.Descriptor{
+			MediaType:    mt,
+			Digest:       e.Digest,
+			Size:         e.Size,
+			ArtifactType: at,
+			Annotations:  maps.Clone(m.Annotations),
+		})
+	}
+	return descs, nil
+}
+
+// checkPageRequest returns SIZE_INVALID for a negative page size.
+func checkPageRequest(req transport.PageRequest) error {
+	if req.N < 0 {
+		return transport.Errorf(transport.CodeSizeInvalid, "page size %d is negative", req.N)
+	}
+	return nil
+}
+
+func identity(s string) string { return s }
+
+// page returns the page of items, sorted by key, that req asks for.
+func page[T any](items []T, key func(T) string, req transport.PageRequest) transport.Page[T] {
+	after := cmp.Or(req.Next, req.Last)
+	start := sort.Search(len(items), func(i int) bool { return strings.Compare(key(items[i]), after) > 0 })
+	end := len(items)
+	if req.N > 0 && req.N < len(items)-start {
+		end = start + req.N
+	}
+	p := transport.Page[T]{Items: make([]T, 0, end-start)}
+	p.Items = append(p.Items, items[start:end]...)
+	if end < len(items) {
+		p.Next = key(items[end-1])
+	}
+	return p
+}

@@ -1,0 +1,209 @@
+package ocilayout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/registry"
+	"github.com/regkit/regkit/transport"
+)
+
+var (
+	_ transport.Transport  = (*Store)(nil)
+	_ transport.TagDeleter = (*Store)(nil)
+)
+
+// Errors of this package, besides those of package transport.
+var (
+	// ErrInvalidLayout reports a directory on disk that breaks the OCI
+	// image-layout spec, or regkit's reading of it: a malformed oci-layout
+	// or index.json file, an index.json entry whose manifest is missing, a
+	// blob file that is not a regular file or whose bytes do not hash to its
+	// name. Errors that match it say which file is at fault. It is never
+	// used for bad input, which gets the errors of package transport.
+	ErrInvalidLayout = errors.New("invalid OCI image layout")
+
+	// errClosed is returned by the calls on a closed Store that do not
+	// reach the file system; those that do get the [os.ErrClosed] of
+	// [os.Root].
+	errClosed = fmt.Errorf("ocilayout: store is closed: %w", os.ErrClosed)
+)
+
+// Registry is a directory of OCI image layouts seen as a registry: a
+// [registry.Registry] (so it has Repository, Repositories and the rest) over
+// a [Store] that tests and tools can also use directly.
+type Registry struct {
+	*registry.Registry
+	// Store is the on-disk backend the registry speaks through.
+	Store *Store
+}
+
+// New returns the registry kept in dir, one OCI image layout per
+// repository, creating dir if it does not exist. It reads nothing else:
+// layouts are found, and checked, as they are used. Close it when done.
+func New(dir string) (*Registry, error) {
+	s, err := NewStore(dir)
+	if err != nil {
+		return nil, err
+	}
+	return &Registry{Registry: registry.FromTransport(s), Store: s}, nil
+}
+
+// Close closes the registry's [Store].
+func (r *Registry) Close() error { return r.Store.Close() }
+
+// Store implements [transport.Transport] and [transport.TagDeleter] over a
+// directory of OCI image layouts, one per repository; the package
+// documentation describes the layout on disk. A Store is safe for concurrent
+// use within one process; two Stores (or processes) must not write the same
+// directory at the same time. Its zero value is not usable: make one with
+// [NewStore].
+type Store struct {
+	root *os.Root // every file access goes through it, so none leaves dir
+
+	// locks guard the repositories: each repository has one of them, chosen
+	// by a hash of its name, so that memory stays bounded whatever names
+	// callers try. No call holds two at once.
+	locks [64]sync.RWMutex
+
+	mu      sync.Mutex         // guards the fields below
+	uploads map[string]*upload // open sessions, by ID
+	closed  bool
+}
+
+// NewStore returns a Store over dir, creating dir if it does not exist. It
+// keeps a handle on dir until [Store.Close]: if dir is moved meanwhile, the
+// Store follows it.
+func NewStore(dir string) (*Store, error) {
+	if dir == "" {
+		return nil, errors.New("ocilayout: empty directory name")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("ocilayout: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ocilayout: %w", err)
+	}
+	return &Store{
+		root:    root,
+		uploads: make(map[string]*upload),
+	}, nil
+}
+
+// Dir returns the directory the Store was opened on.
+func (s *Store) Dir() string { return s.root.Name() }
+
+// Close releases the Store's handle on its directory and discards nothing:
+// upload sessions still open stay on disk, and a new Store over the same
+// directory can resume them. Every later call fails with an error matching
+// [os.ErrClosed]. Close is idempotent.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return nil
+	}
+	s.closed = true
+	ups := make([]*upload, 0, len(s.uploads))
+	for _, u := range s.uploads {
+		ups = append(ups, u)
+	}
+	clear(s.uploads)
+	s.mu.Unlock()
+	for _, u := range ups {
+		u.detach()
+	}
+	return s.root.Close()
+}
+
+// lock returns the lock of repository name.
+func (s *Store) lock(name string) *sync.RWMutex {
+	h := fnv.New32a()
+	h.Write([]byte(name))
+	return &s.locks[h.Sum32()%uint32(len(s.locks))]
+}
+
+// reserved are the names a repository path component may not take: the
+// entries of an image layout, which a nested repository would collide with.
+var reserved = map[string]bool{"blobs": true, indexFile: true, ociLayoutFile: true}
+
+// checkRepo returns NAME_INVALID unless name is a valid repository name
+// that maps to a directory of its own under the Store's directory: the
+// grammar of the distribution spec (lower-case components, no "." or "..",
+// no leading "/") and no component named like an entry of a layout
+// ("blobs", "index.json", "oci-layout").
+func checkRepo(name string) error {
+	if err := reference.ValidateRepository(name); err != nil {
+		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
+	}
+	for c := range strings.SplitSeq(name, "/") {
+		if reserved[c] {
+			return transport.Errorf(transport.CodeNameInvalid,
+				"repository %q: component %q is reserved in an OCI image layout", name, c)
+		}
+	}
+	return nil
+}
+
+// checkDigest returns d as a digest, or DIGEST_INVALID unless it is a
+// well-formed sha256, sha384 or sha512 digest, which is safe in a path.
+func checkDigest(d string) (digest.Digest, error) {
+	dg, err := reference.ValidateDigest(d)
+	if err != nil {
+		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
+	}
+	return dg, nil
+}
+
+// parseRef splits ref into a tag or a digest: it is a digest if it contains
+// a colon. Malformed refs give TAG_INVALID or DIGEST_INVALID.
+func parseRef(ref string) (tag string, d digest.Digest, err error) {
+	if strings.Contains(ref, ":") {
+		d, err = checkDigest(ref)
+		return "", d, err
+	}
+	if err := reference.ValidateTag(ref); err != nil {
+		return "", "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
+	}
+	return ref, "", nil
+}
+
+// begin returns ctx's error if it is done, else NAME_INVALID unless repo
+// is a valid repository name. Every method starts with it.
+func begin(ctx context.Context, repo string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return checkRepo(repo)
+}
+
+func errNameUnknown(repo string) error {
+	return transport.Errorf(transport.CodeNameUnknown, "repository %q not found", repo)
+}
+
+func errBlobUnknown(repo string, d digest.Digest) error {
+	return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found in repository %q", d, repo)
+}
+
+func errManifestUnknown(repo string, d digest.Digest) error {
+	return transport.Errorf(transport.CodeManifestUnknown, "manifest %s not found in repository %q", d, repo)
+}
+
+func errTagUnknown(repo, tag string) error {
+	return transport.Errorf(transport.CodeManifestUnknown, "tag %q not found in repository %q", tag, repo)
+}
+
+// invalid returns an error matching [ErrInvalidLayout] about the file path
+// of the Store's directory.
+func invalid(path string, format string, args ...any) error {
+	return fmt.Errorf("%w: %s: %s", ErrInvalidLayout, path, fmt.Sprintf(format, args...))
+}
