@@ -51,7 +51,7 @@ type CopyOptions struct {
 
 	// DryRun resolves ref and reads the source manifests, asks the
 	// destination what it already has, and reports what a copy would do,
-	// writing nothing.
+	// writing nothing. It reports no progress (see [Copy]).
 	DryRun bool
 }
 
@@ -169,6 +169,16 @@ func (r *CopyReport) Bytes() int64 {
 // sha256:…: …") and match the errors of package transport with
 // [errors.Is]: a source that serves bytes that do not match their digest
 // gives [transport.ErrDigestInvalid]. opts may be nil.
+//
+// Copy reports its progress to the observer of ctx (see
+// [transport.WithProgress]), for the destination only: every event names
+// dst's repository, and reading the source reports nothing of its own, so
+// no byte counts twice. Each blob reports BlobMounted, or BlobSkipped when
+// dst had it, or, when it streams, BlobStarted, BlobBytes as dst reads it,
+// BlobVerified when the source's bytes checked out at their end, and
+// BlobDone once dst has stored it. Each manifest written to dst reports
+// ManifestDone (manifests dst had, and tags, report nothing). A dry run
+// reports nothing.
 func Copy(ctx context.Context, src *repository.Repository, ref string, dst *repository.Repository, opts *CopyOptions) (*CopyReport, error) {
 	var o CopyOptions
 	if opts != nil {
@@ -230,6 +240,12 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 		blobSet: map[digest.Digest]bool{},
 		report:  &CopyReport{Tags: o.Tags},
 	}, nil
+}
+
+// quiet returns ctx without its progress observer, for reading the source:
+// Copy reports what it writes to dst, not the reads that feed it.
+func quiet(ctx context.Context) context.Context {
+	return transport.WithProgress(ctx, nil)
 }
 
 // isDigestRef reports whether ref is a digest rather than a tag.

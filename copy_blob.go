@@ -11,6 +11,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/par"
+	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
@@ -71,17 +72,19 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		}
 		return item, nil
 	}
+	meter := verify.NewMeter(ctx, c.dst.Name(), d)
 	if c.same {
 		err := c.dt.MountBlob(ctx, c.dst.Name(), c.src.Name(), d.Digest)
 		if err == nil {
 			item.Action = Mounted
+			meter.Report(transport.BlobMounted)
 			return item, nil
 		}
 		if !mountRefused(err) {
 			return item, fmt.Errorf("mount blob %s from %s: %w", d.Digest, c.src.Name(), err)
 		}
 	}
-	r := &sourceBlob{ctx: ctx, src: c.src, desc: d}
+	r := &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter}
 	err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
 	r.Close()
 	switch {
@@ -92,8 +95,10 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		return item, fmt.Errorf("put blob %s: %w", d.Digest, err)
 	case r.rc == nil:
 		item.Action = Skipped // dst had it and did not read a byte
+		meter.Report(transport.BlobSkipped)
 	default:
 		item.Action, item.Bytes = Copied, r.n
+		meter.Report(transport.BlobDone)
 	}
 	return item, nil
 }
@@ -111,14 +116,15 @@ func mountRefused(err error) bool {
 // sourceBlob reads a blob of the source repository, verified against its
 // digest and size as it streams. It opens the blob on the first Read, so a
 // destination that already has the blob and reads nothing costs the source
-// nothing.
+// nothing. It reports BlobStarted, BlobBytes and BlobVerified to meter.
 type sourceBlob struct {
-	ctx  context.Context
-	src  *repository.Repository
-	desc ocispec.Descriptor
-	rc   io.ReadCloser // nil until the first Read
-	n    int64         // bytes read
-	err  error         // the first error of the source, io.EOF aside
+	ctx   context.Context // without the progress observer (see quiet)
+	src   *repository.Repository
+	desc  ocispec.Descriptor
+	meter *verify.Meter
+	rc    io.ReadCloser // nil until the first Read
+	n     int64         // bytes read
+	err   error         // the first error of the source, io.EOF aside
 }
 
 func (s *sourceBlob) Read(p []byte) (int, error) {
@@ -132,10 +138,15 @@ func (s *sourceBlob) Read(p []byte) (int, error) {
 			return 0, err
 		}
 		s.rc = rc
+		s.meter.Report(transport.BlobStarted)
 	}
 	n, err := s.rc.Read(p)
 	s.n += int64(n)
-	if err != nil && err != io.EOF {
+	s.meter.Add(n)
+	switch {
+	case err == io.EOF: // the source's reader verifies before its io.EOF
+		s.meter.Report(transport.BlobVerified)
+	case err != nil:
 		s.err = fmt.Errorf("read blob %s from %s: %w", s.desc.Digest, s.src.Name(), err)
 		return n, s.err
 	}

@@ -59,7 +59,7 @@ func (c *copier) run(ctx context.Context) error {
 // plan reads what ref names, picks the platforms, and walks the manifests
 // the copy needs, then their referrers.
 func (c *copier) plan(ctx context.Context) error {
-	desc, raw, err := c.src.Manifest(ctx, c.ref)
+	desc, raw, err := c.src.Manifest(quiet(ctx), c.ref)
 	if err != nil {
 		return err
 	}
@@ -78,7 +78,7 @@ func (c *copier) plan(ctx context.Context) error {
 	// referrers too.
 	for i := 0; i < len(c.subjects); i++ {
 		subject := c.subjects[i]
-		for d, err := range c.src.Referrers(ctx, subject, nil) {
+		for d, err := range c.src.Referrers(quiet(ctx), subject, nil) {
 			if err != nil {
 				return err
 			}
@@ -179,7 +179,7 @@ func (c *copier) read(ctx context.Context, n *node) error {
 	if n.raw != nil {
 		return nil
 	}
-	desc, raw, err := c.src.Manifest(ctx, n.desc.Digest.String())
+	desc, raw, err := c.src.Manifest(quiet(ctx), n.desc.Digest.String())
 	if err != nil {
 		return err
 	}
@@ -240,6 +240,7 @@ func (c *copier) putManifest(ctx context.Context, n *node, tag bool) error {
 		}
 		return fmt.Errorf("put manifest %s: %w", n.desc.Digest, err)
 	}
+	transport.ReportProgress(ctx, transport.Progress{Kind: transport.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/par"
+	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
@@ -24,6 +25,11 @@ import (
 // the image it stops after asking; blobs the repository already has are not
 // read, let alone uploaded. Blobs upload in parallel, within the limit of
 // the transport (see [transport.Limiter]) and at most 8 at once.
+//
+// Push reports its progress to the observer of ctx (see
+// [transport.WithProgress]): the events of each blob as [Repository.PushBlob]
+// describes, then ManifestDone once the manifest is stored (once, however
+// many tags). When the tags already point at the image it reports nothing.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
 	desc := img.Descriptor()
 	if err := r.checkTags(tags); err != nil {
@@ -71,7 +77,9 @@ func (r *Repository) untagged(ctx context.Context, desc ocispec.Descriptor, tags
 // PushIndex uploads the index ix and names it with tags. The manifests it
 // lists must already be in the repository (push them first with
 // [Repository.Push]); otherwise it fails with
-// [transport.ErrManifestBlobUnknown] and nothing changes.
+// [transport.ErrManifestBlobUnknown] and nothing changes. Once the index is
+// stored it reports ManifestDone to the progress observer of ctx (see
+// [transport.WithProgress]).
 func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...string) (ocispec.Descriptor, error) {
 	desc := ix.Descriptor()
 	if err := r.checkTags(tags); err != nil {
@@ -87,7 +95,8 @@ func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...str
 // then its manifest, stored by digest), then an index of them built by
 // [image.IndexOf], each entry carrying the platform its config names, and
 // names the index with tags. It returns the index. Nothing is tagged unless
-// every image is in place.
+// every image is in place. It reports the progress of each push, as
+// [Repository.Push] and [Repository.PushIndex] do.
 func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tags ...string) (*image.Index, error) {
 	if err := r.checkTags(tags); err != nil {
 		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
@@ -110,6 +119,13 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // PushBlob uploads one blob, streaming it, unless the repository already has
 // it: then the blob is not even opened. The registry verifies the bytes
 // against the blob's digest and size before it keeps them.
+//
+// PushBlob reports its progress to the observer of ctx (see
+// [transport.WithProgress]), under this repository's name: BlobStarted when
+// the blob is opened, BlobBytes as the registry reads it, and BlobDone once
+// the registry has stored it; or BlobSkipped alone when the registry
+// already had it. Opening the blob reports nothing of its own: a blob of a
+// pulled image does not also report its pull.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if r.err != nil {
 		return r.err
@@ -123,34 +139,46 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 		return fmt.Errorf("push blob %s: %w", desc.Digest, err)
 	}
 	defer release()
-	lr := &lazyReader{ctx: ctx, blob: b}
+	lr := &lazyReader{ctx: ctx, blob: b, meter: verify.NewMeter(ctx, r.name, desc)}
 	defer lr.Close()
 	if err := r.t.PutBlob(ctx, r.name, desc, lr); err != nil {
 		return fmt.Errorf("put blob %s: %w", desc.Digest, err)
+	}
+	if lr.rc != nil {
+		lr.meter.Report(transport.BlobDone)
+	} else {
+		lr.meter.Report(transport.BlobSkipped)
 	}
 	return nil
 }
 
 // lazyReader opens its blob on the first Read, so a blob the registry
-// already has is never opened.
+// already has is never opened, and counts what it reads.
 type lazyReader struct {
-	ctx  context.Context
-	blob image.Blob
-	rc   io.ReadCloser
-	err  error
+	ctx   context.Context
+	blob  image.Blob
+	meter *verify.Meter
+	rc    io.ReadCloser
+	err   error
 }
 
 func (l *lazyReader) Read(p []byte) (int, error) {
 	if l.rc == nil && l.err == nil {
-		l.rc, l.err = l.blob.Open(l.ctx)
-		if l.err != nil {
-			l.err = fmt.Errorf("open blob %s: %w", l.blob.Descriptor().Digest, l.err)
+		// What opening the blob reports (a pull) is not this push's.
+		rc, err := l.blob.Open(transport.WithProgress(l.ctx, nil))
+		if err != nil {
+			l.err = fmt.Errorf("open blob %s: %w", l.blob.Descriptor().Digest, err)
+			return 0, l.err
 		}
+		l.rc = rc
+		l.meter.Report(transport.BlobStarted)
 	}
 	if l.err != nil {
 		return 0, l.err
 	}
-	return l.rc.Read(p)
+	n, err := l.rc.Read(p)
+	l.meter.Add(n)
+	return n, err
 }
 
 func (l *lazyReader) Close() error {
@@ -161,7 +189,7 @@ func (l *lazyReader) Close() error {
 }
 
 // putManifest stores raw by digest, or under each tag (the first put stores
-// the manifest and its first tag at once).
+// the manifest and its first tag at once), then reports ManifestDone.
 func (r *Repository) putManifest(ctx context.Context, desc ocispec.Descriptor, raw []byte, tags []string) error {
 	if len(tags) == 0 {
 		tags = []string{desc.Digest.String()}
@@ -171,6 +199,7 @@ func (r *Repository) putManifest(ctx context.Context, desc ocispec.Descriptor, r
 			return fmt.Errorf("put manifest as %s: %w", t, err)
 		}
 	}
+	transport.ReportProgress(ctx, transport.Progress{Kind: transport.ManifestDone, Repository: r.name, Descriptor: desc, Done: int64(len(raw))})
 	return nil
 }
 

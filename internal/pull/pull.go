@@ -22,6 +22,8 @@ func IsDigest(ref string) bool { return strings.Contains(ref, ":") }
 
 // Manifest fetches the manifest ref names in repo and checks that its bytes
 // hash to the digest the backend reported and, when ref is a digest, to ref.
+// It then reports ManifestDone to the progress observer of ctx (see
+// [transport.WithProgress]).
 func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (ocispec.Descriptor, []byte, error) {
 	desc, raw, err := t.GetManifest(ctx, repo, ref)
 	if err != nil {
@@ -49,6 +51,7 @@ func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string
 			desc.MediaType = mt
 		}
 	}
+	transport.ReportProgress(ctx, transport.Progress{Kind: transport.ManifestDone, Repository: repo, Descriptor: desc, Done: desc.Size})
 	return desc, raw, nil
 }
 
@@ -61,7 +64,10 @@ func Opener(t transport.BlobFetcher, repo string) image.FetchFunc {
 }
 
 // Blob opens the blob desc describes (digest, and size when it is not
-// negative) and verifies it while it streams.
+// negative) and verifies it while it streams. It reports its progress to
+// the observer of ctx (see [transport.WithProgress]): BlobStarted once
+// opened, BlobBytes as it is read, BlobVerified and BlobDone at its
+// verified end.
 func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("get blob %q in %s: %w", desc.Digest, repo,
@@ -74,7 +80,11 @@ func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispe
 	if desc.Size < 0 {
 		desc.Size = got.Size
 	}
-	return verify.NewReader(rc, desc)
+	vr, err := verify.NewReader(rc, desc)
+	if err != nil {
+		return nil, fmt.Errorf("get blob %s in %s: %w", desc.Digest, repo, err)
+	}
+	return verify.Metered(ctx, repo, vr), nil
 }
 
 // Image fetches the image manifest ref names and returns it with blobs that

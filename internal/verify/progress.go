@@ -1,0 +1,110 @@
+package verify
+
+import (
+	"context"
+	"io"
+	"sync"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/transport"
+)
+
+// progressInterval is how many bytes move between two BlobBytes events, as
+// [transport.WithProgress] documents.
+const progressInterval = 256 << 10
+
+// Meter reports the progress of one blob to the observer of a context (see
+// [transport.WithProgress]): it counts the bytes as they move, throttles
+// the BlobBytes events, and keeps the events in order. It reports every
+// kind but BlobBytes at most once, and nothing once it has reported
+// BlobDone, so callers need not track what they reported. It is safe for
+// concurrent use.
+type Meter struct {
+	ctx  context.Context // only for the observer, which is request-scoped
+	repo string
+	desc ocispec.Descriptor
+
+	mu   sync.Mutex // held while the observer runs, so events never overlap
+	n    int64      // bytes counted
+	last int64      // n at the last event
+	seen uint32     // the kinds reported, one bit each
+}
+
+// NewMeter returns a Meter of the blob desc of repository repo, reporting
+// to the observer ctx carries, if any.
+func NewMeter(ctx context.Context, repo string, desc ocispec.Descriptor) *Meter {
+	return &Meter{ctx: ctx, repo: repo, desc: desc}
+}
+
+// Add counts n more bytes, and reports BlobBytes when at least 256 KiB
+// have moved since the last event.
+func (m *Meter) Add(n int) {
+	if n <= 0 {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.n += int64(n)
+	if m.n-m.last >= progressInterval {
+		m.report(transport.BlobBytes)
+	}
+}
+
+// Report reports an event of kind k. Before BlobVerified and BlobDone it
+// reports the bytes counted since the last event, so the last BlobBytes
+// event counts them all.
+func (m *Meter) Report(k transport.ProgressKind) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if (k == transport.BlobVerified || k == transport.BlobDone) && m.n > m.last {
+		m.report(transport.BlobBytes)
+	}
+	m.report(k)
+}
+
+// N returns the number of bytes counted.
+func (m *Meter) N() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.n
+}
+
+// report reports k with m.mu held.
+func (m *Meter) report(k transport.ProgressKind) {
+	bit := uint32(1) << k
+	if m.seen&(1<<transport.BlobDone) != 0 || (k != transport.BlobBytes && m.seen&bit != 0) {
+		return
+	}
+	m.seen |= bit
+	m.last = m.n
+	transport.ReportProgress(m.ctx, transport.Progress{Kind: k, Repository: m.repo, Descriptor: m.desc, Done: m.n})
+}
+
+// Metered reports BlobStarted for r's blob of repository repo to the
+// observer of ctx, and returns r reporting the rest as it is read:
+// BlobBytes, then BlobVerified and BlobDone at the verified end of the
+// stream. A blob that fails verification reports neither.
+func Metered(ctx context.Context, repo string, r *Reader) io.ReadCloser {
+	m := NewMeter(ctx, repo, r.desc)
+	m.Report(transport.BlobStarted)
+	return &meteredReader{r: r, m: m}
+}
+
+// meteredReader is the reader Metered returns.
+type meteredReader struct {
+	r *Reader
+	m *Meter
+}
+
+func (mr *meteredReader) Read(p []byte) (int, error) {
+	n, err := mr.r.Read(p)
+	mr.m.Add(n)
+	if err == io.EOF { // Reader returns io.EOF itself, and only once verified
+		mr.m.Report(transport.BlobVerified)
+		mr.m.Report(transport.BlobDone)
+	}
+	return n, err
+}
+
+func (mr *meteredReader) Close() error { return mr.r.Close() }
