@@ -82,7 +82,7 @@ func TestCopyConcurrency(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			s := &spy{delay: 20 * time.Millisecond}
+			s := &spy{gateAt: tc.want, gate: make(chan struct{})}
 			src, dst, _ := spied(t, s, img)
 			rep, err := regkit.Copy(t.Context(), src, "3.0", dst, &regkit.CopyOptions{Concurrency: tc.concurrency})
 			require.NoError(t, err)

@@ -101,6 +101,11 @@ type spy struct {
 	corrupt  digest.Digest // GetBlob of this blob serves one byte changed
 	extra    digest.Digest // GetBlob of this blob serves one byte more
 	mountErr error         // MountBlob fails with this
+	// gateAt, when positive, makes GetBlob wait until that many GetBlob
+	// calls are under way at once (instead of delay), so that a test of a
+	// concurrency bound does not depend on timing.
+	gateAt int
+	gate   chan struct{}
 
 	mu            sync.Mutex
 	open, maxOpen int
@@ -118,6 +123,13 @@ func (s *spy) change(delta int) {
 		s.gets++
 	}
 	s.maxOpen = max(s.maxOpen, s.open)
+	if s.gateAt > 0 && s.open >= s.gateAt {
+		select {
+		case <-s.gate:
+		default:
+			close(s.gate)
+		}
+	}
 }
 
 func (s *spy) counts() (open, maxOpen, gets int) {
@@ -132,10 +144,17 @@ func (s *spy) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.Rea
 		s.change(-1)
 		return nil, ocispec.Descriptor{}, err
 	}
+	delay := time.After(s.delay)
+	if s.gateAt > 0 {
+		// Should the bound never let gateAt calls in, give up waiting:
+		// the test then sees fewer at once than it wants.
+		delay = time.After(10 * time.Second)
+	}
 	select {
 	case <-ctx.Done():
 		return fail(ctx.Err())
-	case <-time.After(s.delay):
+	case <-delay:
+	case <-s.gate: // nil, so never, without gateAt
 	}
 	switch {
 	case d == s.fail:
