@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/registry"
@@ -133,6 +134,7 @@ func BenchmarkBigBlob(b *testing.B) {
 			reg, rt := benchRegistry(b, tgt.host(b))
 			b.Run("push", func(b *testing.B) {
 				b.SetBytes(size)
+				b.ReportAllocs()
 				var heap float64
 				i := 0
 				for b.Loop() {
@@ -158,6 +160,7 @@ func BenchmarkBigBlob(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.SetBytes(size)
+				b.ReportAllocs()
 				var heap float64
 				for b.Loop() {
 					rt.n.Store(0)
@@ -205,6 +208,7 @@ func BenchmarkImage20(b *testing.B) {
 			repo := reg.Repository("small")
 			b.Run("push", func(b *testing.B) {
 				b.SetBytes(20 << 20)
+				b.ReportAllocs()
 				var reqs int64
 				i := 0
 				for b.Loop() {
@@ -237,6 +241,7 @@ func BenchmarkImage20(b *testing.B) {
 			})
 			b.Run("pull", func(b *testing.B) {
 				b.SetBytes(20 << 20)
+				b.ReportAllocs()
 				var reqs int64
 				for b.Loop() {
 					rt.n.Store(0)
@@ -253,6 +258,21 @@ func BenchmarkImage20(b *testing.B) {
 							b.Fatal(err)
 						}
 						rc.Close()
+					}
+					reqs = rt.n.Load()
+				}
+				b.ReportMetric(float64(reqs), "requests/op")
+			})
+			b.Run("copy", func(b *testing.B) {
+				b.ReportAllocs()
+				var reqs int64
+				i := 0
+				for b.Loop() {
+					dst := reg.Repository(fmt.Sprintf("copies/c%d", i))
+					i++
+					rt.n.Store(0)
+					if _, err := regkit.Copy(b.Context(), repo, "v1", dst, nil); err != nil {
+						b.Fatal(err)
 					}
 					reqs = rt.n.Load()
 				}

@@ -66,10 +66,12 @@ func (c *content) grew(n int) {
 	c.size += int64(n)
 }
 
-// write appends p to c.
+// write appends p to c. How much more is to come is unknown: p is one
+// write of a stream, so it must not size the chunks (32 KiB writes would
+// otherwise grow every chunk by doubling, allocating each byte twice).
 func (c *content) write(p []byte) {
 	for len(p) > 0 {
-		n := copy(c.room(int64(len(p))), p)
+		n := copy(c.room(0), p)
 		c.grew(n)
 		p = p[n:]
 	}

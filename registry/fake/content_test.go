@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestBlobReader(t *testing.T) {
@@ -165,5 +169,41 @@ func TestContentWrite(t *testing.T) {
 	empty.seal()
 	if len(empty.chunks) != 0 {
 		t.Errorf("sealed empty content keeps %d chunks", len(empty.chunks))
+	}
+}
+
+// TestUploadAllocatesOnce streams 32 MiB into an upload in 32 KiB writes,
+// as the HTTP server does, and checks that the store allocates the blob's
+// size once (within 10%), not once per doubling of a buffer. It is not
+// parallel, so that no other test allocates meanwhile.
+func TestUploadAllocatesOnce(t *testing.T) {
+	const size = 32 << 20
+	s := NewStore()
+	piece := make([]byte, 32<<10)
+	for i := range piece {
+		piece[i] = byte(i * 7)
+	}
+	h := digest.SHA256.Digester()
+	for range size / len(piece) {
+		h.Hash().Write(piece)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	w, err := s.StartUpload(t.Context(), "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range size / len(piece) {
+		if _, err := w.Write(piece); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Commit(t.Context(), ocispec.Descriptor{Digest: h.Digest(), Size: size}); err != nil {
+		t.Fatal(err)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > size*11/10 {
+		t.Errorf("upload of %d MiB allocated %.1f MiB, want at most 1.1×", size>>20, float64(got)/(1<<20))
 	}
 }
