@@ -302,7 +302,7 @@ func (s *Store) link(repo, from string, d digest.Digest) (bool, error) {
 	defer l.Unlock()
 	err := s.ensureRepo(repo)
 	if err == nil {
-		err = s.root.MkdirAll(filepath.Dir(dst), 0o755)
+		err = s.mkdirAll(filepath.Dir(dst))
 	}
 	if err != nil {
 		return false, err

@@ -91,3 +91,38 @@ func TestConcurrentWrites(t *testing.T) {
 }
 
 func isUnknown(err error) bool { return errors.Is(err, transport.ErrNotFound) }
+
+// TestParallelUploadsIntoANewRepository puts 16 blobs at once into
+// repositories that do not exist yet, as a parallel push does: the layout
+// and its temporary directory are made by whichever upload comes first,
+// and none of the others fails for finding them made. (On a loaded machine
+// os.Root.MkdirAll lost that race: "mkdirat …/.regkit-tmp: file exists".)
+func TestParallelUploadsIntoANewRepository(t *testing.T) {
+	t.Parallel()
+	s := newStore(t)
+	ctx := t.Context()
+	for r := range 16 {
+		repo := fmt.Sprintf("team/new%d", r)
+		var wg sync.WaitGroup
+		errs := make(chan error, 16)
+		for i := range 16 {
+			b := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte(fmt.Sprintf("blob %d of %s %s", i, repo, randomHex(4))))
+			wg.Go(func() {
+				rc, err := b.Open(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				defer rc.Close()
+				if err := s.PutBlob(ctx, repo, b.Descriptor(), rc); err != nil {
+					errs <- err
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("PutBlob into new repository %s: %v", repo, err)
+		}
+	}
+}

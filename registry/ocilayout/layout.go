@@ -109,7 +109,7 @@ func (s *Store) ensureRepo(name string) error {
 	if err == nil || !errors.Is(err, transport.ErrNameUnknown) {
 		return err
 	}
-	if err := s.root.MkdirAll(repoPath(name, blobsDir), 0o755); err != nil {
+	if err := s.mkdirAll(repoPath(name, blobsDir)); err != nil {
 		return fmt.Errorf("create repository %q: %w", name, err)
 	}
 	if _, err := s.root.Stat(repoPath(name, indexFile)); isNotExist(err) {
@@ -205,7 +205,7 @@ func (s *Store) createTemp(name, what string) (*os.File, string, error) {
 func (s *Store) openTemp(name, file string) (*os.File, error) {
 	var err error
 	for range 5 {
-		if err = s.root.MkdirAll(repoPath(name, tmpDir), 0o755); err != nil {
+		if err = s.mkdirAll(repoPath(name, tmpDir)); err != nil {
 			break
 		}
 		var f *os.File
@@ -215,6 +215,19 @@ func (s *Store) openTemp(name, file string) (*os.File, error) {
 		}
 	}
 	return nil, fmt.Errorf("repository %q: %w", name, err)
+}
+
+// mkdirAll makes directory p and its parents. Unlike [os.Root.MkdirAll]
+// alone, it does not fail when another goroutine makes the same directory
+// at the same moment (parallel uploads into a new repository do).
+func (s *Store) mkdirAll(p string) error {
+	err := s.root.MkdirAll(p, 0o755)
+	if err != nil && errors.Is(err, fs.ErrExist) {
+		if fi, serr := s.root.Stat(p); serr == nil && fi.IsDir() {
+			return nil
+		}
+	}
+	return err
 }
 
 // tidy removes the temporary directory of repository name if it is empty,
@@ -248,7 +261,7 @@ func (s *Store) syncDir(p string) error {
 func (s *Store) publishBlob(name, tmp string, d digest.Digest) error {
 	err := s.ensureRepo(name)
 	if err == nil {
-		err = s.root.MkdirAll(filepath.Dir(blobPath(name, d)), 0o755)
+		err = s.mkdirAll(filepath.Dir(blobPath(name, d)))
 	}
 	if err == nil {
 		if _, serr := s.statBlob(name, d); serr == nil {
