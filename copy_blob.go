@@ -84,15 +84,27 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 			return item, fmt.Errorf("mount blob %s from %s: %w", d.Digest, c.src.Name(), err)
 		}
 	}
-	r := &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter}
-	err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
-	r.Close()
+	// A transient failure (a dropped connection, a 503) on either side
+	// starts the blob again, from a fresh read of the source, within the
+	// destination's retry policy.
+	var r *sourceBlob
+	var reported int64 // bytes reported to the meter by any attempt
+	err := transport.Retry(ctx, c.dt, func() error {
+		r = &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter, reported: &reported}
+		err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
+		r.Close()
+		if r.err != nil {
+			// What the source served is the cause, whatever dst made of it.
+			return fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
+		}
+		if err != nil {
+			return fmt.Errorf("put blob %s: %w", d.Digest, err)
+		}
+		return nil
+	})
 	switch {
-	case r.err != nil:
-		// What the source served is the cause, whatever dst made of it.
-		return item, fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
 	case err != nil:
-		return item, fmt.Errorf("put blob %s: %w", d.Digest, err)
+		return item, err
 	case r.rc == nil:
 		item.Action = Skipped // dst had it and did not read a byte
 		meter.Report(transport.BlobSkipped)
@@ -122,9 +134,13 @@ type sourceBlob struct {
 	src   *repository.Repository
 	desc  ocispec.Descriptor
 	meter *verify.Meter
-	rc    io.ReadCloser // nil until the first Read
-	n     int64         // bytes read
-	err   error         // the first error of the source, io.EOF aside
+	// reported is how many bytes of the blob the meter has been told of,
+	// by this read or an earlier attempt's: a retry does not count them
+	// twice.
+	reported *int64
+	rc       io.ReadCloser // nil until the first Read
+	n        int64         // bytes read
+	err      error         // the first error of the source, io.EOF aside
 }
 
 func (s *sourceBlob) Read(p []byte) (int, error) {
@@ -142,7 +158,10 @@ func (s *sourceBlob) Read(p []byte) (int, error) {
 	}
 	n, err := s.rc.Read(p)
 	s.n += int64(n)
-	s.meter.Add(n)
+	if s.n > *s.reported {
+		s.meter.Add(int(s.n - *s.reported))
+		*s.reported = s.n
+	}
 	switch {
 	case err == io.EOF: // the source's reader verifies before its io.EOF
 		s.meter.Report(transport.BlobVerified)

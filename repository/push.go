@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -126,6 +127,13 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // the registry has stored it; or BlobSkipped alone when the registry
 // already had it. Opening the blob reports nothing of its own: a blob of a
 // pulled image does not also report its pull.
+//
+// An upload that fails transiently (see [transport.IsRetryable]: a
+// connection that broke, a 503) starts again from the start, reopening the
+// blob, within the retry policy of the transport (see [transport.Retry] and
+// [transport.WithRetry]). A restarted upload reports BlobStarted once, and
+// BlobBytes only for bytes beyond the most an earlier attempt read, so the
+// events stay in order and end at the blob's size.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if r.err != nil {
 		return r.err
@@ -139,27 +147,69 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 		return fmt.Errorf("push blob %s: %w", desc.Digest, err)
 	}
 	defer release()
-	lr := &lazyReader{ctx: ctx, blob: b, meter: verify.NewMeter(ctx, r.name, desc)}
-	defer lr.Close()
-	if err := r.t.PutBlob(ctx, r.name, desc, lr); err != nil {
+	hw := &highWater{meter: verify.NewMeter(ctx, r.name, desc)}
+	err = transport.Retry(ctx, r.t, func() error {
+		lr := &lazyReader{ctx: ctx, blob: b, hw: hw}
+		defer lr.Close()
+		return r.t.PutBlob(ctx, r.name, desc, lr)
+	})
+	if err != nil {
 		return fmt.Errorf("put blob %s: %w", desc.Digest, err)
 	}
-	if lr.rc != nil {
-		lr.meter.Report(transport.BlobDone)
+	if hw.wasOpened() {
+		hw.meter.Report(transport.BlobDone)
 	} else {
-		lr.meter.Report(transport.BlobSkipped)
+		hw.meter.Report(transport.BlobSkipped)
 	}
 	return nil
 }
 
+// highWater counts the bytes of a blob that the attempts of its upload
+// read, each byte once however many attempts read it, even when the reads
+// of an attempt that failed go on for a moment after it (an HTTP transport
+// may still read a request body after its answer came).
+type highWater struct {
+	meter  *verify.Meter
+	mu     sync.Mutex
+	n      int64 // the most bytes one attempt read
+	opened bool
+}
+
+// open notes that an attempt opened the blob, and reports BlobStarted the
+// first time.
+func (h *highWater) open() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.opened = true
+	h.meter.Report(transport.BlobStarted)
+}
+
+// read notes that an attempt has read the blob up to byte to, from byte
+// from, and counts the bytes no attempt read before.
+func (h *highWater) read(from, to int64) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if to > h.n {
+		h.meter.Add(int(to - max(from, h.n)))
+		h.n = to
+	}
+}
+
+func (h *highWater) wasOpened() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.opened
+}
+
 // lazyReader opens its blob on the first Read, so a blob the registry
-// already has is never opened, and counts what it reads.
+// already has is never opened, and counts what it reads in hw.
 type lazyReader struct {
-	ctx   context.Context
-	blob  image.Blob
-	meter *verify.Meter
-	rc    io.ReadCloser
-	err   error
+	ctx  context.Context
+	blob image.Blob
+	hw   *highWater
+	n    int64 // bytes read
+	rc   io.ReadCloser
+	err  error
 }
 
 func (l *lazyReader) Read(p []byte) (int, error) {
@@ -171,13 +221,16 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 			return 0, l.err
 		}
 		l.rc = rc
-		l.meter.Report(transport.BlobStarted)
+		l.hw.open()
 	}
 	if l.err != nil {
 		return 0, l.err
 	}
 	n, err := l.rc.Read(p)
-	l.meter.Add(n)
+	if n > 0 {
+		l.hw.read(l.n, l.n+int64(n))
+		l.n += int64(n)
+	}
 	return n, err
 }
 

@@ -6,12 +6,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 
@@ -44,6 +46,12 @@ import (
 // A Client does not verify blob bytes against their digest, which the
 // layers above do while they stream; it does check every manifest it reads.
 //
+// A Client retries requests that failed transiently (429, 502, 503, 504, a
+// broken connection) when it can send them again, with backoff and within
+// the context: see [WithRetry] for what is retried and how, [IsRetryable]
+// and [Retry] for what is left to the caller, and [RateLimitError] and
+// [Client.RateLimit] for rate limits.
+//
 // A Client is safe for concurrent use.
 type Client struct {
 	host          string
@@ -56,6 +64,11 @@ type Client struct {
 	singlePOSTMax int64
 	caps          clCaps
 	slots         chan struct{} // one per blob transfer under way (Acquire)
+	retry         RetryPolicy
+	log           *slog.Logger // nil: no logging
+	rateLimit     atomic.Pointer[clRateLimit]
+	// sleep waits between attempts; tests replace it.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 var (
@@ -96,6 +109,7 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		chunkSize:     defaultChunkSize,
 		singlePOSTMax: defaultSinglePOSTMax,
 		maxConcurrent: defaultMaxConcurrent,
+		retry:         RetryPolicy{}.withDefaults(),
 	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -136,6 +150,9 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		chunkSize:     o.chunkSize,
 		singlePOSTMax: o.singlePOSTMax,
 		slots:         make(chan struct{}, o.maxConcurrent),
+		retry:         o.retry,
+		log:           o.logger,
+		sleep:         clSleep,
 	}
 	c.hc = &http.Client{
 		Transport:     clRouter{origin: &c.base, registry: o.rt, other: o.redirectRT},
@@ -329,40 +346,15 @@ type clRequest struct {
 	// want lists the statuses that are success; others become a
 	// *ResponseError.
 	want []int
-}
-
-// do sends r and returns the response when its status is one r wants; the
-// caller closes its body. Any other status gives a *ResponseError.
-func (c *Client) do(ctx context.Context, r clRequest) (*http.Response, error) {
-	body := r.body
-	if body == nil || r.size == 0 {
-		body = http.NoBody
-	}
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
-	}
-	if body != http.NoBody {
-		req.ContentLength = r.size
-	}
-	for k, vs := range r.header {
-		for _, v := range vs {
-			req.Header.Add(k, v)
-		}
-	}
-	req.Header.Set("User-Agent", c.ua)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err
-		}
-		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
-	}
-	if !slices.Contains(r.want, resp.StatusCode) {
-		return nil, clResponseError(resp, r.notFound)
-	}
-	return resp, nil
+	// idempotent says a POST or PUT may be sent again: it opens an upload
+	// session, mounts a blob or puts a manifest. GET, HEAD and DELETE
+	// always may; PATCH never does.
+	idempotent bool
+	// read, when positive, has do read a wanted answer's body of up to
+	// read+1 bytes within the request's attempts, so that a body cut short
+	// is read again; the caller gets it in memory. A Content-Length above
+	// read is left to the caller to refuse.
+	read int64
 }
 
 // location returns the Location of resp, resolved against the request URL.

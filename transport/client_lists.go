@@ -51,7 +51,7 @@ func (c *Client) list(ctx context.Context, u *url.URL, req PageRequest, notFound
 		}
 		u.RawQuery = q.Encode()
 	}
-	resp, err := c.do(ctx, clRequest{method: http.MethodGet, url: u, notFound: notFound, want: []int{http.StatusOK}})
+	resp, err := c.do(ctx, clRequest{method: http.MethodGet, url: u, notFound: notFound, want: []int{http.StatusOK}, read: c.maxList})
 	if err != nil {
 		return Page[string]{}, err
 	}

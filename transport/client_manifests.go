@@ -51,6 +51,7 @@ func (c *Client) GetManifest(ctx context.Context, repo, ref string) (ocispec.Des
 		method: http.MethodGet, url: c.endpoint(repo, "manifests", ref),
 		header:   http.Header{"Accept": {clManifestAccept}},
 		notFound: CodeManifestUnknown, want: []int{http.StatusOK},
+		read: c.maxManifest,
 	})
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
@@ -277,8 +278,9 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 	resp, err := c.do(ctx, clRequest{
 		method: http.MethodPut, url: c.endpoint(repo, "manifests", ref), header: h,
 		body: bytes.NewReader(body), size: int64(len(body)),
-		notFound: CodeNameUnknown,
-		want:     []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
+		notFound:   CodeNameUnknown,
+		want:       []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
+		idempotent: true,
 	})
 	if err != nil {
 		return nil, err

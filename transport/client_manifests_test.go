@@ -44,6 +44,7 @@ func TestGetManifest(t *testing.T) {
 		want    ocispec.Descriptor
 		wantErr error
 		wantMsg string
+		calls   int32 // requests made, if not 1
 	}{
 		{name: "by tag with header", ref: "1.0", ct: ocispec.MediaTypeImageManifest + "; charset=utf-8", header: d.String(), body: body,
 			want: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: d, Size: int64(len(body))}},
@@ -68,7 +69,7 @@ func TestGetManifest(t *testing.T) {
 		{name: "404 with html", ref: "1.0", status: 404, errBody: "<html>404 page not found</html>", wantErr: ErrManifestUnknown, wantMsg: "page not found"},
 		{name: "denied", ref: "1.0", status: 403, wantErr: ErrDenied},
 		{name: "unauthorized with unknown code", ref: "1.0", status: 401, errBody: `{"errors":[{"code":"WEIRD"}]}`, wantErr: ErrUnauthorized},
-		{name: "rate limited", ref: "1.0", status: 429, errBody: `{"errors":[{"code":"TOOMANYREQUESTS"}]}`, wantErr: ErrTooManyRequests},
+		{name: "rate limited", ref: "1.0", status: 429, errBody: `{"errors":[{"code":"TOOMANYREQUESTS"}]}`, wantErr: ErrTooManyRequests, calls: 4},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -94,9 +95,10 @@ func TestGetManifest(t *testing.T) {
 				}
 				w.Write(tc.body)
 			})
+			fastSleep(c)
 			desc, raw, err := c.GetManifest(t.Context(), "library/app", tc.ref)
-			if calls.Load() != 1 {
-				t.Errorf("%d requests, want 1", calls.Load())
+			if want := max(tc.calls, 1); calls.Load() != want {
+				t.Errorf("%d requests, want %d", calls.Load(), want)
 			}
 			if tc.wantErr != nil {
 				if !errors.Is(err, tc.wantErr) || !strings.Contains(err.Error(), tc.wantMsg) {

@@ -3,6 +3,7 @@ package transport
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 )
 
@@ -63,6 +64,8 @@ type clientOptions struct {
 	maxManifest   int64
 	chunkSize     int64
 	singlePOSTMax int64
+	retry         RetryPolicy
+	logger        *slog.Logger
 }
 
 var errNilRoundTripper = errors.New("transport: WithRoundTripper(nil)")
@@ -204,6 +207,21 @@ func WithSinglePOSTMax(n int64) ClientOption {
 			return fmt.Errorf("transport: WithSinglePOSTMax(%d): must not be negative", n)
 		}
 		o.singlePOSTMax = n
+		return nil
+	}
+}
+
+// WithLogger has the client log to l: each request at Debug level (method,
+// URL, status, duration, attempt), each retry at Info, and each retry it
+// gives up because the registry asks to wait too long at Warn. URLs are
+// redacted as in [ResponseError]; no header is logged, so neither are
+// credentials. By default the client logs nothing; a nil l is an error.
+func WithLogger(l *slog.Logger) ClientOption {
+	return func(o *clientOptions) error {
+		if l == nil {
+			return errors.New("transport: WithLogger(nil)")
+		}
+		o.logger = l
 		return nil
 	}
 }

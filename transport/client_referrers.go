@@ -78,6 +78,7 @@ func (c *Client) referrersPage(ctx context.Context, u *url.URL, artifactType str
 		method: http.MethodGet, url: u,
 		header: http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
 		want:   []int{http.StatusOK},
+		read:   c.maxManifest,
 	})
 	if err != nil {
 		var re *ResponseError

@@ -175,7 +175,8 @@ func (c *Client) postUpload(ctx context.Context, repo string, q url.Values, body
 	u.RawQuery = q.Encode()
 	r := clRequest{
 		method: http.MethodPost, url: u, notFound: CodeNameUnknown,
-		want: []int{http.StatusCreated, http.StatusAccepted},
+		want:       []int{http.StatusCreated, http.StatusAccepted},
+		idempotent: true,
 	}
 	if body != nil {
 		r.header = http.Header{"Content-Type": {"application/octet-stream"}}

@@ -60,20 +60,30 @@ func (c *Client) ResumeUpload(ctx context.Context, repo, id string) (BlobWriter,
 	if err != nil {
 		return nil, err
 	}
-	resp, err := c.do(ctx, clRequest{
-		method: http.MethodGet, url: u, notFound: CodeBlobUploadUnknown,
-		want: []int{http.StatusNoContent, http.StatusOK},
-	})
+	s := &clSession{repo: repo, loc: u, minChunk: c.caps.chunkMin.Load()}
+	rng, err := c.sessionStatus(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	clClose(resp)
-	s := &clSession{repo: repo, loc: u, minChunk: c.caps.chunkMin.Load()}
-	if err := c.follow(s, resp); err != nil {
-		return nil, err
-	}
-	rng := resp.Header.Get("Range")
 	return &clWriter{c: c, ctx: ctx, s: s, sent: clParseUploadRange(rng), maybeOne: clIsEmptyRange(rng)}, nil
+}
+
+// sessionStatus asks the registry about session s (GET of the session),
+// follows its Location, and returns its Range header, which says how many
+// bytes the session holds.
+func (c *Client) sessionStatus(ctx context.Context, s *clSession) (string, error) {
+	resp, err := c.do(ctx, clRequest{
+		method: http.MethodGet, url: s.loc, notFound: CodeBlobUploadUnknown,
+		want: []int{http.StatusNoContent, http.StatusOK},
+	})
+	if err != nil {
+		return "", err
+	}
+	clClose(resp)
+	if err := c.follow(s, resp); err != nil {
+		return "", err
+	}
+	return resp.Header.Get("Range"), nil
 }
 
 // sessionURL returns the URL of an upload session id of repo: an absolute
@@ -184,17 +194,10 @@ func (w *clWriter) Write(p []byte) (int, error) {
 	}
 	for len(data) > 0 && int64(len(data)) >= w.s.minChunk {
 		n := min(int64(len(data)), chunk)
-		err := w.c.patch(w.ctx, w.s, bytes.NewReader(data[:n]), w.sent, n)
-		if err != nil && w.resync(err) {
-			err = w.c.patch(w.ctx, w.s, bytes.NewReader(data[:n]), w.sent, n)
-			w.resync(err)
-		}
-		if err != nil {
+		if err := w.send(data[:n]); err != nil {
 			w.err = err
 			return 0, err
 		}
-		w.sent += n
-		w.maybeOne = false
 		data = data[n:]
 	}
 	w.buf = append(w.buf[:0], data...)
@@ -214,20 +217,51 @@ func (w *clWriter) Flush() error {
 	if len(w.buf) == 0 {
 		return nil
 	}
-	n := int64(len(w.buf))
-	err := w.c.patch(w.ctx, w.s, bytes.NewReader(w.buf), w.sent, n)
-	if err != nil && w.resync(err) {
-		err = w.c.patch(w.ctx, w.s, bytes.NewReader(w.buf), w.sent, n)
-		w.resync(err)
-	}
-	if err != nil {
+	if err := w.send(w.buf); err != nil {
 		w.err = err
 		return err
 	}
-	w.sent += n
-	w.maybeOne = false
 	w.buf = w.buf[:0]
 	return nil
+}
+
+// send sends chunk after the w.sent bytes the session holds. After a
+// transient failure it waits as the client's retry policy says, asks the
+// session how many bytes it holds, and sends what it lacks of the chunk:
+// the registry may have kept all of it, or part of it, or none.
+func (w *clWriter) send(chunk []byte) error {
+	n := int64(len(chunk))
+	for done, attempt := int64(0), 1; ; attempt++ {
+		err := w.c.patch(w.ctx, w.s, bytes.NewReader(chunk[done:]), w.sent+done, n-done)
+		if err != nil && done == 0 && w.resync(err) {
+			err = w.c.patch(w.ctx, w.s, bytes.NewReader(chunk), w.sent, n)
+			w.resync(err)
+		}
+		if err == nil {
+			w.sent += n
+			w.maybeOne = false
+			return nil
+		}
+		if !IsRetryable(err) {
+			return err
+		}
+		if err := w.c.pause(w.ctx, "PATCH "+clRedact(w.s.loc), attempt, err); err != nil {
+			return err
+		}
+		rng, serr := w.c.sessionStatus(w.ctx, w.s)
+		if serr != nil {
+			return fmt.Errorf("%w; then asking the session what it holds: %w", err, serr)
+		}
+		held := clParseUploadRange(rng)
+		if held < w.sent || held > w.sent+n {
+			return fmt.Errorf("%w; then the session held %d bytes, not between %d and %d", err, held, w.sent, w.sent+n)
+		}
+		if done = held - w.sent; done == n {
+			w.sent += n
+			w.maybeOne = false
+			return nil
+		}
+	}
 }
 
 // ReadFrom writes what r holds, reading a chunk at a time.
@@ -267,15 +301,35 @@ func (w *clWriter) Commit(ctx context.Context, want ocispec.Descriptor) error {
 		w.c.cancelSession(ctx, w.s)
 		return Errorf(CodeSizeInvalid, "blob %s: %d bytes written, want %d", want.Digest, total, want.Size)
 	}
-	err := w.put(ctx, want.Digest)
-	if err != nil && w.resync(err) {
-		err = w.put(ctx, want.Digest)
-	}
-	if err != nil {
+	if err := w.commit(ctx, want.Digest); err != nil {
 		w.c.cancelSession(ctx, w.s)
 		return err
 	}
 	return nil
+}
+
+// commit closes the session with what is held back. After a transient
+// failure it waits as the client's retry policy says, and puts again unless
+// the repository has the blob by then (the put that failed may have stored
+// it).
+func (w *clWriter) commit(ctx context.Context, d digest.Digest) error {
+	for attempt := 1; ; attempt++ {
+		err := w.put(ctx, d)
+		if err != nil && w.resync(err) {
+			err = w.put(ctx, d)
+		}
+		if err == nil || !IsRetryable(err) {
+			return err
+		}
+		if err := w.c.pause(ctx, "PUT "+clRedact(w.s.loc), attempt, err); err != nil {
+			return err
+		}
+		if _, serr := w.c.StatBlob(ctx, w.s.repo, d); serr == nil {
+			return nil
+		} else if !errors.Is(serr, ErrNotFound) {
+			return fmt.Errorf("%w; then asking whether the blob is there: %w", err, serr)
+		}
+	}
 }
 
 // put closes the session with what is held back, at w.sent.

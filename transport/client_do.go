@@ -1,0 +1,149 @@
+package transport
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+)
+
+// do sends r and returns the response when its status is one r wants; the
+// caller closes its body. Any other status gives a *ResponseError, a 429 a
+// *RateLimitError.
+//
+// A transient failure (see WithRetry) of a request that may be sent again
+// (clRequest.idempotent, and a body do can send again) is retried within
+// the client's policy. Those it returns are a *clRetryError, which says
+// whether the client retried (spent) and what the registry asked to wait.
+func (c *Client) do(ctx context.Context, r clRequest) (*http.Response, error) {
+	body, again := clBodies(r)
+	retry := again != nil && (r.idempotent || r.method == http.MethodGet || r.method == http.MethodHead || r.method == http.MethodDelete)
+	what := r.method + " " + clRedact(r.url)
+	for attempt := 1; ; attempt++ {
+		if attempt > 1 {
+			body = again()
+		}
+		start := time.Now()
+		resp, err := c.send(ctx, r, body)
+		limit, remaining := -1, -1
+		if err == nil {
+			limit, remaining = c.noteRateLimit(resp.Header)
+		}
+		if err == nil && slices.Contains(r.want, resp.StatusCode) {
+			if err = c.readBody(r, resp); err == nil {
+				c.logRequest(ctx, what, attempt, resp.StatusCode, time.Since(start), nil)
+				return resp, nil
+			}
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		var after time.Duration
+		hasAfter := false
+		if err == nil {
+			after, hasAfter = clRetryAfter(resp.Header, time.Now())
+			rerr := clResponseError(resp, r.notFound)
+			err = rerr
+			if status == http.StatusTooManyRequests {
+				rl := &RateLimitError{Limit: limit, Remaining: remaining, Err: rerr}
+				if hasAfter {
+					rl.RetryAt = time.Now().Add(after)
+				}
+				err = rl
+			}
+		}
+		c.logRequest(ctx, what, attempt, status, time.Since(start), err)
+		if ctx.Err() != nil || !clTransient(err) {
+			return nil, err
+		}
+		err = &clRetryError{err: err, after: after, hasAfter: hasAfter}
+		if !retry {
+			return nil, err
+		}
+		if err := c.pause(ctx, what, attempt, err); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// send sends r once, with body.
+func (c *Client) send(ctx context.Context, r clRequest, body io.Reader) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
+	}
+	if body != http.NoBody {
+		req.ContentLength = r.size
+	}
+	for k, vs := range r.header {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
+	}
+	req.Header.Set("User-Agent", c.ua)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
+		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
+	}
+	return resp, nil
+}
+
+// clBodies returns the body of r's first attempt, and a function that
+// returns it anew for another, or nil when the body cannot be sent again:
+// no body, and a *bytes.Reader (bytes in memory), can; a stream cannot.
+func clBodies(r clRequest) (first io.Reader, again func() io.Reader) {
+	if r.body == nil || r.size == 0 {
+		return http.NoBody, func() io.Reader { return http.NoBody }
+	}
+	if b, ok := r.body.(*bytes.Reader); ok {
+		snap := *b // a copy reads from where b was, whatever b reads
+		return b, func() io.Reader { c := snap; return &c }
+	}
+	return r.body, nil
+}
+
+// readBody reads resp's body into memory when r asks (r.read), unless its
+// Content-Length is above the limit, which the caller refuses.
+func (c *Client) readBody(r clRequest, resp *http.Response) error {
+	if r.read <= 0 || resp.ContentLength > r.read {
+		return nil
+	}
+	buf, err := io.ReadAll(io.LimitReader(resp.Body, r.read+1))
+	_ = resp.Body.Close()
+	if err != nil {
+		return fmt.Errorf("%s %s: read the answer: %w", r.method, clRedact(r.url), err)
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(buf))
+	return nil
+}
+
+// logRequest logs one attempt of a request at Debug level.
+func (c *Client) logRequest(ctx context.Context, what string, attempt, status int, d time.Duration, err error) {
+	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{slog.String("request", what), slog.Int("status", status),
+		slog.Duration("duration", d), slog.Int("attempt", attempt)}
+	if err != nil {
+		attrs = append(attrs, slog.String("error", err.Error()))
+	}
+	c.log.LogAttrs(ctx, slog.LevelDebug, "regkit: http request", attrs...)
+}
+
+// logf logs at level, when the client has a logger.
+func (c *Client) logf(ctx context.Context, level slog.Level, msg string, attrs ...slog.Attr) {
+	if c.log != nil {
+		c.log.LogAttrs(ctx, level, msg, attrs...)
+	}
+}
