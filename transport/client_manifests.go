@@ -269,24 +269,48 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 	return desc, nil
 }
 
-// putManifest is one PUT; it returns the response headers.
+// putManifest PUTs body under ref; it returns the response headers.
+//
+// The registry's Docker-Content-Digest must be the digest of body: when it
+// is not, the bytes changed on the way (a broken proxy) and the registry
+// stored, and tagged, something else. The put is then sent once more (a
+// conditional one now conditional on what was stored by mistake), so that
+// the tag ends up naming body; if the registry still stores other bytes,
+// the put fails with [ErrDigestInvalid].
 func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
 	h := http.Header{"Content-Type": {mediaType}}
 	for k, v := range hdr {
 		h[k] = v
 	}
-	resp, err := c.do(ctx, clRequest{
-		method: http.MethodPut, url: c.endpoint(repo, "manifests", ref), header: h,
-		body: bytes.NewReader(body), size: int64(len(body)),
-		notFound:   CodeNameUnknown,
-		want:       []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
-		idempotent: true,
-	})
-	if err != nil {
-		return nil, err
+	alg := digest.Canonical
+	if d, err := digest.Parse(ref); err == nil {
+		alg = d.Algorithm()
 	}
-	clClose(resp)
-	return resp.Header, nil
+	own := alg.FromBytes(body)
+	var stored digest.Digest
+	for attempt := range 2 {
+		if attempt > 0 && h.Get("If-Match") != "" {
+			h.Set("If-Match", `"`+stored.String()+`"`)
+		}
+		resp, err := c.do(ctx, clRequest{
+			method: http.MethodPut, url: c.endpoint(repo, "manifests", ref), header: h,
+			body: bytes.NewReader(body), size: int64(len(body)),
+			notFound:   CodeNameUnknown,
+			want:       []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
+			idempotent: true,
+		})
+		if err != nil {
+			return nil, err
+		}
+		clClose(resp)
+		got, perr := digest.Parse(resp.Header.Get("Docker-Content-Digest"))
+		if perr != nil || got.Algorithm() != alg || got == own {
+			return resp.Header, nil
+		}
+		stored = got
+	}
+	return nil, Errorf(CodeDigestInvalid, "put manifest %s of %s: the registry stored %s, not %s: the bytes changed on the way, twice, and %s may name the wrong manifest",
+		ref, repo, stored, own, ref)
 }
 
 // DeleteManifest deletes what ref names in repo (DELETE

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"io"
+	"log/slog"
 	"net/http"
 	"slices"
 	"sync"
@@ -16,7 +17,12 @@ type Request struct {
 	Method string
 	// Path is the escaped request path, without the query.
 	Path string
-	// Status is the status code of the response.
+	// Route is the kind of endpoint the path names; "" for paths that name
+	// none.
+	Route Route
+	// Status is the status code of the response; 0 when there was none: a
+	// fault dropped the connection before the response started, or the
+	// client went away during a delay.
 	Status int
 	// Bytes is the size of the response body written.
 	Bytes int64
@@ -26,16 +32,78 @@ type Request struct {
 	// requests, for requests refused by authentication and for servers
 	// without authentication.
 	User string
+	// Fault names the faults that fired on the request (see
+	// [Server.SetFaults]), as [Fault.String] describes them, separated by
+	// "; "; empty when none did.
+	Fault string
 }
 
 // Requests returns the requests the server answered so far, oldest first:
 // a copy, which later requests do not change. A request appears once its
-// response is written.
+// response is written, or, when a fault cuts its connection, before the
+// connection closes.
 func (s *Server) Requests() []Request { return s.log.all() }
 
 // ResetRequests empties the request log, so a test can count the requests
 // of one operation.
 func (s *Server) ResetRequests() { s.log.reset() }
+
+// exchange is one request as the server serves and logs it.
+type exchange struct {
+	start time.Time
+	r     *http.Request
+	rt    Route
+	lw    *logWriter
+	fired []Fault // the faults that fired on it
+	onCut func()  // logs it when a fault cuts the connection
+	bf    *bodyFaults
+
+	// Set while it is served:
+	user string // authenticated
+	self bool   // answered by the server, not the API handler
+	gone bool   // the client went away during a delay: nothing was answered
+
+	logged bool
+}
+
+// finish adds x to the request log, and logs it with the server's logger
+// when the server answered it itself; it does so once, the first time it
+// is called. A handler calls it from one goroutine.
+func (s *Server) finish(x *exchange) {
+	if x.logged {
+		return
+	}
+	x.logged = true
+	entry := Request{
+		Method:   x.r.Method,
+		Path:     x.r.URL.EscapedPath(),
+		Route:    x.rt,
+		Status:   x.lw.status(),
+		Bytes:    x.lw.written,
+		Duration: time.Since(x.start),
+		User:     x.user,
+		Fault:    faultNames(x.fired),
+	}
+	if x.lw.code == 0 && (x.gone || x.bf != nil && x.bf.cut) {
+		entry.Status = 0 // no response: dropped, or the client left first
+	}
+	s.log.add(entry)
+	if !x.self || s.logger == nil {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("method", entry.Method),
+		slog.String("path", entry.Path),
+		slog.Int("status", entry.Status),
+		slog.Int64("bytes", entry.Bytes),
+		slog.Duration("duration", entry.Duration),
+		slog.String("user", entry.User),
+	}
+	if entry.Fault != "" {
+		attrs = append(attrs, slog.String("fault", entry.Fault))
+	}
+	s.logger.LogAttrs(x.r.Context(), slog.LevelInfo, "request", attrs...)
+}
 
 // requestLog is the list of requests a server answered. Its zero value is
 // empty and ready to use.

@@ -15,7 +15,10 @@ import (
 // (regkit's HTTP client, skopeo, crane, docker) can talk to it. It speaks
 // the OCI distribution API through [transport.Handler], optionally behind
 // authentication ([WithBasicAuth], [WithTokenAuth]), and records every
-// request it answers ([Server.Requests]).
+// request it answers ([Server.Requests]). It can misbehave on purpose:
+// inject faults into the requests a test picks ([WithFaults],
+// [Server.SetFaults]) and act like a real service in the ways real services
+// depart from the spec ([WithProfile]).
 //
 // A Server is safe for concurrent use.
 type Server struct {
@@ -33,6 +36,9 @@ type Server struct {
 	logger  *slog.Logger
 	auth    *authenticator // nil: no authentication
 	log     requestLog
+	faults  faultSet
+	profile profileSet
+	blobs   *blobHost // the object storage of ProfileS3; nil without it
 }
 
 // ServerOption configures a [Server] made by [NewServer] or [Serve].
@@ -51,6 +57,9 @@ type serverConfig struct {
 	grants []grant
 	ttl    time.Duration
 	now    func() time.Time // the clock tokens are issued and checked by
+
+	faults   []Fault
+	profiles profileSet
 
 	conflicts []string
 }
@@ -86,8 +95,8 @@ func WithLogger(l *slog.Logger) ServerOption {
 //
 // NewServer panics if the options conflict (two authentication modes,
 // [WithStore] with [WithStoreOptions]) or are invalid (a grant for a user
-// that does not exist, an unknown action): these are mistakes in a test,
-// found on its first run.
+// that does not exist, an unknown action, a zero [Fault], an unknown
+// [Profile]): these are mistakes in a test, found on its first run.
 func NewServer(opts ...ServerOption) *Server {
 	c := serverConfig{now: time.Now}
 	for _, opt := range opts {
@@ -96,7 +105,7 @@ func NewServer(opts ...ServerOption) *Server {
 	if c.store != nil && len(c.storeOpts) > 0 {
 		panic("fake: NewServer: WithStore and WithStoreOptions conflict: configure the store where it is made")
 	}
-	a, err := c.authenticator()
+	a, err := c.authenticator() // reports every conflict
 	if err != nil {
 		panic("fake: NewServer: " + err.Error())
 	}
@@ -109,6 +118,11 @@ func NewServer(opts ...ServerOption) *Server {
 		handler: transport.NewHandler(store, transport.WithHandlerLogger(c.logger)),
 		logger:  c.logger,
 		auth:    a,
+		profile: c.profiles,
+	}
+	s.faults.set(c.faults)
+	if c.profiles.has(ProfileS3) {
+		s.blobs = startBlobHost(s, c.now)
 	}
 	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
 	s.Host = s.srv.Listener.Addr().String()
@@ -133,49 +147,47 @@ func Serve(tb testing.TB, opts ...ServerOption) *Server {
 	return s
 }
 
-// Close shuts the server down, closing open connections.
-func (s *Server) Close() { s.srv.Close() }
-
-// serveHTTP serves one request: the token endpoint, a refusal, or the
-// distribution API through the handler, and records it in the request log.
-func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
-	lw := &logWriter{ResponseWriter: w}
-	user, self := s.serve(lw, r)
-	entry := Request{
-		Method:   r.Method,
-		Path:     r.URL.EscapedPath(),
-		Status:   lw.status(),
-		Bytes:    lw.written,
-		Duration: time.Since(start),
-		User:     user,
-	}
-	s.log.add(entry)
-	if self && s.logger != nil {
-		s.logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
-			slog.String("method", entry.Method),
-			slog.String("path", entry.Path),
-			slog.Int("status", entry.Status),
-			slog.Int64("bytes", entry.Bytes),
-			slog.Duration("duration", entry.Duration),
-			slog.String("user", entry.User))
+// Close shuts the server down, closing open connections, and the blob
+// host of [ProfileS3] with it.
+func (s *Server) Close() {
+	s.srv.Close()
+	if s.blobs != nil {
+		s.blobs.srv.Close()
 	}
 }
 
-// serve answers r and returns the user it authenticated ("" for anonymous)
-// and whether the server answered it itself rather than the handler.
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) (user string, self bool) {
+// serveHTTP serves one request: the token endpoint, a refusal, or the
+// distribution API through the handler.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rt, name := routeOf(r.URL.EscapedPath())
+	s.record(w, r, rt, name, s.serve)
+}
+
+// record serves r with serve, through the faults that fire on it, and
+// logs it: when its response is written, or when a fault cuts it.
+func (s *Server) record(w http.ResponseWriter, r *http.Request, rt Route, name string, serve serveFunc) {
+	x := &exchange{start: time.Now(), r: r, rt: rt, lw: &logWriter{ResponseWriter: w}}
+	x.fired = s.faults.fire(r.Method, rt, name, r.ContentLength != 0)
+	x.onCut = func() { s.finish(x) }
+	inject(x, serve)
+	s.finish(x)
+}
+
+// serve answers r. It records in x the user it authenticated ("" for
+// anonymous), as soon as it knows, and whether the server answered r
+// itself rather than the API handler.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, x *exchange) {
 	if s.auth == nil {
-		s.handler.ServeHTTP(w, r)
-		return "", false
+		s.serveProfiled(w, r, x)
+		return
 	}
 	if s.auth.mode == authToken && strings.TrimSuffix(r.URL.Path, "/") == tokenPath {
-		return s.auth.serveToken(w, r), true
+		x.user, x.self = s.auth.serveToken(w, r), true
+		return
 	}
-	user, ok := s.auth.authorize(w, r)
-	if !ok {
-		return user, true
+	r, user, ok := s.authorize(w, r)
+	x.user, x.self = user, !ok
+	if ok {
+		s.serveProfiled(w, r, x)
 	}
-	s.handler.ServeHTTP(w, r)
-	return user, false
 }

@@ -1,0 +1,78 @@
+package transport_test
+
+import (
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/transport"
+)
+
+// TestPutManifestBodyCorruptedOnTheWay puts a manifest under a tag through
+// a connection that flips a byte of the body (in an annotation, so the
+// registry still takes it): the client sees a Docker-Content-Digest that is
+// not its own and puts again, so the tag names the right manifest; if every
+// put is corrupted, it fails with ErrDigestInvalid.
+func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		times   int
+		ifMatch bool
+		wantErr error
+	}{
+		{name: "once", times: 1},
+		{name: "once, conditional put", times: 1, ifMatch: true},
+		{name: "every time", times: 100, wantErr: transport.ErrDigestInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			empty := ocispec.DescriptorEmptyJSON
+			body := func(note string) []byte {
+				b, _ := json.Marshal(ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest,
+					Config: ocispec.Descriptor{MediaType: empty.MediaType, Digest: empty.Digest, Size: empty.Size}, Layers: []ocispec.Descriptor{},
+					Annotations: map[string]string{"note": note}})
+				return b
+			}
+			v1, v2 := body("version one"), body("version two")
+			// The byte flipped is in the annotation's value, at the end.
+			off := int64(strings.Index(string(v2), "version two"))
+			srv := fake.Serve(t)
+			c, err := transport.NewClient(srv.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.PutBlob(ctx, "app", empty, strings.NewReader(string(empty.Data))); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.PutManifest(ctx, "app", "latest", "", v1, nil); err != nil {
+				t.Fatal(err)
+			}
+			srv.SetFaults(fake.FlipByte(off).On("PUT", fake.RouteManifest).Times(tc.times))
+			var opts *transport.PutManifestOptions
+			if tc.ifMatch {
+				opts = &transport.PutManifestOptions{IfMatch: digest.FromBytes(v1)}
+			}
+			_, err = c.PutManifest(ctx, "app", "latest", "", v2, opts)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
+				t.Fatalf("PutManifest = %v, want %v", err, tc.wantErr)
+			}
+			srv.SetFaults()
+			got, err := c.HeadManifest(ctx, "app", "latest")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantErr == nil && got.Digest != digest.FromBytes(v2) {
+				t.Errorf("latest = %s, want %s", got.Digest, digest.FromBytes(v2))
+			}
+		})
+	}
+}
