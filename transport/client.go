@@ -54,19 +54,20 @@ import (
 //
 // A Client is safe for concurrent use.
 type Client struct {
-	host          string
-	base          url.URL // scheme and host of the API endpoint
-	hc            *http.Client
-	ua            string
-	maxManifest   int64
-	maxList       int64
-	chunkSize     int64
-	singlePOSTMax int64
-	caps          clCaps
-	slots         chan struct{} // one per blob transfer under way (Acquire)
-	retry         RetryPolicy
-	log           *slog.Logger // nil: no logging
-	rateLimit     atomic.Pointer[clRateLimit]
+	host           string
+	base           url.URL // scheme and host of the API endpoint
+	hc             *http.Client
+	ua             string
+	maxManifest    int64
+	maxList        int64
+	chunkSize      int64
+	singlePOSTMax  int64
+	caps           clCaps
+	slots          chan struct{} // one per blob transfer under way (Acquire)
+	redirectPolicy func(req *http.Request, via []*http.Request) error
+	retry          RetryPolicy
+	log            *slog.Logger // nil: no logging
+	rateLimit      atomic.Pointer[clRateLimit]
 	// sleep waits between attempts; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
 }
@@ -142,17 +143,18 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		scheme = "http"
 	}
 	c := &Client{
-		host:          host,
-		base:          url.URL{Scheme: scheme, Host: api},
-		ua:            o.userAgent,
-		maxManifest:   o.maxManifest,
-		maxList:       clMaxListBody,
-		chunkSize:     o.chunkSize,
-		singlePOSTMax: o.singlePOSTMax,
-		slots:         make(chan struct{}, o.maxConcurrent),
-		retry:         o.retry,
-		log:           o.logger,
-		sleep:         clSleep,
+		host:           host,
+		base:           url.URL{Scheme: scheme, Host: api},
+		ua:             o.userAgent,
+		maxManifest:    o.maxManifest,
+		maxList:        clMaxListBody,
+		chunkSize:      o.chunkSize,
+		singlePOSTMax:  o.singlePOSTMax,
+		slots:          make(chan struct{}, o.maxConcurrent),
+		redirectPolicy: o.redirectPolicy,
+		retry:          o.retry,
+		log:            o.logger,
+		sleep:          clSleep,
 	}
 	c.hc = &http.Client{
 		Transport:     clRouter{origin: &c.base, registry: o.rt, other: o.redirectRT},
@@ -247,8 +249,28 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if first.Method != http.MethodGet && first.Method != http.MethodHead {
 		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, clNoQuery(req.URL), c.base.Host)
 	}
+	if !clIsPrivateHost(c.base.Hostname()) && clIsPrivateHost(req.URL.Hostname()) {
+		return Errorf(CodeDenied, "redirect of %s to %s refused: a public registry may not send the client to a private or loopback address", clNoQuery(first.URL), clNoQuery(req.URL))
+	}
 	req.Header.Del("Authorization")
+	if c.redirectPolicy != nil {
+		if err := c.redirectPolicy(req, via); err != nil {
+			return fmt.Errorf("redirect of %s to %s refused: %w", clNoQuery(first.URL), clNoQuery(req.URL), err)
+		}
+	}
 	return nil
+}
+
+// clIsPrivateHost reports whether host (a name or an IP literal, no port)
+// is loopback, private, link-local or unspecified. Names are not resolved:
+// only "localhost" and names under .localhost count.
+func clIsPrivateHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
 }
 
 // checkUploadURL checks a URL the client is about to send upload requests

@@ -55,17 +55,18 @@ const (
 )
 
 type clientOptions struct {
-	rt            http.RoundTripper
-	redirectRT    http.RoundTripper
-	middleware    []Middleware
-	maxConcurrent int
-	tls           TLSMode
-	userAgent     string
-	maxManifest   int64
-	chunkSize     int64
-	singlePOSTMax int64
-	retry         RetryPolicy
-	logger        *slog.Logger
+	rt             http.RoundTripper
+	redirectRT     http.RoundTripper
+	middleware     []Middleware
+	maxConcurrent  int
+	redirectPolicy func(req *http.Request, via []*http.Request) error
+	tls            TLSMode
+	userAgent      string
+	maxManifest    int64
+	chunkSize      int64
+	singlePOSTMax  int64
+	retry          RetryPolicy
+	logger         *slog.Logger
 }
 
 var errNilRoundTripper = errors.New("transport: WithRoundTripper(nil)")
@@ -138,6 +139,28 @@ func WithMaxConcurrency(n int) ClientOption {
 			return fmt.Errorf("transport: WithMaxConcurrency(%d): want at least 1", n)
 		}
 		o.maxConcurrent = n
+		return nil
+	}
+}
+
+// WithRedirectPolicy has policy decide on every redirect of a blob GET or
+// HEAD to a host other than the registry (object storage, a CDN), after the
+// client's own rules: req is the request about to be sent, via the requests
+// so far, oldest first. An error refuses the redirect, and the request
+// fails with it. Use it for an allow-list of blob hosts, or to observe
+// every redirect in a test.
+//
+// The client's own rules come first and cannot be relaxed: uploads and
+// requests other than GET and HEAD never leave the registry's origin, at
+// most 10 redirects are followed, and a registry on a public address may
+// not redirect to a loopback, private or link-local address (IP literals
+// and localhost; names are not resolved). nil is an error.
+func WithRedirectPolicy(policy func(req *http.Request, via []*http.Request) error) ClientOption {
+	return func(o *clientOptions) error {
+		if policy == nil {
+			return errors.New("transport: WithRedirectPolicy(nil)")
+		}
+		o.redirectPolicy = policy
 		return nil
 	}
 }
