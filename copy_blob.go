@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
@@ -89,10 +90,12 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	// destination's retry policy.
 	var r *sourceBlob
 	var reported int64 // bytes reported to the meter by any attempt
+	opened := false    // whether any attempt read the source
 	err := transport.Retry(ctx, c.dt, func() error {
 		r = &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter, reported: &reported}
 		err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
-		r.Close()
+		r.Close() // waits for a Read the transport may still have under way
+		opened = opened || r.rc != nil
 		if r.err != nil {
 			// What the source served is the cause, whatever dst made of it.
 			return fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
@@ -105,11 +108,11 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	switch {
 	case err != nil:
 		return item, err
-	case r.rc == nil:
+	case !opened:
 		item.Action = Skipped // dst had it and did not read a byte
 		meter.Report(transport.BlobSkipped)
 	default:
-		item.Action, item.Bytes = Copied, r.n
+		item.Action, item.Bytes = Copied, max(r.n, reported)
 		meter.Report(transport.BlobDone)
 	}
 	return item, nil
@@ -138,12 +141,25 @@ type sourceBlob struct {
 	// by this read or an earlier attempt's: a retry does not count them
 	// twice.
 	reported *int64
-	rc       io.ReadCloser // nil until the first Read
-	n        int64         // bytes read
-	err      error         // the first error of the source, io.EOF aside
+	// mu makes Read and Close take turns: an HTTP transport may still
+	// read a request body after the answer came, in a goroutine of its
+	// own. Once Close has returned, Read fails without opening the blob.
+	mu     sync.Mutex
+	closed bool
+	rc     io.ReadCloser // nil until the first Read
+	n      int64         // bytes read
+	err    error         // the first error of the source, io.EOF aside
 }
 
+// errBodyClosed is what a late Read of a closed upload body gets.
+var errBodyClosed = errors.New("read of an upload body after its upload ended")
+
 func (s *sourceBlob) Read(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return 0, errBodyClosed
+	}
 	if s.err != nil {
 		return 0, s.err
 	}
@@ -172,8 +188,11 @@ func (s *sourceBlob) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// Close closes the blob, if it was opened.
+// Close closes the blob, if it was opened, waiting for a Read under way.
 func (s *sourceBlob) Close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = true
 	if s.rc != nil {
 		s.rc.Close()
 	}

@@ -203,16 +203,30 @@ func (h *highWater) wasOpened() bool {
 
 // lazyReader opens its blob on the first Read, so a blob the registry
 // already has is never opened, and counts what it reads in hw.
+//
+// An HTTP transport may still read a request body after the answer came, in
+// a goroutine of its own: mu makes Read and Close take turns, and once
+// Close has returned, Read fails without opening the blob.
 type lazyReader struct {
-	ctx  context.Context
-	blob image.Blob
-	hw   *highWater
-	n    int64 // bytes read
-	rc   io.ReadCloser
-	err  error
+	ctx    context.Context
+	blob   image.Blob
+	hw     *highWater
+	mu     sync.Mutex
+	closed bool
+	n      int64 // bytes read
+	rc     io.ReadCloser
+	err    error
 }
 
+// errBodyClosed is what a late Read of a closed upload body gets.
+var errBodyClosed = errors.New("read of an upload body after its upload ended")
+
 func (l *lazyReader) Read(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.closed {
+		return 0, errBodyClosed
+	}
 	if l.rc == nil && l.err == nil {
 		// What opening the blob reports (a pull) is not this push's.
 		rc, err := l.blob.Open(transport.WithProgress(l.ctx, nil))
@@ -234,7 +248,11 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close closes the blob, if it was opened, waiting for a Read under way.
 func (l *lazyReader) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.closed = true
 	if l.rc == nil {
 		return nil
 	}

@@ -249,14 +249,28 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	if first.Method != http.MethodGet && first.Method != http.MethodHead {
 		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, clNoQuery(req.URL), c.base.Host)
 	}
-	if !clIsPrivateHost(c.base.Hostname()) && clIsPrivateHost(req.URL.Hostname()) {
-		return Errorf(CodeDenied, "redirect of %s to %s refused: a public registry may not send the client to a private or loopback address", clNoQuery(first.URL), clNoQuery(req.URL))
-	}
 	req.Header.Del("Authorization")
-	if c.redirectPolicy != nil {
-		if err := c.redirectPolicy(req, via); err != nil {
-			return fmt.Errorf("redirect of %s to %s refused: %w", clNoQuery(first.URL), clNoQuery(req.URL), err)
-		}
+	policy := c.redirectPolicy
+	if policy == nil {
+		policy = DefaultRedirectPolicy
+	}
+	if err := policy(req, via); err != nil {
+		return fmt.Errorf("redirect of %s to %s refused: %w", clNoQuery(first.URL), clNoQuery(req.URL), err)
+	}
+	return nil
+}
+
+// DefaultRedirectPolicy is the redirect policy of a [Client] unless
+// [WithRedirectPolicy] replaces it: a registry that is not itself on a
+// loopback, private or link-local address may not send a blob GET to one
+// (IP literals, with or without an IPv6 zone, and localhost; names are not
+// resolved), so that a public registry cannot point the client at the
+// services of its own network. A registry known by a name counts as public:
+// a private registry with a name that redirects to object storage on a
+// private address (MinIO on 10.0.0.5) needs a policy of its own.
+func DefaultRedirectPolicy(req *http.Request, via []*http.Request) error {
+	if len(via) > 0 && !clIsPrivateHost(via[0].URL.Hostname()) && clIsPrivateHost(req.URL.Hostname()) {
+		return Errorf(CodeDenied, "a registry on a public address may not send the client to a private or loopback address")
 	}
 	return nil
 }
@@ -268,6 +282,9 @@ func clIsPrivateHost(host string) bool {
 	host = strings.TrimSuffix(strings.ToLower(host), ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i] // an IPv6 zone: fe80::1%eth0
 	}
 	ip := net.ParseIP(host)
 	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())

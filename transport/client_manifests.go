@@ -274,7 +274,8 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 // The registry's Docker-Content-Digest must be the digest of body: when it
 // is not, the bytes changed on the way (a broken proxy) and the registry
 // stored, and tagged, something else. The put is then sent once more (a
-// conditional one now conditional on what was stored by mistake), so that
+// conditional one, If-Match or If-None-Match, now If-Match on what was
+// stored by mistake), so that
 // the tag ends up naming body; if the registry still stores other bytes,
 // the put fails with [ErrDigestInvalid].
 func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
@@ -289,7 +290,10 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 	own := alg.FromBytes(body)
 	var stored digest.Digest
 	for attempt := range 2 {
-		if attempt > 0 && h.Get("If-Match") != "" {
+		if attempt > 0 && (h.Get("If-Match") != "" || h.Get("If-None-Match") != "") {
+			// The tag now names what was stored by mistake: only that may
+			// be replaced.
+			h.Del("If-None-Match")
 			h.Set("If-Match", `"`+stored.String()+`"`)
 		}
 		resp, err := c.do(ctx, clRequest{

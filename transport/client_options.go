@@ -144,17 +144,18 @@ func WithMaxConcurrency(n int) ClientOption {
 }
 
 // WithRedirectPolicy has policy decide on every redirect of a blob GET or
-// HEAD to a host other than the registry (object storage, a CDN), after the
-// client's own rules: req is the request about to be sent, via the requests
-// so far, oldest first. An error refuses the redirect, and the request
-// fails with it. Use it for an allow-list of blob hosts, or to observe
-// every redirect in a test.
+// HEAD to a host other than the registry (object storage, a CDN), in place
+// of [DefaultRedirectPolicy]: req is the request about to be sent, via the
+// requests so far, oldest first. An error refuses the redirect, and the
+// request fails with it. Use it for an allow-list of blob hosts, to let a
+// private registry send the client to private object storage, or to
+// observe every redirect in a test; call DefaultRedirectPolicy from it to
+// keep its rule.
 //
 // The client's own rules come first and cannot be relaxed: uploads and
 // requests other than GET and HEAD never leave the registry's origin, at
-// most 10 redirects are followed, and a registry on a public address may
-// not redirect to a loopback, private or link-local address (IP literals
-// and localhost; names are not resolved). nil is an error.
+// most 10 redirects are followed, and no credentials go along. nil is an
+// error.
 func WithRedirectPolicy(policy func(req *http.Request, via []*http.Request) error) ClientOption {
 	return func(o *clientOptions) error {
 		if policy == nil {

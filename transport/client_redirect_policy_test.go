@@ -1,14 +1,18 @@
 package transport
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 func TestRedirectPolicy(t *testing.T) {
@@ -52,6 +56,8 @@ func TestRedirectPolicy(t *testing.T) {
 		{name: "private", target: "http://10.0.0.7/b", wantErr: "private or loopback"},
 		{name: "link-local metadata", target: "http://169.254.169.254/latest/meta-data", wantErr: "private or loopback"},
 		{name: "localhost", target: "http://localhost/b", wantErr: "private or loopback"},
+		{name: "link-local with a zone", target: "http://[fe80::1%25eth0]/b", wantErr: "private or loopback"},
+		{name: "a policy of its own replaces the default", target: "http://10.0.0.7/b", policy: func(*http.Request, []*http.Request) error { return nil }},
 		{name: "allow-list lets the CDN in", target: "https://cdn.example/b", policy: allowCDN},
 		{name: "allow-list keeps others out", target: "https://storage.example/b", policy: allowCDN, wantErr: "not an allowed blob host"},
 	}
@@ -98,5 +104,41 @@ func TestRedirectPolicy(t *testing.T) {
 	}
 	if _, err := NewClient("r.example", WithRedirectPolicy(nil)); err == nil {
 		t.Error("WithRedirectPolicy(nil) accepted")
+	}
+}
+
+func TestPutIfAbsentRepairsACorruptedPut(t *testing.T) {
+	t.Parallel()
+	// The first PUT of the tag arrives with a byte changed (in the
+	// annotation, so the registry stores it); the registry honours
+	// If-None-Match. The repair must replace what was stored by mistake.
+	tr, c := newTestReg(t, nil)
+	pushManifest(t, c, "x", "", "seed") // makes the repository and its empty config blob
+	body := []byte(manifestOf("fresh"))
+	var corrupted atomic.Bool
+	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method == http.MethodPut && strings.HasSuffix(r.URL.Path, "/manifests/new") && !corrupted.Swap(true) {
+			b, _ := io.ReadAll(r.Body)
+			b = bytes.Replace(b, []byte("fresh"), []byte("frEsh"), 1)
+			r.Body = io.NopCloser(bytes.NewReader(b))
+			r.ContentLength = int64(len(b))
+		}
+		return false
+	}
+	if err := c.putIfAbsent(t.Context(), "x", "new", ocispec.MediaTypeImageManifest, body, digest.FromBytes(body)); err != nil {
+		t.Fatalf("putIfAbsent through a corrupting connection = %v", err)
+	}
+	if got, _ := c.HeadManifest(t.Context(), "x", "new"); got.Digest != digest.FromBytes(body) {
+		t.Errorf("new = %s, want %s", got.Digest, digest.FromBytes(body))
+	}
+}
+
+func TestRetryPolicyDefaults(t *testing.T) {
+	t.Parallel()
+	if _, err := NewClient("r.example", WithRetry(RetryPolicy{MaxBackoff: 50 * time.Millisecond})); err != nil {
+		t.Errorf("a policy that sets only a small MaxBackoff: %v", err)
+	}
+	if _, err := NewClient("r.example", WithRetry(RetryPolicy{Backoff: time.Second, MaxBackoff: 50 * time.Millisecond})); err == nil {
+		t.Error("Backoff above MaxBackoff accepted")
 	}
 }

@@ -54,6 +54,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 	}
 	if p.Backoff == 0 {
 		p.Backoff = defaultBackoff
+		if p.MaxBackoff > 0 {
+			p.Backoff = min(p.Backoff, p.MaxBackoff)
+		}
 	}
 	if p.MaxBackoff == 0 {
 		p.MaxBackoff = max(defaultMaxBackoff, p.Backoff)
