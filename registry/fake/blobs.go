@@ -11,6 +11,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -35,10 +36,10 @@ func (s *Store) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.R
 }
 
 func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*content, ocispec.Descriptor, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	d, err := checkDigest(string(d))
+	d, err := backend.CheckDigest(string(d))
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
@@ -49,7 +50,7 @@ func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*
 		return nil, ocispec.Descriptor{}, err
 	}
 	if _, ok := r.blobs[d]; !ok {
-		return nil, ocispec.Descriptor{}, errBlobUnknown(repo, d)
+		return nil, ocispec.Descriptor{}, backend.BlobUnknown(repo, d)
 	}
 	data := s.blobs[d].data
 	return data, ocispec.Descriptor{Digest: d, Size: data.size}, nil
@@ -67,10 +68,10 @@ func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*
 // then shared, not stored twice. PutBlob checks ctx between reads, and
 // returns the error of r as it is, wrapped.
 func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := checkDigest(string(desc.Digest))
+	d, err := backend.CheckDigest(string(desc.Digest))
 	if err != nil {
 		return err
 	}
@@ -100,7 +101,7 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 	if err != nil {
 		return fmt.Errorf("put blob %s in repository %q: %w", d, repo, err)
 	}
-	if err := verify(d, desc.Size, digest.NewDigest(d.Algorithm(), h), size); err != nil {
+	if err := backend.Verify(d, desc.Size, digest.NewDigest(d.Algorithm(), h), size); err != nil {
 		return err
 	}
 	if staged == nil {
@@ -161,21 +162,6 @@ func readBlob(ctx context.Context, r io.Reader, h hash.Hash, into *content, want
 	}
 }
 
-// verify checks the size and digest of bytes against what was wanted; a
-// wantSize of 0 is not checked.
-func verify(want digest.Digest, wantSize int64, got digest.Digest, size int64) error {
-	if wantSize > 0 && size != wantSize {
-		if size > wantSize {
-			return transport.Errorf(transport.CodeSizeInvalid, "blob %s: got more than the %d bytes declared", want, wantSize)
-		}
-		return transport.Errorf(transport.CodeSizeInvalid, "blob %s: got %d bytes, %d declared", want, size, wantSize)
-	}
-	if got != want {
-		return transport.Errorf(transport.CodeDigestInvalid, "blob content has digest %s, not %s", got, want)
-	}
-	return nil
-}
-
 // publish makes the verified content data the blob d of repository name.
 // If the store already holds the blob, data is dropped and the stored copy
 // is shared. The caller holds s.mu for writing.
@@ -196,13 +182,13 @@ func (s *Store) publish(name string, d digest.Digest, data *content) {
 // creating repo if needed, without copying any byte. It fails with
 // BLOB_UNKNOWN when from does not hold the blob or does not exist.
 func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Digest) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	if err := checkRepo(from); err != nil {
+	if err := backend.CheckRepo(from); err != nil {
 		return err
 	}
-	d, err := checkDigest(string(d))
+	d, err := backend.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}
@@ -213,7 +199,7 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 		return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found: repository %q does not exist", d, from)
 	}
 	if _, ok := src.blobs[d]; !ok {
-		return errBlobUnknown(from, d)
+		return backend.BlobUnknown(from, d)
 	}
 	s.publish(repo, d, s.blobs[d].data)
 	return nil
@@ -224,10 +210,10 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 // repository and BLOB_UNKNOWN when repo does not hold the blob. Manifests
 // that reference the blob are left as they are, as registries do.
 func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := checkDigest(string(d))
+	d, err := backend.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}
@@ -238,7 +224,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 		return err
 	}
 	if _, ok := r.blobs[d]; !ok {
-		return errBlobUnknown(repo, d)
+		return backend.BlobUnknown(repo, d)
 	}
 	delete(r.blobs, d)
 	e := s.blobs[d]
@@ -246,8 +232,4 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 		delete(s.blobs, d)
 	}
 	return nil
-}
-
-func errBlobUnknown(repo string, d digest.Digest) error {
-	return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found in repository %q", d, repo)
 }

@@ -5,11 +5,11 @@ import (
 	"context"
 	"maps"
 	"slices"
-	"sort"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -17,10 +17,10 @@ import (
 // with NAME_UNKNOWN for an unknown repository. Paging is described at
 // [Store.ListRepositories].
 func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageRequest) (transport.Page[string], error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := checkPageRequest(req); err != nil {
+	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	s.mu.RLock()
@@ -32,7 +32,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	tags := slices.Collect(maps.Keys(r.tags))
 	s.mu.RUnlock()
 	slices.Sort(tags)
-	return page(tags, identity, req, s.maxPage), nil
+	return backend.Page(tags, backend.Identity, req, s.maxPage), nil
 }
 
 // ListRepositories returns one page of the names of the store's
@@ -49,14 +49,14 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	if err := ctx.Err(); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := checkPageRequest(req); err != nil {
+	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	s.mu.RLock()
 	names := slices.Collect(maps.Keys(s.repos))
 	s.mu.RUnlock()
 	slices.Sort(names)
-	return page(names, identity, req, s.maxPage), nil
+	return backend.Page(names, backend.Identity, req, s.maxPage), nil
 }
 
 // ListReferrers returns one page of the descriptors of the manifests of repo
@@ -67,14 +67,14 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 // page, as registries answer the referrers API. Paging is described at
 // [Store.ListRepositories].
 func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	subject, err := checkDigest(string(subject))
+	subject, err := backend.CheckDigest(string(subject))
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	if err := checkPageRequest(req); err != nil {
+	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
 	var descs []ocispec.Descriptor
@@ -90,39 +90,5 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	s.mu.RUnlock()
 	slices.SortFunc(descs, func(a, b ocispec.Descriptor) int { return cmp.Compare(a.Digest, b.Digest) })
 	key := func(d ocispec.Descriptor) string { return string(d.Digest) }
-	return page(descs, key, req, s.maxPage), nil
-}
-
-// checkPageRequest returns SIZE_INVALID for a negative page size.
-func checkPageRequest(req transport.PageRequest) error {
-	if req.N < 0 {
-		return transport.Errorf(transport.CodeSizeInvalid, "page size %d is negative", req.N)
-	}
-	return nil
-}
-
-func identity(s string) string { return s }
-
-// page returns the page of items, sorted by key, that req asks for, with at
-// most maxPage entries when maxPage is positive.
-func page[T any](items []T, key func(T) string, req transport.PageRequest, maxPage int) transport.Page[T] {
-	after := req.Last
-	if req.Next != "" {
-		after = req.Next
-	}
-	start := sort.Search(len(items), func(i int) bool { return key(items[i]) > after })
-	n := req.N
-	if maxPage > 0 && (n == 0 || n > maxPage) {
-		n = maxPage
-	}
-	end := len(items)
-	if n > 0 && n < len(items)-start { // compared this way, a huge n cannot overflow
-		end = start + n
-	}
-	p := transport.Page[T]{Items: make([]T, 0, end-start)}
-	p.Items = append(p.Items, items[start:end]...)
-	if end < len(items) {
-		p.Next = key(items[end-1])
-	}
-	return p
+	return backend.Page(descs, key, req, s.maxPage), nil
 }

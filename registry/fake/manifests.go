@@ -6,19 +6,18 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
 // The Docker media types the store accepts besides the OCI ones.
 const (
-	mediaTypeDockerManifest     = "application/vnd.docker.distribution.manifest.v2+json"
-	mediaTypeDockerList         = "application/vnd.docker.distribution.manifest.list.v2+json"
-	mediaTypeDockerForeignLayer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+	mediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	mediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
 )
 
 // manifestEntry is a stored manifest.
@@ -50,10 +49,10 @@ func (s *Store) HeadManifest(ctx context.Context, repo, ref string) (ocispec.Des
 }
 
 func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifestEntry, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, err
 	}
-	tag, d, err := parseRef(ref)
+	tag, d, err := backend.ParseRef(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -66,12 +65,12 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifest
 	if tag != "" {
 		var ok bool
 		if d, ok = r.tags[tag]; !ok {
-			return nil, errTagUnknown(repo, tag)
+			return nil, backend.TagUnknown(repo, tag)
 		}
 	}
 	m := r.manifests[d]
 	if m == nil {
-		return nil, errManifestUnknown(repo, d)
+		return nil, backend.ManifestUnknown(repo, d)
 	}
 	return m, nil
 }
@@ -102,29 +101,23 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifest
 // exist; a manifest with one is listed by [Store.ListReferrers]. On any
 // error nothing changes.
 func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ocispec.Descriptor, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	tag, d, err := parseRef(ref)
+	tag, d, err := backend.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	var ifMatch digest.Digest
-	if opts != nil && opts.IfMatch != "" && tag != "" {
-		if ifMatch, err = checkDigest(string(opts.IfMatch)); err != nil {
-			return ocispec.Descriptor{}, err
-		}
+	ifMatch, err := backend.IfMatch(tag, opts)
+	if err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	p, err := parseManifest(mediaType, body)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if tag == "" {
-		if got := d.Algorithm().FromBytes(body); got != d {
-			return ocispec.Descriptor{}, transport.Errorf(transport.CodeDigestInvalid, "manifest has digest %s, not %s", got, d)
-		}
-	} else {
-		d = digest.SHA256.FromBytes(body)
+	if d, err = backend.ManifestDigest(d, body); err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	m := &manifestEntry{
 		desc: ocispec.Descriptor{
@@ -183,10 +176,10 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 // of its subject; for a tag, only the tag. It fails with NAME_UNKNOWN for an
 // unknown repository and MANIFEST_UNKNOWN for an unknown ref.
 func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	tag, d, err := parseRef(ref)
+	tag, d, err := backend.ParseRef(ref)
 	if err != nil {
 		return err
 	}
@@ -198,14 +191,14 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	}
 	if tag != "" {
 		if _, ok := r.tags[tag]; !ok {
-			return errTagUnknown(repo, tag)
+			return backend.TagUnknown(repo, tag)
 		}
 		delete(r.tags, tag)
 		return nil
 	}
 	m := r.manifests[d]
 	if m == nil {
-		return errManifestUnknown(repo, d)
+		return backend.ManifestUnknown(repo, d)
 	}
 	delete(r.manifests, d)
 	maps.DeleteFunc(r.tags, func(_ string, to digest.Digest) bool { return to == d })
@@ -238,7 +231,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 		Manifests     json.RawMessage `json:"manifests"`
 	}
 	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, errManifestInvalid("not a JSON manifest: %v", err)
+		return nil, backend.ManifestInvalid("not a JSON manifest: %v", err)
 	}
 	switch {
 	case mediaType == "" && probe.MediaType != "":
@@ -248,17 +241,17 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	case mediaType == "":
 		mediaType = ocispec.MediaTypeImageManifest
 	case probe.MediaType != "" && probe.MediaType != mediaType:
-		return nil, errManifestInvalid("body has media type %q, but was put as %q", probe.MediaType, mediaType)
+		return nil, backend.ManifestInvalid("body has media type %q, but was put as %q", probe.MediaType, mediaType)
 	}
 	if probe.SchemaVersion != 2 {
-		return nil, errManifestInvalid("schemaVersion is %d, want 2", probe.SchemaVersion)
+		return nil, backend.ManifestInvalid("schemaVersion is %d, want 2", probe.SchemaVersion)
 	}
 	p := &parsedManifest{mediaType: mediaType}
 	switch mediaType {
 	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
 		var m ocispec.Manifest
 		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, errManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%v", err)
 		}
 		if err := checkDescriptor("config", m.Config); err != nil {
 			return nil, err
@@ -268,7 +261,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 			if err := checkDescriptor(fmt.Sprintf("layer %d", i), l); err != nil {
 				return nil, err
 			}
-			if !foreign(l) {
+			if !backend.Foreign(l) {
 				p.blobs = append(p.blobs, l)
 			}
 		}
@@ -276,7 +269,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	case ocispec.MediaTypeImageIndex, mediaTypeDockerList:
 		var ix ocispec.Index
 		if err := json.Unmarshal(body, &ix); err != nil {
-			return nil, errManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%v", err)
 		}
 		for i, c := range ix.Manifests {
 			if err := checkDescriptor(fmt.Sprintf("manifest %d", i), c); err != nil {
@@ -286,7 +279,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 		p.children = ix.Manifests
 		p.artifactType, p.annotations, p.subject = ix.ArtifactType, ix.Annotations, ix.Subject
 	default:
-		return nil, errManifestInvalid("unsupported manifest media type %q", mediaType)
+		return nil, backend.ManifestInvalid("unsupported manifest media type %q", mediaType)
 	}
 	if p.subject != nil {
 		if err := checkDescriptor("subject", *p.subject); err != nil {
@@ -298,19 +291,13 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 
 // checkDescriptor checks the digest and size of the descriptor what.
 func checkDescriptor(what string, desc ocispec.Descriptor) error {
-	if _, err := checkDigest(string(desc.Digest)); err != nil {
-		return errManifestInvalid("%s: %v", what, err)
+	if _, err := backend.CheckDigest(string(desc.Digest)); err != nil {
+		return backend.ManifestInvalid("%s: %v", what, err)
 	}
 	if desc.Size < 0 {
-		return errManifestInvalid("%s: negative size %d", what, desc.Size)
+		return backend.ManifestInvalid("%s: negative size %d", what, desc.Size)
 	}
 	return nil
-}
-
-// foreign reports whether layer need not be pushed with the manifest.
-func foreign(layer ocispec.Descriptor) bool {
-	return len(layer.URLs) > 0 || layer.MediaType == mediaTypeDockerForeignLayer ||
-		strings.HasPrefix(layer.MediaType, "application/vnd.oci.image.layer.nondistributable.")
 }
 
 // checkRefs returns MANIFEST_BLOB_UNKNOWN unless r holds every blob and
@@ -318,12 +305,12 @@ func foreign(layer ocispec.Descriptor) bool {
 func (p *parsedManifest) checkRefs(repo string, r *repository) error {
 	for _, b := range p.blobs {
 		if _, ok := r.blobs[b.Digest]; !ok {
-			return errManifestBlobUnknown("blob", b.Digest, repo)
+			return backend.ManifestBlobUnknown("blob", b.Digest, repo)
 		}
 	}
 	for _, c := range p.children {
 		if r.manifests[c.Digest] == nil {
-			return errManifestBlobUnknown("manifest", c.Digest, repo)
+			return backend.ManifestBlobUnknown("manifest", c.Digest, repo)
 		}
 	}
 	return nil
@@ -336,20 +323,4 @@ func (p *parsedManifest) referrerType() string {
 		return p.artifactType
 	}
 	return p.configType
-}
-
-func errManifestInvalid(format string, args ...any) error {
-	return transport.Errorf(transport.CodeManifestInvalid, format, args...)
-}
-
-func errManifestBlobUnknown(kind string, d digest.Digest, repo string) error {
-	return transport.Errorf(transport.CodeManifestBlobUnknown, "%s %s not found in repository %q", kind, d, repo)
-}
-
-func errTagUnknown(repo, tag string) error {
-	return transport.Errorf(transport.CodeManifestUnknown, "tag %q not found in repository %q", tag, repo)
-}
-
-func errManifestUnknown(repo string, d digest.Digest) error {
-	return transport.Errorf(transport.CodeManifestUnknown, "manifest %s not found in repository %q", d, repo)
 }

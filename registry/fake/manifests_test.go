@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -135,7 +136,7 @@ func TestPutManifestReferences(t *testing.T) {
 		{name: "layer with urls", repo: "repo", body: manifestJSON(t, ocispec.Manifest{Config: cfg, Layers: []ocispec.Descriptor{
 			foreign(func(d *ocispec.Descriptor) { d.URLs = []string{"https://example.com/layer"} })}})},
 		{name: "Docker foreign layer", repo: "repo", body: manifestJSON(t, ocispec.Manifest{Config: cfg, Layers: []ocispec.Descriptor{
-			foreign(func(d *ocispec.Descriptor) { d.MediaType = mediaTypeDockerForeignLayer })}})},
+			foreign(func(d *ocispec.Descriptor) { d.MediaType = image.MediaTypeDockerForeignLayer })}})},
 		{name: "OCI non-distributable layer", repo: "repo", body: manifestJSON(t, ocispec.Manifest{Config: cfg, Layers: []ocispec.Descriptor{
 			foreign(func(d *ocispec.Descriptor) {
 				d.MediaType = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"

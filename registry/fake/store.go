@@ -1,14 +1,12 @@
 package fake
 
 import (
-	"context"
-	"strings"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -91,7 +89,7 @@ func (s *Store) Uploads() int {
 func (s *Store) repoErr(name string) (*repository, error) {
 	r := s.repos[name]
 	if r == nil {
-		return nil, transport.Errorf(transport.CodeNameUnknown, "repository %q not found", name)
+		return nil, backend.NameUnknown(name)
 	}
 	return r, nil
 }
@@ -110,44 +108,4 @@ func (s *Store) createRepo(name string) *repository {
 		s.repos[name] = r
 	}
 	return r
-}
-
-// checkRepo returns NAME_INVALID unless name is a valid repository name.
-func checkRepo(name string) error {
-	if err := reference.ValidateRepository(name); err != nil {
-		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
-	}
-	return nil
-}
-
-// checkDigest returns d as a digest, or DIGEST_INVALID unless it is a
-// well-formed digest of sha256, sha384 or sha512, which the store computes.
-func checkDigest(d string) (digest.Digest, error) {
-	dg, err := reference.ValidateDigest(d)
-	if err != nil {
-		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
-	}
-	return dg, nil
-}
-
-// parseRef splits ref into a tag or a digest: it is a digest if it contains a
-// colon. It returns TAG_INVALID or DIGEST_INVALID for malformed refs.
-func parseRef(ref string) (tag string, d digest.Digest, err error) {
-	if strings.Contains(ref, ":") {
-		d, err = checkDigest(ref)
-		return "", d, err
-	}
-	if err := reference.ValidateTag(ref); err != nil {
-		return "", "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
-	}
-	return ref, "", nil
-}
-
-// begin returns ctx's error if it is done, else NAME_INVALID if repo is
-// not a valid repository name. Every method starts with it.
-func begin(ctx context.Context, repo string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	return checkRepo(repo)
 }

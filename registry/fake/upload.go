@@ -10,13 +10,14 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
 // StartUpload opens an upload session in repo, which need not exist yet.
 // The session has a random ID, by which [Store.ResumeUpload] finds it again.
 func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWriter, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, err
 	}
 	var id [16]byte
@@ -39,7 +40,7 @@ func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWri
 // same session: callers may resume it from one request to the next, but not
 // use it from two goroutines at once.
 func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.BlobWriter, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, err
 	}
 	s.mu.RLock()
@@ -107,12 +108,9 @@ func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 	data := u.data
 	u.data = content{}
 
-	d, err := checkDigest(string(want.Digest))
+	d, err := backend.CheckCommit(want)
 	if err != nil {
 		return err
-	}
-	if want.Size < 0 {
-		return transport.Errorf(transport.CodeSizeInvalid, "blob %s: negative size %d", d, want.Size)
 	}
 	got := digest.NewDigest(digest.SHA256, u.hash)
 	if alg := d.Algorithm(); alg != digest.SHA256 {
@@ -123,7 +121,7 @@ func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 		})
 		got = digest.NewDigest(alg, h)
 	}
-	if err := verify(d, want.Size, got, data.size); err != nil {
+	if err := backend.Verify(d, want.Size, got, data.size); err != nil {
 		return err
 	}
 	data.seal()

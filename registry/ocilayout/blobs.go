@@ -16,6 +16,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -41,7 +42,7 @@ func (s *Store) blobArgs(ctx context.Context, repo string, d digest.Digest) (dig
 	if err := begin(ctx, repo); err != nil {
 		return "", err
 	}
-	d, err := checkDigest(string(d))
+	d, err := backend.CheckDigest(string(d))
 	if err != nil {
 		return "", err
 	}
@@ -64,7 +65,7 @@ func (s *Store) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.R
 	p := blobPath(repo, d)
 	f, err := s.root.Open(p)
 	if isNotExist(err) {
-		return nil, ocispec.Descriptor{}, errBlobUnknown(repo, d)
+		return nil, ocispec.Descriptor{}, backend.BlobUnknown(repo, d)
 	} else if err != nil {
 		return nil, ocispec.Descriptor{}, fmt.Errorf("repository %q: %w", repo, err)
 	}
@@ -141,7 +142,7 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := checkDigest(string(desc.Digest))
+	d, err := backend.CheckDigest(string(desc.Digest))
 	if err != nil {
 		return err
 	}
@@ -184,7 +185,7 @@ func (s *Store) stage(ctx context.Context, repo string, d digest.Digest, size in
 	h := d.Algorithm().Hash()
 	n, err := copyHashing(ctx, f, r, h, size)
 	if err == nil {
-		err = verify(d, size, digest.NewDigest(d.Algorithm(), h), n)
+		err = backend.Verify(d, size, digest.NewDigest(d.Algorithm(), h), n)
 	}
 	if err == nil {
 		err = f.Sync()
@@ -234,21 +235,6 @@ func copyHashing(ctx context.Context, w io.Writer, r io.Reader, h hash.Hash, wan
 	}
 }
 
-// verify checks the size and digest of bytes against what was wanted; a
-// wantSize of 0 is not checked.
-func verify(want digest.Digest, wantSize int64, got digest.Digest, size int64) error {
-	if wantSize > 0 && size != wantSize {
-		if size > wantSize {
-			return transport.Errorf(transport.CodeSizeInvalid, "blob %s: got more than the %d bytes declared", want, wantSize)
-		}
-		return transport.Errorf(transport.CodeSizeInvalid, "blob %s: got %d bytes, %d declared", want, size, wantSize)
-	}
-	if got != want {
-		return transport.Errorf(transport.CodeDigestInvalid, "blob content has digest %s, not %s", got, want)
-	}
-	return nil
-}
-
 // MountBlob makes the blob d of repository from a blob of repo too,
 // creating repo if needed: a hard link between the two files, or, where the
 // file system cannot link (or the blob file is a symbolic link), a copy,
@@ -261,7 +247,7 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 	if err := checkRepo(from); err != nil {
 		return err
 	}
-	d, err := checkDigest(string(d))
+	d, err := backend.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}
@@ -321,7 +307,7 @@ func (s *Store) link(repo, from string, d digest.Digest) (bool, error) {
 func (s *Store) copyBlob(ctx context.Context, repo, from string, d digest.Digest) (string, error) {
 	f, err := s.root.Open(blobPath(from, d))
 	if isNotExist(err) {
-		return "", errBlobUnknown(from, d)
+		return "", backend.BlobUnknown(from, d)
 	} else if err != nil {
 		return "", err
 	}
@@ -343,7 +329,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := checkDigest(string(d))
+	d, err := backend.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
@@ -18,7 +19,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	tag, d, err := parseRef(ref)
+	tag, d, err := backend.ParseRef(ref)
 	if err != nil {
 		return err
 	}
@@ -78,7 +79,7 @@ func (s *Store) deleteTag(repo, tag string) error {
 		return err
 	}
 	if !removeTag(&ix, tag) {
-		return errTagUnknown(repo, tag)
+		return backend.TagUnknown(repo, tag)
 	}
 	return s.writeIndex(repo, ix)
 }

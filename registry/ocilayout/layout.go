@@ -20,6 +20,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -85,7 +86,7 @@ func (s *Store) openRepo(name string) error {
 	b, err := s.readFile(p, maxLayoutFile)
 	switch {
 	case isNotExist(err):
-		return errNameUnknown(name)
+		return backend.NameUnknown(name)
 	case err != nil:
 		return fmt.Errorf("repository %q: %w", name, err)
 	}
@@ -220,11 +221,22 @@ func (s *Store) openTemp(name, file string) (*os.File, error) {
 // mkdirAll makes directory p and its parents. Unlike [os.Root.MkdirAll]
 // alone, it does not fail when another goroutine makes the same directory
 // at the same moment (parallel uploads into a new repository do).
+//
+// A directory made by another goroutine may also be removed again at once
+// (tidy removes an empty temporary directory): then it tries again.
 func (s *Store) mkdirAll(p string) error {
-	err := s.root.MkdirAll(p, 0o755)
-	if err != nil && errors.Is(err, fs.ErrExist) {
-		if fi, serr := s.root.Stat(p); serr == nil && fi.IsDir() {
+	var err error
+	for range 5 {
+		err = s.root.MkdirAll(p, 0o755)
+		if err == nil || !errors.Is(err, fs.ErrExist) {
+			return err
+		}
+		fi, serr := s.root.Stat(p)
+		switch {
+		case serr == nil && fi.IsDir():
 			return nil
+		case serr != nil && !isNotExist(serr):
+			return err
 		}
 	}
 	return err
@@ -286,7 +298,7 @@ func (s *Store) statBlob(name string, d digest.Digest) (int64, error) {
 	fi, err := s.root.Stat(p)
 	switch {
 	case isNotExist(err):
-		return 0, errBlobUnknown(name, d)
+		return 0, backend.BlobUnknown(name, d)
 	case err != nil:
 		return 0, fmt.Errorf("repository %q: %w", name, err)
 	case !fi.Mode().IsRegular():

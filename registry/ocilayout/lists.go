@@ -9,13 +9,12 @@ import (
 	"maps"
 	"path"
 	"slices"
-	"sort"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -27,7 +26,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	if err := begin(ctx, repo); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := checkPageRequest(req); err != nil {
+	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	l := s.lock(repo)
@@ -40,7 +39,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	if err != nil {
 		return transport.Page[string]{}, err
 	}
-	return page(tags(ix), identity, req), nil
+	return backend.Page(tags(ix), backend.Identity, req, 0), nil
 }
 
 // ListRepositories returns one page of the names of the Store's
@@ -61,7 +60,7 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	if err := ctx.Err(); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := checkPageRequest(req); err != nil {
+	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	var names []string
@@ -91,7 +90,7 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 		return transport.Page[string]{}, err
 	}
 	slices.Sort(names)
-	return page(names, identity, req), nil
+	return backend.Page(names, backend.Identity, req, 0), nil
 }
 
 // ListReferrers returns one page of the descriptors of the manifests of repo
@@ -107,11 +106,11 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err := begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	subject, err := checkDigest(string(subject))
+	subject, err := backend.CheckDigest(string(subject))
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	if err := checkPageRequest(req); err != nil {
+	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
 	descs, err := s.referrers(ctx, repo, subject, artifactType)
@@ -120,7 +119,7 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	}
 	slices.SortFunc(descs, func(a, b ocispec.Descriptor) int { return cmp.Compare(a.Digest, b.Digest) })
 	key := func(d ocispec.Descriptor) string { return string(d.Digest) }
-	return page(descs, key, req), nil
+	return backend.Page(descs, key, req, 0), nil
 }
 
 // referrers reads the manifests repo's index.json lists and returns the
@@ -181,30 +180,4 @@ func (s *Store) referrers(ctx context.Context, repo string, subject digest.Diges
 		})
 	}
 	return descs, nil
-}
-
-// checkPageRequest returns SIZE_INVALID for a negative page size.
-func checkPageRequest(req transport.PageRequest) error {
-	if req.N < 0 {
-		return transport.Errorf(transport.CodeSizeInvalid, "page size %d is negative", req.N)
-	}
-	return nil
-}
-
-func identity(s string) string { return s }
-
-// page returns the page of items, sorted by key, that req asks for.
-func page[T any](items []T, key func(T) string, req transport.PageRequest) transport.Page[T] {
-	after := cmp.Or(req.Next, req.Last)
-	start := sort.Search(len(items), func(i int) bool { return strings.Compare(key(items[i]), after) > 0 })
-	end := len(items)
-	if req.N > 0 && req.N < len(items)-start {
-		end = start + req.N
-	}
-	p := transport.Page[T]{Items: make([]T, 0, end-start)}
-	p.Items = append(p.Items, items[start:end]...)
-	if end < len(items) {
-		p.Next = key(items[end-1])
-	}
-	return p
 }

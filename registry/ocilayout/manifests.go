@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -42,7 +43,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	if err := begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	tag, d, err := parseRef(ref)
+	tag, d, err := backend.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
@@ -60,7 +61,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	var ok bool
 	if tag != "" {
 		if entry, ok = findTag(ix, tag); !ok {
-			return ocispec.Descriptor{}, nil, errTagUnknown(repo, tag)
+			return ocispec.Descriptor{}, nil, backend.TagUnknown(repo, tag)
 		}
 	} else if entry, ok = findDigest(ix, d); !ok {
 		return s.readUnlisted(repo, d)
@@ -130,7 +131,7 @@ func checkBytes(p string, d digest.Digest, body []byte) error {
 func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, []byte, error) {
 	size, err := s.statBlob(repo, d)
 	if errors.Is(err, transport.ErrBlobUnknown) || (err == nil && size > maxManifestSize) {
-		return ocispec.Descriptor{}, nil, errManifestUnknown(repo, d)
+		return ocispec.Descriptor{}, nil, backend.ManifestUnknown(repo, d)
 	} else if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
@@ -144,7 +145,7 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 	}
 	mt, err := image.DetectMediaType(body)
 	if err != nil || !(image.IsManifest(mt) || image.IsIndex(mt)) {
-		return ocispec.Descriptor{}, nil, errManifestUnknown(repo, d)
+		return ocispec.Descriptor{}, nil, backend.ManifestUnknown(repo, d)
 	}
 	return ocispec.Descriptor{MediaType: mt, Digest: d, Size: int64(len(body))}, body, nil
 }
@@ -171,26 +172,20 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	tag, d, err := parseRef(ref)
+	tag, d, err := backend.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	var ifMatch digest.Digest
-	if opts != nil && opts.IfMatch != "" && tag != "" {
-		if ifMatch, err = checkDigest(string(opts.IfMatch)); err != nil {
-			return ocispec.Descriptor{}, err
-		}
+	ifMatch, err := backend.IfMatch(tag, opts)
+	if err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	p, err := parseManifest(mediaType, body)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	if tag == "" {
-		if got := d.Algorithm().FromBytes(body); got != d {
-			return ocispec.Descriptor{}, transport.Errorf(transport.CodeDigestInvalid, "manifest has digest %s, not %s", got, d)
-		}
-	} else {
-		d = digest.SHA256.FromBytes(body)
+	if d, err = backend.ManifestDigest(d, body); err != nil {
+		return ocispec.Descriptor{}, err
 	}
 	desc := ocispec.Descriptor{MediaType: p.mediaType, Digest: d, Size: int64(len(body)), ArtifactType: p.artifactType}
 
@@ -269,12 +264,12 @@ func (s *Store) writeBlob(repo string, d digest.Digest, body []byte) error {
 // repo exists. The caller holds the repository's lock.
 func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p *parsedManifest) error {
 	for _, b := range p.blobs {
-		err := errBlobUnknown(repo, b.Digest)
+		err := backend.BlobUnknown(repo, b.Digest)
 		if exists {
 			_, err = s.statBlob(repo, b.Digest)
 		}
 		if errors.Is(err, transport.ErrBlobUnknown) {
-			return transport.Errorf(transport.CodeManifestBlobUnknown, "blob %s not found in repository %q", b.Digest, repo)
+			return backend.ManifestBlobUnknown("blob", b.Digest, repo)
 		} else if err != nil {
 			return err
 		}
@@ -283,12 +278,12 @@ func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p *parsedM
 		if _, ok := findDigest(ix, c.Digest); ok {
 			continue
 		}
-		err := errManifestUnknown(repo, c.Digest)
+		err := backend.ManifestUnknown(repo, c.Digest)
 		if exists {
 			_, _, err = s.readUnlisted(repo, c.Digest)
 		}
 		if errors.Is(err, transport.ErrManifestUnknown) {
-			return transport.Errorf(transport.CodeManifestBlobUnknown, "manifest %s not found in repository %q", c.Digest, repo)
+			return backend.ManifestBlobUnknown("manifest", c.Digest, repo)
 		} else if err != nil {
 			return err
 		}
@@ -312,7 +307,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	if mt == "" {
 		var err error
 		if mt, err = image.DetectMediaType(body); err != nil {
-			return nil, errManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%v", err)
 		}
 	}
 	p := &parsedManifest{mediaType: mt}
@@ -320,11 +315,11 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	case image.IsManifest(mt):
 		m, err := image.ParseManifest(mt, body)
 		if err != nil {
-			return nil, errManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%v", err)
 		}
 		p.blobs = append(p.blobs, m.Config)
 		for _, l := range m.Layers {
-			if !foreign(l) {
+			if !backend.Foreign(l) {
 				p.blobs = append(p.blobs, l)
 			}
 		}
@@ -332,21 +327,11 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	case image.IsIndex(mt):
 		ix, err := image.ParseIndex(mt, body)
 		if err != nil {
-			return nil, errManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%v", err)
 		}
 		p.children, p.artifactType = ix.Manifests, ix.ArtifactType
 	default:
-		return nil, errManifestInvalid("unsupported manifest media type %q", mt)
+		return nil, backend.ManifestInvalid("unsupported manifest media type %q", mt)
 	}
 	return p, nil
-}
-
-// foreign reports whether layer need not be pushed with the manifest.
-func foreign(layer ocispec.Descriptor) bool {
-	return len(layer.URLs) > 0 || layer.MediaType == image.MediaTypeDockerForeignLayer ||
-		strings.HasPrefix(layer.MediaType, "application/vnd.oci.image.layer.nondistributable.")
-}
-
-func errManifestInvalid(format string, args ...any) error {
-	return transport.Errorf(transport.CodeManifestInvalid, format, args...)
 }

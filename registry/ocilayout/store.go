@@ -9,9 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/opencontainers/go-digest"
-
-	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/transport"
 )
@@ -140,10 +138,11 @@ var reserved = map[string]bool{"blobs": true, indexFile: true, ociLayoutFile: tr
 // that maps to a directory of its own under the Store's directory: the
 // grammar of the distribution spec (lower-case components, no "." or "..",
 // no leading "/") and no component named like an entry of a layout
-// ("blobs", "index.json", "oci-layout").
+// ("blobs", "index.json", "oci-layout"). The grammar is [backend.CheckRepo],
+// shared with registry/fake; the reserved names are this package's own.
 func checkRepo(name string) error {
-	if err := reference.ValidateRepository(name); err != nil {
-		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
+	if err := backend.CheckRepo(name); err != nil {
+		return err
 	}
 	for c := range strings.SplitSeq(name, "/") {
 		if reserved[c] {
@@ -154,52 +153,14 @@ func checkRepo(name string) error {
 	return nil
 }
 
-// checkDigest returns d as a digest, or DIGEST_INVALID unless it is a
-// well-formed sha256, sha384 or sha512 digest, which is safe in a path.
-func checkDigest(d string) (digest.Digest, error) {
-	dg, err := reference.ValidateDigest(d)
-	if err != nil {
-		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
-	}
-	return dg, nil
-}
-
-// parseRef splits ref into a tag or a digest: it is a digest if it contains
-// a colon. Malformed refs give TAG_INVALID or DIGEST_INVALID.
-func parseRef(ref string) (tag string, d digest.Digest, err error) {
-	if strings.Contains(ref, ":") {
-		d, err = checkDigest(ref)
-		return "", d, err
-	}
-	if err := reference.ValidateTag(ref); err != nil {
-		return "", "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
-	}
-	return ref, "", nil
-}
-
 // begin returns ctx's error if it is done, else NAME_INVALID unless repo
-// is a valid repository name. Every method starts with it.
+// is a valid repository name ([checkRepo]). Every method starts with it; it
+// is [backend.Begin] with this package's stricter names.
 func begin(ctx context.Context, repo string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	return checkRepo(repo)
-}
-
-func errNameUnknown(repo string) error {
-	return transport.Errorf(transport.CodeNameUnknown, "repository %q not found", repo)
-}
-
-func errBlobUnknown(repo string, d digest.Digest) error {
-	return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found in repository %q", d, repo)
-}
-
-func errManifestUnknown(repo string, d digest.Digest) error {
-	return transport.Errorf(transport.CodeManifestUnknown, "manifest %s not found in repository %q", d, repo)
-}
-
-func errTagUnknown(repo, tag string) error {
-	return transport.Errorf(transport.CodeManifestUnknown, "tag %q not found in repository %q", tag, repo)
 }
 
 // invalid returns an error matching [ErrInvalidLayout] about the file path

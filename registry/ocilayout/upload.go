@@ -12,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -178,12 +179,9 @@ func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 
 // check returns want's digest if the session's bytes match want.
 func (u *upload) check(ctx context.Context, want ocispec.Descriptor) (digest.Digest, error) {
-	d, err := checkDigest(string(want.Digest))
+	d, err := backend.CheckCommit(want)
 	if err != nil {
 		return "", err
-	}
-	if want.Size < 0 {
-		return "", transport.Errorf(transport.CodeSizeInvalid, "blob %s: negative size %d", d, want.Size)
 	}
 	h := u.hash
 	if alg := d.Algorithm(); h == nil || alg != digest.SHA256 {
@@ -195,7 +193,7 @@ func (u *upload) check(ctx context.Context, want ocispec.Descriptor) (digest.Dig
 			return "", err
 		}
 	}
-	return d, verify(d, want.Size, digest.NewDigest(d.Algorithm(), h), u.size)
+	return d, backend.Verify(d, want.Size, digest.NewDigest(d.Algorithm(), h), u.size)
 }
 
 // Cancel ends the session and removes its file. It fails with
