@@ -2,9 +2,10 @@
 // registry operations that every backend implements, and the typed errors
 // they report.
 //
-// Two backends implement it: the in-memory registry in
-// [github.com/regkit/regkit/registry/fake], and [Client], the HTTP client
-// for real registries. [Handler] serves any Transport as the OCI
+// Three backends implement it: the in-memory registry in
+// [github.com/regkit/regkit/registry/fake], a directory of OCI image
+// layouts in [github.com/regkit/regkit/registry/ocilayout], and [Client],
+// the HTTP client for real registries. [Handler] serves any Transport as the OCI
 // distribution API: over the in-memory store it is a fake registry real
 // clients can use. Everything above the contract (pushing images, moving
 // tags, listing lazily, verifying digests) is written once, in the
@@ -18,6 +19,22 @@
 // Client, so no operation probes twice. Pushing a blob costs one request
 // when the repository already has it (a mount from the repository itself
 // answers 201) and two when it does not.
+//
+// The client retries what is safe to retry (429, 502, 503, 504, dropped
+// connections) with jittered backoff and Retry-After ([WithRetry]),
+// resumes broken blob downloads with Range, and bounds the blob transfers
+// of all operations on one registry ([WithMaxConcurrency], [Limiter]).
+// Credentials added by the caller's round tripper stay on the registry's
+// origin: redirects elsewhere go through another round tripper
+// ([WithRedirectRoundTripper]) under a redirect policy
+// ([DefaultRedirectPolicy], [WithRedirectPolicy]). Authentication is a
+// [Middleware] (see github.com/regkit/regkit/registry.WithAuth).
+//
+// # Progress
+//
+// [WithProgress] puts an observer in a context: push, pull and copy report
+// to it what happens to each blob and manifest, one event stream for all
+// three.
 //
 // # Errors
 //
