@@ -96,6 +96,13 @@ func parseNamed(s string) (distref.Named, error) {
 		return nil, &Error{Input: s, Part: PartRepository,
 			Err: detail(ErrInvalidRepository, "missing: a digest or image ID alone names no repository")}
 	}
+	if distref.Domain(named) == "" {
+		// The first component has a '.' or ':' and so names a registry,
+		// but is no host name ("0_0.0/app"): distribution/reference then
+		// reads the whole as a path with no registry at all.
+		host, _, _ := strings.Cut(s, "/")
+		return nil, &Error{Input: s, Part: PartRegistry, Err: detail(ErrInvalidRegistry, "%q is not a host name", host)}
+	}
 	return named, nil
 }
 

@@ -112,6 +112,10 @@ func TestParse(t *testing.T) {
 		{name: "non-numeric port", in: "host:port/x", wantErr: reference.ErrInvalidRegistry, wantPart: reference.PartRegistry},
 		{name: "port without host", in: ":5000/x", wantErr: reference.ErrInvalidRegistry, wantPart: reference.PartRegistry},
 		{name: "host ending in dash", in: "bad-.com/x", wantErr: reference.ErrInvalidRegistry, wantPart: reference.PartRegistry},
+		// Found by FuzzParse: a dotted first component that is no host name
+		// is read by distribution/reference as a path with no registry.
+		{name: "underscore in a dotted host", in: "0_0.0/0", wantErr: reference.ErrInvalidRegistry, wantPart: reference.PartRegistry},
+		{name: "underscore in a dotted host, with tag", in: "my_host.example/app:1", wantErr: reference.ErrInvalidRegistry, wantPart: reference.PartRegistry},
 
 		// Errors: the repository.
 		{name: "upper-case official", in: "Ubuntu", wantErr: reference.ErrUppercase, wantPart: reference.PartRepository},
