@@ -4,8 +4,8 @@
 // digest-addressed images.
 //
 //	reg := fake.New()                     // the in-memory registry, for tests and examples
-//	reg, err := registry.New("ghcr.io",   // a real one, with docker login's credentials
-//		registry.WithAuth(auth.FromDockerConfig()))
+//	// or a real one, with the credentials docker login saved:
+//	// reg, err := registry.New("ghcr.io", registry.WithAuth(auth.FromDockerConfig()))
 //	repo := reg.Repository("myapp1")
 //	for name, err := range reg.Repositories(ctx, nil) { … }
 package registry
