@@ -1,14 +1,12 @@
 package regtest
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,57 +14,6 @@ import (
 	"strings"
 	"testing"
 )
-
-// reply is a response, read in full.
-type reply struct {
-	status int
-	header http.Header
-	body   string
-}
-
-func send(t *testing.T, method, u string, body []byte, headers ...string) reply {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, u, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
-}
-
-// pushBlob uploads data to repository name, POST then PUT, and returns the
-// first response that is not a success, or the PUT's.
-func pushBlob(t *testing.T, host, name string, data []byte, headers ...string) reply {
-	t.Helper()
-	r := send(t, http.MethodPost, "http://"+host+"/v2/"+name+"/blobs/uploads/", nil, headers...)
-	if r.status != http.StatusAccepted {
-		return r
-	}
-	loc, err := url.Parse(r.header.Get("Location"))
-	if err != nil {
-		t.Fatalf("Location %q: %v", r.header.Get("Location"), err)
-	}
-	if loc.Host == "" {
-		loc.Scheme, loc.Host = "http", host
-	}
-	q := loc.Query()
-	sum := sha256.Sum256(data)
-	q.Set("digest", "sha256:"+hex.EncodeToString(sum[:]))
-	loc.RawQuery = q.Encode()
-	return send(t, http.MethodPut, loc.String(), data, append([]string{"Content-Type", "application/octet-stream"}, headers...)...)
-}
 
 func blobPath(data []byte) string {
 	sum := sha256.Sum256(data)
@@ -101,27 +48,27 @@ func TestLibtrustKeyID(t *testing.T) {
 func TestDistributionBasic(t *testing.T) {
 	t.Parallel()
 	host := DistributionBasic(t, map[string]string{"alice": "alice-pw", "bob": "bob-pw"})
-	r := send(t, http.MethodGet, "http://"+host+"/v2/", nil)
-	if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") != `Basic realm="regkit-test"` {
-		t.Errorf("anonymous GET /v2/ = %d %q, want 401 Basic realm=\"regkit-test\"", r.status, r.header.Get("WWW-Authenticate"))
+	r := Send(t, http.MethodGet, "http://"+host+"/v2/", nil)
+	if r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") != `Basic realm="regkit-test"` {
+		t.Errorf("anonymous GET /v2/ = %d %q, want 401 Basic realm=\"regkit-test\"", r.Status, r.Header.Get("WWW-Authenticate"))
 	}
-	if r := send(t, http.MethodGet, "http://"+host+"/v2/", nil, basic("alice", "bob-pw")...); r.status != http.StatusUnauthorized {
-		t.Errorf("GET /v2/ with a wrong password = %d, want 401", r.status)
+	if r := Send(t, http.MethodGet, "http://"+host+"/v2/", nil, basic("alice", "bob-pw")...); r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /v2/ with a wrong password = %d, want 401", r.Status)
 	}
 	for _, user := range []string{"alice", "bob"} {
-		if r := send(t, http.MethodGet, "http://"+host+"/v2/", nil, basic(user, user+"-pw")...); r.status != http.StatusOK {
-			t.Errorf("GET /v2/ as %s = %d %s, want 200", user, r.status, r.body)
+		if r := Send(t, http.MethodGet, "http://"+host+"/v2/", nil, basic(user, user+"-pw")...); r.Status != http.StatusOK {
+			t.Errorf("GET /v2/ as %s = %d %s, want 200", user, r.Status, r.Body)
 		}
 	}
 	data := []byte("basic layer")
-	if r := pushBlob(t, host, "app", data); r.status != http.StatusUnauthorized {
-		t.Errorf("anonymous push = %d, want 401", r.status)
+	if r := PushBlob(t, "http://"+host, "app", data); r.Status != http.StatusUnauthorized {
+		t.Errorf("anonymous push = %d, want 401", r.Status)
 	}
-	if r := pushBlob(t, host, "app", data, basic("alice", "alice-pw")...); r.status != http.StatusCreated {
-		t.Fatalf("push as alice = %d %s, want 201", r.status, r.body)
+	if r := PushBlob(t, "http://"+host, "app", data, basic("alice", "alice-pw")...); r.Status != http.StatusCreated {
+		t.Fatalf("push as alice = %d %s, want 201", r.Status, r.Body)
 	}
-	if r := send(t, http.MethodGet, "http://"+host+"/v2/app"+blobPath(data), nil, basic("bob", "bob-pw")...); r.status != http.StatusOK || r.body != string(data) {
-		t.Errorf("GET blob as bob = %d %q, want 200 %q", r.status, r.body, data)
+	if r := Send(t, http.MethodGet, "http://"+host+"/v2/app"+blobPath(data), nil, basic("bob", "bob-pw")...); r.Status != http.StatusOK || r.Body != string(data) {
+		t.Errorf("GET blob as bob = %d %q, want 200 %q", r.Status, r.Body, data)
 	}
 }
 
@@ -145,19 +92,19 @@ func parseChallenge(t *testing.T, h string) map[string]string {
 // one.
 func token(t *testing.T, realm string, q url.Values, headers ...string) string {
 	t.Helper()
-	r := send(t, http.MethodGet, realm+"?"+q.Encode(), nil, headers...)
+	r := Send(t, http.MethodGet, realm+"?"+q.Encode(), nil, headers...)
 	return decodeToken(t, r)
 }
 
-func decodeToken(t *testing.T, r reply) string {
+func decodeToken(t *testing.T, r Reply) string {
 	t.Helper()
 	var tok struct {
 		Token       string `json:"token"`
 		AccessToken string `json:"access_token"`
 		ExpiresIn   int    `json:"expires_in"`
 	}
-	if err := json.Unmarshal([]byte(r.body), &tok); err != nil || r.status != http.StatusOK || tok.Token == "" || tok.Token != tok.AccessToken || tok.ExpiresIn != 300 {
-		t.Fatalf("token server = %d %s (%v), want a token", r.status, r.body, err)
+	if err := json.Unmarshal([]byte(r.Body), &tok); err != nil || r.Status != http.StatusOK || tok.Token == "" || tok.Token != tok.AccessToken || tok.ExpiresIn != 300 {
+		t.Fatalf("token server = %d %s (%v), want a token", r.Status, r.Body, err)
 	}
 	return tok.Token
 }
@@ -170,49 +117,49 @@ func TestDistributionToken(t *testing.T) {
 	base := "http://" + host
 
 	// Anonymous requests are challenged to the token server.
-	r := send(t, http.MethodGet, base+"/v2/", nil)
-	if r.status != http.StatusUnauthorized {
-		t.Fatalf("anonymous GET /v2/ = %d, want 401", r.status)
+	r := Send(t, http.MethodGet, base+"/v2/", nil)
+	if r.Status != http.StatusUnauthorized {
+		t.Fatalf("anonymous GET /v2/ = %d, want 401", r.Status)
 	}
-	ch := parseChallenge(t, r.header.Get("WWW-Authenticate"))
+	ch := parseChallenge(t, r.Header.Get("WWW-Authenticate"))
 	realm := ch["realm"]
 	if !strings.HasPrefix(realm, "http://127.0.0.1:") || !strings.HasSuffix(realm, "/token") || ch["service"] != "regkit-test" {
 		t.Fatalf("challenge = %v, want realm http://127.0.0.1:port/token and service regkit-test", ch)
 	}
-	r = send(t, http.MethodGet, base+"/v2/team/app/tags/list", nil)
-	if ch := parseChallenge(t, r.header.Get("WWW-Authenticate")); ch["scope"] != "repository:team/app:pull" {
+	r = Send(t, http.MethodGet, base+"/v2/team/app/tags/list", nil)
+	if ch := parseChallenge(t, r.Header.Get("WWW-Authenticate")); ch["scope"] != "repository:team/app:pull" {
 		t.Errorf("challenge for a tag list = %v, want scope repository:team/app:pull", ch)
 	}
 
 	// alice's token works for GET /v2/ and a push.
 	q := url.Values{"service": {"regkit-test"}, "scope": {"repository:team/app:pull,push"}}
 	tok := token(t, realm, q, basic("alice", "alice-pw")...)
-	if r := send(t, http.MethodGet, base+"/v2/", nil, bearer(tok)...); r.status != http.StatusOK {
-		t.Fatalf("GET /v2/ with a token = %d %s, want 200", r.status, r.body)
+	if r := Send(t, http.MethodGet, base+"/v2/", nil, bearer(tok)...); r.Status != http.StatusOK {
+		t.Fatalf("GET /v2/ with a token = %d %s, want 200", r.Status, r.Body)
 	}
 	data := []byte("token layer")
-	if r := pushBlob(t, host, "team/app", data, bearer(tok)...); r.status != http.StatusCreated {
-		t.Fatalf("push with a token = %d %s, want 201", r.status, r.body)
+	if r := PushBlob(t, "http://"+host, "team/app", data, bearer(tok)...); r.Status != http.StatusCreated {
+		t.Fatalf("push with a token = %d %s, want 201", r.Status, r.Body)
 	}
-	if r := send(t, http.MethodHead, base+"/v2/team/app"+blobPath(data), nil, bearer(tok)...); r.status != http.StatusOK {
-		t.Errorf("HEAD blob with a token = %d, want 200", r.status)
+	if r := Send(t, http.MethodHead, base+"/v2/team/app"+blobPath(data), nil, bearer(tok)...); r.Status != http.StatusOK {
+		t.Errorf("HEAD blob with a token = %d, want 200", r.Status)
 	}
 	// Not for another repository.
-	r = send(t, http.MethodHead, base+"/v2/team/web"+blobPath(data), nil, bearer(tok)...)
-	if ch := parseChallenge(t, r.header.Get("WWW-Authenticate")); r.status != http.StatusUnauthorized || ch["error"] != "insufficient_scope" {
-		t.Errorf("HEAD in another repository = %d %v, want 401 insufficient_scope", r.status, ch)
+	r = Send(t, http.MethodHead, base+"/v2/team/web"+blobPath(data), nil, bearer(tok)...)
+	if ch := parseChallenge(t, r.Header.Get("WWW-Authenticate")); r.Status != http.StatusUnauthorized || ch["error"] != "insufficient_scope" {
+		t.Errorf("HEAD in another repository = %d %v, want 401 insufficient_scope", r.Status, ch)
 	}
 
 	// The token server grants no more than the grants: alice may not push
 	// to public, anonymous users may pull it.
 	q.Set("scope", "repository:public:pull,push")
 	tok = token(t, realm, q, basic("alice", "alice-pw")...)
-	if r := pushBlob(t, host, "public", data, bearer(tok)...); r.status != http.StatusUnauthorized {
-		t.Errorf("push to public = %d, want 401", r.status)
+	if r := PushBlob(t, "http://"+host, "public", data, bearer(tok)...); r.Status != http.StatusUnauthorized {
+		t.Errorf("push to public = %d, want 401", r.Status)
 	}
 	tok = token(t, realm, url.Values{"service": {"regkit-test"}, "scope": {"repository:public:pull"}})
-	if r := send(t, http.MethodHead, base+"/v2/public"+blobPath(data), nil, bearer(tok)...); r.status != http.StatusNotFound {
-		t.Errorf("anonymous HEAD in public = %d, want 404 (allowed, absent)", r.status)
+	if r := Send(t, http.MethodHead, base+"/v2/public"+blobPath(data), nil, bearer(tok)...); r.Status != http.StatusNotFound {
+		t.Errorf("anonymous HEAD in public = %d, want 404 (allowed, absent)", r.Status)
 	}
 
 	// A token signed by another key is refused.
@@ -224,9 +171,9 @@ func TestDistributionToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r = send(t, http.MethodGet, base+"/v2/", nil, bearer(forged)...)
-	if ch := parseChallenge(t, r.header.Get("WWW-Authenticate")); r.status != http.StatusUnauthorized || ch["error"] != "invalid_token" {
-		t.Errorf("GET /v2/ with a forged token = %d %v, want 401 invalid_token", r.status, ch)
+	r = Send(t, http.MethodGet, base+"/v2/", nil, bearer(forged)...)
+	if ch := parseChallenge(t, r.Header.Get("WWW-Authenticate")); r.Status != http.StatusUnauthorized || ch["error"] != "invalid_token" {
+		t.Errorf("GET /v2/ with a forged token = %d %v, want 401 invalid_token", r.Status, ch)
 	}
 
 	// OAuth2: a password grant with a refresh token, then a refresh grant;
@@ -235,21 +182,21 @@ func TestDistributionToken(t *testing.T) {
 		"grant_type": {"password"}, "username": {"alice"}, "password": {"alice-pw"}, "client_id": {"regkit-test"},
 		"service": {"regkit-test"}, "scope": {"registry:catalog:*"}, "access_type": {"offline"},
 	}
-	r = send(t, http.MethodPost, realm, []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	r = Send(t, http.MethodPost, realm, []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded")
 	decodeToken(t, r)
 	var withRefresh struct {
 		RefreshToken string `json:"refresh_token"`
 	}
-	if err := json.Unmarshal([]byte(r.body), &withRefresh); err != nil || withRefresh.RefreshToken == "" {
-		t.Fatalf("password grant = %s, want a refresh token", r.body)
+	if err := json.Unmarshal([]byte(r.Body), &withRefresh); err != nil || withRefresh.RefreshToken == "" {
+		t.Fatalf("password grant = %s, want a refresh token", r.Body)
 	}
 	refresh := url.Values{
 		"grant_type": {"refresh_token"}, "refresh_token": {withRefresh.RefreshToken}, "client_id": {"regkit-test"},
 		"service": {"regkit-test"}, "scope": {"registry:catalog:*"},
 	}
-	tok = decodeToken(t, send(t, http.MethodPost, realm, []byte(refresh.Encode()), "Content-Type", "application/x-www-form-urlencoded"))
-	if r := send(t, http.MethodGet, base+"/v2/_catalog", nil, bearer(tok)...); r.status != http.StatusOK || !strings.Contains(r.body, `"team/app"`) {
-		t.Errorf("GET /v2/_catalog = %d %s, want 200 listing team/app", r.status, r.body)
+	tok = decodeToken(t, Send(t, http.MethodPost, realm, []byte(refresh.Encode()), "Content-Type", "application/x-www-form-urlencoded"))
+	if r := Send(t, http.MethodGet, base+"/v2/_catalog", nil, bearer(tok)...); r.Status != http.StatusOK || !strings.Contains(r.Body, `"team/app"`) {
+		t.Errorf("GET /v2/_catalog = %d %s, want 200 listing team/app", r.Status, r.Body)
 	}
 }
 
@@ -286,8 +233,8 @@ func TestTokenServerErrors(t *testing.T) {
 			if tc.body != "" {
 				body = []byte(tc.body)
 			}
-			if r := send(t, tc.method, srv+tc.path, body, tc.headers...); r.status != tc.want {
-				t.Errorf("%s %s = %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.want)
+			if r := Send(t, tc.method, srv+tc.path, body, tc.headers...); r.Status != tc.want {
+				t.Errorf("%s %s = %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.want)
 			}
 		})
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/regkit/regkit/internal/regtest"
 )
 
 func basicHeader(user, password string) []string {
@@ -74,23 +75,23 @@ func TestBasicAuth(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := send(t, tc.method, tc.srv.URL+tc.path, nil, tc.headers...)
-			if r.status != tc.wantStatus {
-				t.Fatalf("%s %s = %d %s, want %d", tc.method, tc.path, r.status, r.body, tc.wantStatus)
+			r := regtest.Send(t, tc.method, tc.srv.URL+tc.path, nil, tc.headers...)
+			if r.Status != tc.wantStatus {
+				t.Fatalf("%s %s = %d %s, want %d", tc.method, tc.path, r.Status, r.Body, tc.wantStatus)
 			}
 			wantChallenge := ""
 			if tc.wantStatus == http.StatusUnauthorized {
 				wantChallenge = `Basic realm="regkit-fake"`
 			}
-			if got := r.header.Get("WWW-Authenticate"); got != wantChallenge {
+			if got := r.Header.Get("WWW-Authenticate"); got != wantChallenge {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, wantChallenge)
 			}
 			if tc.wantCode != "" {
-				if got := errorCode(t, r.body); got != tc.wantCode {
+				if got := errorCode(t, r.Body); got != tc.wantCode {
 					t.Errorf("error code = %s, want %s", got, tc.wantCode)
 				}
 			}
-			if got := r.header.Get("Docker-Distribution-API-Version"); got != "registry/2.0" {
+			if got := r.Header.Get("Docker-Distribution-API-Version"); got != "registry/2.0" {
 				t.Errorf("Docker-Distribution-API-Version = %q, want registry/2.0", got)
 			}
 		})
@@ -116,20 +117,20 @@ func TestBasicAuthPush(t *testing.T) {
 	t.Parallel()
 	srv := Serve(t, WithBasicAuth(map[string]string{"alice": "pw"}))
 	data := []byte("layer")
-	if r := pushBlob(t, srv.URL, "app", data); r.status != http.StatusUnauthorized {
-		t.Errorf("anonymous push = %d, want 401", r.status)
+	if r := regtest.PushBlob(t, srv.URL, "app", data); r.Status != http.StatusUnauthorized {
+		t.Errorf("anonymous push = %d, want 401", r.Status)
 	}
-	if r := pushBlob(t, srv.URL, "app", data, basicHeader("alice", "pw")...); r.status != http.StatusCreated {
-		t.Fatalf("push = %d %s, want 201", r.status, r.body)
+	if r := regtest.PushBlob(t, srv.URL, "app", data, basicHeader("alice", "pw")...); r.Status != http.StatusCreated {
+		t.Fatalf("push = %d %s, want 201", r.Status, r.Body)
 	}
-	r := send(t, http.MethodGet, srv.URL+"/v2/app/blobs/"+digest.FromBytes(data).String(), nil, basicHeader("alice", "pw")...)
-	if r.status != http.StatusOK || r.body != "layer" {
-		t.Errorf("GET blob = %d %q, want 200 %q", r.status, r.body, "layer")
+	r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/app/blobs/"+digest.FromBytes(data).String(), nil, basicHeader("alice", "pw")...)
+	if r.Status != http.StatusOK || r.Body != "layer" {
+		t.Errorf("GET blob = %d %q, want 200 %q", r.Status, r.Body, "layer")
 	}
 	// HEAD refusals have no body.
-	r = send(t, http.MethodHead, srv.URL+"/v2/app/blobs/"+digest.FromBytes(data).String(), nil)
-	if r.status != http.StatusUnauthorized || r.body != "" {
-		t.Errorf("anonymous HEAD = %d %q, want 401 with no body", r.status, r.body)
+	r = regtest.Send(t, http.MethodHead, srv.URL+"/v2/app/blobs/"+digest.FromBytes(data).String(), nil)
+	if r.Status != http.StatusUnauthorized || r.Body != "" {
+		t.Errorf("anonymous HEAD = %d %q, want 401 with no body", r.Status, r.Body)
 	}
 }
 
@@ -213,7 +214,7 @@ func TestGrantMatches(t *testing.T) {
 func TestAccessDetail(t *testing.T) {
 	t.Parallel()
 	srv := Serve(t, WithBasicAuth(map[string]string{"alice": "pw"}), WithGrant("alice", "app", "pull"))
-	r := send(t, http.MethodPut, srv.URL+"/v2/app/manifests/v1", []byte("{}"), basicHeader("alice", "pw")...)
+	r := regtest.Send(t, http.MethodPut, srv.URL+"/v2/app/manifests/v1", []byte("{}"), basicHeader("alice", "pw")...)
 	var body struct {
 		Errors []struct {
 			Code    string
@@ -221,8 +222,8 @@ func TestAccessDetail(t *testing.T) {
 			Detail  []struct{ Type, Name, Action string }
 		}
 	}
-	if err := json.Unmarshal([]byte(r.body), &body); err != nil || len(body.Errors) != 1 {
-		t.Fatalf("PUT manifest = %d %s: %v", r.status, r.body, err)
+	if err := json.Unmarshal([]byte(r.Body), &body); err != nil || len(body.Errors) != 1 {
+		t.Fatalf("PUT manifest = %d %s: %v", r.Status, r.Body, err)
 	}
 	e := body.Errors[0]
 	if e.Code != "DENIED" || len(e.Detail) != 1 || e.Detail[0].Type != "repository" || e.Detail[0].Name != "app" || e.Detail[0].Action != "push" {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/internal/regtest"
 )
 
 // putTestBlob stores data in repo of srv's store and returns its digest.
@@ -28,10 +29,10 @@ func putTestBlob(t *testing.T, srv *Server, repo string, data []byte) digest.Dig
 func fetchToken(t *testing.T, srv *Server, user, password string, scopes ...string) string {
 	t.Helper()
 	q := url.Values{"service": {tokenService}, "scope": scopes}
-	r := send(t, http.MethodGet, srv.URL+"/token?"+q.Encode(), nil, basicHeader(user, password)...)
+	r := regtest.Send(t, http.MethodGet, srv.URL+"/token?"+q.Encode(), nil, basicHeader(user, password)...)
 	var tok struct{ Token string }
-	if err := json.Unmarshal([]byte(r.body), &tok); err != nil || tok.Token == "" {
-		t.Fatalf("token: %d %s", r.status, r.body)
+	if err := json.Unmarshal([]byte(r.Body), &tok); err != nil || tok.Token == "" {
+		t.Fatalf("token: %d %s", r.Status, r.Body)
 	}
 	return tok.Token
 }
@@ -72,19 +73,19 @@ func TestProfileDockerHubMount(t *testing.T) {
 			srv := Serve(t, append(append(tc.opts, grants...), WithProfile(ProfileDockerHub))...)
 			d := putTestBlob(t, srv, tc.from, []byte("mounted"))
 			u := srv.URL + "/v2/team/dst/blobs/uploads/?mount=" + d.String() + "&from=" + tc.from
-			r := send(t, http.MethodPost, u, nil, tc.headers(srv)...)
-			if r.status != tc.want {
-				t.Fatalf("POST mount = %d %s, want %d", r.status, r.body, tc.want)
+			r := regtest.Send(t, http.MethodPost, u, nil, tc.headers(srv)...)
+			if r.Status != tc.want {
+				t.Fatalf("POST mount = %d %s, want %d", r.Status, r.Body, tc.want)
 			}
 			_, err := srv.Store.StatBlob(t.Context(), "team/dst", d)
 			if mounted := err == nil; mounted != (tc.want == http.StatusCreated) {
-				t.Errorf("after a %d, the blob is in the target: %v", r.status, mounted)
+				t.Errorf("after a %d, the blob is in the target: %v", r.Status, mounted)
 			}
-			if ch := r.header.Get("WWW-Authenticate"); tc.want == http.StatusUnauthorized && strings.Contains(ch, tc.from) {
+			if ch := r.Header.Get("WWW-Authenticate"); tc.want == http.StatusUnauthorized && strings.Contains(ch, tc.from) {
 				t.Errorf("challenge %q names the source; Docker Hub's names the target only", ch)
 			}
-			if tc.want == http.StatusAccepted && !strings.HasPrefix(r.header.Get("Location"), "/v2/team/dst/blobs/uploads/") {
-				t.Errorf("202 Location = %q, want an upload session of team/dst", r.header.Get("Location"))
+			if tc.want == http.StatusAccepted && !strings.HasPrefix(r.Header.Get("Location"), "/v2/team/dst/blobs/uploads/") {
+				t.Errorf("202 Location = %q, want an upload session of team/dst", r.Header.Get("Location"))
 			}
 		})
 	}
@@ -92,9 +93,9 @@ func TestProfileDockerHubMount(t *testing.T) {
 	// Without the profile, the mount without pull on the source is refused.
 	srv := Serve(t, append(grants, WithBasicAuth(users))...)
 	d := putTestBlob(t, srv, "secret", []byte("mounted"))
-	r := send(t, http.MethodPost, srv.URL+"/v2/team/dst/blobs/uploads/?mount="+d.String()+"&from=secret", nil, basicHeader("alice", "pw")...)
-	if r.status != http.StatusForbidden {
-		t.Errorf("POST mount without the profile = %d, want 403", r.status)
+	r := regtest.Send(t, http.MethodPost, srv.URL+"/v2/team/dst/blobs/uploads/?mount="+d.String()+"&from=secret", nil, basicHeader("alice", "pw")...)
+	if r.Status != http.StatusForbidden {
+		t.Errorf("POST mount without the profile = %d, want 403", r.Status)
 	}
 }
 
@@ -122,16 +123,16 @@ func TestProfileHarborMount(t *testing.T) {
 			t.Parallel()
 			srv := Serve(t, append(tc.opts, WithProfile(ProfileHarbor))...)
 			d := putTestBlob(t, srv, "src", []byte("mounted"))
-			r := send(t, http.MethodPost, srv.URL+"/v2/dst/blobs/uploads/?mount="+d.String()+"&from=src", nil, tc.headers(srv)...)
-			if r.status != http.StatusUnauthorized || errorCode(t, r.body) != "UNAUTHORIZED" {
-				t.Errorf("POST mount = %d %s, want 401 UNAUTHORIZED", r.status, r.body)
+			r := regtest.Send(t, http.MethodPost, srv.URL+"/v2/dst/blobs/uploads/?mount="+d.String()+"&from=src", nil, tc.headers(srv)...)
+			if r.Status != http.StatusUnauthorized || errorCode(t, r.Body) != "UNAUTHORIZED" {
+				t.Errorf("POST mount = %d %s, want 401 UNAUTHORIZED", r.Status, r.Body)
 			}
-			if ch := r.header.Get("WWW-Authenticate"); (tc.challenge == "") != (ch == "") || !strings.HasPrefix(ch, tc.challenge) {
+			if ch := r.Header.Get("WWW-Authenticate"); (tc.challenge == "") != (ch == "") || !strings.HasPrefix(ch, tc.challenge) {
 				t.Errorf("challenge = %q, want one starting %q", ch, tc.challenge)
 			}
-			r = send(t, http.MethodPost, srv.URL+"/v2/src/blobs/uploads/?mount="+d.String()+"&from=src", nil, tc.headers(srv)...)
-			if r.status != http.StatusCreated {
-				t.Errorf("POST mount from the same repository = %d %s, want 201", r.status, r.body)
+			r = regtest.Send(t, http.MethodPost, srv.URL+"/v2/src/blobs/uploads/?mount="+d.String()+"&from=src", nil, tc.headers(srv)...)
+			if r.Status != http.StatusCreated {
+				t.Errorf("POST mount from the same repository = %d %s, want 201", r.Status, r.Body)
 			}
 		})
 	}

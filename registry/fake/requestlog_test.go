@@ -11,16 +11,17 @@ import (
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/regkit/regkit/internal/regtest"
 )
 
 func TestRequestLog(t *testing.T) {
 	t.Parallel()
 	srv := Serve(t, WithBasicAuth(map[string]string{"alice": "pw"}), WithGrant("alice", "app", "pull", "push"))
-	send(t, http.MethodGet, srv.URL+"/v2/", nil)
-	send(t, http.MethodGet, srv.URL+"/v2/", nil, basicHeader("alice", "pw")...)
-	send(t, http.MethodDelete, srv.URL+"/v2/app/manifests/"+digest.FromString("x").String(), nil, basicHeader("alice", "pw")...)
-	pushBlob(t, srv.URL, "app", []byte("abc"), basicHeader("alice", "pw")...)
-	send(t, http.MethodGet, srv.URL+"/v2/app/blobs/"+digest.FromString("abc").String()+"?secret=1", nil, basicHeader("alice", "pw")...)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil, basicHeader("alice", "pw")...)
+	regtest.Send(t, http.MethodDelete, srv.URL+"/v2/app/manifests/"+digest.FromString("x").String(), nil, basicHeader("alice", "pw")...)
+	regtest.PushBlob(t, srv.URL, "app", []byte("abc"), basicHeader("alice", "pw")...)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/app/blobs/"+digest.FromString("abc").String()+"?secret=1", nil, basicHeader("alice", "pw")...)
 
 	got := srv.Requests()
 	type line struct {
@@ -65,7 +66,7 @@ func TestRequestLog(t *testing.T) {
 	if n := len(srv.Requests()); n != 0 {
 		t.Errorf("after ResetRequests, %d requests, want 0", n)
 	}
-	send(t, http.MethodGet, srv.URL+"/v2/", nil)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil)
 	if n := len(srv.Requests()); n != 1 {
 		t.Errorf("after ResetRequests and one request, %d requests, want 1", n)
 	}
@@ -93,10 +94,10 @@ func TestRequestLogRedaction(t *testing.T) {
 	rtr := postToken(t, srv, url.Values{"grant_type": {"refresh_token"}, "refresh_token": {ptr.RefreshToken}, "client_id": {"regkit-test"}})
 	secrets = append(secrets, rtr.Token)
 	// A failed login, a query holding a secret, a forged token.
-	send(t, http.MethodGet, srv.URL+"/token?service=regkit-fake&account=alice&password="+password, nil, basicHeader("alice", password+"x")...)
-	send(t, http.MethodGet, srv.URL+"/v2/app/tags/list?token="+tr.Token, nil, bearer(tr.Token)...)
-	send(t, http.MethodGet, srv.URL+"/v2/", nil, bearer(tr.Token+"x")...)
-	pushBlob(t, srv.URL, "app", []byte("abc"), bearer(tr.Token)...)
+	regtest.Send(t, http.MethodGet, srv.URL+"/token?service=regkit-fake&account=alice&password="+password, nil, basicHeader("alice", password+"x")...)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/app/tags/list?token="+tr.Token, nil, bearer(tr.Token)...)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil, bearer(tr.Token+"x")...)
+	regtest.PushBlob(t, srv.URL, "app", []byte("abc"), bearer(tr.Token)...)
 
 	reqs := srv.Requests()
 	if len(reqs) != 8 {

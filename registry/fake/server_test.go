@@ -2,7 +2,6 @@ package fake
 
 import (
 	"bytes"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/regkit/regkit/internal/regtest"
 )
 
 // fakeClock is a clock a test moves by hand.
@@ -40,78 +40,24 @@ func withClock(c *fakeClock) ServerOption {
 	return func(cfg *serverConfig) { cfg.now = c.Now }
 }
 
-// reply is a response, read in full.
-type reply struct {
-	status int
-	header http.Header
-	body   string
-}
-
-// send sends a request with the given headers ("Name", "value", …) and
-// returns the response.
-func send(t *testing.T, method, url string, body []byte, headers ...string) reply {
-	t.Helper()
-	var rd io.Reader
-	if body != nil {
-		rd = bytes.NewReader(body)
-	}
-	req, err := http.NewRequestWithContext(t.Context(), method, url, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		req.Header.Set(headers[i], headers[i+1])
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reply{status: resp.StatusCode, header: resp.Header, body: string(b)}
-}
-
-// pushBlob uploads data to repository name in two requests, POST then PUT,
-// and returns the status of the first that fails or of the PUT.
-func pushBlob(t *testing.T, base, name string, data []byte, headers ...string) reply {
-	t.Helper()
-	r := send(t, http.MethodPost, base+"/v2/"+name+"/blobs/uploads/", nil, headers...)
-	if r.status != http.StatusAccepted {
-		return r
-	}
-	loc := r.header.Get("Location")
-	if !strings.HasPrefix(loc, "http") {
-		loc = base + loc
-	}
-	sep := "?"
-	if strings.Contains(loc, "?") {
-		sep = "&"
-	}
-	return send(t, http.MethodPut, loc+sep+"digest="+digest.FromBytes(data).String(), data,
-		append([]string{"Content-Type", "application/octet-stream"}, headers...)...)
-}
-
 func TestServeWithoutAuth(t *testing.T) {
 	t.Parallel()
 	srv := Serve(t)
 	if srv.URL != "http://"+srv.Host || !strings.HasPrefix(srv.Host, "127.0.0.1:") {
 		t.Errorf("Serve(t) = URL %q, Host %q, want http://127.0.0.1:port", srv.URL, srv.Host)
 	}
-	if r := send(t, http.MethodGet, srv.URL+"/v2/", nil); r.status != http.StatusOK {
-		t.Errorf("GET /v2/ = %d, want 200", r.status)
+	if r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil); r.Status != http.StatusOK {
+		t.Errorf("GET /v2/ = %d, want 200", r.Status)
 	}
 	data := []byte("hello")
-	if r := pushBlob(t, srv.URL, "app", data); r.status != http.StatusCreated {
-		t.Fatalf("push blob = %d %s, want 201", r.status, r.body)
+	if r := regtest.PushBlob(t, srv.URL, "app", data); r.Status != http.StatusCreated {
+		t.Fatalf("push blob = %d %s, want 201", r.Status, r.Body)
 	}
 	if n := srv.Store.BlobCount(); n != 1 {
 		t.Errorf("BlobCount() = %d, want 1", n)
 	}
-	if r := send(t, http.MethodGet, srv.URL+"/token", nil); r.status != http.StatusNotFound {
-		t.Errorf("GET /token without token auth = %d, want 404", r.status)
+	if r := regtest.Send(t, http.MethodGet, srv.URL+"/token", nil); r.Status != http.StatusNotFound {
+		t.Errorf("GET /token without token auth = %d, want 404", r.Status)
 	}
 }
 
@@ -122,12 +68,12 @@ func TestWithStore(t *testing.T) {
 	if a.Store != store || b.Store != store {
 		t.Fatalf("Serve(WithStore(s)).Store is not s")
 	}
-	if r := pushBlob(t, a.URL, "app", []byte("shared")); r.status != http.StatusCreated {
-		t.Fatalf("push blob = %d %s, want 201", r.status, r.body)
+	if r := regtest.PushBlob(t, a.URL, "app", []byte("shared")); r.Status != http.StatusCreated {
+		t.Fatalf("push blob = %d %s, want 201", r.Status, r.Body)
 	}
 	d := digest.FromString("shared")
-	if r := send(t, http.MethodHead, b.URL+"/v2/app/blobs/"+d.String(), nil); r.status != http.StatusOK {
-		t.Errorf("HEAD blob on the second server = %d, want 200", r.status)
+	if r := regtest.Send(t, http.MethodHead, b.URL+"/v2/app/blobs/"+d.String(), nil); r.Status != http.StatusOK {
+		t.Errorf("HEAD blob on the second server = %d, want 200", r.Status)
 	}
 	if s := Serve(t, WithStore(nil)); s.Store == nil || s.Store == store {
 		t.Errorf("Serve(WithStore(nil)).Store = %p, want a new store", s.Store)
@@ -138,13 +84,13 @@ func TestWithStoreOptions(t *testing.T) {
 	t.Parallel()
 	srv := Serve(t, WithStoreOptions(WithMaxPageSize(1)))
 	for _, name := range []string{"a", "b"} {
-		if r := pushBlob(t, srv.URL, name, []byte(name)); r.status != http.StatusCreated {
-			t.Fatalf("push blob to %s = %d %s", name, r.status, r.body)
+		if r := regtest.PushBlob(t, srv.URL, name, []byte(name)); r.Status != http.StatusCreated {
+			t.Fatalf("push blob to %s = %d %s", name, r.Status, r.Body)
 		}
 	}
-	r := send(t, http.MethodGet, srv.URL+"/v2/_catalog", nil)
-	if r.status != http.StatusOK || r.body != `{"repositories":["a"]}` || r.header.Get("Link") == "" {
-		t.Errorf("GET /v2/_catalog = %d %s (Link %q), want one repository and a Link", r.status, r.body, r.header.Get("Link"))
+	r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/_catalog", nil)
+	if r.Status != http.StatusOK || r.Body != `{"repositories":["a"]}` || r.Header.Get("Link") == "" {
+		t.Errorf("GET /v2/_catalog = %d %s (Link %q), want one repository and a Link", r.Status, r.Body, r.Header.Get("Link"))
 	}
 }
 
@@ -164,7 +110,7 @@ func TestWithLogger(t *testing.T) {
 	var buf syncBuffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	srv := Serve(t, WithLogger(logger))
-	send(t, http.MethodGet, srv.URL+"/v2/nothere/manifests/latest", nil)
+	regtest.Send(t, http.MethodGet, srv.URL+"/v2/nothere/manifests/latest", nil)
 	if out := buf.String(); !strings.Contains(out, "path=/v2/nothere/manifests/latest") || !strings.Contains(out, "status=404") {
 		t.Errorf("log = %q, want a line for the request", out)
 	}

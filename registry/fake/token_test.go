@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/regkit/regkit/internal/regtest"
 )
 
 // tokenReply is the token endpoint's JSON answer.
@@ -30,7 +31,7 @@ func getToken(t *testing.T, srv *Server, user, password string, query url.Values
 	if user != "" {
 		hdr = basicHeader(user, password)
 	}
-	r := send(t, http.MethodGet, srv.URL+"/token?"+query.Encode(), nil, hdr...)
+	r := regtest.Send(t, http.MethodGet, srv.URL+"/token?"+query.Encode(), nil, hdr...)
 	return decodeToken(t, r)
 }
 
@@ -38,17 +39,17 @@ func getToken(t *testing.T, srv *Server, user, password string, query url.Values
 // answers 200.
 func postToken(t *testing.T, srv *Server, form url.Values) tokenReply {
 	t.Helper()
-	return decodeToken(t, send(t, http.MethodPost, srv.URL+"/token", []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded"))
+	return decodeToken(t, regtest.Send(t, http.MethodPost, srv.URL+"/token", []byte(form.Encode()), "Content-Type", "application/x-www-form-urlencoded"))
 }
 
-func decodeToken(t *testing.T, r reply) tokenReply {
+func decodeToken(t *testing.T, r regtest.Reply) tokenReply {
 	t.Helper()
 	var tr tokenReply
-	if r.status != http.StatusOK {
-		t.Fatalf("token endpoint = %d %s, want 200", r.status, r.body)
+	if r.Status != http.StatusOK {
+		t.Fatalf("token endpoint = %d %s, want 200", r.Status, r.Body)
 	}
-	if err := json.Unmarshal([]byte(r.body), &tr); err != nil || tr.Token == "" || tr.Token != tr.AccessToken {
-		t.Fatalf("token endpoint answered %s (%v), want token and access_token", r.body, err)
+	if err := json.Unmarshal([]byte(r.Body), &tr); err != nil || tr.Token == "" || tr.Token != tr.AccessToken {
+		t.Fatalf("token endpoint answered %s (%v), want token and access_token", r.Body, err)
 	}
 	return tr
 }
@@ -83,14 +84,14 @@ func TestBearerChallenge(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := send(t, tc.method, srv.URL+tc.path, nil, tc.headers...)
-			if r.status != http.StatusUnauthorized {
-				t.Fatalf("%s %s = %d, want 401", tc.method, tc.path, r.status)
+			r := regtest.Send(t, tc.method, srv.URL+tc.path, nil, tc.headers...)
+			if r.Status != http.StatusUnauthorized {
+				t.Fatalf("%s %s = %d, want 401", tc.method, tc.path, r.Status)
 			}
-			if got := r.header.Get("WWW-Authenticate"); got != tc.want {
+			if got := r.Header.Get("WWW-Authenticate"); got != tc.want {
 				t.Errorf("WWW-Authenticate = %s\nwant %s", got, tc.want)
 			}
-			if got := errorCode(t, r.body); got != "UNAUTHORIZED" {
+			if got := errorCode(t, r.Body); got != "UNAUTHORIZED" {
 				t.Errorf("error code = %s, want UNAUTHORIZED", got)
 			}
 		})
@@ -107,31 +108,31 @@ func TestBearerPasswordFlow(t *testing.T) {
 	if _, err := time.Parse(time.RFC3339, tr.IssuedAt); err != nil {
 		t.Errorf("issued_at %q: %v", tr.IssuedAt, err)
 	}
-	if r := send(t, http.MethodGet, srv.URL+"/v2/", nil, bearer(tr.Token)...); r.status != http.StatusOK {
-		t.Errorf("GET /v2/ with a token = %d, want 200", r.status)
+	if r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil, bearer(tr.Token)...); r.Status != http.StatusOK {
+		t.Errorf("GET /v2/ with a token = %d, want 200", r.Status)
 	}
 	data := []byte("layer")
-	if r := pushBlob(t, srv.URL, "app", data, bearer(tr.Token)...); r.status != http.StatusCreated {
-		t.Fatalf("push with a token = %d %s, want 201", r.status, r.body)
+	if r := regtest.PushBlob(t, srv.URL, "app", data, bearer(tr.Token)...); r.Status != http.StatusCreated {
+		t.Fatalf("push with a token = %d %s, want 201", r.Status, r.Body)
 	}
-	r := send(t, http.MethodGet, srv.URL+"/v2/app/blobs/"+digest.FromBytes(data).String(), nil, bearer(tr.Token)...)
-	if r.status != http.StatusOK || r.body != "layer" {
-		t.Errorf("GET blob = %d %q, want 200 layer", r.status, r.body)
+	r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/app/blobs/"+digest.FromBytes(data).String(), nil, bearer(tr.Token)...)
+	if r.Status != http.StatusOK || r.Body != "layer" {
+		t.Errorf("GET blob = %d %q, want 200 layer", r.Status, r.Body)
 	}
 	// The token is for app only.
-	r = send(t, http.MethodGet, srv.URL+"/v2/other/tags/list", nil, bearer(tr.Token)...)
-	if want := `,scope="repository:other:pull",error="insufficient_scope"`; r.status != http.StatusUnauthorized || !strings.HasSuffix(r.header.Get("WWW-Authenticate"), want) {
-		t.Errorf("GET other repository = %d %s, want 401 ending in %s", r.status, r.header.Get("WWW-Authenticate"), want)
+	r = regtest.Send(t, http.MethodGet, srv.URL+"/v2/other/tags/list", nil, bearer(tr.Token)...)
+	if want := `,scope="repository:other:pull",error="insufficient_scope"`; r.Status != http.StatusUnauthorized || !strings.HasSuffix(r.Header.Get("WWW-Authenticate"), want) {
+		t.Errorf("GET other repository = %d %s, want 401 ending in %s", r.Status, r.Header.Get("WWW-Authenticate"), want)
 	}
 	// The catalog needs its own scope.
-	r = send(t, http.MethodGet, srv.URL+"/v2/_catalog", nil, bearer(tr.Token)...)
-	if r.status != http.StatusUnauthorized {
-		t.Errorf("GET /v2/_catalog with a repository token = %d, want 401", r.status)
+	r = regtest.Send(t, http.MethodGet, srv.URL+"/v2/_catalog", nil, bearer(tr.Token)...)
+	if r.Status != http.StatusUnauthorized {
+		t.Errorf("GET /v2/_catalog with a repository token = %d, want 401", r.Status)
 	}
 	cat := getToken(t, srv, "alice", "pw", scopes("registry:catalog:*"))
-	r = send(t, http.MethodGet, srv.URL+"/v2/_catalog", nil, bearer(cat.Token)...)
-	if r.status != http.StatusOK || r.body != `{"repositories":["app"]}` {
-		t.Errorf("GET /v2/_catalog = %d %s, want app", r.status, r.body)
+	r = regtest.Send(t, http.MethodGet, srv.URL+"/v2/_catalog", nil, bearer(cat.Token)...)
+	if r.Status != http.StatusOK || r.Body != `{"repositories":["app"]}` {
+		t.Errorf("GET /v2/_catalog = %d %s, want app", r.Status, r.Body)
 	}
 }
 
@@ -139,10 +140,10 @@ func TestBearerInsufficientScope(t *testing.T) {
 	t.Parallel()
 	srv := Serve(t, WithTokenAuth(map[string]string{"alice": "pw"}))
 	tr := getToken(t, srv, "alice", "pw", scopes("repository:app:pull"))
-	r := pushBlob(t, srv.URL, "app", []byte("x"), bearer(tr.Token)...)
+	r := regtest.PushBlob(t, srv.URL, "app", []byte("x"), bearer(tr.Token)...)
 	want := `Bearer realm="` + srv.URL + `/token",service="regkit-fake",scope="repository:app:pull,push",error="insufficient_scope"`
-	if r.status != http.StatusUnauthorized || r.header.Get("WWW-Authenticate") != want {
-		t.Errorf("push with a pull token = %d %s\nwant 401 %s", r.status, r.header.Get("WWW-Authenticate"), want)
+	if r.Status != http.StatusUnauthorized || r.Header.Get("WWW-Authenticate") != want {
+		t.Errorf("push with a pull token = %d %s\nwant 401 %s", r.Status, r.Header.Get("WWW-Authenticate"), want)
 	}
 }
 
@@ -156,25 +157,25 @@ func TestBearerAnonymous(t *testing.T) {
 	// Without anonymous grants an anonymous token grants nothing, not even
 	// the version check.
 	tr := getToken(t, closed, "", "", scopes("repository:library/ubuntu:pull"))
-	if r := send(t, http.MethodGet, closed.URL+"/v2/", nil, bearer(tr.Token)...); r.status != http.StatusUnauthorized || !strings.Contains(r.header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
-		t.Errorf("GET /v2/ with an anonymous token = %d %s, want 401 insufficient_scope", r.status, r.header.Get("WWW-Authenticate"))
+	if r := regtest.Send(t, http.MethodGet, closed.URL+"/v2/", nil, bearer(tr.Token)...); r.Status != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), `error="insufficient_scope"`) {
+		t.Errorf("GET /v2/ with an anonymous token = %d %s, want 401 insufficient_scope", r.Status, r.Header.Get("WWW-Authenticate"))
 	}
-	if r := send(t, http.MethodHead, closed.URL+blob, nil, bearer(tr.Token)...); r.status != http.StatusUnauthorized {
-		t.Errorf("HEAD blob with an anonymous token = %d, want 401", r.status)
+	if r := regtest.Send(t, http.MethodHead, closed.URL+blob, nil, bearer(tr.Token)...); r.Status != http.StatusUnauthorized {
+		t.Errorf("HEAD blob with an anonymous token = %d, want 401", r.Status)
 	}
 
 	tr = getToken(t, public, "", "", scopes("repository:library/ubuntu:pull,push", "registry:catalog:*"))
-	if r := send(t, http.MethodGet, public.URL+"/v2/", nil, bearer(tr.Token)...); r.status != http.StatusOK {
-		t.Errorf("GET /v2/ with an anonymous token = %d, want 200", r.status)
+	if r := regtest.Send(t, http.MethodGet, public.URL+"/v2/", nil, bearer(tr.Token)...); r.Status != http.StatusOK {
+		t.Errorf("GET /v2/ with an anonymous token = %d, want 200", r.Status)
 	}
-	if r := send(t, http.MethodHead, public.URL+blob, nil, bearer(tr.Token)...); r.status != http.StatusNotFound {
-		t.Errorf("HEAD blob with an anonymous token = %d, want 404 (allowed, absent)", r.status)
+	if r := regtest.Send(t, http.MethodHead, public.URL+blob, nil, bearer(tr.Token)...); r.Status != http.StatusNotFound {
+		t.Errorf("HEAD blob with an anonymous token = %d, want 404 (allowed, absent)", r.Status)
 	}
-	if r := pushBlob(t, public.URL, "library/ubuntu", []byte("x"), bearer(tr.Token)...); r.status != http.StatusUnauthorized {
-		t.Errorf("anonymous push = %d, want 401", r.status)
+	if r := regtest.PushBlob(t, public.URL, "library/ubuntu", []byte("x"), bearer(tr.Token)...); r.Status != http.StatusUnauthorized {
+		t.Errorf("anonymous push = %d, want 401", r.Status)
 	}
-	if r := send(t, http.MethodGet, public.URL+"/v2/_catalog", nil, bearer(tr.Token)...); r.status != http.StatusUnauthorized {
-		t.Errorf("anonymous catalog = %d, want 401", r.status)
+	if r := regtest.Send(t, http.MethodGet, public.URL+"/v2/_catalog", nil, bearer(tr.Token)...); r.Status != http.StatusUnauthorized {
+		t.Errorf("anonymous catalog = %d, want 401", r.Status)
 	}
 	// No refresh token for anonymous users.
 	q := scopes("repository:library/ubuntu:pull")
@@ -241,16 +242,16 @@ func TestTokenExpiry(t *testing.T) {
 	}
 	path := srv.URL + "/v2/app/tags/list"
 	clock.Advance(1999 * time.Millisecond)
-	if r := send(t, http.MethodGet, path, nil, bearer(tr.Token)...); r.status != http.StatusNotFound {
-		t.Errorf("just before expiry = %d, want 404 (allowed, absent)", r.status)
+	if r := regtest.Send(t, http.MethodGet, path, nil, bearer(tr.Token)...); r.Status != http.StatusNotFound {
+		t.Errorf("just before expiry = %d, want 404 (allowed, absent)", r.Status)
 	}
 	clock.Advance(time.Millisecond)
-	r := send(t, http.MethodGet, path, nil, bearer(tr.Token)...)
-	if r.status != http.StatusUnauthorized || !strings.HasSuffix(r.header.Get("WWW-Authenticate"), `,error="invalid_token"`) {
-		t.Errorf("expired token = %d %s, want 401 invalid_token", r.status, r.header.Get("WWW-Authenticate"))
+	r := regtest.Send(t, http.MethodGet, path, nil, bearer(tr.Token)...)
+	if r.Status != http.StatusUnauthorized || !strings.HasSuffix(r.Header.Get("WWW-Authenticate"), `,error="invalid_token"`) {
+		t.Errorf("expired token = %d %s, want 401 invalid_token", r.Status, r.Header.Get("WWW-Authenticate"))
 	}
-	if !strings.Contains(r.body, "token expired") {
-		t.Errorf("expired token body = %s, want it to say so", r.body)
+	if !strings.Contains(r.Body, "token expired") {
+		t.Errorf("expired token body = %s, want it to say so", r.Body)
 	}
 }
 
@@ -273,8 +274,8 @@ func TestRefreshToken(t *testing.T) {
 	}
 
 	clock.Advance(time.Hour) // the access token expired, the refresh token did not
-	if r := send(t, http.MethodGet, srv.URL+"/v2/app/tags/list", nil, bearer(first.Token)...); r.status != http.StatusUnauthorized {
-		t.Fatalf("expired access token = %d, want 401", r.status)
+	if r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/app/tags/list", nil, bearer(first.Token)...); r.Status != http.StatusUnauthorized {
+		t.Fatalf("expired access token = %d, want 401", r.Status)
 	}
 	refresh := url.Values{
 		"grant_type": {"refresh_token"}, "refresh_token": {first.RefreshToken}, "client_id": {"regkit-test"},
@@ -284,8 +285,8 @@ func TestRefreshToken(t *testing.T) {
 	if second.Scope != "repository:app:pull,push" || second.RefreshToken != "" {
 		t.Errorf("refresh grant = scope %q refresh %q, want repository:app:pull,push and no refresh token", second.Scope, second.RefreshToken)
 	}
-	if r := pushBlob(t, srv.URL, "app", []byte("x"), bearer(second.Token)...); r.status != http.StatusCreated {
-		t.Errorf("push with a refreshed token = %d %s, want 201", r.status, r.body)
+	if r := regtest.PushBlob(t, srv.URL, "app", []byte("x"), bearer(second.Token)...); r.Status != http.StatusCreated {
+		t.Errorf("push with a refreshed token = %d %s, want 201", r.Status, r.Body)
 	}
 	if got := srv.Requests(); got[len(got)-1].User != "alice" {
 		t.Errorf("last request's user = %q, want alice", got[len(got)-1].User)
@@ -296,14 +297,14 @@ func TestRefreshToken(t *testing.T) {
 	}
 
 	// Each kind of token is good for its own use only.
-	r := send(t, http.MethodGet, srv.URL+"/v2/", nil, bearer(first.RefreshToken)...)
-	if r.status != http.StatusUnauthorized || !strings.Contains(r.header.Get("WWW-Authenticate"), "invalid_token") {
-		t.Errorf("refresh token as access token = %d %s, want 401 invalid_token", r.status, r.header.Get("WWW-Authenticate"))
+	r := regtest.Send(t, http.MethodGet, srv.URL+"/v2/", nil, bearer(first.RefreshToken)...)
+	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Header.Get("WWW-Authenticate"), "invalid_token") {
+		t.Errorf("refresh token as access token = %d %s, want 401 invalid_token", r.Status, r.Header.Get("WWW-Authenticate"))
 	}
 	refresh.Set("refresh_token", second.Token)
-	r = send(t, http.MethodPost, srv.URL+"/token", []byte(refresh.Encode()), "Content-Type", "application/x-www-form-urlencoded")
-	if r.status != http.StatusUnauthorized || !strings.Contains(r.body, `"error":"invalid_grant"`) {
-		t.Errorf("access token as refresh token = %d %s, want 401 invalid_grant", r.status, r.body)
+	r = regtest.Send(t, http.MethodPost, srv.URL+"/token", []byte(refresh.Encode()), "Content-Type", "application/x-www-form-urlencoded")
+	if r.Status != http.StatusUnauthorized || !strings.Contains(r.Body, `"error":"invalid_grant"`) {
+		t.Errorf("access token as refresh token = %d %s, want 401 invalid_grant", r.Status, r.Body)
 	}
 
 	// GET hands out refresh tokens too, with offline_token=true.
@@ -343,9 +344,9 @@ func TestForgedTokens(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := pushBlob(t, srv.URL, "app", []byte("x"), bearer(tc.token)...)
-			if r.status != http.StatusUnauthorized || !strings.HasSuffix(r.header.Get("WWW-Authenticate"), `error="invalid_token"`) {
-				t.Errorf("push = %d %s, want 401 invalid_token", r.status, r.header.Get("WWW-Authenticate"))
+			r := regtest.PushBlob(t, srv.URL, "app", []byte("x"), bearer(tc.token)...)
+			if r.Status != http.StatusUnauthorized || !strings.HasSuffix(r.Header.Get("WWW-Authenticate"), `error="invalid_token"`) {
+				t.Errorf("push = %d %s, want 401 invalid_token", r.Status, r.Header.Get("WWW-Authenticate"))
 			}
 		})
 	}
@@ -398,16 +399,16 @@ func TestTokenEndpointErrors(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := send(t, tc.method, srv.URL+"/token"+tc.query, tc.body, tc.headers...)
-			if r.status != tc.wantStatus {
-				t.Fatalf("%s /token = %d %s, want %d", tc.method, r.status, r.body, tc.wantStatus)
+			r := regtest.Send(t, tc.method, srv.URL+"/token"+tc.query, tc.body, tc.headers...)
+			if r.Status != tc.wantStatus {
+				t.Fatalf("%s /token = %d %s, want %d", tc.method, r.Status, r.Body, tc.wantStatus)
 			}
 			var body struct {
 				Error  string `json:"error"`
 				Errors []struct{ Code string }
 			}
-			if err := json.Unmarshal([]byte(r.body), &body); err != nil || len(body.Errors) != 1 {
-				t.Fatalf("body %s: %v, want OAuth2 and OCI errors", r.body, err)
+			if err := json.Unmarshal([]byte(r.Body), &body); err != nil || len(body.Errors) != 1 {
+				t.Fatalf("body %s: %v, want OAuth2 and OCI errors", r.Body, err)
 			}
 			if body.Error != tc.wantError {
 				t.Errorf("error = %q, want %q", body.Error, tc.wantError)
@@ -419,7 +420,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 			if body.Errors[0].Code != wantCode {
 				t.Errorf("errors[0].code = %q, want %q", body.Errors[0].Code, wantCode)
 			}
-			if got := r.header.Get("WWW-Authenticate"); got != tc.wantChallenge {
+			if got := r.Header.Get("WWW-Authenticate"); got != tc.wantChallenge {
 				t.Errorf("WWW-Authenticate = %q, want %q", got, tc.wantChallenge)
 			}
 		})
