@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync"
 
@@ -84,7 +85,8 @@ func (m *Meter) report(k transport.ProgressKind) {
 // Metered reports BlobStarted for r's blob of repository repo to the
 // observer of ctx, and returns r reporting the rest as it is read:
 // BlobBytes, then BlobVerified and BlobDone at the verified end of the
-// stream. A blob that fails verification reports neither.
+// stream. A blob that fails verification reports neither. Its errors name
+// the blob and the repository.
 func Metered(ctx context.Context, repo string, r *Reader) io.ReadCloser {
 	m := NewMeter(ctx, repo, r.desc)
 	m.Report(transport.BlobStarted)
@@ -100,9 +102,12 @@ type meteredReader struct {
 func (mr *meteredReader) Read(p []byte) (int, error) {
 	n, err := mr.r.Read(p)
 	mr.m.Add(n)
-	if err == io.EOF { // Reader returns io.EOF itself, and only once verified
+	switch {
+	case err == io.EOF: // Reader returns io.EOF itself, and only once verified
 		mr.m.Report(transport.BlobVerified)
 		mr.m.Report(transport.BlobDone)
+	case err != nil:
+		err = fmt.Errorf("read blob %s in %s: %w", mr.m.desc.Digest, mr.m.repo, err)
 	}
 	return n, err
 }

@@ -2,9 +2,13 @@ package verify
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"hash"
 	"io"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -54,5 +58,121 @@ func TestNewReaderBadDigest(t *testing.T) {
 	t.Parallel()
 	if _, err := NewReader(io.NopCloser(bytes.NewReader(nil)), ocispec.Descriptor{Digest: "sha256:abc"}); !errors.Is(err, transport.ErrDigestInvalid) {
 		t.Fatalf("NewReader(bad digest) = %v, want ErrDigestInvalid", err)
+	}
+}
+
+// TestReaderBigBlob covers the blobs hashed on their own goroutine: the
+// verdict is the same, and Close before the end stops the hashing.
+func TestReaderBigBlob(t *testing.T) {
+	t.Parallel()
+	content := bytes.Repeat([]byte("0123456789abcdef"), (hashAheadMin+12345)/16)
+	corrupt := bytes.Clone(content)
+	corrupt[len(corrupt)-7] ^= 1
+	desc := ocispec.Descriptor{Digest: digest.FromBytes(content), Size: int64(len(content))}
+	tests := []struct {
+		name    string
+		data    []byte
+		bufSize int // the reader's chunks; bigger than the hasher's buffers too
+		wantErr error
+	}{
+		{"matches", content, 32 << 10, nil},
+		{"matches in big reads", content, 3 * aheadBufSize / 2, nil},
+		{"corrupted near the end", corrupt, 32 << 10, transport.ErrDigestInvalid},
+		{"short", content[:len(content)-1], 32 << 10, transport.ErrSizeInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewReader(io.NopCloser(bytes.NewReader(tc.data)), desc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			_, err = io.CopyBuffer(io.Discard, struct{ io.Reader }{r}, make([]byte, tc.bufSize))
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("copy = %v, want %v", err, tc.wantErr)
+			}
+			if r.ahead != nil {
+				t.Error("the hasher still runs after the end of the stream")
+			}
+		})
+	}
+
+	t.Run("closed during a read", func(t *testing.T) {
+		t.Parallel()
+		pr, pw := io.Pipe()
+		go pw.Write(content[:len(content)/2]) // then the stream stalls
+		r, err := NewReader(pr, desc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := io.ReadFull(r, make([]byte, len(content)/2)); err != nil {
+			t.Fatal(err)
+		}
+		if r.ahead == nil {
+			t.Fatal("a big blob is hashed on the calling goroutine")
+		}
+		done := make(chan error)
+		go func() {
+			_, err := r.Read(make([]byte, 1024))
+			done <- err
+		}()
+		if err := r.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; !errors.Is(err, io.ErrClosedPipe) {
+			t.Fatalf("Read stalled by Close = %v, want io.ErrClosedPipe", err)
+		}
+	})
+}
+
+// blockingHash blocks every Write until release is closed.
+type blockingHash struct {
+	hash.Hash
+	release chan struct{}
+}
+
+func (h blockingHash) Write(p []byte) (int, error) {
+	<-h.release
+	return h.Hash.Write(p)
+}
+
+func TestHashAheadAbortUnblocksAWrite(t *testing.T) {
+	t.Parallel()
+	h := blockingHash{sha256.New(), make(chan struct{})}
+	defer close(h.release)
+	a := newHashAhead(h)
+	written := make(chan struct{})
+	go func() {
+		// One buffer more than the hasher holds: the write waits for it.
+		a.write(make([]byte, (aheadBufs+1)*aheadBufSize))
+		close(written)
+	}()
+	select {
+	case <-written:
+		t.Fatal("write did not wait for the stuck hasher")
+	case <-time.After(20 * time.Millisecond):
+	}
+	go a.abort() // waits for the hasher, which is stuck until the test ends
+	<-written
+}
+
+func TestMeteredErrorNamesBlobAndRepository(t *testing.T) {
+	t.Parallel()
+	desc := ocispec.Descriptor{Digest: digest.FromString("want"), Size: 3}
+	r, err := NewReader(io.NopCloser(bytes.NewReader([]byte("got"))), desc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mr := Metered(t.Context(), "team/app", r)
+	defer mr.Close()
+	_, err = io.ReadAll(mr)
+	if !errors.Is(err, transport.ErrDigestInvalid) {
+		t.Fatalf("ReadAll = %v, want ErrDigestInvalid", err)
+	}
+	for _, want := range []string{"team/app", desc.Digest.String(), "content hashes to " + digest.FromString("got").String()} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
+		}
 	}
 }
