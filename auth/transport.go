@@ -92,6 +92,14 @@ func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
 	}
 }
 
+// CloseIdleConnections closes the idle connections of the base round
+// tripper, when it has such a method (an [http.Transport] does).
+func (t *Transport) CloseIdleConnections() {
+	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 // attempt is the authorization a request was sent with.
 type attempt struct {
 	header string // Authorization value, or ""

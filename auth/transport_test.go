@@ -214,3 +214,22 @@ func TestProbeWaiters(t *testing.T) {
 		t.Errorf("GET after a failed probe = %d, want 200", code)
 	}
 }
+
+// idleCloser is a round tripper that counts CloseIdleConnections calls.
+type idleCloser struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *idleCloser) CloseIdleConnections() { c.closed++ }
+
+func TestCloseIdleConnectionsPassesOn(t *testing.T) {
+	t.Parallel()
+	base := &idleCloser{}
+	auth.NewTransport("registry.example", nil, base).CloseIdleConnections()
+	if base.closed != 1 {
+		t.Errorf("base closed %d times, want 1", base.closed)
+	}
+	// A base without the method is left alone.
+	auth.NewTransport("registry.example", nil, struct{ http.RoundTripper }{}).CloseIdleConnections()
+}

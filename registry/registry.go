@@ -46,6 +46,17 @@ func FromTransport(t transport.Transport) *Registry {
 // Transport returns the transport the registry speaks through.
 func (r *Registry) Transport() transport.Transport { return r.t }
 
+// CloseIdleConnections closes the connections the registry's transport keeps
+// open for reuse that no request is using now (see
+// [transport.Client.CloseIdleConnections]); it does nothing for a transport
+// without connections, such as the in-memory registry's. The registry stays
+// usable.
+func (r *Registry) CloseIdleConnections() {
+	if ci, ok := r.t.(interface{ CloseIdleConnections() }); ok {
+		ci.CloseIdleConnections()
+	}
+}
+
 // Repository returns the repository name ("myapp1", "library/ubuntu"). It
 // does no I/O: a repository that does not exist yet is created by the first
 // push. An invalid name is reported by every method of the repository as a

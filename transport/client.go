@@ -178,6 +178,24 @@ func (r clRouter) RoundTrip(req *http.Request) (*http.Response, error) {
 	return r.other.RoundTrip(req)
 }
 
+// CloseIdleConnections closes the connections the client keeps open for
+// reuse that no request is using now. The client stays usable: later
+// requests open new connections. A program that is done with a registry,
+// or a test checking that nothing is left running, calls it; the
+// connections would otherwise close by themselves after some idle time.
+// Round trippers without a CloseIdleConnections method (such as a middleware
+// of the caller's that does not pass it on) are left as they are.
+func (c *Client) CloseIdleConnections() { c.hc.CloseIdleConnections() }
+
+// CloseIdleConnections closes the idle connections of both round trippers.
+func (r clRouter) CloseIdleConnections() {
+	for _, rt := range []http.RoundTripper{r.registry, r.other} {
+		if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
+	}
+}
+
 // Acquire takes one of the client's blob transfer slots (see [Limiter] and
 // [WithMaxConcurrency]), waiting for one to be free or for ctx to be done.
 func (c *Client) Acquire(ctx context.Context) (release func(), err error) {

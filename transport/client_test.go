@@ -544,3 +544,37 @@ func TestClientAcquire(t *testing.T) {
 		t.Error("WithMaxConcurrency(0) accepted")
 	}
 }
+
+// idleCloser is a round tripper that counts CloseIdleConnections calls.
+type idleCloser struct {
+	http.RoundTripper
+	closed int
+}
+
+func (c *idleCloser) CloseIdleConnections() { c.closed++ }
+
+func TestCloseIdleConnectionsReachesBothRoundTrippers(t *testing.T) {
+	t.Parallel()
+	reg, redirect := &idleCloser{}, &idleCloser{}
+	c, err := NewClient("registry.example", WithRoundTripper(reg), WithRedirectRoundTripper(redirect),
+		WithMiddleware(func(_ string, next http.RoundTripper) http.RoundTripper { return rtFunc(next.RoundTrip) }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	if redirect.closed != 1 {
+		t.Errorf("redirect round tripper closed %d times, want 1", redirect.closed)
+	}
+	if reg.closed != 0 {
+		t.Errorf("a middleware without CloseIdleConnections passed it on %d times", reg.closed)
+	}
+
+	c, err = NewClient("registry.example", WithRoundTripper(reg))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.CloseIdleConnections()
+	if reg.closed != 1 {
+		t.Errorf("registry round tripper closed %d times, want 1", reg.closed)
+	}
+}

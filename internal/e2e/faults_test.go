@@ -294,13 +294,21 @@ func TestFaultTable(t *testing.T) {
 	}
 	t.Logf("fault table:%s", b.String())
 
+	checkGoroutinesBack(t, before, "the fault table")
+}
+
+// checkGoroutinesBack waits up to 10 s for the number of goroutines to come
+// back to before (give or take two), and fails t with every goroutine's
+// stack if it does not.
+func checkGoroutinesBack(t *testing.T, before int, after string) {
+	t.Helper()
 	n := runtime.NumGoroutine()
 	for deadline := time.Now().Add(10 * time.Second); n > before+2 && time.Now().Before(deadline); n = runtime.NumGoroutine() {
 		time.Sleep(20 * time.Millisecond)
 	}
 	if n > before+2 {
 		buf := make([]byte, 1<<20)
-		t.Errorf("%d goroutines after the fault table, %d before:\n%s", n, before, buf[:runtime.Stack(buf, true)])
+		t.Errorf("%d goroutines after %s, %d before:\n%s", n, after, before, buf[:runtime.Stack(buf, true)])
 	}
 }
 

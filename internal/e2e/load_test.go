@@ -34,8 +34,9 @@ type loadStats struct {
 // and manifests in the same four repositories. Every pulled image must
 // verify; the only failures allowed are those of an operation that lost a
 // race to a concurrent delete (not found). When the loop stops, every tag
-// must resolve to a complete image, and the heap must be back near where it
-// started.
+// must resolve to a complete image, the heap must be back near where it
+// started, and no goroutine or connection may be left once the clients
+// close their idle connections.
 func TestLoad(t *testing.T) {
 	const (
 		clients  = 64
@@ -56,14 +57,17 @@ func TestLoad(t *testing.T) {
 	runtime.GC()
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
+	goroutines := runtime.NumGoroutine()
 
 	ctx, stop := context.WithTimeout(t.Context(), duration)
 	defer stop()
 	var st loadStats
 	var wg sync.WaitGroup
+	var regs []*registry.Registry
 	for c := range clients {
 		reg, err := registry.New(srv.Host)
 		require.NoError(t, err)
+		regs = append(regs, reg)
 		wg.Go(func() {
 			rng := rand.New(rand.NewPCG(uint64(c), 1))
 			for ctx.Err() == nil {
@@ -105,6 +109,14 @@ func TestLoad(t *testing.T) {
 		clients, duration, st.pushes.Load(), st.pulls.Load(), st.bytes.Load()>>20, st.points.Load(), st.deletes.Load(), st.raced.Load(), tagged, float64(grown)/(1<<20))
 	require.Less(t, grown, int64(64<<20), "heap growth after the load")
 	require.Positive(t, st.pushes.Load()+st.pulls.Load())
+
+	// Once the clients close their idle connections, with the server still
+	// up, every goroutine of the clients and of the server's side of their
+	// connections ends: nothing is left running or connected.
+	for _, r := range append(regs, reg) {
+		r.CloseIdleConnections()
+	}
+	checkGoroutinesBack(t, goroutines, "the load test")
 }
 
 // loadStep does one operation of the load test: op 0-5 push, 6-13 pull,
