@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"runtime/debug"
 	"strconv"
@@ -136,11 +137,17 @@ func (h *Handler) finish(w *srvWriter, r *http.Request, start time.Time) {
 
 // fail answers the request with the error err: the spec's error body with
 // the code and status of err's [*Error], 499 (to nobody) if the client went
-// away, or 500 for any other error, which is logged.
+// away, or 500 for any other error, which is logged. A [*RateLimitError]
+// (a proxied registry's 429) passes its Retry-After on.
 func (h *Handler) fail(w *srvWriter, r *http.Request, err error) {
 	status, e := srvClassify(r, err)
 	if status >= http.StatusInternalServerError {
 		w.failure = err
+	}
+	var rl *RateLimitError
+	if errors.As(err, &rl) && !rl.RetryAt.IsZero() {
+		secs := max(1, int64(math.Ceil(time.Until(rl.RetryAt).Seconds())))
+		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}
 	srvWriteError(w, r, status, e)
 }

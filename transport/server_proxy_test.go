@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -152,4 +153,39 @@ func TestProxyForwardsEveryChunk(t *testing.T) {
 		}
 		srvCheckBlob(t, up, "app", string(blob))
 	})
+}
+
+// TestProxyPassesRetryAfterOn checks that a 429 of the upstream registry
+// reaches the proxy's own client with its Retry-After, when it asks for a
+// longer wait than the proxy's client would make.
+func TestProxyPassesRetryAfterOn(t *testing.T) {
+	t.Parallel()
+	limited := func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.Contains(r.URL.Path, "/manifests/") {
+				w.Header().Set("Retry-After", "120")
+				w.WriteHeader(http.StatusTooManyRequests)
+				io.WriteString(w, `{"errors":[{"code":"TOOMANYREQUESTS","message":"slow down"}]}`)
+				return
+			}
+			h.ServeHTTP(w, r)
+		})
+	}
+	proxy, _, _ := proxyServe(t, fake.NewStore(), limited)
+	resp, err := http.Get(proxy.URL + "/v2/app/manifests/latest")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("status %d, want 429", resp.StatusCode)
+	}
+	secs, err := strconv.Atoi(resp.Header.Get("Retry-After"))
+	if err != nil || secs < 110 || secs > 120 {
+		t.Errorf("Retry-After %q, want about 120 seconds", resp.Header.Get("Retry-After"))
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "TOOMANYREQUESTS") {
+		t.Errorf("body %s, want the TOOMANYREQUESTS code", body)
+	}
 }
