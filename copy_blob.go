@@ -87,24 +87,32 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	}
 	// A transient failure (a dropped connection, a 503) on either side
 	// starts the blob again, from a fresh read of the source, within the
-	// destination's retry policy.
+	// destination's retry policy. So does, once, a blob that either side
+	// found corrupt (DIGEST_INVALID, SIZE_INVALID): a byte may have been
+	// damaged on the way.
 	var r *sourceBlob
 	var reported int64 // bytes reported to the meter by any attempt
 	opened := false    // whether any attempt read the source
-	err := transport.Retry(ctx, c.dt, func() error {
-		r = &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter, reported: &reported}
-		err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
-		r.Close() // waits for a Read the transport may still have under way
-		opened = opened || r.rc != nil
-		if r.err != nil {
-			// What the source served is the cause, whatever dst made of it.
-			return fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
+	var err error
+	for again := true; ; again = false {
+		err = transport.Retry(ctx, c.dt, func() error {
+			r = &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter, reported: &reported}
+			err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
+			r.Close() // waits for a Read the transport may still have under way
+			opened = opened || r.rc != nil
+			if r.err != nil {
+				// What the source served is the cause, whatever dst made of it.
+				return fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
+			}
+			if err != nil {
+				return fmt.Errorf("put blob %s: %w", d.Digest, err)
+			}
+			return nil
+		})
+		if err == nil || !again || !verify.IsCorrupt(err) {
+			break
 		}
-		if err != nil {
-			return fmt.Errorf("put blob %s: %w", d.Digest, err)
-		}
-		return nil
-	})
+	}
 	switch {
 	case err != nil:
 		return item, err

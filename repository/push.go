@@ -133,7 +133,11 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // blob, within the retry policy of the transport (see [transport.Retry] and
 // [transport.WithRetry]). A restarted upload reports BlobStarted once, and
 // BlobBytes only for bytes beyond the most an earlier attempt read, so the
-// events stay in order and end at the blob's size.
+// events stay in order and end at the blob's size. An upload the registry
+// refused as corrupt ([transport.ErrDigestInvalid] or
+// [transport.ErrSizeInvalid]) is sent once more, checked against the
+// blob's descriptor as it is read; if the blob itself is wrong, the error
+// says so.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if r.err != nil {
 		return r.err
@@ -148,11 +152,24 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	}
 	defer release()
 	hw := &highWater{meter: verify.NewMeter(ctx, r.name, desc)}
-	err = transport.Retry(ctx, r.t, func() error {
-		lr := &lazyReader{ctx: ctx, blob: b, hw: hw}
-		defer lr.Close()
-		return r.t.PutBlob(ctx, r.name, desc, lr)
-	})
+	// A registry that found the bytes corrupt (DIGEST_INVALID, SIZE_INVALID)
+	// may have got them damaged on the way: they are sent once more, and
+	// checked as they leave this time, so that a blob whose own content does
+	// not match its descriptor is named as the cause.
+	for check := false; ; check = true {
+		err = transport.Retry(ctx, r.t, func() error {
+			lr := &lazyReader{ctx: ctx, blob: b, hw: hw, check: check}
+			err := r.t.PutBlob(ctx, r.name, desc, lr)
+			lr.Close() // waits for a Read the transport may still have under way
+			if lr.srcErr != nil {
+				return lr.srcErr // the cause, whatever the registry made of it
+			}
+			return err
+		})
+		if err == nil || check || !verify.IsCorrupt(err) {
+			break
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("put blob %s: %w", desc.Digest, err)
 	}
@@ -211,11 +228,13 @@ type lazyReader struct {
 	ctx    context.Context
 	blob   image.Blob
 	hw     *highWater
+	check  bool // verify the blob against its descriptor as it is read
 	mu     sync.Mutex
 	closed bool
 	n      int64 // bytes read
 	rc     io.ReadCloser
 	err    error
+	srcErr error // the blob failed the check
 }
 
 // errBodyClosed is what a late Read of a closed upload body gets.
@@ -234,6 +253,13 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 			l.err = fmt.Errorf("open blob %s: %w", l.blob.Descriptor().Digest, err)
 			return 0, l.err
 		}
+		if l.check {
+			desc := l.blob.Descriptor()
+			if rc, err = verify.NewReader(rc, desc); err != nil {
+				l.err = err
+				return 0, err
+			}
+		}
 		l.rc = rc
 		l.hw.open()
 	}
@@ -244,6 +270,9 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 	if n > 0 {
 		l.hw.read(l.n, l.n+int64(n))
 		l.n += int64(n)
+	}
+	if l.check && err != nil && err != io.EOF && verify.IsCorrupt(err) {
+		l.srcErr = fmt.Errorf("blob as given to push: %w", err)
 	}
 	return n, err
 }

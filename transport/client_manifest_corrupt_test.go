@@ -22,14 +22,18 @@ import (
 func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		name    string
-		times   int
-		ifMatch bool
-		wantErr error
+		name     string
+		truncate bool // cut the body short instead of flipping a byte
+		times    int
+		ifMatch  bool
+		wantErr  error
 	}{
 		{name: "once", times: 1},
 		{name: "once, conditional put", times: 1, ifMatch: true},
 		{name: "every time", times: 100, wantErr: transport.ErrDigestInvalid},
+		{name: "truncated once", truncate: true, times: 1},
+		{name: "truncated once, conditional put", truncate: true, times: 1, ifMatch: true},
+		{name: "truncated every time", truncate: true, times: 100, wantErr: transport.ErrSizeInvalid},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -56,7 +60,11 @@ func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 			if _, err := c.PutManifest(ctx, "app", "latest", "", v1, nil); err != nil {
 				t.Fatal(err)
 			}
-			srv.SetFaults(fake.FlipByte(off).On("PUT", fake.RouteManifest).Times(tc.times))
+			fault := fake.FlipByte(off)
+			if tc.truncate {
+				fault = fake.Truncate(off)
+			}
+			srv.SetFaults(fault.On("PUT", fake.RouteManifest).Times(tc.times))
 			var opts *transport.PutManifestOptions
 			if tc.ifMatch {
 				opts = &transport.PutManifestOptions{IfMatch: digest.FromBytes(v1)}
@@ -70,8 +78,12 @@ func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if tc.wantErr == nil && got.Digest != digest.FromBytes(v2) {
-				t.Errorf("latest = %s, want %s", got.Digest, digest.FromBytes(v2))
+			want := digest.FromBytes(v2)
+			if tc.wantErr != nil && tc.truncate {
+				want = digest.FromBytes(v1) // refused: nothing stored
+			}
+			if (tc.wantErr == nil || tc.truncate) && got.Digest != want {
+				t.Errorf("latest = %s, want %s", got.Digest, want)
 			}
 		})
 	}

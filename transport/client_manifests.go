@@ -277,7 +277,9 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 // conditional one, If-Match or If-None-Match, now If-Match on what was
 // stored by mistake), so that
 // the tag ends up naming body; if the registry still stores other bytes,
-// the put fails with [ErrDigestInvalid].
+// the put fails with [ErrDigestInvalid]. A put the registry refuses with
+// DIGEST_INVALID or SIZE_INVALID is sent once more too: body is known to be
+// right, so the registry got something else.
 func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
 	h := http.Header{"Content-Type": {mediaType}}
 	for k, v := range hdr {
@@ -290,7 +292,7 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 	own := alg.FromBytes(body)
 	var stored digest.Digest
 	for attempt := range 2 {
-		if attempt > 0 && (h.Get("If-Match") != "" || h.Get("If-None-Match") != "") {
+		if stored != "" && (h.Get("If-Match") != "" || h.Get("If-None-Match") != "") {
 			// The tag now names what was stored by mistake: only that may
 			// be replaced.
 			h.Del("If-None-Match")
@@ -303,6 +305,9 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 			want:       []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
 			idempotent: true,
 		})
+		if err != nil && attempt == 0 && (errors.Is(err, ErrDigestInvalid) || errors.Is(err, ErrSizeInvalid)) {
+			continue
+		}
 		if err != nil {
 			return nil, err
 		}

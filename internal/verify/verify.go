@@ -112,3 +112,10 @@ func (r *Reader) Close() error {
 	}
 	return err
 }
+
+// IsCorrupt reports whether err says that bytes did not match their digest
+// or their size ([transport.ErrDigestInvalid], [transport.ErrSizeInvalid]):
+// what a byte changed or lost on the way looks like.
+func IsCorrupt(err error) bool {
+	return errors.Is(err, transport.ErrDigestInvalid) || errors.Is(err, transport.ErrSizeInvalid)
+}
