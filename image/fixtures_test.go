@@ -24,7 +24,7 @@ import (
 // fixtureDir returns the folder of real-world manifests: $REGKIT_FIXTURES,
 // or /work/shared/fixtures/manifests relative to this package. A missing
 // folder fails the test: these fixtures are part of the suite.
-func fixtureDir(t *testing.T) string {
+func fixtureDir(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("REGKIT_FIXTURES")
 	if dir == "" {
@@ -34,6 +34,28 @@ func fixtureDir(t *testing.T) string {
 		t.Fatalf("fixture folder %q is missing (set REGKIT_FIXTURES): %v", dir, err)
 	}
 	return dir
+}
+
+// fixtureFiles returns the bytes of every fixture file but the README.
+func fixtureFiles(t testing.TB) [][]byte {
+	t.Helper()
+	dir := fixtureDir(t)
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files [][]byte
+	for _, e := range entries {
+		if e.Name() == "README.md" {
+			continue
+		}
+		p, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		files = append(files, p)
+	}
+	return files
 }
 
 // readFixture returns the bytes of a fixture file.

@@ -23,6 +23,9 @@ func FuzzParseManifest(f *testing.F) {
 		f.Add("", []byte(seed))
 		f.Add(ocispec.MediaTypeImageManifest, []byte(seed))
 	}
+	for _, raw := range fixtureFiles(f) { // the real-world fixtures, not copied here
+		f.Add("", raw)
+	}
 	f.Fuzz(func(t *testing.T, mediaType string, raw []byte) {
 		m, err := image.ParseManifest(mediaType, raw)
 		if err != nil {
@@ -48,6 +51,9 @@ func FuzzParseManifest(f *testing.F) {
 func FuzzParseIndex(f *testing.F) {
 	for _, seed := range []string{ociIndex(), ociManifest(), `{"schemaVersion":2,"manifests":[{}]}`, `{}`} {
 		f.Add("", []byte(seed))
+	}
+	for _, raw := range fixtureFiles(f) {
+		f.Add("", raw)
 	}
 	f.Fuzz(func(t *testing.T, mediaType string, raw []byte) {
 		ix, err := image.ParseIndex(mediaType, raw)
