@@ -87,9 +87,9 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	}
 	// A transient failure (a dropped connection, a 503) on either side
 	// starts the blob again, from a fresh read of the source, within the
-	// destination's retry policy. So does, once, a blob that either side
-	// found corrupt (DIGEST_INVALID, SIZE_INVALID): a byte may have been
-	// damaged on the way.
+	// destination's retry policy. So does, once, with a retry policy of its
+	// own, a blob that either side found corrupt (DIGEST_INVALID,
+	// SIZE_INVALID): a byte may have been damaged on the way.
 	var r *sourceBlob
 	var reported int64 // bytes reported to the meter by any attempt
 	opened := false    // whether any attempt read the source
@@ -101,8 +101,9 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 			r.Close() // waits for a Read the transport may still have under way
 			opened = opened || r.rc != nil
 			if r.err != nil {
-				// What the source served is the cause, whatever dst made of it.
-				return fmt.Errorf("copy blob %s: %w", d.Digest, r.err)
+				// What the source served is the cause, whatever dst made of
+				// it; the error names the blob and the source.
+				return r.err
 			}
 			if err != nil {
 				return fmt.Errorf("put blob %s: %w", d.Digest, err)
@@ -189,8 +190,8 @@ func (s *sourceBlob) Read(p []byte) (int, error) {
 	switch {
 	case err == io.EOF: // the source's reader verifies before its io.EOF
 		s.meter.Report(transport.BlobVerified)
-	case err != nil:
-		s.err = fmt.Errorf("read blob %s from %s: %w", s.desc.Digest, s.src.Name(), err)
+	case err != nil: // named by the source's reader (or by Blob, for an open)
+		s.err = err
 		return n, s.err
 	}
 	return n, err

@@ -135,8 +135,9 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // BlobBytes only for bytes beyond the most an earlier attempt read, so the
 // events stay in order and end at the blob's size. An upload the registry
 // refused as corrupt ([transport.ErrDigestInvalid] or
-// [transport.ErrSizeInvalid]) is sent once more, checked against the
-// blob's descriptor as it is read; if the blob itself is wrong, the error
+// [transport.ErrSizeInvalid]), as it refuses bytes damaged on the way, is
+// sent once more, with a retry policy of its own, and checked against the
+// blob's descriptor as it is read: if the blob itself is wrong, the error
 // says so.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	if r.err != nil {
@@ -271,7 +272,7 @@ func (l *lazyReader) Read(p []byte) (int, error) {
 		l.hw.read(l.n, l.n+int64(n))
 		l.n += int64(n)
 	}
-	if l.check && err != nil && err != io.EOF && verify.IsCorrupt(err) {
+	if l.check && verify.IsCorrupt(err) {
 		l.srcErr = fmt.Errorf("blob as given to push: %w", err)
 	}
 	return n, err

@@ -24,6 +24,7 @@ func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 	tests := []struct {
 		name     string
 		truncate bool // cut the body short instead of flipping a byte
+		thenFlip bool // and then flip a byte of the next put
 		times    int
 		ifMatch  bool
 		wantErr  error
@@ -34,6 +35,8 @@ func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 		{name: "truncated once", truncate: true, times: 1},
 		{name: "truncated once, conditional put", truncate: true, times: 1, ifMatch: true},
 		{name: "truncated every time", truncate: true, times: 100, wantErr: transport.ErrSizeInvalid},
+		{name: "truncated, then flipped", truncate: true, thenFlip: true, times: 1},
+		{name: "truncated, then flipped, conditional put", truncate: true, thenFlip: true, times: 1, ifMatch: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +67,11 @@ func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 			if tc.truncate {
 				fault = fake.Truncate(off)
 			}
-			srv.SetFaults(fault.On("PUT", fake.RouteManifest).Times(tc.times))
+			faults := []fake.Fault{fault.On("PUT", fake.RouteManifest).Times(tc.times)}
+			if tc.thenFlip {
+				faults = append(faults, fake.FlipByte(off).On("PUT", fake.RouteManifest).Every(2).Times(1))
+			}
+			srv.SetFaults(faults...)
 			var opts *transport.PutManifestOptions
 			if tc.ifMatch {
 				opts = &transport.PutManifestOptions{IfMatch: digest.FromBytes(v1)}
@@ -72,6 +79,21 @@ func TestPutManifestBodyCorruptedOnTheWay(t *testing.T) {
 			_, err = c.PutManifest(ctx, "app", "latest", "", v2, opts)
 			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil && err != nil) {
 				t.Fatalf("PutManifest = %v, want %v", err, tc.wantErr)
+			}
+			if tc.thenFlip {
+				puts, faulted := 0, 0
+				for _, r := range srv.Requests() {
+					if r.Method == "PUT" && r.Route == fake.RouteManifest {
+						puts++
+						if r.Fault != "" {
+							faulted++
+						}
+					}
+				}
+				// v1, then refused, stored wrong, repaired.
+				if puts != 4 || faulted != 2 {
+					t.Errorf("%d manifest PUTs, %d of them faulted; want 4 and 2", puts, faulted)
+				}
 			}
 			srv.SetFaults()
 			got, err := c.HeadManifest(ctx, "app", "latest")

@@ -275,11 +275,12 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 // is not, the bytes changed on the way (a broken proxy) and the registry
 // stored, and tagged, something else. The put is then sent once more (a
 // conditional one, If-Match or If-None-Match, now If-Match on what was
-// stored by mistake), so that
-// the tag ends up naming body; if the registry still stores other bytes,
-// the put fails with [ErrDigestInvalid]. A put the registry refuses with
-// DIGEST_INVALID or SIZE_INVALID is sent once more too: body is known to be
-// right, so the registry got something else.
+// stored by mistake), so that the tag ends up naming body; if the registry
+// stores other bytes again, the put fails with [ErrDigestInvalid].
+//
+// A put the registry refuses with DIGEST_INVALID or SIZE_INVALID, as it
+// does bytes damaged on the way, is also sent once more (before any repair):
+// a manifest refused for what it is gets the same answer twice.
 func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
 	h := http.Header{"Content-Type": {mediaType}}
 	for k, v := range hdr {
@@ -290,8 +291,9 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 		alg = d.Algorithm()
 	}
 	own := alg.FromBytes(body)
-	var stored digest.Digest
-	for attempt := range 2 {
+	var stored digest.Digest // what a put stored by mistake
+	refused := false         // a put was refused as corrupt
+	for {
 		if stored != "" && (h.Get("If-Match") != "" || h.Get("If-None-Match") != "") {
 			// The tag now names what was stored by mistake: only that may
 			// be replaced.
@@ -305,7 +307,8 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 			want:       []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
 			idempotent: true,
 		})
-		if err != nil && attempt == 0 && (errors.Is(err, ErrDigestInvalid) || errors.Is(err, ErrSizeInvalid)) {
+		if err != nil && !refused && stored == "" && (errors.Is(err, ErrDigestInvalid) || errors.Is(err, ErrSizeInvalid)) {
+			refused = true
 			continue
 		}
 		if err != nil {
@@ -316,10 +319,12 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 		if perr != nil || got.Algorithm() != alg || got == own {
 			return resp.Header, nil
 		}
+		if stored != "" {
+			return nil, Errorf(CodeDigestInvalid, "put manifest %s of %s: the registry stored %s, not %s: the bytes changed on the way, twice, and %s may name the wrong manifest",
+				ref, repo, got, own, ref)
+		}
 		stored = got
 	}
-	return nil, Errorf(CodeDigestInvalid, "put manifest %s of %s: the registry stored %s, not %s: the bytes changed on the way, twice, and %s may name the wrong manifest",
-		ref, repo, stored, own, ref)
 }
 
 // DeleteManifest deletes what ref names in repo (DELETE

@@ -145,7 +145,7 @@ func (h *Handler) fail(w *srvWriter, r *http.Request, err error) {
 		w.failure = err
 	}
 	var rl *RateLimitError
-	if errors.As(err, &rl) && !rl.RetryAt.IsZero() {
+	if status == http.StatusTooManyRequests && errors.As(err, &rl) && !rl.RetryAt.IsZero() {
 		secs := max(1, int64(math.Ceil(time.Until(rl.RetryAt).Seconds())))
 		w.Header().Set("Retry-After", strconv.FormatInt(secs, 10))
 	}

@@ -82,6 +82,16 @@ func (a *hashAhead) finish() {
 	a.wg.Wait()
 }
 
+// aborted reports whether abort was called.
+func (a *hashAhead) aborted() bool {
+	select {
+	case <-a.stop:
+		return true
+	default:
+		return false
+	}
+}
+
 // abort stops the hasher without waiting for the rest of the chunks, and
 // unblocks a write waiting for a buffer.
 func (a *hashAhead) abort() {

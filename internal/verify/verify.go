@@ -3,8 +3,10 @@ package verify
 
 import (
 	"errors"
+	"fmt"
 	"hash"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/opencontainers/go-digest"
@@ -19,6 +21,8 @@ import (
 // [transport.ErrSizeInvalid] or [transport.ErrDigestInvalid] error instead of
 // [io.EOF]: a caller that reads to the end never gets unverified bytes as a
 // success. Its errors do not name the blob: the caller's wrapping does.
+// Close it when done: a big blob is hashed by a goroutine of its own, which
+// Close, the end of the stream or a read error stops.
 type Reader struct {
 	rc   io.ReadCloser
 	desc ocispec.Descriptor
@@ -41,6 +45,10 @@ func NewReader(rc io.ReadCloser, desc ocispec.Descriptor) (*Reader, error) {
 	return &Reader{rc: rc, desc: desc, h: desc.Digest.Algorithm().Hash()}, nil
 }
 
+// errClosed is what a Read gets once Close was called: what it read may
+// not all have been hashed, so it cannot be verified.
+var errClosed = fmt.Errorf("read of a blob being closed: %w", os.ErrClosed)
+
 // Read implements [io.Reader].
 func (r *Reader) Read(p []byte) (int, error) {
 	if r.err != nil {
@@ -49,25 +57,40 @@ func (r *Reader) Read(p []byte) (int, error) {
 	n, err := r.rc.Read(p)
 	r.n += int64(n)
 	if r.desc.Size >= 0 && r.n > r.desc.Size {
-		r.err = transport.Errorf(transport.CodeSizeInvalid, "more than the expected %d bytes", r.desc.Size)
-		return 0, r.err
+		return 0, r.fail(transport.Errorf(transport.CodeSizeInvalid, "more than the expected %d bytes", r.desc.Size))
 	}
-	if a := r.hasher(); a != nil {
+	a, closed := r.hasher()
+	switch {
+	case closed:
+		return 0, r.fail(errClosed)
+	case a != nil:
 		a.write(p[:n])
-	} else {
+	default:
 		r.h.Write(p[:n])
 	}
-	if errors.Is(err, io.EOF) {
+	switch {
+	case errors.Is(err, io.EOF):
 		err = r.check()
-	}
-	if err != nil {
 		r.err = err
+	case err != nil:
+		r.fail(err)
 	}
 	return n, err
 }
 
+// fail makes err the error of every later Read, and stops the hashing.
+func (r *Reader) fail(err error) error {
+	r.err = err
+	r.stopHashing(false)
+	return err
+}
+
+// check returns io.EOF if what was read has the descriptor's size and
+// digest, or the error that says how it differs.
 func (r *Reader) check() error {
-	r.stopHashing()
+	if !r.stopHashing(true) {
+		return errClosed // Close came during the read: the hash misses bytes
+	}
 	if r.desc.Size >= 0 && r.n != r.desc.Size {
 		return transport.Errorf(transport.CodeSizeInvalid, "got %d bytes, want %d", r.n, r.desc.Size)
 	}
@@ -78,25 +101,36 @@ func (r *Reader) check() error {
 }
 
 // hasher returns the goroutine hashing a big blob, started on first use,
-// or nil when the caller hashes.
-func (r *Reader) hasher() *hashAhead {
+// or nil when the caller hashes; closed reports that Close was called.
+func (r *Reader) hasher() (a *hashAhead, closed bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.ahead == nil && !r.closed && r.desc.Size > hashAheadMin {
+	if r.closed {
+		return nil, true
+	}
+	if r.ahead == nil && r.desc.Size > hashAheadMin {
 		r.ahead = newHashAhead(r.h)
 	}
-	return r.ahead
+	return r.ahead, false
 }
 
-// stopHashing waits until every byte read is hashed.
-func (r *Reader) stopHashing() {
+// stopHashing stops the goroutine hashing a big blob, if any, once it has
+// hashed every byte read when complete is true, at once otherwise. It
+// reports whether the hash holds every byte read.
+func (r *Reader) stopHashing(complete bool) bool {
 	r.mu.Lock()
 	a := r.ahead
 	r.ahead = nil
 	r.mu.Unlock()
-	if a != nil {
-		a.finish()
+	switch {
+	case a == nil:
+		return true
+	case !complete:
+		a.abort()
+		return false
 	}
+	a.finish()
+	return !a.aborted()
 }
 
 // Close closes the underlying reader. It may be called while a Read is

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"hash"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -124,6 +126,31 @@ func TestReaderBigBlob(t *testing.T) {
 			t.Fatalf("Read stalled by Close = %v, want io.ErrClosedPipe", err)
 		}
 	})
+}
+
+// TestReadAfterClose checks that bytes read after Close (from a source
+// whose Close does not stop it) are never judged: they may have been
+// hashed in part, so the verdict would be a false DIGEST_INVALID.
+func TestReadAfterClose(t *testing.T) {
+	t.Parallel()
+	for _, size := range []int{100, hashAheadMin + 100} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			t.Parallel()
+			content := bytes.Repeat([]byte{'x'}, size)
+			r, err := NewReader(io.NopCloser(bytes.NewReader(content)), ocispec.Descriptor{Digest: digest.FromBytes(content), Size: int64(size)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.ReadFull(r, make([]byte, size/2)); err != nil {
+				t.Fatal(err)
+			}
+			r.Close()
+			_, err = io.ReadAll(r)
+			if !errors.Is(err, os.ErrClosed) || transport.IsRetryable(err) || errors.Is(err, transport.ErrDigestInvalid) {
+				t.Fatalf("ReadAll after Close = %v, want os.ErrClosed", err)
+			}
+		})
+	}
 }
 
 // blockingHash blocks every Write until release is closed.
