@@ -72,6 +72,10 @@ var faultKinds = []faultKind{
 	{name: "flip byte", body: true, fault: fake.FlipByte(20).Times(1)},
 	{name: "truncate body", body: true, fault: fake.Truncate(20).Times(1)},
 	{name: "latency 20ms", every: true, fault: fake.Delay(20 * time.Millisecond)},
+	// Faults that do not go away: the operation must fail, typed, and leave
+	// nothing half done.
+	{name: "503 always", fault: fake.FailWith(503)},
+	{name: "flip byte always", body: true, fault: fake.FlipByte(20)},
 }
 
 var faultOps = []faultOp{
