@@ -122,8 +122,8 @@ func TestReaderBigBlob(t *testing.T) {
 		if err := r.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if err := <-done; !errors.Is(err, io.ErrClosedPipe) {
-			t.Fatalf("Read stalled by Close = %v, want io.ErrClosedPipe", err)
+		if err := <-done; !errors.Is(err, os.ErrClosed) {
+			t.Fatalf("Read stalled by Close = %v, want os.ErrClosed", err)
 		}
 	})
 }
