@@ -125,10 +125,11 @@ func benchRegistry(b *testing.B, host string) (*registry.Registry, *countingRT) 
 	return reg, rt
 }
 
-// BenchmarkBigBlob pushes and pulls one 256 MiB blob, streamed from a
+// BenchmarkBigBlob pushes and pulls one 512 MiB blob (the size of issue 7's
+// big-blob scenario), streamed from a
 // generator, reporting MB/s, requests and the client's peak heap growth.
 func BenchmarkBigBlob(b *testing.B) {
-	const size = 256 << 20
+	const size = 512 << 20
 	for _, tgt := range benchTargets {
 		b.Run(tgt.name, func(b *testing.B) {
 			reg, rt := benchRegistry(b, tgt.host(b))

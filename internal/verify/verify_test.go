@@ -203,3 +203,59 @@ func TestMeteredErrorNamesBlobAndRepository(t *testing.T) {
 		}
 	}
 }
+
+// shortWriter writes at most n bytes per call, without an error.
+type shortWriter struct{ n int }
+
+func (w shortWriter) Write(p []byte) (int, error) { return min(len(p), w.n), nil }
+
+// errDiskFull is the error of failWriter.
+var errDiskFull = errors.New("disk full")
+
+// failWriter fails every write.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errDiskFull }
+
+// TestMeteredWriteTo covers the io.Copy path: the same bytes, the same
+// verdict, and the writer's failures passed on.
+func TestMeteredWriteTo(t *testing.T) {
+	t.Parallel()
+	content := bytes.Repeat([]byte("0123456789"), copyBufSize/4) // 2.5 buffers
+	desc := ocispec.Descriptor{Digest: digest.FromBytes(content), Size: int64(len(content))}
+	corrupt := bytes.Clone(content)
+	corrupt[len(corrupt)-1] ^= 1
+	tests := []struct {
+		name    string
+		data    []byte
+		w       func(*bytes.Buffer) io.Writer
+		wantErr error
+	}{
+		{name: "whole", data: content, w: func(b *bytes.Buffer) io.Writer { return b }},
+		{name: "corrupt", data: corrupt, w: func(b *bytes.Buffer) io.Writer { return b }, wantErr: transport.ErrDigestInvalid},
+		{name: "short write", data: content, w: func(*bytes.Buffer) io.Writer { return shortWriter{100} }, wantErr: io.ErrShortWrite},
+		{name: "writer fails", data: content, w: func(*bytes.Buffer) io.Writer { return failWriter{} }, wantErr: errDiskFull},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewReader(io.NopCloser(bytes.NewReader(tc.data)), desc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			mr := Metered(t.Context(), "app", r)
+			defer mr.Close()
+			if _, ok := mr.(io.WriterTo); !ok {
+				t.Fatal("the metered reader is no io.WriterTo")
+			}
+			var buf bytes.Buffer
+			n, err := io.Copy(tc.w(&buf), mr)
+			if !errors.Is(err, tc.wantErr) || (tc.wantErr == nil) != (err == nil) {
+				t.Fatalf("io.Copy = %v, want %v", err, tc.wantErr)
+			}
+			if tc.wantErr == nil && (n != int64(len(content)) || !bytes.Equal(buf.Bytes(), content)) {
+				t.Errorf("copied %d bytes, want the %d of the content", n, len(content))
+			}
+		})
+	}
+}
