@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	cryptorand "crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/stretchr/testify/require"
 
 	"github.com/regkit/regkit/image"
@@ -45,7 +47,7 @@ func TestLoad(t *testing.T) {
 	srv := fake.Serve(t)
 	var imgs []*image.Image
 	for i := range 8 {
-		imgs = append(imgs, appImage(t, "load", fmt.Sprint(i), 1+i%3))
+		imgs = append(imgs, withRandomLayer(t, appImage(t, "load", fmt.Sprint(i), 1+i%3), 64<<10*(1+i%4)))
 	}
 	known := map[digest.Digest]bool{}
 	for _, img := range imgs {
@@ -167,6 +169,17 @@ func loadStep(ctx context.Context, op int, repo *repository.Repository, tag stri
 		}
 	}
 	return nil
+}
+
+// withRandomLayer returns img with one more layer of size random bytes, so
+// that pulls under load move real amounts of data.
+func withRandomLayer(t *testing.T, img *image.Image, size int) *image.Image {
+	t.Helper()
+	p := make([]byte, size)
+	cryptorand.Read(p)
+	out, err := image.New(img.Config(), append(img.Layers(), image.BytesBlob(ocispec.MediaTypeImageLayer, p)), nil)
+	require.NoError(t, err)
+	return out
 }
 
 // pullAll reads every blob of img to its verified end and returns the bytes
