@@ -61,6 +61,7 @@ type Client struct {
 	maxManifest    int64
 	maxList        int64
 	chunkSize      int64
+	chunkKnown     bool // cut blobs of known size into chunks too
 	singlePOSTMax  int64
 	caps           clCaps
 	slots          chan struct{} // one per blob transfer under way (Acquire)
@@ -149,6 +150,7 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		maxManifest:    o.maxManifest,
 		maxList:        clMaxListBody,
 		chunkSize:      o.chunkSize,
+		chunkKnown:     o.chunkKnown,
 		singlePOSTMax:  o.singlePOSTMax,
 		slots:          make(chan struct{}, o.maxConcurrent),
 		redirectPolicy: o.redirectPolicy,

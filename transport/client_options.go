@@ -64,6 +64,7 @@ type clientOptions struct {
 	userAgent      string
 	maxManifest    int64
 	chunkSize      int64
+	chunkKnown     bool // WithChunkSize was given: chunk blobs of known size too
 	singlePOSTMax  int64
 	retry          RetryPolicy
 	logger         *slog.Logger
@@ -205,17 +206,20 @@ func WithMaxManifestSize(n int64) ClientOption {
 	}
 }
 
-// WithChunkSize sets the size of the chunks (PATCH requests) of uploads
-// of blobs larger than it, or of unknown size. A registry that asks for
-// larger chunks (OCI-Chunk-Min-Length) gets them. The default is 64 MiB; n
-// must be positive. An upload of unknown size holds up to one chunk in
-// memory.
+// WithChunkSize sets the size of the chunks (PATCH requests) of uploads,
+// and cuts blobs of known size larger than n into such chunks too. By
+// default a blob of known size goes in one streamed PUT, whatever its size
+// (the fewest requests, and as fast as it gets), and only a blob of unknown
+// size is cut, into chunks of 64 MiB. Set it for a registry, or a proxy in
+// front of one, that caps the size of a request body. A registry that asks
+// for larger chunks (OCI-Chunk-Min-Length) gets them. n must be positive. An
+// upload of unknown size holds up to one chunk in memory.
 func WithChunkSize(n int64) ClientOption {
 	return func(o *clientOptions) error {
 		if n <= 0 {
 			return fmt.Errorf("transport: WithChunkSize(%d): must be positive", n)
 		}
-		o.chunkSize = n
+		o.chunkSize, o.chunkKnown = n, true
 		return nil
 	}
 }

@@ -37,9 +37,10 @@ type clSession struct {
 //     bytes goes in one POST ?digest= (remembered if the registry ignores
 //     its body: it then gets the bytes in a PUT to the session it opened).
 //     Others open a session with a plain POST.
-//  3. A blob of known size up to the chunk size (see [WithChunkSize]) goes
-//     in one PUT <location>?digest=; others in PATCH chunks, each of the
-//     registry's OCI-Chunk-Min-Length at least, then a PUT.
+//  3. A blob of known size goes in one streamed PUT <location>?digest=,
+//     unless [WithChunkSize] was given and it is larger; those, and blobs
+//     of unknown size, go in PATCH chunks, each of the registry's
+//     OCI-Chunk-Min-Length at least, then a PUT.
 //
 // The registry checks the digest. The client checks the size as it streams:
 // more or fewer bytes than desc.Size fail with [ErrSizeInvalid] before the
@@ -213,7 +214,7 @@ func (c *Client) upload(ctx context.Context, s *clSession, desc ocispec.Descript
 	}
 	sr := &clSizedReader{r: r, want: desc.Size, d: desc.Digest}
 	var err error
-	if desc.Size <= chunk {
+	if desc.Size <= chunk || !c.chunkKnown {
 		err = c.putWhole(ctx, s, desc.Digest, sr, desc.Size)
 	} else {
 		for off := int64(0); off < desc.Size && err == nil; off += chunk {

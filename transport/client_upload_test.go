@@ -226,6 +226,53 @@ func TestPutBlobChunked(t *testing.T) {
 	}
 }
 
+// TestPutBlobKnownSizeGoesWhole checks the default: a blob of known size
+// larger than the chunk size goes in one streamed PUT, not in PATCH chunks,
+// unless WithChunkSize asks for chunks. (The default chunk size is set
+// small here, as WithChunkSize cannot, to keep the blob small.)
+func TestPutBlobKnownSizeGoesWhole(t *testing.T) {
+	t.Parallel()
+	blob := bytes.Repeat([]byte{'z'}, 25)
+	desc := blobDesc(blob)
+	tests := []struct {
+		name        string
+		opts        []ClientOption
+		wantPatches int
+	}{
+		{name: "default", wantPatches: 0},
+		{name: "WithChunkSize", opts: []ClientOption{WithChunkSize(10)}, wantPatches: 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			patches, puts := 0, 0
+			tr, c := newTestReg(t, nil, append(tc.opts, WithSinglePOSTMax(0))...)
+			c.chunkSize = 10 // as the default would be, WithChunkSize or not
+			tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+				mu.Lock()
+				defer mu.Unlock()
+				switch r.Method {
+				case http.MethodPatch:
+					patches++
+				case http.MethodPut:
+					puts++
+				}
+				return false
+			}
+			if err := c.PutBlob(t.Context(), "x", desc, onlyReader{bytes.NewReader(blob)}); err != nil {
+				t.Fatalf("PutBlob = %v", err)
+			}
+			if patches != tc.wantPatches || puts != 1 {
+				t.Errorf("%d PATCHes and %d PUTs, want %d and 1", patches, puts, tc.wantPatches)
+			}
+			if !bytes.Equal(tr.blobs[desc.Digest], blob) {
+				t.Error("the stored blob differs")
+			}
+		})
+	}
+}
+
 func TestPutBlobLocations(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
