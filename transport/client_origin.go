@@ -1,0 +1,144 @@
+package transport
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// Where the client's requests may go: the registry's own origin through
+// the caller's round tripper, redirected blob downloads through a plain
+// one, and uploads nowhere but the registry.
+
+// clRouter sends requests to the registry's origin through registry (the
+// caller's round tripper, which may add credentials) and every other request
+// (a redirect to object storage) through other.
+type clRouter struct {
+	origin          *url.URL
+	registry, other http.RoundTripper
+}
+
+func (r clRouter) RoundTrip(req *http.Request) (*http.Response, error) {
+	if clSameOrigin(req.URL, r.origin) {
+		return r.registry.RoundTrip(req)
+	}
+	return r.other.RoundTrip(req)
+}
+
+// CloseIdleConnections closes the idle connections of both round trippers.
+func (r clRouter) CloseIdleConnections() {
+	for _, rt := range []http.RoundTripper{r.registry, r.other} {
+		if ci, ok := rt.(interface{ CloseIdleConnections() }); ok {
+			ci.CloseIdleConnections()
+		}
+	}
+}
+
+// checkRedirect caps redirects, and keeps requests that carry content or
+// state on the registry's origin: a redirect of an upload request, or of
+// any request but GET and HEAD, to another scheme, host or port is refused.
+// Blob GETs may go anywhere (object storage).
+//
+// It also strips the Authorization header from requests to other origins
+// (Go drops it only for another domain, not for another port of the same
+// host); those go through the redirect round tripper, which adds none.
+func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= clMaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", clMaxRedirects)
+	}
+	if clSameOrigin(req.URL, &c.base) {
+		return nil
+	}
+	first := via[0]
+	if strings.Contains(first.URL.Path, "/blobs/uploads/") {
+		return Errorf(CodeBlobUploadInvalid, "redirect of an upload request to %s refused: uploads only go to the registry %s", clNoQuery(req.URL), c.base.Host)
+	}
+	if first.Method != http.MethodGet && first.Method != http.MethodHead {
+		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, clNoQuery(req.URL), c.base.Host)
+	}
+	req.Header.Del("Authorization")
+	policy := c.redirectPolicy
+	if policy == nil {
+		policy = DefaultRedirectPolicy
+	}
+	if err := policy(req, via); err != nil {
+		return fmt.Errorf("redirect of %s to %s refused: %w", clNoQuery(first.URL), clNoQuery(req.URL), err)
+	}
+	return nil
+}
+
+// DefaultRedirectPolicy is the redirect policy of a [Client] unless
+// [WithRedirectPolicy] replaces it: a registry that is not itself on a
+// loopback, private or link-local address may not send a blob GET to one
+// (IP literals, with or without an IPv6 zone, and localhost; names are not
+// resolved), so that a public registry cannot point the client at the
+// services of its own network. A registry known by a name counts as public:
+// a private registry with a name that redirects to object storage on a
+// private address (MinIO on 10.0.0.5) needs a policy of its own.
+func DefaultRedirectPolicy(req *http.Request, via []*http.Request) error {
+	if len(via) > 0 && !clIsPrivateHost(via[0].URL.Hostname()) && clIsPrivateHost(req.URL.Hostname()) {
+		return Errorf(CodeDenied, "a registry on a public address may not send the client to a private or loopback address")
+	}
+	return nil
+}
+
+// clIsPrivateHost reports whether host (a name or an IP literal, no port)
+// is loopback, private, link-local or unspecified. Names are not resolved:
+// only "localhost" and names under .localhost count.
+func clIsPrivateHost(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	if i := strings.IndexByte(host, '%'); i >= 0 {
+		host = host[:i] // an IPv6 zone: fe80::1%eth0
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
+}
+
+// checkUploadURL checks a URL the client is about to send upload requests
+// to: a session's Location, or a session id given to ResumeUpload. It must
+// be on the registry's origin (scheme, host and port; no user information)
+// and name a session under /v2/<repo>/blobs/uploads/, so that neither an
+// answer of the registry nor a session id (which a proxy takes from its own
+// callers) can send a blob, credentials or a DELETE elsewhere.
+func (c *Client) checkUploadURL(repo string, u *url.URL) error {
+	if !clSameOrigin(u, &c.base) || u.User != nil {
+		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: uploads only go to the registry %s://%s", clNoQuery(u), c.base.Scheme, c.base.Host)
+	}
+	rest, ok := strings.CutPrefix(u.Path, "/v2/"+repo+"/blobs/uploads/")
+	if ok && rest != "" {
+		for seg := range strings.SplitSeq(rest, "/") {
+			if seg == "." || seg == ".." {
+				ok = false
+			}
+		}
+	}
+	if !ok || rest == "" {
+		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: not an upload session of %s (/v2/%s/blobs/uploads/<id>)", clNoQuery(u), repo, repo)
+	}
+	return nil
+}
+
+// clNoQuery returns u's scheme, host and path, without user information,
+// query or fragment, for a message.
+func clNoQuery(u *url.URL) string {
+	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
+	return r.String()
+}
+
+// clSameOrigin reports whether a and b have the same scheme, host and port.
+func clSameOrigin(a, b *url.URL) bool {
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(clHostPort(a), clHostPort(b))
+}
+
+func clHostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	}
+	return net.JoinHostPort(u.Hostname(), port)
+}
