@@ -6,16 +6,13 @@ import (
 	"testing"
 
 	"github.com/regkit/regkit/image"
+	realworld "github.com/regkit/regkit/internal/fixtures"
 )
 
 // benchFixture reads a fixture for a benchmark.
 func benchFixture(b *testing.B, name string) []byte {
 	b.Helper()
-	dir := os.Getenv("REGKIT_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures", "manifests")
-	}
-	p, err := os.ReadFile(filepath.Join(dir, name))
+	p, err := os.ReadFile(filepath.Join(realworld.Dir(b), name))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,49 +19,13 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	realworld "github.com/regkit/regkit/internal/fixtures"
 )
-
-// fixtureDir returns the folder of real-world manifests: $REGKIT_FIXTURES,
-// or /work/shared/fixtures/manifests relative to this package. A missing
-// folder fails the test: these fixtures are part of the suite.
-func fixtureDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("REGKIT_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures", "manifests")
-	}
-	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
-		t.Fatalf("fixture folder %q is missing (set REGKIT_FIXTURES): %v", dir, err)
-	}
-	return dir
-}
-
-// fixtureFiles returns the bytes of every fixture file but the README.
-func fixtureFiles(t testing.TB) [][]byte {
-	t.Helper()
-	dir := fixtureDir(t)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files [][]byte
-	for _, e := range entries {
-		if e.Name() == "README.md" {
-			continue
-		}
-		p, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		files = append(files, p)
-	}
-	return files
-}
 
 // readFixture returns the bytes of a fixture file.
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	p, err := os.ReadFile(filepath.Join(fixtureDir(t), name))
+	p, err := os.ReadFile(filepath.Join(realworld.Dir(t), name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +36,7 @@ func readFixture(t *testing.T, name string) []byte {
 // sha256 of the files.
 func fixtureFetch(t *testing.T) image.FetchFunc {
 	t.Helper()
-	dir := fixtureDir(t)
+	dir := realworld.Dir(t)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -246,7 +210,7 @@ var readmeRow = regexp.MustCompile("^\\| *\\d+ *\\| *`([^`]+)` *\\|.*\\| *`([0-9
 // cannot go untested.
 func TestFixturesREADME(t *testing.T) {
 	t.Parallel()
-	dir := fixtureDir(t)
+	dir := realworld.Dir(t)
 	f, err := os.Open(filepath.Join(dir, "README.md"))
 	if err != nil {
 		t.Fatal(err)

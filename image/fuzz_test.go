@@ -8,6 +8,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	realworld "github.com/regkit/regkit/internal/fixtures"
 )
 
 func FuzzParseManifest(f *testing.F) {
@@ -23,7 +24,7 @@ func FuzzParseManifest(f *testing.F) {
 		f.Add("", []byte(seed))
 		f.Add(ocispec.MediaTypeImageManifest, []byte(seed))
 	}
-	for _, raw := range fixtureFiles(f) { // the real-world fixtures, not copied here
+	for _, raw := range realworld.Files(f) { // the real-world fixtures, not copied here
 		f.Add("", raw)
 	}
 	f.Fuzz(func(t *testing.T, mediaType string, raw []byte) {
@@ -52,7 +53,7 @@ func FuzzParseIndex(f *testing.F) {
 	for _, seed := range []string{ociIndex(), ociManifest(), `{"schemaVersion":2,"manifests":[{}]}`, `{}`} {
 		f.Add("", []byte(seed))
 	}
-	for _, raw := range fixtureFiles(f) {
+	for _, raw := range realworld.Files(f) {
 		f.Add("", raw)
 	}
 	f.Fuzz(func(t *testing.T, mediaType string, raw []byte) {

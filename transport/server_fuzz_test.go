@@ -5,42 +5,14 @@ import (
 	"log/slog"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/fixtures"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
 )
-
-// fixtureFiles returns the bytes of the real-world manifests of
-// $REGKIT_FIXTURES (by default the shared folder beside the project), which
-// must be there.
-func fixtureFiles(tb testing.TB) [][]byte {
-	tb.Helper()
-	dir := os.Getenv("REGKIT_FIXTURES")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "fixtures", "manifests")
-	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		tb.Fatalf("fixture folder %q (set REGKIT_FIXTURES): %v", dir, err)
-	}
-	var files [][]byte
-	for _, e := range entries {
-		if e.Name() == "README.md" {
-			continue
-		}
-		p, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		files = append(files, p)
-	}
-	return files
-}
 
 // FuzzHandler sends arbitrary requests to a Handler over a seeded store:
 // whatever the path, header and body, the answer is never a 5xx, and
@@ -68,7 +40,7 @@ func FuzzHandler(f *testing.F) {
 	f.Add(uint8(0), "/v2/demo/referrers/{manifest}?artifactType=x&n=0", "", "", "")
 	f.Add(uint8(7), "/v2/a/../b//c/%2e%2e/%2F/manifests/%00", "", "", "")
 	f.Add(uint8(0), "/v2/demo/blobs/uploads/~aHR0cHM6Ly94", "", "", "")
-	for i, raw := range fixtureFiles(f) { // real-world manifests, put as they are
+	for i, raw := range fixtures.Files(f) { // real-world manifests, put as they are
 		mt, _ := image.DetectMediaType(raw)
 		f.Add(uint8(2), fmt.Sprintf("/v2/demo/manifests/fixture-%d", i), "Content-Type", mt, string(raw))
 	}
