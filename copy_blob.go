@@ -6,14 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/body"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/verify"
-	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -90,20 +89,20 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	// destination's retry policy. So does, once, with a retry policy of its
 	// own, a blob that either side found corrupt (DIGEST_INVALID,
 	// SIZE_INVALID): a byte may have been damaged on the way.
-	var r *sourceBlob
+	var r *body.Lazy
 	var reported int64 // bytes reported to the meter by any attempt
 	opened := false    // whether any attempt read the source
 	var err error
 	for again := true; ; again = false {
 		err = transport.Retry(ctx, c.dt, func() error {
-			r = &sourceBlob{ctx: quiet(ctx), src: c.src, desc: d, meter: meter, reported: &reported}
+			r = c.sourceBody(ctx, d, meter, &reported)
 			err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
 			r.Close() // waits for a Read the transport may still have under way
-			opened = opened || r.rc != nil
-			if r.err != nil {
+			opened = opened || r.Opened()
+			if r.Err() != nil {
 				// What the source served is the cause, whatever dst made of
 				// it; the error names the blob and the source.
-				return r.err
+				return r.Err()
 			}
 			if err != nil {
 				return fmt.Errorf("put blob %s: %w", d.Digest, err)
@@ -121,7 +120,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		item.Action = Skipped // dst had it and did not read a byte
 		meter.Report(transport.BlobSkipped)
 	default:
-		item.Action, item.Bytes = Copied, max(r.n, reported)
+		item.Action, item.Bytes = Copied, max(r.N(), reported)
 		meter.Report(transport.BlobDone)
 	}
 	return item, nil
@@ -137,72 +136,28 @@ func mountRefused(err error) bool {
 	return false
 }
 
-// sourceBlob reads a blob of the source repository, verified against its
-// digest and size as it streams. It opens the blob on the first Read, so a
-// destination that already has the blob and reads nothing costs the source
-// nothing. It reports BlobStarted, BlobBytes and BlobVerified to meter.
-type sourceBlob struct {
-	ctx   context.Context // without the progress observer (see quiet)
-	src   *repository.Repository
-	desc  ocispec.Descriptor
-	meter *verify.Meter
-	// reported is how many bytes of the blob the meter has been told of,
-	// by this read or an earlier attempt's: a retry does not count them
-	// twice.
-	reported *int64
-	// mu makes Read and Close take turns: an HTTP transport may still
-	// read a request body after the answer came, in a goroutine of its
-	// own. Once Close has returned, Read fails without opening the blob.
-	mu     sync.Mutex
-	closed bool
-	rc     io.ReadCloser // nil until the first Read
-	n      int64         // bytes read
-	err    error         // the first error of the source, io.EOF aside
-}
-
-// errBodyClosed is what a late Read of a closed upload body gets.
-var errBodyClosed = errors.New("read of an upload body after its upload ended")
-
-func (s *sourceBlob) Read(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return 0, errBodyClosed
-	}
-	if s.err != nil {
-		return 0, s.err
-	}
-	if s.rc == nil {
-		rc, err := s.src.Blob(s.ctx, s.desc)
+// sourceBody returns the body of one attempt at copying blob d: the blob
+// of the source repository, opened on the first Read (so a destination
+// that has the blob costs the source nothing) and verified against its
+// digest and size as it streams. It reports BlobStarted, BlobBytes and
+// BlobVerified to meter; reported is how many bytes of the blob the meter
+// has been told of, by this attempt or an earlier one, so that a retry
+// does not count them twice.
+func (c *copier) sourceBody(ctx context.Context, d ocispec.Descriptor, meter *verify.Meter, reported *int64) *body.Lazy {
+	return body.New(func() (io.ReadCloser, error) {
+		rc, err := c.src.Blob(quiet(ctx), d) // its errors name the blob and the source
 		if err != nil {
-			s.err = err
-			return 0, err
+			return nil, err
 		}
-		s.rc = rc
-		s.meter.Report(transport.BlobStarted)
-	}
-	n, err := s.rc.Read(p)
-	s.n += int64(n)
-	if s.n > *s.reported {
-		s.meter.Add(int(s.n - *s.reported))
-		*s.reported = s.n
-	}
-	switch {
-	case err == io.EOF: // the source's reader verifies before its io.EOF
-		s.meter.Report(transport.BlobVerified)
-	case err != nil: // named by the source's reader (or by Blob, for an open)
-		s.err = err
-		return n, s.err
-	}
-	return n, err
-}
-
-// Close closes the blob, if it was opened, waiting for a Read under way.
-func (s *sourceBlob) Close() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.closed = true
-	if s.rc != nil {
-		s.rc.Close()
-	}
+		meter.Report(transport.BlobStarted)
+		return rc, nil
+	}, func(_, to int64, err error) {
+		if to > *reported {
+			meter.Add(int(to - *reported))
+			*reported = to
+		}
+		if err == io.EOF { // the source's reader verifies before its io.EOF
+			meter.Report(transport.BlobVerified)
+		}
+	})
 }

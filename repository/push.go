@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/body"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/reference"
@@ -159,11 +160,12 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	// not match its descriptor is named as the cause.
 	for check := false; ; check = true {
 		err = transport.Retry(ctx, r.t, func() error {
-			lr := &lazyReader{ctx: ctx, blob: b, hw: hw, check: check}
-			err := r.t.PutBlob(ctx, r.name, desc, lr)
-			lr.Close() // waits for a Read the transport may still have under way
-			if lr.srcErr != nil {
-				return lr.srcErr // the cause, whatever the registry made of it
+			lb := hw.body(ctx, b, check)
+			err := r.t.PutBlob(ctx, r.name, desc, lb)
+			lb.Close() // waits for a Read the transport may still have under way
+			if check && verify.IsCorrupt(lb.Err()) {
+				// The cause, whatever the registry made of it.
+				return fmt.Errorf("blob as given to push: %w", lb.Err())
 			}
 			return err
 		})
@@ -219,74 +221,24 @@ func (h *highWater) wasOpened() bool {
 	return h.opened
 }
 
-// lazyReader opens its blob on the first Read, so a blob the registry
-// already has is never opened, and counts what it reads in hw.
-//
-// An HTTP transport may still read a request body after the answer came, in
-// a goroutine of its own: mu makes Read and Close take turns, and once
-// Close has returned, Read fails without opening the blob.
-type lazyReader struct {
-	ctx    context.Context
-	blob   image.Blob
-	hw     *highWater
-	check  bool // verify the blob against its descriptor as it is read
-	mu     sync.Mutex
-	closed bool
-	n      int64 // bytes read
-	rc     io.ReadCloser
-	err    error
-	srcErr error // the blob failed the check
-}
-
-// errBodyClosed is what a late Read of a closed upload body gets.
-var errBodyClosed = errors.New("read of an upload body after its upload ended")
-
-func (l *lazyReader) Read(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if l.closed {
-		return 0, errBodyClosed
-	}
-	if l.rc == nil && l.err == nil {
+// body returns the body of one attempt at uploading b: the blob opened on
+// the first Read (so a blob the registry has is never opened), checked
+// against its descriptor as it is read when check is set, and counted in h.
+func (h *highWater) body(ctx context.Context, b image.Blob, check bool) *body.Lazy {
+	return body.New(func() (io.ReadCloser, error) {
 		// What opening the blob reports (a pull) is not this push's.
-		rc, err := l.blob.Open(transport.WithProgress(l.ctx, nil))
+		rc, err := b.Open(transport.WithProgress(ctx, nil))
 		if err != nil {
-			l.err = fmt.Errorf("open blob %s: %w", l.blob.Descriptor().Digest, err)
-			return 0, l.err
+			return nil, fmt.Errorf("open blob %s: %w", b.Descriptor().Digest, err)
 		}
-		if l.check {
-			desc := l.blob.Descriptor()
-			if rc, err = verify.NewReader(rc, desc); err != nil {
-				l.err = err
-				return 0, err
+		if check {
+			if rc, err = verify.NewReader(rc, b.Descriptor()); err != nil {
+				return nil, err
 			}
 		}
-		l.rc = rc
-		l.hw.open()
-	}
-	if l.err != nil {
-		return 0, l.err
-	}
-	n, err := l.rc.Read(p)
-	if n > 0 {
-		l.hw.read(l.n, l.n+int64(n))
-		l.n += int64(n)
-	}
-	if l.check && verify.IsCorrupt(err) {
-		l.srcErr = fmt.Errorf("blob as given to push: %w", err)
-	}
-	return n, err
-}
-
-// Close closes the blob, if it was opened, waiting for a Read under way.
-func (l *lazyReader) Close() error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.closed = true
-	if l.rc == nil {
-		return nil
-	}
-	return l.rc.Close()
+		h.open()
+		return rc, nil
+	}, func(from, to int64, _ error) { h.read(from, to) })
 }
 
 // putManifest stores raw by digest, or under each tag (the first put stores
