@@ -210,7 +210,7 @@ func WithMaxManifestSize(n int64) ClientOption {
 // and cuts blobs of known size larger than n into such chunks too. By
 // default a blob of known size goes in one streamed PUT, whatever its size
 // (the fewest requests, and as fast as it gets), and only a blob of unknown
-// size is cut, into chunks of 64 MiB. Set it for a registry, or a proxy in
+// size is cut, into chunks of 64 MiB, as are the writes of a [BlobWriter]. Set it for a registry, or a proxy in
 // front of one, that caps the size of a request body. A registry that asks
 // for larger chunks (OCI-Chunk-Min-Length) gets them. n must be positive. An
 // upload of unknown size holds up to one chunk in memory.

@@ -266,6 +266,10 @@ func (c *Client) putWhole(ctx context.Context, s *clSession, d digest.Digest, bo
 		notFound: CodeBlobUploadUnknown,
 		want:     []int{http.StatusCreated, http.StatusOK, http.StatusNoContent},
 	})
+	var re *ResponseError
+	if err != nil && size > 0 && !c.chunkKnown && errors.As(err, &re) && re.StatusCode == http.StatusRequestEntityTooLarge {
+		return fmt.Errorf("%w (the registry, or a proxy in front of it, refused a body of %d bytes: WithChunkSize uploads in smaller requests)", err, size)
+	}
 	if err != nil {
 		return err
 	}

@@ -273,6 +273,30 @@ func TestPutBlobKnownSizeGoesWhole(t *testing.T) {
 	}
 }
 
+// TestPutBlobTooLargeSaysWhatToDo checks that a whole-blob PUT refused with
+// 413 (a proxy's cap on request bodies) points at WithChunkSize.
+func TestPutBlobTooLargeSaysWhatToDo(t *testing.T) {
+	t.Parallel()
+	tr, c := newTestReg(t, nil, WithSinglePOSTMax(0))
+	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
+		if r.Method != http.MethodPut {
+			return false
+		}
+		io.Copy(io.Discard, r.Body)
+		w.WriteHeader(http.StatusRequestEntityTooLarge)
+		return true
+	}
+	blob := []byte("a blob too big for the proxy")
+	err := c.PutBlob(t.Context(), "x", blobDesc(blob), bytes.NewReader(blob))
+	var re *ResponseError
+	if !errors.As(err, &re) || re.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("PutBlob = %v, want a 413 ResponseError", err)
+	}
+	if !strings.Contains(err.Error(), "WithChunkSize") {
+		t.Errorf("error %q does not point at WithChunkSize", err)
+	}
+}
+
 func TestPutBlobLocations(t *testing.T) {
 	t.Parallel()
 	tests := []struct {

@@ -4,13 +4,17 @@
 package body
 
 import (
-	"errors"
+	"fmt"
 	"io"
+	"os"
 	"sync"
 )
 
-// ErrClosed is what a Read of a closed [Lazy] gets.
-var ErrClosed = errors.New("read of an upload body after its upload ended")
+// ErrClosed is what a Read of a closed [Lazy] gets. It matches
+// [os.ErrClosed].
+var ErrClosed = fmt.Errorf("read of an upload body after its upload ended: %w", os.ErrClosed)
+
+var _ io.ReadCloser = (*Lazy)(nil)
 
 // Lazy is an upload body that opens its source on the first Read, so that a
 // source the registry turns out not to need (it has the blob) is never
@@ -70,9 +74,14 @@ func (l *Lazy) Read(p []byte) (int, error) {
 }
 
 // Close closes the source, if it was opened, waiting for a Read under way.
+// Closing again does nothing. (A Read stalled on the source holds Close up
+// until the source returns.)
 func (l *Lazy) Close() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	if l.closed {
+		return nil
+	}
 	l.closed = true
 	if l.rc == nil {
 		return nil

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -50,6 +51,9 @@ func TestLazy(t *testing.T) {
 				}
 			}
 			l.Close()
+			if err := l.Close(); err != nil { // again: nothing to do
+				t.Errorf("second Close = %v", err)
+			}
 			if l.Opened() != tc.wantOpened || l.N() != tc.wantN || !errors.Is(l.Err(), tc.wantErr) {
 				t.Errorf("opened %v, %d bytes, error %v; want %v, %d, %v", l.Opened(), l.N(), l.Err(), tc.wantOpened, tc.wantN, tc.wantErr)
 			}
@@ -91,7 +95,7 @@ func TestLazyCloseWaitsForARead(t *testing.T) {
 	})
 	l.Close()
 	wg.Wait()
-	if _, err := l.Read(make([]byte, 1)); !errors.Is(err, ErrClosed) {
-		t.Fatalf("read after Close = %v, want ErrClosed", err)
+	if _, err := l.Read(make([]byte, 1)); !errors.Is(err, ErrClosed) || !errors.Is(err, os.ErrClosed) {
+		t.Fatalf("read after Close = %v, want ErrClosed, an os.ErrClosed", err)
 	}
 }

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"sync"
@@ -114,6 +115,10 @@ func (mr *meteredReader) Read(p []byte) (int, error) {
 
 func (mr *meteredReader) Close() error { return mr.r.Close() }
 
+// errInvalidWrite is the error of WriteTo when its writer returns an
+// impossible count, as io.Copy's.
+var errInvalidWrite = errors.New("invalid write result")
+
 // copyBufs holds the buffers of WriteTo.
 var copyBufs = sync.Pool{New: func() any { return new([copyBufSize]byte) }}
 
@@ -133,6 +138,12 @@ func (mr *meteredReader) WriteTo(w io.Writer) (int64, error) {
 		n, err := mr.Read(buf[:])
 		if n > 0 {
 			m, werr := w.Write(buf[:n])
+			if m < 0 || m > n {
+				m = 0
+				if werr == nil {
+					werr = errInvalidWrite
+				}
+			}
 			total += int64(m)
 			if werr == nil && m < n {
 				werr = io.ErrShortWrite

@@ -209,6 +209,11 @@ type shortWriter struct{ n int }
 
 func (w shortWriter) Write(p []byte) (int, error) { return min(len(p), w.n), nil }
 
+// liarWriter claims to have written more than it was given.
+type liarWriter struct{}
+
+func (liarWriter) Write(p []byte) (int, error) { return len(p) + 1, nil }
+
 // errDiskFull is the error of failWriter.
 var errDiskFull = errors.New("disk full")
 
@@ -235,6 +240,7 @@ func TestMeteredWriteTo(t *testing.T) {
 		{name: "corrupt", data: corrupt, w: func(b *bytes.Buffer) io.Writer { return b }, wantErr: transport.ErrDigestInvalid},
 		{name: "short write", data: content, w: func(*bytes.Buffer) io.Writer { return shortWriter{100} }, wantErr: io.ErrShortWrite},
 		{name: "writer fails", data: content, w: func(*bytes.Buffer) io.Writer { return failWriter{} }, wantErr: errDiskFull},
+		{name: "writer lies", data: content, w: func(*bytes.Buffer) io.Writer { return liarWriter{} }, wantErr: errInvalidWrite},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
