@@ -92,9 +92,8 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	var r *body.Lazy
 	var reported int64 // bytes reported to the meter by any attempt
 	opened := false    // whether any attempt read the source
-	var err error
-	for again := true; ; again = false {
-		err = transport.Retry(ctx, c.dt, func() error {
+	err := verify.AgainIfCorrupt(func(bool) error {
+		return transport.Retry(ctx, c.dt, func() error {
 			r = c.sourceBody(ctx, d, meter, &reported)
 			err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
 			r.Close() // waits for a Read the transport may still have under way
@@ -109,10 +108,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 			}
 			return nil
 		})
-		if err == nil || !again || !verify.IsCorrupt(err) {
-			break
-		}
-	}
+	})
 	switch {
 	case err != nil:
 		return item, err

@@ -158,8 +158,8 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	// may have got them damaged on the way: they are sent once more, and
 	// checked as they leave this time, so that a blob whose own content does
 	// not match its descriptor is named as the cause.
-	for check := false; ; check = true {
-		err = transport.Retry(ctx, r.t, func() error {
+	err = verify.AgainIfCorrupt(func(check bool) error {
+		return transport.Retry(ctx, r.t, func() error {
 			lb := hw.body(ctx, b, check)
 			err := r.t.PutBlob(ctx, r.name, desc, lb)
 			lb.Close() // waits for a Read the transport may still have under way
@@ -169,10 +169,7 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 			}
 			return err
 		})
-		if err == nil || check || !verify.IsCorrupt(err) {
-			break
-		}
-	}
+	})
 	if err != nil {
 		return fmt.Errorf("put blob %s: %w", desc.Digest, err)
 	}

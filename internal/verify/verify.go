@@ -153,3 +153,14 @@ func (r *Reader) Close() error {
 func IsCorrupt(err error) bool {
 	return errors.Is(err, transport.ErrDigestInvalid) || errors.Is(err, transport.ErrSizeInvalid)
 }
+
+// AgainIfCorrupt runs send, and once more if it failed as corrupt (see
+// [IsCorrupt]), as bytes damaged on the way fail: again tells send which
+// run it is. It returns the error of the last run.
+func AgainIfCorrupt(send func(again bool) error) error {
+	err := send(false)
+	if IsCorrupt(err) {
+		err = send(true)
+	}
+	return err
+}

@@ -265,3 +265,39 @@ func TestMeteredWriteTo(t *testing.T) {
 		})
 	}
 }
+
+func TestAgainIfCorrupt(t *testing.T) {
+	t.Parallel()
+	errOther := errors.New("other")
+	tests := []struct {
+		name      string
+		first     error
+		second    error
+		wantRuns  []bool
+		wantError error
+	}{
+		{name: "ok", wantRuns: []bool{false}},
+		{name: "other error", first: errOther, wantRuns: []bool{false}, wantError: errOther},
+		{name: "corrupt, then ok", first: transport.ErrDigestInvalid, wantRuns: []bool{false, true}},
+		{name: "short, then short", first: transport.ErrSizeInvalid, second: transport.ErrSizeInvalid, wantRuns: []bool{false, true}, wantError: transport.ErrSizeInvalid},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var runs []bool
+			err := AgainIfCorrupt(func(again bool) error {
+				runs = append(runs, again)
+				if again {
+					return tc.second
+				}
+				return tc.first
+			})
+			if !errors.Is(err, tc.wantError) || (err == nil) != (tc.wantError == nil) {
+				t.Errorf("AgainIfCorrupt = %v, want %v", err, tc.wantError)
+			}
+			if fmt.Sprint(runs) != fmt.Sprint(tc.wantRuns) {
+				t.Errorf("runs %v, want %v", runs, tc.wantRuns)
+			}
+		})
+	}
+}
