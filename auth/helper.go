@@ -24,9 +24,14 @@ type HelperError struct {
 	Action string
 	// ServerURL is what the helper was asked about.
 	ServerURL string
-	// Output is what the helper printed (its standard error, else its
-	// standard output), trimmed and cut to 512 bytes. It is empty when the
-	// helper succeeded but its answer could not be parsed.
+	// Output is what the helper printed, trimmed, with every secret regkit
+	// knows of blanked out in any encoding (see below), and cut to 512
+	// bytes. For "store" and "erase" it is the standard error, else the
+	// standard output. For "get" it is the standard error only: a helper's
+	// standard output is where it writes the secret, so it is never shown,
+	// and a secret it printed there is blanked out of the standard error
+	// too. It is empty when the helper succeeded but its answer could not
+	// be parsed.
 	Output string
 	// Err is the fault.
 	Err error
@@ -95,7 +100,7 @@ func (h *HelperStore) Credential(ctx context.Context, host string) (Credential, 
 		return Credential{}, nil
 	}
 	url := credServerURL(host)
-	out, err := h.run(ctx, "get", url, []byte(url), nil)
+	out, err := h.run(ctx, "get", url, []byte(url), Credential{})
 	if errors.Is(err, errHelperNotFound) {
 		return Credential{}, nil
 	}
@@ -128,7 +133,7 @@ func (h *HelperStore) Save(ctx context.Context, host string, c Credential) error
 		return fmt.Errorf("auth: credential helper %s: save: empty host", h.Program())
 	}
 	if c.IsZero() {
-		_, err := h.run(ctx, "erase", url, []byte(url), nil)
+		_, err := h.run(ctx, "erase", url, []byte(url), Credential{})
 		if errors.Is(err, errHelperNotFound) {
 			return nil
 		}
@@ -154,7 +159,7 @@ func (h *HelperStore) Save(ctx context.Context, host string, c Credential) error
 	if err != nil {
 		return err
 	}
-	_, err = h.run(ctx, "store", url, in, []string{c.Password, c.IdentityToken})
+	_, err = h.run(ctx, "store", url, in, c)
 	return err
 }
 
@@ -163,8 +168,11 @@ var errHelperNotFound = errors.New(helperNotFound)
 
 // run runs the helper with action and input on standard input, and returns
 // its standard output. The helper's "credentials not found" answer is
-// errHelperNotFound. secrets are blanked out of any output an error shows.
-func (h *HelperStore) run(ctx context.Context, action, url string, input []byte, secrets []string) ([]byte, error) {
+// errHelperNotFound. The secrets of sent (what was given to the helper) are
+// blanked out, in any encoding, of any output an error shows; so is the
+// secret of a credential the helper printed on a failed "get", whose
+// standard output is never shown.
+func (h *HelperStore) run(ctx context.Context, action, url string, input []byte, sent Credential) ([]byte, error) {
 	fail := func(err error, output string) error {
 		return &HelperError{Program: h.Program(), Action: action, ServerURL: url, Output: output, Err: err}
 	}
@@ -193,19 +201,30 @@ func (h *HelperStore) run(ctx context.Context, action, url string, input []byte,
 		err = ctxErr
 	}
 	shown := errText
-	if shown == "" {
+	if shown == "" && action != "get" {
 		shown = outText
+	}
+	secrets := sent.secretForms()
+	if action == "get" {
+		secrets = append(helperPrinted(stdout.Bytes()).secretForms(), secrets...)
 	}
 	return nil, fail(err, helperShow(shown, secrets))
 }
 
-// helperShow returns s with secrets blanked out, cut to helperMaxShown bytes.
-func helperShow(s string, secrets []string) string {
-	for _, sec := range secrets {
-		if sec != "" {
-			s = strings.ReplaceAll(s, sec, "***")
-		}
+// helperPrinted returns the credential a helper printed, as far as out
+// can be read as an answer, for blanking it out of what is shown.
+func helperPrinted(out []byte) Credential {
+	var ans struct{ Username, Secret string }
+	if json.Unmarshal(out, &ans) != nil {
+		return Credential{}
 	}
+	return Credential{Username: ans.Username, Password: ans.Secret}
+}
+
+// helperShow returns s with forms (see [Credential.secretForms]) blanked
+// out, cut to helperMaxShown bytes.
+func helperShow(s string, forms []string) string {
+	s = redactSecrets(s, forms)
 	if len(s) <= helperMaxShown {
 		return s
 	}

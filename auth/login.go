@@ -7,11 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 
+	"github.com/regkit/regkit/internal/origin"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -53,7 +53,7 @@ func Login(ctx context.Context, host string, c Credential, rt http.RoundTripper)
 	if rt == nil {
 		rt = http.DefaultTransport
 	}
-	l := &loginer{host: host, base: base, c: c, hc: &http.Client{Transport: rt}}
+	l := &loginer{host: host, base: base, c: c, hc: &http.Client{Transport: rt, CheckRedirect: loginRedirect}}
 	if err := l.run(ctx); err != nil {
 		return fmt.Errorf("auth: login %s: %w", host, err)
 	}
@@ -114,12 +114,9 @@ func (l *loginer) run(ctx context.Context) error {
 // token fetches a bearer token from the challenge's realm with the
 // credential.
 func (l *loginer) token(ctx context.Context, ch *loginChallenge) (string, error) {
-	realm, err := url.Parse(ch.params["realm"])
-	if err != nil || (realm.Scheme != "http" && realm.Scheme != "https") || realm.Host == "" {
-		return "", fmt.Errorf("GET %s: bearer challenge has no usable realm", l.base)
-	}
-	if realm.Scheme == "http" && l.base.Scheme == "https" {
-		return "", fmt.Errorf("token realm %s is plain HTTP: refusing to send a credential to it", loginRedact(realm))
+	realm, err := origin.Realm(l.base, ch.params["realm"])
+	if err != nil {
+		return "", err
 	}
 	service, scope := ch.params["service"], ch.params["scope"]
 	var resp *loginResponse
@@ -208,6 +205,18 @@ func (l *loginer) get(ctx context.Context, u *url.URL, h http.Header) (*loginRes
 	return l.do(ctx, http.MethodGet, u, h, "")
 }
 
+// loginRedirect is the redirect policy of Login's requests, each of which
+// carries the credential or asks for a challenge to answer with it: at most
+// [origin.MaxRedirects], and all on the origin of the first request (the
+// registry's, or its token realm's), as the client's own requests
+// ([origin.Send]).
+func loginRedirect(req *http.Request, via []*http.Request) error {
+	if len(via) >= origin.MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", origin.MaxRedirects)
+	}
+	return origin.Send(via[0].URL, req.URL)
+}
+
 // do sends a request and reads at most loginMaxBody of the answer.
 func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Header, body string) (*loginResponse, error) {
 	var rd io.Reader
@@ -257,8 +266,9 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 		}
 		r.oauthError = wire.Error
 	}
+	r.message = redactSecrets(r.message, l.c.secretForms())
 	if len(r.message) > 200 {
-		r.message = r.message[:200] + "…"
+		r.message = strings.ToValidUTF8(r.message[:200], "") + "…"
 	}
 	return r, nil
 }
@@ -283,7 +293,7 @@ func loginBase(host string) (*url.URL, error) {
 	}
 	if scheme == "" {
 		scheme = "https"
-		if loginIsLoopback(h) {
+		if origin.IsLoopback(h) {
 			scheme = "http"
 		}
 	}
@@ -297,125 +307,7 @@ func loginBase(host string) (*url.URL, error) {
 	return u, nil
 }
 
-// loginIsLoopback reports whether host[:port] is localhost, in 127.0.0.0/8
-// or ::1.
-func loginIsLoopback(host string) bool {
-	h := host
-	if sh, _, err := net.SplitHostPort(host); err == nil {
-		h = sh
-	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if strings.EqualFold(h, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
-}
-
 // loginBasic returns the Authorization value of c's username and password.
 func loginBasic(c Credential) string {
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.Username+":"+c.Password))
-}
-
-// loginChallenge is one challenge of a WWW-Authenticate header.
-type loginChallenge struct {
-	scheme string            // lower case
-	params map[string]string // names in lower case
-}
-
-// loginParseChallenges parses WWW-Authenticate values (RFC 7235 section
-// 4.1): challenges separated by commas, each a scheme followed by
-// name=value parameters, values being tokens or quoted strings. It is
-// lenient: unquoted values may hold any character but commas and spaces
-// (realms are often sent unquoted), and it stops at what it cannot read.
-func loginParseChallenges(values []string) []loginChallenge {
-	var out []loginChallenge
-	for _, v := range values {
-		p := loginParser{s: v}
-		for {
-			p.skip(" \t,")
-			scheme := p.token()
-			if scheme == "" {
-				break
-			}
-			ch := loginChallenge{scheme: strings.ToLower(scheme), params: map[string]string{}}
-			for {
-				p.skip(" \t")
-				save := p.i
-				name := p.token()
-				p.skip(" \t")
-				if name == "" || !p.consume('=') {
-					p.i = save // the next challenge, or a token68
-					break
-				}
-				p.skip(" \t")
-				ch.params[strings.ToLower(name)] = p.value()
-				p.skip(" \t")
-				if !p.consume(',') {
-					break
-				}
-			}
-			out = append(out, ch)
-		}
-	}
-	return out
-}
-
-// loginParser reads a WWW-Authenticate value.
-type loginParser struct {
-	s string
-	i int
-}
-
-func (p *loginParser) skip(chars string) {
-	for p.i < len(p.s) && strings.IndexByte(chars, p.s[p.i]) >= 0 {
-		p.i++
-	}
-}
-
-func (p *loginParser) consume(c byte) bool {
-	if p.i < len(p.s) && p.s[p.i] == c {
-		p.i++
-		return true
-	}
-	return false
-}
-
-// token reads an RFC 7230 token.
-func (p *loginParser) token() string {
-	start := p.i
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
-			break
-		}
-		p.i++
-	}
-	return p.s[start:p.i]
-}
-
-// value reads a quoted string (unescaping it) or an unquoted value.
-func (p *loginParser) value() string {
-	if !p.consume('"') {
-		start := p.i
-		for p.i < len(p.s) && strings.IndexByte(", \t", p.s[p.i]) < 0 {
-			p.i++
-		}
-		return p.s[start:p.i]
-	}
-	var b strings.Builder
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		p.i++
-		switch {
-		case c == '"':
-			return b.String()
-		case c == '\\' && p.i < len(p.s):
-			b.WriteByte(p.s[p.i])
-			p.i++
-		default:
-			b.WriteByte(c)
-		}
-	}
-	return b.String()
 }

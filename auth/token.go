@@ -6,15 +6,25 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/regkit/regkit/internal/origin"
 	"github.com/regkit/regkit/transport"
 )
+
+// tokenRedirect is the redirect policy of token requests, which carry a
+// credential in a header or a form: at most maxTokenRedirects, all on the
+// realm's origin ([origin.Send]). A refusal wraps an [*OriginError].
+func tokenRedirect(realm *url.URL, next *http.Request, via []*http.Request) error {
+	if len(via) > maxTokenRedirects {
+		return fmt.Errorf("stopped after %d redirects", maxTokenRedirects)
+	}
+	return origin.Send(realm, next.URL)
+}
 
 // The token protocol's defaults and regkit's limits on it.
 const (
@@ -31,7 +41,7 @@ const (
 	// maxTokenResponse is the most of a token server's answer read.
 	maxTokenResponse = 64 << 10
 	// maxTokenRedirects is how many redirects a token request follows,
-	// all on the realm's host.
+	// all on the realm's origin.
 	maxTokenRedirects = 3
 )
 
@@ -65,45 +75,20 @@ func (e *tokenError) Error() string {
 func (e *tokenError) Unwrap() error { return e.err }
 
 // checkRealm parses a challenge's realm and refuses one that would expose
-// credentials: it must be https, or plain http on a loopback host, or
-// plain http on the very host of a registry the caller reaches over plain
-// http anyway (reg is the URL of the challenged request).
+// credentials, by the rules of [origin.Realm] (reg is the URL of the
+// challenged request): it must be https, or plain http only when the
+// registry is plain http itself and the realm is on its host, or both are
+// on loopback. A refusal is an [*OriginError].
 func checkRealm(realm string, reg *url.URL) (*url.URL, error) {
-	u, err := url.Parse(realm)
-	if err != nil || u.Host == "" || u.User != nil {
-		return nil, fmt.Errorf("auth: registry %s sent a bearer challenge with an unusable realm %q", reg.Host, redactRealm(realm))
+	u, err := origin.Realm(reg, realm)
+	if err != nil {
+		return nil, fmt.Errorf("auth: %w", err)
 	}
-	switch strings.ToLower(u.Scheme) {
-	case "https":
-		return u, nil
-	case "http":
-		if isLoopback(u.Hostname()) ||
-			(strings.EqualFold(reg.Scheme, "http") && strings.EqualFold(u.Hostname(), reg.Hostname())) {
-			return u, nil
-		}
-		return nil, fmt.Errorf("auth: registry %s sent a plain-http token realm on another host (%s): refusing to send credentials there", reg.Host, u.Host)
-	}
-	return nil, fmt.Errorf("auth: registry %s sent a token realm with scheme %q: want https", reg.Host, u.Scheme)
+	return u, nil
 }
 
 // redactRealm returns a realm without its query or user information.
-func redactRealm(realm string) string {
-	u, err := url.Parse(realm)
-	if err != nil {
-		return "(unparsable)"
-	}
-	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-}
-
-// isLoopback reports whether host (without port) is localhost or a
-// loopback address.
-func isLoopback(host string) bool {
-	if strings.EqualFold(host, "localhost") {
-		return true
-	}
-	ip := net.ParseIP(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
-	return ip != nil && ip.IsLoopback()
-}
+func redactRealm(realm string) string { return origin.RedactString(realm) }
 
 // fetchToken gets a new token for need from the challenge's realm, with
 // the host's credential.
@@ -218,13 +203,7 @@ func (t *Transport) exchange(req *http.Request, need *scopeSet, ch *bearerChalle
 	realm := redactRealm(ch.realm.String())
 	start := t.now()
 	hc := &http.Client{Transport: t.base, CheckRedirect: func(next *http.Request, via []*http.Request) error {
-		if len(via) > maxTokenRedirects {
-			return fmt.Errorf("stopped after %d redirects", maxTokenRedirects)
-		}
-		if !strings.EqualFold(next.URL.Host, ch.realm.Host) || (next.URL.Scheme != ch.realm.Scheme && next.URL.Scheme != "https") {
-			return fmt.Errorf("redirected off the realm's host to %s", next.URL.Host)
-		}
-		return nil
+		return tokenRedirect(ch.realm, next, via)
 	}}
 	resp, err := hc.Do(req)
 	if err != nil {

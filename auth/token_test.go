@@ -46,7 +46,10 @@ func TestCheckRealm(t *testing.T) {
 	}{
 		{"https", "https://auth.docker.io/token", "https://registry-1.docker.io/v2/", true},
 		{"https from a plain-http registry", "https://auth.example/token", "http://reg.lan/v2/", true},
-		{"http on 127.0.0.1", "http://127.0.0.1:5001/token", "https://reg.example/v2/", true},
+		{"http on 127.0.0.1 from an https registry", "http://127.0.0.1:5001/token", "https://reg.example/v2/", false},
+		{"http on 127.0.0.1 from a plain-http registry elsewhere", "http://127.0.0.1:5001/token", "http://reg.lan/v2/", false},
+		{"http on a LAN host from a loopback registry", "http://10.0.0.5/token", "http://127.0.0.1:5000/v2/", false},
+		{"http on 127.0.0.1 from a loopback registry", "http://127.0.0.1:5001/token", "http://localhost:5000/v2/", true},
 		{"http on 127.0.0.2", "http://127.0.0.2/token", "http://127.0.0.2:5000/v2/", true},
 		{"http on ::1", "http://[::1]:5001/token", "http://[::1]:5000/v2/", true},
 		{"http on localhost", "http://LOCALHOST:5001/token", "http://localhost:5000/v2/", true},

@@ -92,6 +92,17 @@ func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
 	}
 }
 
+// String describes the Transport by its registry host, never a credential
+// or token it holds.
+func (t *Transport) String() string { return "auth.Transport(" + t.host + ")" }
+
+// GoString is String, so that %#v shows no secret either.
+func (t *Transport) GoString() string { return t.String() }
+
+// Format writes String for every verb, so that no verb (%v, %+v, %#v, %x
+// and the rest) prints the credential or tokens the Transport holds.
+func (t *Transport) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+
 // CloseIdleConnections closes the idle connections of the base round
 // tripper, when it has such a method (an [http.Transport] does).
 func (t *Transport) CloseIdleConnections() {

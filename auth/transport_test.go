@@ -21,10 +21,10 @@ func TestRealmChecks(t *testing.T) {
 	tests := []struct {
 		name, realm, want string
 	}{
-		{"plain http on another host", "http://auth.example.com/token", "plain-http"},
+		{"plain http on another host", "http://auth.example.com/token", "plain HTTP"},
 		{"other scheme", "ftp://auth.example.com/token", "scheme"},
-		{"relative", "/token", "unusable realm"},
-		{"user info", "https://user:pw@auth.example.com/token", "unusable realm"},
+		{"relative", "/token", "no usable realm"},
+		{"user info", "https://user:pw@auth.example.com/token", "user information"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/internal/origin"
 	"github.com/regkit/regkit/reference"
 )
 
@@ -79,8 +79,6 @@ var (
 	_ Limiter    = (*Client)(nil)
 )
 
-// clMaxRedirects is how many redirects a request follows.
-const clMaxRedirects = 10
 
 // NewClient returns a client of the registry host: "ghcr.io",
 // "localhost:5000", "127.0.0.1:36817" or "[::1]:5000". Docker Hub
@@ -140,7 +138,7 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		api = "registry-1.docker.io"
 	}
 	scheme := "https"
-	if o.tls == TLSOff || (o.tls == TLSDefault && clIsLoopback(host)) {
+	if o.tls == TLSOff || (o.tls == TLSDefault && origin.IsLoopback(host)) {
 		scheme = "http"
 	}
 	c := &Client{
@@ -206,21 +204,6 @@ func clDefaultTransport(skipVerify bool) *http.Transport {
 		t.TLSClientConfig.InsecureSkipVerify = true
 	}
 	return t
-}
-
-// clIsLoopback reports whether host[:port] is localhost, in 127.0.0.0/8 or
-// ::1.
-func clIsLoopback(host string) bool {
-	h := host
-	if sh, _, err := net.SplitHostPort(host); err == nil {
-		h = sh
-	}
-	h = strings.TrimSuffix(strings.TrimPrefix(h, "["), "]")
-	if h == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(h)
-	return ip != nil && ip.IsLoopback()
 }
 
 // endpoint returns the URL of /v2/<repo>/<parts…>, each part escaped on its

@@ -2,10 +2,11 @@ package transport
 
 import (
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/regkit/regkit/internal/origin"
 )
 
 // Where the client's requests may go: the registry's own origin through
@@ -21,7 +22,7 @@ type clRouter struct {
 }
 
 func (r clRouter) RoundTrip(req *http.Request) (*http.Response, error) {
-	if clSameOrigin(req.URL, r.origin) {
+	if origin.Same(req.URL, r.origin) {
 		return r.registry.RoundTrip(req)
 	}
 	return r.other.RoundTrip(req)
@@ -45,10 +46,10 @@ func (r clRouter) CloseIdleConnections() {
 // (Go drops it only for another domain, not for another port of the same
 // host); those go through the redirect round tripper, which adds none.
 func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
-	if len(via) >= clMaxRedirects {
-		return fmt.Errorf("stopped after %d redirects", clMaxRedirects)
+	if len(via) >= origin.MaxRedirects {
+		return fmt.Errorf("stopped after %d redirects", origin.MaxRedirects)
 	}
-	if clSameOrigin(req.URL, &c.base) {
+	if origin.Same(req.URL, &c.base) {
 		return nil
 	}
 	first := via[0]
@@ -78,25 +79,10 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // a private registry with a name that redirects to object storage on a
 // private address (MinIO on 10.0.0.5) needs a policy of its own.
 func DefaultRedirectPolicy(req *http.Request, via []*http.Request) error {
-	if len(via) > 0 && !clIsPrivateHost(via[0].URL.Hostname()) && clIsPrivateHost(req.URL.Hostname()) {
+	if len(via) > 0 && !origin.IsPrivate(via[0].URL.Hostname()) && origin.IsPrivate(req.URL.Hostname()) {
 		return Errorf(CodeDenied, "a registry on a public address may not send the client to a private or loopback address")
 	}
 	return nil
-}
-
-// clIsPrivateHost reports whether host (a name or an IP literal, no port)
-// is loopback, private, link-local or unspecified. Names are not resolved:
-// only "localhost" and names under .localhost count.
-func clIsPrivateHost(host string) bool {
-	host = strings.TrimSuffix(strings.ToLower(host), ".")
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return true
-	}
-	if i := strings.IndexByte(host, '%'); i >= 0 {
-		host = host[:i] // an IPv6 zone: fe80::1%eth0
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && (ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() || ip.IsUnspecified())
 }
 
 // checkUploadURL checks a URL the client is about to send upload requests
@@ -125,20 +111,7 @@ func (c *Client) checkUploadURL(repo string, u *url.URL) error {
 
 // clNoQuery returns u's scheme, host and path, without user information,
 // query or fragment, for a message.
-func clNoQuery(u *url.URL) string {
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path, RawPath: u.RawPath}
-	return r.String()
-}
+func clNoQuery(u *url.URL) string { return origin.Redact(u) }
 
 // clSameOrigin reports whether a and b have the same scheme, host and port.
-func clSameOrigin(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(clHostPort(a), clHostPort(b))
-}
-
-func clHostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
-	}
-	return net.JoinHostPort(u.Hostname(), port)
-}
+func clSameOrigin(a, b *url.URL) bool { return origin.Same(a, b) }

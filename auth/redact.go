@@ -1,0 +1,84 @@
+package auth
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// redacted replaces a secret in text an error shows.
+const redacted = "***"
+
+// secretForms returns the texts in which c's secrets may show up in what a
+// peer (a registry, a token service, a credential helper) sends back: each
+// secret (password, identity token, registry token) raw, JSON-escaped
+// (with and without HTML escaping), Go-quoted, URL-escaped (query and path)
+// and base64-encoded (standard and URL alphabets, padded or not), and the
+// base64 of "username:password" of a Basic Authorization header. The
+// longest come first, so that replacing them in order leaves no part of a
+// longer form behind.
+func (c Credential) secretForms() []string {
+	var raw []string
+	for _, s := range []string{c.Password, c.IdentityToken, c.RegistryToken} {
+		if s != "" {
+			raw = append(raw, s)
+		}
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	var forms []string
+	add := func(s string) {
+		if s != "" && !slices.Contains(forms, s) {
+			forms = append(forms, s)
+		}
+	}
+	b64 := func(s string) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+			add(enc.EncodeToString([]byte(s)))
+		}
+	}
+	for _, s := range raw {
+		add(s)
+		add(jsonInner(s, true))
+		add(jsonInner(s, false))
+		q := strconv.Quote(s)
+		add(q[1 : len(q)-1])
+		add(url.QueryEscape(s))
+		add(url.PathEscape(s))
+		b64(s)
+	}
+	if c.Password != "" {
+		b64(c.Username + ":" + c.Password)
+	}
+	slices.SortStableFunc(forms, func(a, b string) int { return len(b) - len(a) })
+	return forms
+}
+
+// jsonInner returns s as a JSON string, without its quotes.
+func jsonInner(s string, escapeHTML bool) string {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(escapeHTML)
+	if enc.Encode(s) != nil {
+		return ""
+	}
+	out := strings.TrimSuffix(buf.String(), "\n")
+	return out[1 : len(out)-1]
+}
+
+// redactSecrets returns s with every one of forms (see
+// [Credential.secretForms]) replaced by "***".
+func redactSecrets(s string, forms []string) string {
+	for _, f := range forms {
+		if f == "" {
+			continue
+		}
+		s = strings.ReplaceAll(s, f, redacted)
+	}
+	return s
+}
