@@ -79,7 +79,6 @@ var (
 	_ Limiter    = (*Client)(nil)
 )
 
-
 // NewClient returns a client of the registry host: "ghcr.io",
 // "localhost:5000", "127.0.0.1:36817" or "[::1]:5000". Docker Hub
 // ("docker.io" or "index.docker.io") is reached at its API endpoint,
