@@ -42,9 +42,16 @@ const loginClientID = "regkit"
 // host is as for [transport.NewClient] ("ghcr.io", "localhost:5000"; Docker
 // Hub is reached at registry-1.docker.io): loopback hosts are spoken to over
 // plain HTTP, others over HTTPS. A host written as "http://host:port" forces
-// plain HTTP. A realm reached over plain HTTP is refused when the registry
-// was reached over HTTPS. rt sends the requests; nil means
-// [http.DefaultTransport].
+// plain HTTP.
+//
+// Login sends the credential where the client of
+// [github.com/regkit/regkit/registry.New] would, and
+// nowhere else: every request stays on the origin (scheme, host and port)
+// it was sent to, the registry's or its token realm's, so a redirect to
+// another host or port, or from HTTPS to plain HTTP, is refused; a token
+// realm must be HTTPS, unless the registry is plain HTTP itself and the
+// realm is on its host, or both are on loopback. Such a refusal is an
+// [*OriginError]. rt sends the requests; nil means [http.DefaultTransport].
 func Login(ctx context.Context, host string, c Credential, rt http.RoundTripper) error {
 	base, err := loginBase(host)
 	if err != nil {
