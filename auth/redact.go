@@ -3,6 +3,7 @@ package auth
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"net/url"
 	"slices"
@@ -16,8 +17,9 @@ const redacted = "***"
 // secretForms returns the texts in which c's secrets may show up in what a
 // peer (a registry, a token service, a credential helper) sends back: each
 // secret (password, identity token, registry token) raw, JSON-escaped
-// (with and without HTML escaping), Go-quoted, URL-escaped (query and path)
-// and base64-encoded (standard and URL alphabets, padded or not), and the
+// (with and without HTML escaping), Go-quoted, URL-escaped (query and path),
+// hex (either case) and base64-encoded (standard and URL alphabets, padded
+// or not), and the
 // base64 of "username:password" of a Basic Authorization header. The
 // longest come first, so that replacing them in order leaves no part of a
 // longer form behind.
@@ -50,6 +52,8 @@ func (c Credential) secretForms() []string {
 		add(q[1 : len(q)-1])
 		add(url.QueryEscape(s))
 		add(url.PathEscape(s))
+		add(hex.EncodeToString([]byte(s)))
+		add(strings.ToUpper(hex.EncodeToString([]byte(s))))
 		b64(s)
 	}
 	if c.Password != "" {
