@@ -128,9 +128,10 @@ func originRecord(w http.ResponseWriter, _ *http.Request) {
 
 // TestLoginKeepsTheCredentialOnItsOrigin is findings 2 and 3 of issue 13:
 // each case names a place the credential must not reach. Login must refuse
-// with an *auth.OriginError before sending it there, and the client of
-// registry.New (transport.Client with the auth middleware) must not send it
-// there either: one set of rules.
+// with an *auth.OriginError before sending it there, and neither the client
+// of registry.New (transport.Client with the auth middleware) nor an
+// auth.Transport under a plain http.Client may send it there: one set of
+// rules.
 func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 	t.Parallel()
 	password := auth.Credential{Username: "alice", Password: "s3cret-pw"}
@@ -248,6 +249,26 @@ func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 				if strings.Contains(fmt.Sprintf("%v %+v %#v", err, err, oe), s) {
 					t.Errorf("Login error %v shows a secret", err)
 				}
+			}
+		})
+		t.Run("Transport/"+tc.name, func(t *testing.T) {
+			t.Parallel()
+			w := newOriginWorld(t)
+			for o, h := range tc.servers {
+				w.add(o, h)
+			}
+			scheme := "https://"
+			if strings.HasPrefix(tc.host, "localhost") {
+				scheme = "http://"
+			}
+			hc := &http.Client{Transport: auth.NewTransport(tc.host, auth.Static(tc.host, tc.cred), w.transport())}
+			for range 2 { // the second goes with what the first taught
+				if resp, err := hc.Get(scheme + tc.host + "/v2/app/manifests/latest"); err == nil {
+					resp.Body.Close()
+				}
+			}
+			if leaks := w.leaks(tc.allowed, secrets); len(leaks) > 0 {
+				t.Errorf("the credential reached %v", leaks)
 			}
 		})
 		t.Run("Client/"+tc.name, func(t *testing.T) {

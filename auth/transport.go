@@ -5,21 +5,27 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/regkit/regkit/internal/origin"
 )
 
 // Transport is an [http.RoundTripper] that authenticates the requests of
 // one registry: it answers the registry's 401 challenges, Basic or Bearer
 // (the token protocol of https://distribution.github.io/distribution/spec/auth/token/,
 // with its OAuth2 variant), fetches and caches tokens, and replays the
-// request with them. Requests to other hosts (blob redirects to object
-// storage or a CDN) and requests that already carry an Authorization
-// header go to the base round tripper untouched.
+// request with them. Requests to other hosts or ports (blob redirects to
+// object storage or a CDN), to the registry's host on another scheme than
+// that of the first request (a redirect from HTTPS to plain HTTP), and
+// requests that already carry an Authorization header go to the base
+// round tripper untouched. A token realm must be HTTPS, unless the registry
+// is plain HTTP itself and the realm is on its host, or both are on
+// loopback; token requests follow redirects only on the realm's origin.
+// A realm or redirect refused so is an [*OriginError].
 //
 // A Transport learns from the first challenge: later requests carry the
 // Basic credential, or a token that covers the scopes they need, up front.
@@ -48,6 +54,7 @@ type Transport struct {
 	now   func() time.Time
 
 	mu      sync.Mutex
+	proto   string           // the registry's URL scheme: that of the first request
 	scheme  string           // learned from challenges: "", "basic" or "bearer"
 	basic   string           // Authorization value that a Basic registry took
 	bearer  *bearerChallenge // where tokens come from
@@ -171,31 +178,22 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// ours reports whether u goes to the Transport's registry.
+// ours reports whether u goes to the Transport's registry: to one of its
+// names, with the scheme of the first such request (the registry's origin;
+// a credential does not follow a switch from HTTPS to plain HTTP, see
+// [OriginError]).
 func (t *Transport) ours(u *url.URL) bool {
-	hp := hostPort(u.Host, u.Scheme)
 	for _, n := range t.names {
-		if hostPort(n, u.Scheme) == hp {
-			return true
+		if origin.Same(u, &url.URL{Scheme: u.Scheme, Host: n}) {
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if t.proto == "" {
+				t.proto = strings.ToLower(u.Scheme)
+			}
+			return strings.EqualFold(t.proto, u.Scheme)
 		}
 	}
 	return false
-}
-
-// hostPort returns host in lower case with the scheme's default port when
-// it has none.
-func hostPort(host, scheme string) string {
-	h, port, err := net.SplitHostPort(host)
-	if err != nil {
-		h, port = strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"), ""
-	}
-	if port == "" {
-		port = "443"
-		if strings.EqualFold(scheme, "http") {
-			port = "80"
-		}
-	}
-	return net.JoinHostPort(strings.ToLower(h), port)
 }
 
 // upfront returns the authorization to send r with before any challenge:
