@@ -51,6 +51,7 @@ type serverConfig struct {
 	store     *Store
 	storeOpts []Option
 	logger    *slog.Logger
+	logSize   int // the requests the request log keeps; 0: none
 
 	mode   authMode
 	users  map[string]string
@@ -98,7 +99,7 @@ func WithLogger(l *slog.Logger) ServerOption {
 // that does not exist, an unknown action, a zero [Fault], an unknown
 // [Profile]): these are mistakes in a test, found on its first run.
 func NewServer(opts ...ServerOption) *Server {
-	c := serverConfig{now: time.Now}
+	c := serverConfig{now: time.Now, logSize: defaultRequestLog}
 	for _, opt := range opts {
 		opt(&c)
 	}
@@ -119,6 +120,7 @@ func NewServer(opts ...ServerOption) *Server {
 		logger:  c.logger,
 		auth:    a,
 		profile: c.profiles,
+		log:     requestLog{size: c.logSize},
 	}
 	s.faults.set(c.faults)
 	if c.profiles.has(ProfileS3) {
