@@ -14,8 +14,9 @@ import (
 // Server is the fake registry served over HTTP on loopback, so real clients
 // (regkit's HTTP client, skopeo, crane, docker) can talk to it. It speaks
 // the OCI distribution API through [transport.Handler], optionally behind
-// authentication ([WithBasicAuth], [WithTokenAuth]), and records every
-// request it answers ([Server.Requests]). It can misbehave on purpose:
+// authentication ([WithBasicAuth], [WithTokenAuth]), and records the
+// requests it answers, the last 10,000 by default ([Server.Requests],
+// [WithRequestLog]). It can misbehave on purpose:
 // inject faults into the requests a test picks ([WithFaults],
 // [Server.SetFaults]) and act like a real service in the ways real services
 // depart from the spec ([WithProfile]).

@@ -31,8 +31,11 @@ func WithMaxPageSize(n int) Option {
 // Blobs are stored once, under their digest, whichever repositories hold
 // them; a repository sees a blob only once it was pushed or mounted there. A
 // repository exists once a blob or a manifest was committed to it, and then
-// stays, even if everything in it is deleted. A Store is safe for concurrent
-// use; its zero value is not usable, make one with [NewStore].
+// stays, even if everything in it is deleted. Upload sessions expire once
+// idle for 10 minutes, and at most 1000 are open at once (see
+// [WithUploadExpiry], [WithMaxUploads], [WithMaxUploadBytes]), so clients
+// that abandon sessions cannot fill the memory. A Store is safe for
+// concurrent use; its zero value is not usable, make one with [NewStore].
 type Store struct {
 	maxPage        int              // 0: no cap
 	uploadExpiry   time.Duration    // 0: sessions never expire
