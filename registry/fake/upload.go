@@ -77,7 +77,9 @@ func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.Bl
 	if u.done {
 		return nil, u.closedErr()
 	}
-	u.last = now
+	if now.After(u.last) { // a write may have come in since now was read
+		u.last = now
+	}
 	return u, nil
 }
 

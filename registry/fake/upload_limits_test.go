@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sync"
 	"testing"
 	"time"
 
@@ -215,4 +216,75 @@ func sendStreamed(t *testing.T, method, url string, body []byte) regtest.Reply {
 		t.Fatal(err)
 	}
 	return regtest.Reply{Status: resp.StatusCode, Header: resp.Header, Body: out.String()}
+}
+
+// TestUploadExpiryOutOfOrder checks that a session the sweep has not
+// reached, behind a fresher one, is found expired when resumed.
+func TestUploadExpiryOutOfOrder(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	s := NewStore(WithUploadExpiry(time.Minute), func(s *Store) { s.now = clock.Now })
+	ctx := t.Context()
+	a, err := s.StartUpload(ctx, "repo")
+	checkErr(t, "StartUpload", err, nil)
+	if _, err := s.StartUpload(ctx, "repo"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(50 * time.Second)
+	if _, err := a.Write([]byte("x")); err != nil { // active, not resumed
+		t.Fatal(err)
+	}
+	clock.Advance(5 * time.Second)
+	if _, err := s.StartUpload(ctx, "repo"); err != nil { // c, at 55s
+		t.Fatal(err)
+	}
+	clock.Advance(6 * time.Second) // 61s: b expires, a (50s) is put behind c (55s)
+	if n := s.Uploads(); n != 2 {
+		t.Fatalf("at 61s: Uploads() = %d, want 2", n)
+	}
+	clock.Advance(50 * time.Second) // 111s: a idle 61s, c 56s
+	_, err = s.ResumeUpload(ctx, "repo", a.ID())
+	checkErr(t, "ResumeUpload of a session idle for 61s", err, transport.ErrBlobUploadUnknown)
+	if n, b := s.Uploads(), s.UploadBytes(); n != 1 || b != 0 {
+		t.Fatalf("at 111s: Uploads() = %d, UploadBytes() = %d; want 1, 0", n, b)
+	}
+}
+
+// TestUploadExpiryConcurrent races sessions being written, resumed,
+// committed and cancelled against their expiry, and checks that the
+// bytes held are accounted for exactly.
+func TestUploadExpiryConcurrent(t *testing.T) {
+	t.Parallel()
+	clock := newFakeClock()
+	s := NewStore(WithUploadExpiry(time.Second), WithMaxUploads(50), func(s *Store) { s.now = clock.Now })
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				w, err := s.StartUpload(ctx, "repo")
+				if err != nil {
+					continue // the bound: fine
+				}
+				_, _ = w.Write(pattern(100 + i))
+				clock.Advance(time.Duration(g) * 50 * time.Millisecond)
+				if r, err := s.ResumeUpload(ctx, "repo", w.ID()); err == nil {
+					_, _ = r.Write([]byte("x"))
+				}
+				switch i % 3 {
+				case 0:
+					_ = w.Cancel(ctx)
+				case 1:
+					_ = w.Commit(ctx, descOf(digest.SHA256, pattern(100+i)))
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	clock.Advance(time.Second)
+	if n, b := s.Uploads(), s.UploadBytes(); n != 0 || b != 0 {
+		t.Fatalf("after everything expired: Uploads() = %d, UploadBytes() = %d; want 0, 0", n, b)
+	}
 }
