@@ -32,7 +32,7 @@ func WithMaxPageSize(n int) Option {
 // them; a repository sees a blob only once it was pushed or mounted there. A
 // repository exists once a blob or a manifest was committed to it, and then
 // stays, even if everything in it is deleted. Upload sessions expire once
-// idle for 10 minutes, and at most 1000 are open at once (see
+// idle for an hour, and at most 1000 are open at once (see
 // [WithUploadExpiry], [WithMaxUploads], [WithMaxUploadBytes]), so clients
 // that abandon sessions cannot fill the memory. A Store is safe for
 // concurrent use; its zero value is not usable, make one with [NewStore].

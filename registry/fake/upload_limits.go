@@ -8,7 +8,7 @@ import (
 
 const (
 	// defaultUploadExpiry is how long a session may stay idle by default.
-	defaultUploadExpiry = 10 * time.Minute
+	defaultUploadExpiry = time.Hour
 	// defaultMaxUploads is how many sessions may be open at once by default.
 	defaultMaxUploads = 1000
 )
@@ -17,8 +17,8 @@ const (
 // for d: no request resumed it and no byte was written to it for that
 // long. An expired session's bytes are released, and it is then unknown:
 // requests to it fail with BLOB_UPLOAD_UNKNOWN (404 over HTTP), as for a
-// session that never existed. The default is 10 minutes; d <= 0 means
-// sessions never expire.
+// session that never existed. The default is one hour, as in the
+// ocilayout backend; d <= 0 means sessions never expire.
 //
 // Expiry costs no goroutine: expired sessions are released when a session
 // is started or resumed, and when [Store.Uploads] or [Store.UploadBytes]
