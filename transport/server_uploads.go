@@ -171,7 +171,9 @@ const srvMaxChunk = 1 << 40
 // writeChunk writes the body of r into the session bw. With a
 // Content-Range, the chunk must start where the session ends (else 416,
 // with the session's Range), be at most srvMaxChunk bytes (else 416) and
-// hold exactly the bytes the range says.
+// hold exactly the bytes the range says. A chunk refused once its bytes
+// began to arrive is undone when bw is a [BlobTruncater]: the session then
+// holds what it held before.
 func (h *Handler) writeChunk(w *srvWriter, r *http.Request, name string, bw BlobWriter) error {
 	limit := int64(-1)
 	cr := r.Header.Get("Content-Range")
@@ -197,6 +199,19 @@ func (h *Handler) writeChunk(w *srvWriter, r *http.Request, name string, bw Blob
 			return Errorf(CodeSizeInvalid, "Content-Length %d does not match Content-Range %q", r.ContentLength, cr)
 		}
 	}
+	before := bw.Size()
+	if err := srvCopyChunk(r, bw, cr, limit); err != nil {
+		if t, ok := bw.(BlobTruncater); ok && bw.Size() != before {
+			_ = t.Truncate(before) // a session that ended has nothing to undo
+		}
+		return err
+	}
+	return nil
+}
+
+// srvCopyChunk copies the body of r into bw: limit bytes exactly, the
+// length Content-Range cr says, or all of it when limit is negative.
+func srvCopyChunk(r *http.Request, bw BlobWriter, cr string, limit int64) error {
 	body := &srvBody{r: r.Body, code: CodeBlobUploadInvalid}
 	var src io.Reader = body
 	if limit >= 0 {

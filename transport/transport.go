@@ -183,6 +183,19 @@ type BlobWriter interface {
 	Cancel(ctx context.Context) error
 }
 
+// BlobTruncater is an optional interface of a [BlobWriter] that can drop the
+// bytes written after a point. [Handler] uses it to undo a chunk it refuses
+// (its body is shorter or longer than its Content-Range says, it breaks
+// off, or the backend refuses a write), so that the session holds exactly
+// what it held before the chunk and the client can send the chunk again.
+// Without it, a refused chunk leaves in the session what was written of it.
+type BlobTruncater interface {
+	// Truncate drops every byte after the first size, so that the session
+	// holds what it held when its Size was size; a later Commit covers only
+	// the bytes kept. size must be between 0 and Size.
+	Truncate(size int64) error
+}
+
 // TagLister lists the tags of a repository.
 type TagLister interface {
 	// ListTags returns one page of repo's tags in lexical order.

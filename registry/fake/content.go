@@ -77,6 +77,18 @@ func (c *content) write(p []byte) {
 	}
 }
 
+// truncate drops the bytes of c after the first size, which is at most
+// c.size. The space of the last chunk kept stays, for the bytes to come.
+func (c *content) truncate(size int64) {
+	keep := int((size + chunkSize - 1) / chunkSize)
+	clear(c.chunks[keep:])
+	c.chunks = c.chunks[:keep]
+	if keep > 0 {
+		c.chunks[keep-1] = c.chunks[keep-1][:size-int64(keep-1)*chunkSize]
+	}
+	c.size = size
+}
+
 // seal releases the unused capacity of the last chunk, copying at most one
 // chunk. It is called before content is published.
 func (c *content) seal() {

@@ -4,8 +4,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
-	"sync"
 	"time"
 )
 
@@ -39,9 +37,10 @@ type Request struct {
 }
 
 // Requests returns the requests the server answered so far, oldest first:
-// a copy, which later requests do not change. A request appears once its
-// response is written, or, when a fault cuts its connection, before the
-// connection closes.
+// a copy, which later requests do not change. The log holds the last
+// 10,000 requests unless [WithRequestLog] says otherwise. A request appears
+// once its response is written, or, when a fault cuts its connection,
+// before the connection closes.
 func (s *Server) Requests() []Request { return s.log.all() }
 
 // ResetRequests empties the request log, so a test can count the requests
@@ -103,31 +102,6 @@ func (s *Server) finish(x *exchange) {
 		attrs = append(attrs, slog.String("fault", entry.Fault))
 	}
 	s.logger.LogAttrs(x.r.Context(), slog.LevelInfo, "request", attrs...)
-}
-
-// requestLog is the list of requests a server answered. Its zero value is
-// empty and ready to use.
-type requestLog struct {
-	mu      sync.Mutex
-	entries []Request
-}
-
-func (l *requestLog) add(r Request) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = append(l.entries, r)
-}
-
-func (l *requestLog) all() []Request {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return slices.Clone(l.entries)
-}
-
-func (l *requestLog) reset() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.entries = nil
 }
 
 // logWriter records the status and size of a response.

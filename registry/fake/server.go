@@ -14,8 +14,9 @@ import (
 // Server is the fake registry served over HTTP on loopback, so real clients
 // (regkit's HTTP client, skopeo, crane, docker) can talk to it. It speaks
 // the OCI distribution API through [transport.Handler], optionally behind
-// authentication ([WithBasicAuth], [WithTokenAuth]), and records every
-// request it answers ([Server.Requests]). It can misbehave on purpose:
+// authentication ([WithBasicAuth], [WithTokenAuth]), and records the
+// requests it answers, the last 10,000 by default ([Server.Requests],
+// [WithRequestLog]). It can misbehave on purpose:
 // inject faults into the requests a test picks ([WithFaults],
 // [Server.SetFaults]) and act like a real service in the ways real services
 // depart from the spec ([WithProfile]).
@@ -51,6 +52,7 @@ type serverConfig struct {
 	store     *Store
 	storeOpts []Option
 	logger    *slog.Logger
+	logSize   int // the requests the request log keeps; 0: none
 
 	mode   authMode
 	users  map[string]string
@@ -98,7 +100,7 @@ func WithLogger(l *slog.Logger) ServerOption {
 // that does not exist, an unknown action, a zero [Fault], an unknown
 // [Profile]): these are mistakes in a test, found on its first run.
 func NewServer(opts ...ServerOption) *Server {
-	c := serverConfig{now: time.Now}
+	c := serverConfig{now: time.Now, logSize: defaultRequestLog}
 	for _, opt := range opts {
 		opt(&c)
 	}
@@ -119,6 +121,7 @@ func NewServer(opts ...ServerOption) *Server {
 		logger:  c.logger,
 		auth:    a,
 		profile: c.profiles,
+		log:     requestLog{size: c.logSize},
 	}
 	s.faults.set(c.faults)
 	if c.profiles.has(ProfileS3) {

@@ -1,7 +1,10 @@
 package fake
 
 import (
+	"container/list"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -28,15 +31,25 @@ func WithMaxPageSize(n int) Option {
 // Blobs are stored once, under their digest, whichever repositories hold
 // them; a repository sees a blob only once it was pushed or mounted there. A
 // repository exists once a blob or a manifest was committed to it, and then
-// stays, even if everything in it is deleted. A Store is safe for concurrent
-// use; its zero value is not usable, make one with [NewStore].
+// stays, even if everything in it is deleted. Upload sessions expire once
+// idle for an hour, and at most 1000 are open at once (see
+// [WithUploadExpiry], [WithMaxUploads], [WithMaxUploadBytes]), so clients
+// that abandon sessions cannot fill the memory. A Store is safe for
+// concurrent use; its zero value is not usable, make one with [NewStore].
 type Store struct {
-	maxPage int // 0: no cap
+	maxPage        int              // 0: no cap
+	uploadExpiry   time.Duration    // 0: sessions never expire
+	maxUploads     int              // 0: no bound
+	maxUploadBytes int64            // 0: no bound
+	now            func() time.Time // the clock sessions expire by
+
+	uploadBytes atomic.Int64 // the bytes the open sessions hold
 
 	mu      sync.RWMutex
 	blobs   map[digest.Digest]*blobEntry
 	repos   map[string]*repository
 	uploads map[string]*upload
+	idle    list.List // the sessions of uploads, least recently resumed first
 }
 
 // blobEntry is a blob's content and the number of repositories holding it.
@@ -58,9 +71,12 @@ type repository struct {
 // NewStore returns an empty Store configured by opts.
 func NewStore(opts ...Option) *Store {
 	s := &Store{
-		blobs:   make(map[digest.Digest]*blobEntry),
-		repos:   make(map[string]*repository),
-		uploads: make(map[string]*upload),
+		uploadExpiry: defaultUploadExpiry,
+		maxUploads:   defaultMaxUploads,
+		now:          time.Now,
+		blobs:        make(map[digest.Digest]*blobEntry),
+		repos:        make(map[string]*repository),
+		uploads:      make(map[string]*upload),
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -77,11 +93,22 @@ func (s *Store) BlobCount() int {
 }
 
 // Uploads reports how many upload sessions are open: started, and neither
-// committed nor cancelled. It is meant for tests.
+// committed, cancelled nor expired (see [WithUploadExpiry]). It is meant for
+// tests.
 func (s *Store) Uploads() int {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(s.now())
 	return len(s.uploads)
+}
+
+// UploadBytes reports how many bytes the open upload sessions hold
+// together, the bytes [WithMaxUploadBytes] bounds. It is meant for tests.
+func (s *Store) UploadBytes() int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.sweep(s.now())
+	return s.uploadBytes.Load()
 }
 
 // repoErr returns the repository name, or a NAME_UNKNOWN error. The caller

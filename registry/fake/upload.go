@@ -1,11 +1,13 @@
 package fake
 
 import (
+	"container/list"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"hash"
 	"sync"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -16,56 +18,94 @@ import (
 
 // StartUpload opens an upload session in repo, which need not exist yet.
 // The session has a random ID, by which [Store.ResumeUpload] finds it again.
+// It fails with TOOMANYREQUESTS when [WithMaxUploads] sessions are open.
 func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWriter, error) {
 	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, err
 	}
 	var id [16]byte
 	_, _ = rand.Read(id[:]) // never fails
+	now := s.now()
 	u := &upload{
 		store: s,
 		id:    hex.EncodeToString(id[:]),
 		repo:  repo,
 		hash:  digest.SHA256.Hash(),
+		last:  now,
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sweep(now)
+	if s.maxUploads > 0 && len(s.uploads) >= s.maxUploads {
+		return nil, tooManyUploads(len(s.uploads))
+	}
 	s.uploads[u.id] = u
+	u.listed, u.elem = now, s.idle.PushBack(u)
 	return u, nil
 }
 
 // ResumeUpload returns the open session id of repo. It fails with
 // BLOB_UPLOAD_UNKNOWN when there is no such session, or it belongs to
-// another repository, or it was committed or cancelled. Each call returns the
-// same session: callers may resume it from one request to the next, but not
-// use it from two goroutines at once.
+// another repository, or it was committed, cancelled or expired. Each call
+// returns the same session: callers may resume it from one request to the
+// next, but not use it from two goroutines at once. Resuming a session
+// counts as activity: it postpones its expiry.
 func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.BlobWriter, error) {
 	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
+	now := s.now()
+	s.mu.Lock()
+	s.sweep(now)
 	u := s.uploads[id]
 	if u == nil || u.repo != repo {
+		s.mu.Unlock()
 		return nil, transport.Errorf(transport.CodeBlobUploadUnknown, "upload %q not found in repository %q", id, repo)
+	}
+	u.listed = now
+	s.idle.MoveToBack(u.elem)
+	s.mu.Unlock()
+
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if !u.done && u.idleFor(now) { // the sweep stopped short of it
+		u.expire()
+		s.mu.Lock()
+		s.forget(u)
+		s.mu.Unlock()
+	}
+	if u.done {
+		return nil, u.closedErr()
+	}
+	if now.After(u.last) { // a write may have come in since now was read
+		u.last = now
 	}
 	return u, nil
 }
 
 // upload is an open upload session. Its bytes are staged in data, hashed
 // with sha256 as they come, since most blobs are sha256; a commit under
-// another algorithm hashes them again.
+// another algorithm, or after a Truncate, hashes them again.
 type upload struct {
 	store    *Store
 	id, repo string
 
-	mu   sync.Mutex // guards the fields below
-	data content
-	hash hash.Hash // sha256 of data
-	done bool      // committed or cancelled
+	// Guarded by store.mu:
+	elem   *list.Element // its place in store.idle; nil once forgotten
+	listed time.Time     // when it was put at the back of store.idle
+
+	mu      sync.Mutex // guards the fields below
+	data    content
+	hash    hash.Hash // sha256 of data; nil when it must be computed again
+	last    time.Time // its last activity: started, resumed or written to
+	done    bool      // committed, cancelled or expired
+	expired bool
 }
 
-var _ transport.BlobWriter = (*upload)(nil)
+var (
+	_ transport.BlobWriter    = (*upload)(nil)
+	_ transport.BlobTruncater = (*upload)(nil)
+)
 
 // ID returns the session's ID.
 func (u *upload) ID() string { return u.id }
@@ -78,16 +118,54 @@ func (u *upload) Size() int64 {
 }
 
 // Write stages p. It fails with BLOB_UPLOAD_UNKNOWN once the session is
-// committed or cancelled.
+// committed, cancelled or expired, and with TOOMANYREQUESTS, writing
+// nothing, when p would take the sessions beyond [WithMaxUploadBytes].
 func (u *upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
 		return 0, u.closedErr()
 	}
+	n := int64(len(p))
+	if limit := u.store.maxUploadBytes; limit > 0 && u.store.uploadBytes.Add(n) > limit {
+		u.store.uploadBytes.Add(-n)
+		return 0, tooManyUploadBytes(limit)
+	} else if limit <= 0 {
+		u.store.uploadBytes.Add(n)
+	}
 	u.data.write(p)
-	u.hash.Write(p)
+	if u.hash != nil {
+		u.hash.Write(p)
+	}
+	u.last = u.store.now()
 	return len(p), nil
+}
+
+// Truncate drops the bytes after the first size, so that the session holds
+// what it held when its Size was size; [transport.Handler] calls it to undo
+// a chunk it refuses. It fails with BLOB_UPLOAD_INVALID when size is
+// negative or beyond Size, and with BLOB_UPLOAD_UNKNOWN once the session
+// ended. The bytes kept are hashed again at Commit.
+func (u *upload) Truncate(size int64) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return u.closedErr()
+	}
+	if size < 0 || size > u.data.size {
+		return transport.Errorf(transport.CodeBlobUploadInvalid, "cannot truncate upload %q to %d bytes: it holds %d", u.id, size, u.data.size)
+	}
+	if size == u.data.size {
+		return nil
+	}
+	u.store.uploadBytes.Add(size - u.data.size)
+	u.data.truncate(size)
+	u.hash = nil
+	if size == 0 {
+		u.hash = digest.SHA256.Hash()
+	}
+	u.last = u.store.now()
+	return nil
 }
 
 // Commit ends the session and publishes its bytes as the blob want
@@ -105,15 +183,17 @@ func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 		return err
 	}
 	u.end()
-	data := u.data
-	u.data = content{}
+	data, sum := u.data, u.hash
+	u.release()
 
 	d, err := backend.CheckCommit(want)
 	if err != nil {
 		return err
 	}
-	got := digest.NewDigest(digest.SHA256, u.hash)
-	if alg := d.Algorithm(); alg != digest.SHA256 {
+	var got digest.Digest
+	if alg := d.Algorithm(); alg == digest.SHA256 && sum != nil {
+		got = digest.NewDigest(alg, sum)
+	} else {
 		h := alg.Hash()
 		_ = data.each(0, func(chunk []byte) error {
 			_, err := h.Write(chunk)
@@ -143,7 +223,7 @@ func (u *upload) Cancel(ctx context.Context) error {
 		return err
 	}
 	u.end()
-	u.data = content{}
+	u.release()
 	return nil
 }
 
@@ -152,9 +232,12 @@ func (u *upload) end() {
 	u.done = true
 	u.store.mu.Lock()
 	defer u.store.mu.Unlock()
-	delete(u.store.uploads, u.id)
+	u.store.forget(u)
 }
 
 func (u *upload) closedErr() error {
+	if u.expired {
+		return transport.Errorf(transport.CodeBlobUploadUnknown, "upload %q in repository %q expired: it was idle for %v", u.id, u.repo, u.store.uploadExpiry)
+	}
 	return transport.Errorf(transport.CodeBlobUploadUnknown, "upload %q in repository %q was already committed or cancelled", u.id, u.repo)
 }
