@@ -60,6 +60,7 @@ type serverConfig struct {
 
 	faults   []Fault
 	profiles profileSet
+	timeouts Timeouts
 
 	conflicts []string
 }
@@ -115,16 +116,16 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s := &Server{
 		Store:   store,
-		handler: transport.NewHandler(store, transport.WithHandlerLogger(c.logger)),
+		handler: transport.NewHandler(store, append(c.timeouts.handlerOptions(), transport.WithHandlerLogger(c.logger))...),
 		logger:  c.logger,
 		auth:    a,
 		profile: c.profiles,
 	}
 	s.faults.set(c.faults)
 	if c.profiles.has(ProfileS3) {
-		s.blobs = startBlobHost(s, c.now)
+		s.blobs = startBlobHost(s, c.now, c.timeouts)
 	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = c.timeouts.newHTTPServer(http.HandlerFunc(s.serveHTTP))
 	s.Host = s.srv.Listener.Addr().String()
 	s.URL = "http://" + s.Host
 	if a != nil {
