@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -157,9 +158,9 @@ func (h *Handler) finish(w *srvWriter, r *http.Request, start time.Time) {
 // away, or 500 for any other error, which is logged. A [*RateLimitError]
 // (a proxied registry's 429) passes its Retry-After on.
 func (h *Handler) fail(w *srvWriter, r *http.Request, err error) {
-	if w.stalled > 0 { // the server canceled r when the read failed: not a 499
+	if d := time.Duration(w.stalled.Load()); d > 0 { // the server canceled r when the read failed: not a 499
 		srvWriteError(w, r, http.StatusRequestTimeout, &Error{Code: "UNKNOWN",
-			Message: fmt.Sprintf("no byte of the request body arrived for %v", w.stalled)})
+			Message: fmt.Sprintf("no byte of the request body arrived for %v", d)})
 		return
 	}
 	status, e := srvClassify(r, err)
@@ -267,8 +268,8 @@ type srvWriter struct {
 	code        int
 	wroteHeader bool
 	written     int64
-	failure     error         // a 5xx cause, or a failure after the header
-	stalled     time.Duration // the body timeout, if the request body stalled
+	failure     error        // a 5xx cause, or a failure after the header
+	stalled     atomic.Int64 // the body timeout, if the request body stalled
 }
 
 func (w *srvWriter) WriteHeader(code int) {

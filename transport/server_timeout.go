@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"sync/atomic"
 	"time"
 )
 
@@ -125,20 +126,23 @@ type srvProgressBody struct {
 	d     time.Duration
 	limit time.Time  // the server's ReadTimeout deadline; zero if none
 	w     *srvWriter // told when the body stalls
-	eof   bool       // the body ended: the deadline is the server's again
-	off   bool       // the writer cannot set deadlines
+
+	// A proxied request's body is read by the upstream client's
+	// goroutine, not the Handler's.
+	eof atomic.Bool // the body ended: the deadline is the server's again
+	off atomic.Bool // the writer cannot set deadlines
 }
 
 func (b *srvProgressBody) Read(p []byte) (int, error) {
-	if !b.off && !b.eof {
+	if !b.off.Load() && !b.eof.Load() {
 		b.extend()
 	}
 	n, err := b.rc.Read(p)
 	switch {
 	case err == io.EOF:
-		b.eof = true
-	case err != nil && !b.off && errors.Is(err, os.ErrDeadlineExceeded):
-		b.w.stalled = b.d
+		b.eof.Store(true)
+	case err != nil && !b.off.Load() && errors.Is(err, os.ErrDeadlineExceeded):
+		b.w.stalled.Store(int64(b.d))
 	}
 	return n, err
 }
@@ -153,7 +157,7 @@ func (b *srvProgressBody) extend() {
 		dl = b.limit
 	}
 	if err := b.ctl.SetReadDeadline(dl); err != nil {
-		b.off = true
+		b.off.Store(true)
 	}
 }
 
@@ -161,7 +165,7 @@ func (b *srvProgressBody) extend() {
 // read (and discarded) by the server afterwards, to reuse the
 // connection: the deadline bounds that too.
 func (b *srvProgressBody) done() {
-	if !b.off && !b.eof {
+	if !b.off.Load() && !b.eof.Load() {
 		b.extend()
 	}
 }
