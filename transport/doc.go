@@ -7,7 +7,8 @@
 // layouts in [github.com/regkit/regkit/registry/ocilayout], and [Client],
 // the HTTP client for real registries. [Handler] serves any Transport as the OCI
 // distribution API: over the in-memory store it is a fake registry real
-// clients can use. Everything above the contract (pushing images, moving
+// clients can use; serve it with [NewServer], whose timeouts cut off clients
+// that hold connections without sending. Everything above the contract (pushing images, moving
 // tags, listing lazily, verifying digests) is written once, in the
 // repository, tag and registry packages.
 //

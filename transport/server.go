@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,11 +50,17 @@ const srvStatusClientClosed = 499
 // counts only the bytes the upstream registry acknowledged.
 //
 // A Handler is safe for concurrent use. Requests to one upload session are
-// served one at a time, as a [BlobWriter] requires.
+// served one at a time, as a [BlobWriter] requires; a request that waits
+// for its session longer than [WithHandlerSessionWait] fails with 429. A
+// request body that sends nothing for [WithHandlerBodyTimeout] fails the
+// request with 408. Serve it with an [http.Server] that also bounds the
+// wait for headers and between requests, as [NewServer] does.
 type Handler struct {
 	t           Transport
 	log         *slog.Logger
 	maxManifest int64
+	bodyTimeout time.Duration // <= 0: off
+	sessionWait time.Duration // <= 0: until the request's context ends
 	locks       srvLocks
 }
 
@@ -63,6 +70,8 @@ type HandlerOption func(*handlerOptions)
 type handlerOptions struct {
 	logger      *slog.Logger
 	maxManifest int64
+	bodyTimeout time.Duration
+	sessionWait time.Duration
 }
 
 // WithHandlerLogger makes the [Handler] log one line per request at Info
@@ -92,7 +101,14 @@ func NewHandler(t Transport, opts ...HandlerOption) *Handler {
 	if o.maxManifest <= 0 {
 		o.maxManifest = srvDefaultMaxManifestSize
 	}
-	return &Handler{t: t, log: o.logger, maxManifest: o.maxManifest}
+	if o.bodyTimeout == 0 {
+		o.bodyTimeout = srvDefaultBodyTimeout
+	}
+	if o.sessionWait == 0 {
+		o.sessionWait = srvDefaultSessionWait
+	}
+	return &Handler{t: t, log: o.logger, maxManifest: o.maxManifest,
+		bodyTimeout: o.bodyTimeout, sessionWait: o.sessionWait}
 }
 
 var _ http.Handler = (*Handler)(nil)
@@ -103,6 +119,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	sw := &srvWriter{ResponseWriter: w}
 	sw.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	defer h.finish(sw, r, start)
+	r, done := h.watchBody(sw, r, start)
+	defer done()
 	h.route(sw, r)
 }
 
@@ -140,6 +158,11 @@ func (h *Handler) finish(w *srvWriter, r *http.Request, start time.Time) {
 // away, or 500 for any other error, which is logged. A [*RateLimitError]
 // (a proxied registry's 429) passes its Retry-After on.
 func (h *Handler) fail(w *srvWriter, r *http.Request, err error) {
+	if d := time.Duration(w.stalled.Load()); d > 0 { // the server canceled r when the read failed: not a 499
+		srvWriteError(w, r, http.StatusRequestTimeout, &Error{Code: "UNKNOWN",
+			Message: fmt.Sprintf("no byte of the request body arrived for %v", d)})
+		return
+	}
 	status, e := srvClassify(r, err)
 	if status >= http.StatusInternalServerError {
 		w.failure = err
@@ -245,7 +268,8 @@ type srvWriter struct {
 	code        int
 	wroteHeader bool
 	written     int64
-	failure     error // a 5xx cause, or a failure after the header
+	failure     error        // a 5xx cause, or a failure after the header
+	stalled     atomic.Int64 // the body timeout, if the request body stalled
 }
 
 func (w *srvWriter) WriteHeader(code int) {

@@ -102,7 +102,7 @@ func (h *Handler) serveUpload(w *srvWriter, r *http.Request, t srvTarget) {
 		h.fail(w, r, Errorf(CodeBlobUploadUnknown, "upload %q not found in repository %q", t.ref, t.name))
 		return
 	}
-	unlock, err := h.locks.lock(r.Context(), t.name+"\x00"+id)
+	unlock, err := h.lockSession(w, r, t.name+"\x00"+id)
 	if err != nil {
 		h.fail(w, r, err)
 		return

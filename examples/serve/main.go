@@ -6,6 +6,13 @@
 //	skopeo copy --dest-tls-verify=false oci:./layout:1.0 docker://127.0.0.1:5000/myapp:1.0
 //
 // Everything is kept in memory and lost when the server stops.
+//
+// The server cuts off clients that hold a connection without making
+// progress: one that takes longer than -header-timeout to send its headers,
+// one whose request body sends nothing for -body-timeout (an upload that
+// keeps sending is never cut), and a keep-alive connection idle for
+// -idle-timeout. Zero means regkit's defaults (transport.NewServer and
+// transport.WithHandlerBodyTimeout).
 package main
 
 import (
@@ -26,6 +33,10 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:5000", "address to listen on")
+	var cfg config
+	flag.DurationVar(&cfg.headerTimeout, "header-timeout", 0, "longest time a client may take to send a request's headers (0: 10s)")
+	flag.DurationVar(&cfg.bodyTimeout, "body-timeout", 0, "longest time a request body may send nothing (0: 1m)")
+	flag.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "longest time a keep-alive connection may wait for its next request (0: 2m)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -35,18 +46,37 @@ func main() {
 		logger.Error("listen", "err", err)
 		os.Exit(1)
 	}
-	if err := serve(ctx, l, logger); err != nil {
+	if err := serve(ctx, l, logger, cfg); err != nil {
 		logger.Error("serve", "err", err)
 		os.Exit(1)
 	}
 }
 
-// serve serves a new in-memory registry on l until ctx is done.
-func serve(ctx context.Context, l net.Listener, logger *slog.Logger) error {
-	srv := &http.Server{
-		Handler:           transport.NewHandler(fake.NewStore(), transport.WithHandlerLogger(logger)),
-		ReadHeaderTimeout: 10 * time.Second,
+// config holds the server's timeouts; a zero one means regkit's default.
+type config struct {
+	headerTimeout time.Duration // the request line and headers
+	bodyTimeout   time.Duration // between two bytes of a request body
+	idleTimeout   time.Duration // between two requests on a connection
+}
+
+// newServer returns the server of a new in-memory registry.
+func newServer(logger *slog.Logger, cfg config) *http.Server {
+	h := transport.NewHandler(fake.NewStore(),
+		transport.WithHandlerLogger(logger),
+		transport.WithHandlerBodyTimeout(cfg.bodyTimeout))
+	srv := transport.NewServer(h)
+	if cfg.headerTimeout != 0 {
+		srv.ReadHeaderTimeout = cfg.headerTimeout
 	}
+	if cfg.idleTimeout != 0 {
+		srv.IdleTimeout = cfg.idleTimeout
+	}
+	return srv
+}
+
+// serve serves a new in-memory registry on l until ctx is done.
+func serve(ctx context.Context, l net.Listener, logger *slog.Logger, cfg config) error {
+	srv := newServer(logger, cfg)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)

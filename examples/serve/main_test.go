@@ -37,7 +37,7 @@ func TestServe(t *testing.T) {
 	var logs syncBuffer
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
-	go func() { done <- serve(ctx, l, slog.New(slog.NewTextHandler(&logs, nil))) }()
+	go func() { done <- serve(ctx, l, slog.New(slog.NewTextHandler(&logs, nil)), config{}) }()
 
 	resp, err := http.Get("http://" + l.Addr().String() + "/v2/")
 	if err != nil {

@@ -38,13 +38,14 @@ type blobHost struct {
 
 // startBlobHost starts the blob host of s, whose requests go through s's
 // faults and request log.
-func startBlobHost(s *Server, now func() time.Time) *blobHost {
+func startBlobHost(s *Server, now func() time.Time, t Timeouts) *blobHost {
 	h := &blobHost{store: s.Store, key: make([]byte, 32), now: now}
 	_, _ = rand.Read(h.key) // never fails
-	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h.srv = t.newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, _, _ := parseBlobPath(r.URL.EscapedPath())
 		s.record(w, r, RouteBlobHost, name, h.serve)
 	}))
+	h.srv.Start()
 	return h
 }
 

@@ -62,6 +62,7 @@ type serverConfig struct {
 
 	faults   []Fault
 	profiles profileSet
+	timeouts Timeouts
 
 	conflicts []string
 }
@@ -117,7 +118,7 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s := &Server{
 		Store:   store,
-		handler: transport.NewHandler(store, transport.WithHandlerLogger(c.logger)),
+		handler: transport.NewHandler(store, append(c.timeouts.handlerOptions(), transport.WithHandlerLogger(c.logger))...),
 		logger:  c.logger,
 		auth:    a,
 		profile: c.profiles,
@@ -125,9 +126,9 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s.faults.set(c.faults)
 	if c.profiles.has(ProfileS3) {
-		s.blobs = startBlobHost(s, c.now)
+		s.blobs = startBlobHost(s, c.now, c.timeouts)
 	}
-	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = c.timeouts.newHTTPServer(http.HandlerFunc(s.serveHTTP))
 	s.Host = s.srv.Listener.Addr().String()
 	s.URL = "http://" + s.Host
 	if a != nil {

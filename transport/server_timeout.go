@@ -1,0 +1,171 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+)
+
+const (
+	// srvDefaultBodyTimeout is how long a [Handler] waits for the next
+	// byte of a request body unless [WithHandlerBodyTimeout] says
+	// otherwise: nginx's client_body_timeout.
+	srvDefaultBodyTimeout = 60 * time.Second
+	// srvDefaultSessionWait is how long a request waits for an upload
+	// session that another request holds unless [WithHandlerSessionWait]
+	// says otherwise.
+	srvDefaultSessionWait = 10 * time.Second
+	// srvReadHeaderTimeout and srvIdleTimeout are the timeouts of
+	// [NewServer].
+	srvReadHeaderTimeout = 10 * time.Second
+	srvIdleTimeout       = 2 * time.Minute
+)
+
+// NewServer returns an [http.Server] that serves h with the timeouts a
+// server open to untrusted clients needs and net/http leaves off:
+//
+//   - ReadHeaderTimeout, 10 s: the request line and headers must arrive
+//     within it, so a client that drips them does not hold a connection;
+//   - IdleTimeout, 2 min: a keep-alive connection without a request for
+//     that long is closed (longer than the 90 s after which Go's own
+//     clients drop idle connections, so they close first).
+//
+// It sets no ReadTimeout or WriteTimeout: they bound a whole request or
+// response, and would cut a large upload or download that is making
+// progress. A [Handler] bounds the wait for each byte of a request body
+// instead ([WithHandlerBodyTimeout]). The caller sets Addr, TLSConfig and
+// the rest, and may change the timeouts, before serving:
+//
+//	srv := transport.NewServer(transport.NewHandler(store))
+//	srv.Addr = "127.0.0.1:5000"
+//	err := srv.ListenAndServe()
+func NewServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: srvReadHeaderTimeout,
+		IdleTimeout:       srvIdleTimeout,
+	}
+}
+
+// WithHandlerBodyTimeout sets how long the [Handler] waits for the next
+// byte of a request body (a chunk, a blob, a manifest): a request whose
+// body sends nothing for d fails with 408 and its connection is closed,
+// and an upload session it held is free for the next request. The time
+// counts from the last byte that arrived, not from the start of the
+// request, so a large upload that keeps making progress is never cut.
+// d == 0 means the default, 60 s (nginx's client_body_timeout); d < 0
+// turns the limit off.
+//
+// The Handler enforces it with [http.ResponseController.SetReadDeadline],
+// moving the deadline on as bytes arrive, never past the deadline the
+// server's own ReadTimeout sets. Under a server or middleware whose
+// ResponseWriter cannot set read deadlines (one that wraps the writer
+// without an Unwrap method), the Handler cannot interrupt a read and the
+// limit does not apply: a stalled body then holds its request until the
+// server's ReadTimeout or the client ends it, and other requests to its
+// upload session get 429 after [WithHandlerSessionWait].
+func WithHandlerBodyTimeout(d time.Duration) HandlerOption {
+	return func(o *handlerOptions) { o.bodyTimeout = d }
+}
+
+// WithHandlerSessionWait sets how long a request to an upload session
+// waits while another request to the same session is being served (the
+// Handler serves them one at a time): past d it fails with 429,
+// TOOMANYREQUESTS and Retry-After: 1, instead of waiting for as long as
+// the other request lasts. d == 0 means the default, 10 s; d < 0 means
+// waiting until the request's context ends.
+func WithHandlerSessionWait(d time.Duration) HandlerOption {
+	return func(o *handlerOptions) { o.sessionWait = d }
+}
+
+// lockSession locks the upload session key for r, waiting at most
+// h.sessionWait for a request that holds it.
+func (h *Handler) lockSession(w *srvWriter, r *http.Request, key string) (unlock func(), err error) {
+	ctx := r.Context()
+	if h.sessionWait > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.sessionWait)
+		defer cancel()
+	}
+	unlock, err = h.locks.lock(ctx, key)
+	if err != nil && r.Context().Err() == nil {
+		w.Header().Set("Retry-After", "1")
+		return nil, srvStatus(http.StatusTooManyRequests, CodeTooManyRequests,
+			"the upload session is busy with another request for more than %v: retry later", h.sessionWait)
+	}
+	return unlock, err
+}
+
+// watchBody returns r with a body that fails when no byte of it arrives
+// for h.bodyTimeout, and a func to call when the request is served; it
+// returns r and a no-op when r has no body or the limit is off.
+func (h *Handler) watchBody(w *srvWriter, r *http.Request, start time.Time) (*http.Request, func()) {
+	if h.bodyTimeout <= 0 || r.Body == nil || r.Body == http.NoBody {
+		return r, func() {}
+	}
+	b := &srvProgressBody{rc: r.Body, ctl: http.NewResponseController(w), d: h.bodyTimeout, w: w}
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
+		b.limit = start.Add(srv.ReadTimeout)
+	}
+	r = r.WithContext(r.Context()) // a shallow copy: the caller's r stays as it was
+	r.Body = b
+	return r, b.done
+}
+
+// srvProgressBody is a request body that must make progress: before each
+// read it moves the connection's read deadline to d from now. The server
+// resets the deadline when it reads the next request, and clears it when
+// the body ends (to watch for the client going away).
+type srvProgressBody struct {
+	rc    io.ReadCloser
+	ctl   *http.ResponseController
+	d     time.Duration
+	limit time.Time  // the server's ReadTimeout deadline; zero if none
+	w     *srvWriter // told when the body stalls
+
+	// A proxied request's body is read by the upstream client's
+	// goroutine, not the Handler's.
+	eof atomic.Bool // the body ended: the deadline is the server's again
+	off atomic.Bool // the writer cannot set deadlines
+}
+
+func (b *srvProgressBody) Read(p []byte) (int, error) {
+	if !b.off.Load() && !b.eof.Load() {
+		b.extend()
+	}
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.eof.Store(true)
+	case err != nil && !b.off.Load() && errors.Is(err, os.ErrDeadlineExceeded):
+		b.w.stalled.Store(int64(b.d))
+	}
+	return n, err
+}
+
+func (b *srvProgressBody) Close() error { return b.rc.Close() }
+
+// extend moves the read deadline to d from now, or to the server's
+// ReadTimeout deadline if that is sooner.
+func (b *srvProgressBody) extend() {
+	dl := time.Now().Add(b.d)
+	if !b.limit.IsZero() && b.limit.Before(dl) {
+		dl = b.limit
+	}
+	if err := b.ctl.SetReadDeadline(dl); err != nil {
+		b.off.Store(true)
+	}
+}
+
+// done runs when the Handler returns. A body not read to its end is
+// read (and discarded) by the server afterwards, to reuse the
+// connection: the deadline bounds that too.
+func (b *srvProgressBody) done() {
+	if !b.off.Load() && !b.eof.Load() {
+		b.extend()
+	}
+}
