@@ -53,6 +53,7 @@ type exchange struct {
 	start time.Time
 	r     *http.Request
 	rt    Route
+	tg    target // what the request names, parsed once
 	lw    *logWriter
 	fired []Fault // the faults that fired on it
 	onCut func()  // logs it when a fault cuts the connection
