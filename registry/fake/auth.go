@@ -6,12 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/regkit/regkit/internal/route"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -236,10 +236,10 @@ func (a *authenticator) checkPassword(user, password string) bool {
 	return ok && match
 }
 
-// authorize decides whether r may be served. It answers the refused ones
-// itself, and returns the user r authenticated as.
-func (a *authenticator) authorize(w http.ResponseWriter, r *http.Request) (user string, ok bool) {
-	needs := requiredAccess(r)
+// authorize decides whether r, which names t, may be served. It answers
+// the refused ones itself, and returns the user r authenticated as.
+func (a *authenticator) authorize(w http.ResponseWriter, r *http.Request, t route.Target) (user string, ok bool) {
+	needs := requiredAccess(r, t)
 	if a.mode == authBasic {
 		return a.authorizeBasic(w, r, needs)
 	}
@@ -340,18 +340,20 @@ func (a *authenticator) challengeBearer(w http.ResponseWriter, r *http.Request, 
 	writeError(w, r, http.StatusUnauthorized, &transport.Error{Code: transport.CodeUnauthorized, Message: msg, Detail: accessDetail(needs)})
 }
 
-// requiredAccess returns what r needs: nothing for the version check (and
-// paths that name no repository, which any authenticated user may try),
-// registry:catalog:* for the catalog, and an action on the repository the
-// path names otherwise: pull to read (GET, HEAD), pull and push to write
-// (POST, PUT, PATCH, as the distribution registry asks), delete to delete; a cross-repository mount also needs pull on the
-// repository it mounts from.
-func requiredAccess(r *http.Request) []access {
-	name, route := parseRoute(r.URL.EscapedPath())
-	switch route {
-	case routeCatalog:
+// requiredAccess returns what r, which names t, needs: nothing for the
+// version check and for paths that name no endpoint (which any
+// authenticated user may try, and the handler refuses with the same
+// parse), registry:catalog:* for the catalog, and an action on the
+// repository t names otherwise: pull to read (GET, HEAD), pull and push to
+// write (POST, PUT, PATCH, as the distribution registry asks), delete to
+// delete; a cross-repository mount also needs pull on the repository it
+// mounts from. Other methods need nothing: the handler refuses them with
+// 405 without touching the repository.
+func requiredAccess(r *http.Request, t route.Target) []access {
+	switch t.Kind {
+	case route.Catalog:
 		return []access{catalogAccess}
-	case routeNone:
+	case route.None, route.Base:
 		return nil
 	}
 	var action string
@@ -365,66 +367,14 @@ func requiredAccess(r *http.Request) []access {
 	default:
 		return nil
 	}
-	needs := []access{{typ: "repository", name: name, action: action}}
+	needs := []access{{typ: "repository", name: t.Name, action: action}}
 	if action == actionPush { // as the distribution registry: writing needs pull too
-		needs = []access{{typ: "repository", name: name, action: actionPull}, needs[0]}
+		needs = []access{{typ: "repository", name: t.Name, action: actionPull}, needs[0]}
 	}
-	if q := r.URL.Query(); route == routeUploadStart && r.Method == http.MethodPost && q.Get("mount") != "" {
-		if from := q.Get("from"); from != "" && from != name {
-			needs = append(needs, access{typ: "repository", name: from, action: actionPull})
-		}
+	if from, ok := crossMount(r, t); ok {
+		needs = append(needs, access{typ: "repository", name: from, action: actionPull})
 	}
 	return needs
-}
-
-// route is the kind of endpoint a path names, as far as access goes.
-type route int
-
-const (
-	routeNone        route = iota // the version check, or no endpoint
-	routeCatalog                  // /v2/_catalog
-	routeRepository               // an endpoint under /v2/<name>/
-	routeUploadStart              // /v2/<name>/blobs/uploads/
-)
-
-// parseRoute finds the repository an escaped request path names, reading
-// the endpoint from the end of the path as [transport.Handler] does (names
-// may hold slashes). It does not check the name: the handler does, after
-// access was granted.
-func parseRoute(escaped string) (name string, rt route) {
-	rest, ok := strings.CutPrefix(escaped, "/v2/")
-	if !ok {
-		return "", routeNone
-	}
-	if rest == "_catalog" {
-		return "", routeCatalog
-	}
-	segs := strings.Split(rest, "/")
-	k := len(segs)
-	if k < 3 {
-		return "", routeNone
-	}
-	last, prev := segs[k-1], segs[k-2]
-	rt = routeRepository
-	switch {
-	case prev == "tags" && last == "list",
-		prev == "manifests", prev == "referrers":
-	case prev == "blobs" && last == "uploads":
-		rt = routeUploadStart
-	case prev == "blobs":
-	case k >= 4 && segs[k-3] == "blobs" && prev == "uploads":
-		if last == "" {
-			rt = routeUploadStart
-		}
-		k--
-	default:
-		return "", routeNone
-	}
-	name, err := url.PathUnescape(strings.Join(segs[:k-2], "/"))
-	if err != nil {
-		return "", routeNone
-	}
-	return name, rt
 }
 
 // scopeParam formats needs as a challenge's scope: one

@@ -9,6 +9,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	"github.com/regkit/regkit/internal/regtest"
+	"github.com/regkit/regkit/internal/route"
 )
 
 func basicHeader(user, password string) []string {
@@ -170,18 +171,21 @@ func TestRequiredAccess(t *testing.T) {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
 			t.Parallel()
 			r := httptest.NewRequest(tc.method, tc.path, nil)
-			if got := scopeParam(requiredAccess(r)); got != tc.want {
+			rt, _ := route.Parse(r.URL.EscapedPath())
+			if got := scopeParam(requiredAccess(r, rt)); got != tc.want {
 				t.Errorf("requiredAccess(%s %s) = %q, want %q", tc.method, tc.path, got, tc.want)
 			}
 		})
 	}
 }
 
-func TestParseRouteBadEscape(t *testing.T) {
+func TestRequiredAccessBadEscape(t *testing.T) {
 	t.Parallel()
-	// A request's escaped path is always valid; parseRoute copes anyway.
-	if name, rt := parseRoute("/v2/a%zz/manifests/latest"); rt != routeNone {
-		t.Errorf("parseRoute(bad escape) = %q, %v, want no route", name, rt)
+	// A request's escaped path is always valid; a bad one names nothing.
+	r := httptest.NewRequest(http.MethodGet, "/v2/app/manifests/latest", nil)
+	rt, err := route.Parse("/v2/a%zz/manifests/latest")
+	if got := requiredAccess(r, rt); err == nil || got != nil {
+		t.Errorf("requiredAccess(bad escape) = %v (parse error %v), want nothing and an error", got, err)
 	}
 }
 

@@ -3,78 +3,11 @@ package fake
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 )
-
-// Route is the kind of endpoint a request names: what a [Fault] matches
-// and what the request log records ([Request.Route]). The empty Route
-// matches every request in [Fault.On], and names paths that are no
-// endpoint in the log.
-type Route string
-
-// The routes of the distribution API, the token endpoint and the blob host
-// of [ProfileS3].
-const (
-	RoutePing      Route = "ping"      // /v2/, the version check
-	RouteCatalog   Route = "catalog"   // /v2/_catalog
-	RouteManifest  Route = "manifest"  // /v2/<name>/manifests/<reference>
-	RouteBlob      Route = "blob"      // /v2/<name>/blobs/<digest>
-	RouteUpload    Route = "upload"    // /v2/<name>/blobs/uploads/ and its sessions
-	RouteTags      Route = "tags"      // /v2/<name>/tags/list
-	RouteReferrers Route = "referrers" // /v2/<name>/referrers/<digest>
-	RouteToken     Route = "token"     // /token, the realm of [WithTokenAuth]
-	RouteBlobHost  Route = "blob-host" // the object storage [ProfileS3] redirects blob GETs to
-)
-
-// routeOf finds the route and repository an escaped request path names,
-// reading the endpoint from the end of the path as [transport.Handler]
-// does (names may hold slashes). The name is "" for routes without one and
-// for paths that are no endpoint.
-func routeOf(escaped string) (Route, string) {
-	switch escaped {
-	case tokenPath, tokenPath + "/":
-		return RouteToken, ""
-	case "/v2", "/v2/":
-		return RoutePing, ""
-	case "/v2/_catalog":
-		return RouteCatalog, ""
-	}
-	rest, ok := strings.CutPrefix(escaped, "/v2/")
-	if !ok {
-		return "", ""
-	}
-	segs := strings.Split(rest, "/")
-	k := len(segs)
-	if k < 3 {
-		return "", ""
-	}
-	var rt Route
-	switch last, prev := segs[k-1], segs[k-2]; {
-	case prev == "tags" && last == "list":
-		rt = RouteTags
-	case prev == "manifests":
-		rt = RouteManifest
-	case prev == "referrers":
-		rt = RouteReferrers
-	case prev == "blobs" && last == "uploads":
-		rt = RouteUpload
-	case prev == "blobs":
-		rt = RouteBlob
-	case k >= 4 && segs[k-3] == "blobs" && prev == "uploads":
-		rt, k = RouteUpload, k-1
-	default:
-		return "", ""
-	}
-	name, err := url.PathUnescape(strings.Join(segs[:k-2], "/"))
-	if err != nil {
-		return rt, ""
-	}
-	return rt, name
-}
 
 // faultKind is the one effect of a fault.
 type faultKind int

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/regkit/regkit/internal/route"
 )
 
 // statuses returns the statuses of n GETs of url.
@@ -243,14 +245,22 @@ func TestRouteOf(t *testing.T) {
 		{"/v2/a/blobs/uploads/123", RouteUpload, "a"},
 		{"/v2/a/tags/list", RouteTags, "a"},
 		{"/v2/a/referrers/sha256:abc", RouteReferrers, "a"},
-		{"/v2/a%zz/tags/list", RouteTags, ""},
+		{"/v2/a%zz/tags/list", "", ""},
+		{"/v2/A/tags/list", "", ""},
+		{"/v2/a/%6Danifests/latest", RouteManifest, "a"},
+		{"/v2/%61/b/manifests/latest", RouteManifest, "a/b"},
+		{"/v2/%5Fcatalog", RouteCatalog, ""},
+		{"/%74oken", "", ""},
+		{"/token/", RouteToken, ""},
 		{"/v2/a/other/thing", "", ""},
 		{"/v2/a", "", ""},
 		{"/other", "", ""},
 	}
 	for _, tc := range tests {
-		if rt, name := routeOf(tc.path); rt != tc.route || name != tc.name {
-			t.Errorf("routeOf(%q) = %q, %q; want %q, %q", tc.path, rt, name, tc.route, tc.name)
+		api, err := route.Parse(tc.path)
+		if tg := targetOf(tc.path, api, err); tg.rt != tc.route || tg.repo != tc.name {
+			rt, name := tg.rt, tg.repo
+			t.Errorf("targetOf(%q) = %q, %q; want %q, %q", tc.path, rt, name, tc.route, tc.name)
 		}
 	}
 }

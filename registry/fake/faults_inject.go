@@ -55,7 +55,7 @@ func inject(x *exchange, serve serveFunc) {
 	}
 	for _, f := range x.fired {
 		if f.kind == faultStatus {
-			f.answer(out, r, x.rt)
+			f.answer(out, r, x.tg.rt)
 			x.self = true
 			return
 		}

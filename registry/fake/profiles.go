@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/regkit/regkit/internal/route"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -102,15 +103,17 @@ func (ps profileSet) has(p Profile) bool { return ps&(1<<p) != 0 }
 // ecrMaxTags is the largest tag page of ProfileECR.
 const ecrMaxTags = 1000
 
-// crossMount returns the repository a request mounts a blob from, if it is
-// a cross-repository mount into name.
-func crossMount(r *http.Request, rt Route, name string) (from string, ok bool) {
-	if r.Method != http.MethodPost || rt != RouteUpload {
+// crossMount returns the repository a request to t mounts a blob from, if
+// it is a cross-repository mount: a POST to start an upload with a mount=
+// (whatever its value, as the handler reads it) and a from= other than
+// the target repository.
+func crossMount(r *http.Request, t route.Target) (from string, ok bool) {
+	if r.Method != http.MethodPost || t.Kind != route.UploadStart {
 		return "", false
 	}
 	q := r.URL.Query()
 	from = q.Get("from")
-	return from, q.Get("mount") != "" && from != "" && from != name
+	return from, q.Has("mount") && from != "" && from != t.Name
 }
 
 // withQuery returns a shallow copy of r with its query changed by edit.
@@ -124,19 +127,18 @@ func withQuery(r *http.Request, edit func(q url.Values)) *http.Request {
 	return r2
 }
 
-// authorize checks r with the server's authentication, which refuses it
-// itself when it must. Under ProfileDockerHub, a cross-repository mount is
-// authorized as the plain upload it becomes when the source may not be
-// pulled; that request is returned instead of r then.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) (*http.Request, string, bool) {
-	rt, name := routeOf(r.URL.EscapedPath())
-	from, mount := crossMount(r, rt, name)
+// authorize checks r, which names t, with the server's authentication,
+// which refuses it itself when it must. Under ProfileDockerHub, a
+// cross-repository mount is authorized as the plain upload it becomes when
+// the source may not be pulled; that request is returned instead of r then.
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request, t route.Target) (*http.Request, string, bool) {
+	from, mount := crossMount(r, t)
 	if !s.profile.has(ProfileDockerHub) || !mount {
-		user, ok := s.auth.authorize(w, r)
+		user, ok := s.auth.authorize(w, r, t)
 		return r, user, ok
 	}
 	upload := withQuery(r, func(q url.Values) { q.Del("mount"); q.Del("from") })
-	user, ok := s.auth.authorize(w, upload)
+	user, ok := s.auth.authorize(w, upload, t)
 	if !ok || !s.auth.mayPull(r, user, from) {
 		return upload, user, ok
 	}
@@ -160,13 +162,13 @@ func (a *authenticator) mayPull(r *http.Request, user, repo string) bool {
 // server's profiles, through the API handler unless a quirk answers it
 // (which it records in x).
 func (s *Server) serveProfiled(w http.ResponseWriter, r *http.Request, x *exchange) {
-	rt, name := routeOf(r.URL.EscapedPath())
+	t, rt := x.tg.api, x.tg.rt
 	if s.profile == 0 {
 		s.handler.ServeHTTP(w, r)
 		return
 	}
-	if _, ok := crossMount(r, rt, name); ok && s.profile.has(ProfileHarbor) {
-		s.refuseMount(w, r, name)
+	if _, ok := crossMount(r, t); ok && s.profile.has(ProfileHarbor) {
+		s.refuseMount(w, r, t.Name)
 		x.self = true
 		return
 	}
@@ -176,7 +178,7 @@ func (s *Server) serveProfiled(w http.ResponseWriter, r *http.Request, x *exchan
 		x.self = true
 		return
 	case rt == RouteBlob && r.Method == http.MethodGet && s.blobs != nil:
-		if s.blobs.redirect(w, r, name) {
+		if s.blobs.redirect(w, r, t) {
 			x.self = true
 			return
 		}

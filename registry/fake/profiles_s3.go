@@ -10,12 +10,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
+
+	"github.com/regkit/regkit/internal/route"
 )
 
 const (
@@ -43,24 +44,25 @@ func startBlobHost(s *Server, now func() time.Time, t Timeouts) *blobHost {
 	_, _ = rand.Read(h.key) // never fails
 	h.srv = t.newHTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		name, _, _ := parseBlobPath(r.URL.EscapedPath())
-		s.record(w, r, RouteBlobHost, name, h.serve)
+		s.record(w, r, target{rt: RouteBlobHost, repo: name}, h.serve)
 	}))
 	h.srv.Start()
 	return h
 }
 
-// redirect answers a GET of a blob that repository name holds with a 307
-// to a signed URL on the blob host. It answers nothing and returns false
-// for blobs the repository lacks, which the API handler then refuses.
-func (h *blobHost) redirect(w http.ResponseWriter, r *http.Request, name string) bool {
-	d, err := digest.Parse(path.Base(r.URL.Path))
+// redirect answers a GET of a blob that the repository t names holds
+// with a 307 to a signed URL on the blob host. It answers nothing and
+// returns false for blobs the repository lacks, which the API handler then
+// refuses.
+func (h *blobHost) redirect(w http.ResponseWriter, r *http.Request, t route.Target) bool {
+	d, err := digest.Parse(t.Ref)
 	if err != nil {
 		return false
 	}
-	if _, err := h.store.StatBlob(r.Context(), name, d); err != nil {
+	if _, err := h.store.StatBlob(r.Context(), t.Name, d); err != nil {
 		return false
 	}
-	w.Header().Set("Location", h.sign(name, d))
+	w.Header().Set("Location", h.sign(t.Name, d))
 	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	w.WriteHeader(http.StatusTemporaryRedirect)
 	return true

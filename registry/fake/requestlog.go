@@ -15,8 +15,8 @@ type Request struct {
 	Method string
 	// Path is the escaped request path, without the query.
 	Path string
-	// Route is the kind of endpoint the path names; "" for paths that name
-	// none.
+	// Route is the kind of endpoint the path names, read as the server
+	// serves it (see [Route]); "" for paths that name none.
 	Route Route
 	// Status is the status code of the response; 0 when there was none: a
 	// fault dropped the connection before the response started, or the
@@ -51,7 +51,7 @@ func (s *Server) ResetRequests() { s.log.reset() }
 type exchange struct {
 	start time.Time
 	r     *http.Request
-	rt    Route
+	tg    target // what the request names, parsed once
 	lw    *logWriter
 	fired []Fault // the faults that fired on it
 	onCut func()  // logs it when a fault cuts the connection
@@ -76,7 +76,7 @@ func (s *Server) finish(x *exchange) {
 	entry := Request{
 		Method:   x.r.Method,
 		Path:     x.r.URL.EscapedPath(),
-		Route:    x.rt,
+		Route:    x.tg.rt,
 		Status:   x.lw.status(),
 		Bytes:    x.lw.written,
 		Duration: time.Since(x.start),

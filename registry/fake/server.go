@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -161,17 +160,20 @@ func (s *Server) Close() {
 }
 
 // serveHTTP serves one request: the token endpoint, a refusal, or the
-// distribution API through the handler.
+// distribution API through the handler. Its path is parsed here, once:
+// authorization, faults, profiles, the request log and the handler all act
+// on that parse.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
-	rt, name := routeOf(r.URL.EscapedPath())
-	s.record(w, r, rt, name, s.serve)
+	r, tg := parseRequest(r)
+	s.record(w, r, tg, s.serve)
 }
 
-// record serves r with serve, through the faults that fire on it, and
-// logs it: when its response is written, or when a fault cuts it.
-func (s *Server) record(w http.ResponseWriter, r *http.Request, rt Route, name string, serve serveFunc) {
-	x := &exchange{start: time.Now(), r: r, rt: rt, lw: &logWriter{ResponseWriter: w}}
-	x.fired = s.faults.fire(r.Method, rt, name, r.ContentLength != 0)
+// record serves r, whose target is tg, with serve, through the faults that
+// fire on it, and logs it: when its response is written, or when a fault
+// cuts it.
+func (s *Server) record(w http.ResponseWriter, r *http.Request, tg target, serve serveFunc) {
+	x := &exchange{start: time.Now(), r: r, tg: tg, lw: &logWriter{ResponseWriter: w}}
+	x.fired = s.faults.fire(r.Method, tg.rt, tg.repo, r.ContentLength != 0)
 	x.onCut = func() { s.finish(x) }
 	inject(x, serve)
 	s.finish(x)
@@ -185,11 +187,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, x *exchange) {
 		s.serveProfiled(w, r, x)
 		return
 	}
-	if s.auth.mode == authToken && strings.TrimSuffix(r.URL.Path, "/") == tokenPath {
+	if s.auth.mode == authToken && x.tg.rt == RouteToken {
 		x.user, x.self = s.auth.serveToken(w, r), true
 		return
 	}
-	r, user, ok := s.authorize(w, r)
+	r, user, ok := s.authorize(w, r, x.tg.api)
 	x.user, x.self = user, !ok
 	if ok {
 		s.serveProfiled(w, r, x)

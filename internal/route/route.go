@@ -1,0 +1,188 @@
+// Package route turns the path of a request to the OCI distribution API
+// into the endpoint it names, its repository and its reference: the one
+// parse that [github.com/regkit/regkit/transport.Handler] routes by and
+// that the fake registry's authorization, faults, profiles and request log
+// all read, so that what is authorized is exactly what is served.
+//
+// A path is read as the Handler serves it: every segment is unescaped on
+// its own, so "/v2/secret/%6danifests/latest" names the manifest "latest"
+// of "secret", exactly as "/v2/secret/manifests/latest" does. Code that
+// classifies a request must take [Parse]'s result (or the one carried in
+// the request's context, [FromRequest]), never look at the raw path.
+//
+// Endpoints, as in the distribution spec
+// (https://github.com/opencontainers/distribution-spec/blob/main/spec.md#endpoints):
+//
+//	/v2/                                  Base
+//	/v2/_catalog                          Catalog
+//	/v2/<name>/manifests/<reference>      Manifest
+//	/v2/<name>/blobs/<digest>             Blob
+//	/v2/<name>/blobs/uploads/             UploadStart (with or without the slash)
+//	/v2/<name>/blobs/uploads/<id>         Upload
+//	/v2/<name>/tags/list                  Tags
+//	/v2/<name>/referrers/<digest>         Referrers
+package route
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/regkit/regkit/reference"
+)
+
+// Kind is the endpoint a path names. The zero Kind, None, names none.
+type Kind int
+
+// The endpoints of the distribution API.
+const (
+	None        Kind = iota // no endpoint: the zero Target, and every path Parse refuses
+	Base                    // /v2/, the version check
+	Catalog                 // /v2/_catalog
+	Manifest                // /v2/<name>/manifests/<reference>
+	Blob                    // /v2/<name>/blobs/<digest>
+	UploadStart             // /v2/<name>/blobs/uploads/
+	Upload                  // /v2/<name>/blobs/uploads/<id>
+	Tags                    // /v2/<name>/tags/list
+	Referrers               // /v2/<name>/referrers/<digest>
+)
+
+var kindNames = [...]string{"none", "base", "catalog", "manifest", "blob", "upload-start", "upload", "tags", "referrers"}
+
+// String returns the kind's name, "manifest" for Manifest.
+func (k Kind) String() string {
+	if k >= 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return fmt.Sprintf("Kind(%d)", int(k))
+}
+
+// Target is what a request path names.
+type Target struct {
+	// Kind is the endpoint.
+	Kind Kind
+	// Name is the repository, unescaped and valid
+	// ([reference.ValidateRepository]); "" for Base and Catalog.
+	Name string
+	// Ref is the last segment, unescaped and not checked: the tag or
+	// digest of a Manifest, the digest of a Blob or Referrers, the
+	// session ID of an Upload; "" for the other kinds.
+	Ref string
+}
+
+// The errors of [Parse], which its errors match with [errors.Is].
+var (
+	// ErrNoEndpoint: the path names no endpoint of the API.
+	ErrNoEndpoint = errors.New("no endpoint of the distribution API")
+	// ErrNameInvalid: the path names an endpoint, but a segment is
+	// malformed (an escaped slash, a bad escape) or the repository name
+	// is invalid.
+	ErrNameInvalid = errors.New("invalid repository name")
+)
+
+// parseError is an error of Parse: a message, and the sentinel it matches.
+type parseError struct {
+	kind error
+	msg  string
+	err  error // the cause, if any
+}
+
+func (e *parseError) Error() string        { return e.msg }
+func (e *parseError) Unwrap() error        { return e.err }
+func (e *parseError) Is(target error) bool { return target == e.kind }
+
+// Parse finds the endpoint an escaped request path (an [url.URL]'s
+// EscapedPath, without the query) names. Names may hold slashes, so the
+// endpoint is read from the end of the path: a name may even have
+// "manifests" or "blobs" as a component. Every segment is unescaped on its
+// own. A path that names no endpoint gives an error matching
+// [ErrNoEndpoint]; an escaped slash, a bad escape, an empty segment, "."
+// or ".." and anything else a repository name cannot hold give one
+// matching [ErrNameInvalid]. On error the Target is the zero Target, which
+// names no repository.
+func Parse(escaped string) (Target, error) {
+	if escaped == "/v2" || escaped == "/v2/" {
+		return Target{Kind: Base}, nil
+	}
+	rest, ok := strings.CutPrefix(escaped, "/v2/")
+	if !ok {
+		return Target{}, noEndpoint(escaped)
+	}
+	segs := strings.Split(rest, "/")
+	for i, s := range segs {
+		u, err := url.PathUnescape(s)
+		if err != nil {
+			return Target{}, &parseError{kind: ErrNameInvalid, msg: "malformed path: " + err.Error(), err: err}
+		}
+		if strings.Contains(u, "/") {
+			return Target{}, &parseError{kind: ErrNameInvalid, msg: fmt.Sprintf("malformed path: escaped slash in %q", s)}
+		}
+		segs[i] = u
+	}
+	k := len(segs)
+	var t Target
+	switch {
+	case k == 1 && segs[0] == "_catalog":
+		return Target{Kind: Catalog}, nil
+	case k < 3:
+		return Target{}, noEndpoint(escaped)
+	case segs[k-2] == "tags" && segs[k-1] == "list":
+		t = Target{Kind: Tags}
+	case segs[k-2] == "manifests":
+		t = Target{Kind: Manifest, Ref: segs[k-1]}
+	case segs[k-2] == "referrers":
+		t = Target{Kind: Referrers, Ref: segs[k-1]}
+	case segs[k-2] == "blobs" && segs[k-1] == "uploads":
+		t = Target{Kind: UploadStart}
+	case segs[k-2] == "blobs":
+		t = Target{Kind: Blob, Ref: segs[k-1]}
+	case k >= 4 && segs[k-3] == "blobs" && segs[k-2] == "uploads":
+		t = Target{Kind: Upload, Ref: segs[k-1]}
+		if segs[k-1] == "" { // the POST URL, with its trailing slash
+			t = Target{Kind: UploadStart}
+		}
+		k-- // the name ends before "blobs"
+	default:
+		return Target{}, noEndpoint(escaped)
+	}
+	t.Name = strings.Join(segs[:k-2], "/")
+	if err := reference.ValidateRepository(t.Name); err != nil {
+		return Target{}, &parseError{kind: ErrNameInvalid, msg: err.Error(), err: err}
+	}
+	return t, nil
+}
+
+func noEndpoint(escaped string) error {
+	return &parseError{kind: ErrNoEndpoint, msg: fmt.Sprintf("%v at %q", ErrNoEndpoint, escaped)}
+}
+
+// parsed is the parse of one path, as a context carries it.
+type parsed struct {
+	path string
+	t    Target
+	err  error
+}
+
+type ctxKey struct{}
+
+// NewContext parses the escaped path and returns ctx with the result
+// attached, and the result. A request whose context it is reads the same
+// result back with [FromRequest], instead of parsing its path again.
+func NewContext(ctx context.Context, escaped string) (context.Context, Target, error) {
+	t, err := Parse(escaped)
+	return context.WithValue(ctx, ctxKey{}, &parsed{path: escaped, t: t, err: err}), t, err
+}
+
+// FromRequest returns the parse of r's escaped path: the one [NewContext]
+// attached to r's context when it was made for that very path, or else a
+// new [Parse] of it.
+func FromRequest(r *http.Request) (Target, error) {
+	escaped := r.URL.EscapedPath()
+	if p, ok := r.Context().Value(ctxKey{}).(*parsed); ok && p.path == escaped {
+		return p.t, p.err
+	}
+	return Parse(escaped)
+}
