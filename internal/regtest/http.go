@@ -17,6 +17,13 @@ type Reply struct {
 	Body   string
 }
 
+// sendClient sends the requests of [Send], each on a connection of its own.
+// It is not http.DefaultClient: every httptest.Server's Close closes the
+// idle connections of http.DefaultTransport, which breaks a POST of a test
+// running in parallel that was about to reuse one ("connection broken:
+// CloseIdleConnections called"); POSTs are not retried.
+var sendClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+
 // Send sends a request with the given headers ("Name", "value", …) and
 // returns the response, failing the test when it cannot be sent or read.
 func Send(t testing.TB, method, url string, body []byte, headers ...string) Reply {
@@ -32,7 +39,7 @@ func Send(t testing.TB, method, url string, body []byte, headers ...string) Repl
 	for i := 0; i+1 < len(headers); i += 2 {
 		req.Header.Set(headers[i], headers[i+1])
 	}
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := sendClient.Do(req)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, url, err)
 	}
