@@ -20,7 +20,7 @@ type copier struct {
 	src, dst *repository.Repository
 	st, dt   transport.Transport
 	ref      string
-	opts     CopyOptions // Tags settled, Concurrency positive
+	opts     CopyOptions // Tags settled, Concurrency and referrer bounds not zero
 	what     string      // "copy app:3.0 to prod/app", the prefix of errors
 	same     bool        // src and dst are on the same registry
 
@@ -28,10 +28,19 @@ type copier struct {
 	blobSet  map[digest.Digest]bool // blobs planned
 	nodes    []*node                // manifests, in write order
 	blobs    []ocispec.Descriptor   // blobs, each once
-	subjects []digest.Digest        // manifests whose referrers to copy
+	subjects []subject              // manifests whose referrers to copy
+	depth    int                    // referrer depth of what visit plans now
+	walked   int                    // referrers listed so far
 	target   *node                  // what the tags point at
 	tagged   int                    // how many of opts.Tags were applied
 	report   *CopyReport
+}
+
+// subject is a manifest whose referrers to copy, with its depth: 0 for the
+// manifests ref names, n for a referrer n levels down and what it lists.
+type subject struct {
+	digest digest.Digest
+	depth  int
 }
 
 // node is one manifest of the copy.
@@ -75,17 +84,38 @@ func (c *copier) plan(ctx context.Context) error {
 		return nil
 	}
 	// visit appends to c.subjects, so the loop reaches the referrers of
-	// referrers too.
+	// referrers too, within the copy's bounds.
 	for i := 0; i < len(c.subjects); i++ {
-		subject := c.subjects[i]
-		for d, err := range c.src.Referrers(quiet(ctx), subject, nil) {
+		s := c.subjects[i]
+		c.depth = s.depth + 1
+		for d, err := range c.src.Referrers(quiet(ctx), s.digest, nil) {
 			if err != nil {
+				return err
+			}
+			if err := c.countReferrer(s.digest); err != nil {
 				return err
 			}
 			if _, err := c.visit(ctx, d, nil); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// countReferrer counts one more referrer, of subject at c.depth, against the
+// copy's bounds.
+func (c *copier) countReferrer(subject digest.Digest) error {
+	c.walked++
+	if max := c.opts.MaxReferrerDepth; max > 0 && c.depth > max {
+		return &transport.LimitError{
+			What: fmt.Sprintf("referrers of %s (referrers of referrers)", subject),
+			Unit: "levels", Limit: int64(max), Got: int64(c.depth), Option: "CopyOptions.MaxReferrerDepth"}
+	}
+	if max := c.opts.MaxReferrers; max > 0 && c.walked > max {
+		return &transport.LimitError{
+			What: fmt.Sprintf("referrers of %s", subject),
+			Unit: "referrers", Limit: int64(max), Option: "CopyOptions.MaxReferrers"}
 	}
 	return nil
 }
@@ -169,7 +199,7 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte)
 	}
 	c.nodes = append(c.nodes, n)
 	if c.opts.Referrers {
-		c.subjects = append(c.subjects, desc.Digest)
+		c.subjects = append(c.subjects, subject{desc.Digest, c.depth})
 	}
 	return n, nil
 }
