@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,8 +91,9 @@ func (e *LimitError) Is(target error) bool {
 }
 
 // clNames is a JSON array of names read with a limit on its entries: it
-// decodes one entry at a time and stops at the first past the limit, so
-// that a page of a million tiny entries costs no more than the limit.
+// counts them before it decodes any, so that a page of a million tiny
+// entries costs nothing past the limit. Several clNames may share items,
+// and the limit.
 type clNames struct {
 	items *[]string
 	max   int
@@ -101,7 +101,16 @@ type clNames struct {
 }
 
 func (n clNames) UnmarshalJSON(raw []byte) error {
-	return clDecodeArray(raw, n.items, n.max, n.what, "WithMaxListEntries")
+	var got []string
+	if err := clDecodeArray(raw, &got, n.max-len(*n.items), n.what, "WithMaxListEntries"); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			le.Limit = int64(n.max)
+		}
+		return err
+	}
+	*n.items = append(*n.items, got...)
+	return nil
 }
 
 // clDescs is the "manifests" array of a referrers index, read with a limit
@@ -129,29 +138,59 @@ func clDecodeIndex(raw []byte) (ocispec.Index, error) {
 	return ix.Index, nil
 }
 
-// clDecodeArray appends the entries of the JSON array (or null) raw to
-// out, one at a time, failing with a *LimitError at the first past max.
+// clDecodeArray decodes the JSON array (or null) raw into out, after
+// counting its entries, and fails with a *LimitError, having decoded
+// nothing, when there are more than max: it reads raw up to the first
+// entry past max and allocates nothing to count.
 func clDecodeArray[T any](raw []byte, out *[]T, max int, what, option string) error {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	tok, err := dec.Token()
-	if err != nil {
-		return err
+	if n := clCountEntries(raw, max+1); n > max {
+		return &LimitError{What: what, Unit: "entries", Limit: int64(max), Option: option}
 	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("%s: not an array", what)
-	}
-	for dec.More() {
-		if len(*out) >= max {
-			return &LimitError{What: what, Unit: "entries", Limit: int64(max), Option: option}
+	return json.Unmarshal(raw, out)
+}
+
+// clCountEntries counts the entries of the JSON array raw, which
+// encoding/json has checked is valid JSON, stopping at stop.
+func clCountEntries(raw []byte, stop int) int {
+	n, depth := 0, 0
+	expect, inString, escaped := false, false, false
+	for _, b := range raw {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+			continue
 		}
-		var v T
-		if err := dec.Decode(&v); err != nil {
-			return err
+		switch b {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ']', '}':
+			depth--
+			continue
+		case ',':
+			expect = depth == 1
+			continue
 		}
-		*out = append(*out, v)
+		// b starts a value, or goes on with a number or literal.
+		if depth == 1 && expect {
+			if n++; n >= stop {
+				return n
+			}
+			expect = false
+		}
+		switch b {
+		case '[', '{':
+			if depth++; depth == 1 {
+				expect = true
+			}
+		case '"':
+			inString = true
+		}
 	}
-	return nil
+	return n
 }

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -69,7 +68,7 @@ func (c *Client) list(ctx context.Context, u *url.URL, req PageRequest, notFound
 	// The body is the decompressed one: the client's transport asks for
 	// gzip and decompresses what comes, so the limit is on what the
 	// registry's bytes expand to.
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxList+1))
+	raw, err := clBodyBytes(resp, c.maxList)
 	if err != nil {
 		return Page[string]{}, fmt.Errorf("GET %s: read the list: %w", clRedact(u), err)
 	}
