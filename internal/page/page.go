@@ -37,8 +37,8 @@ func All[T any](ctx context.Context, what string, o Options, fetch Fetch[T]) ite
 		seen := map[[sha256.Size]byte]bool{}
 		for n := 0; ; n++ {
 			if maxPages > 0 && n == maxPages {
-				yield(zero, fmt.Errorf("list %s: %w", what, &transport.LimitError{
-					What: "list " + what, Unit: "pages", Limit: int64(maxPages), Option: "the listing's MaxPages option"}))
+				yield(zero, &transport.LimitError{
+					What: "list " + what, Unit: "pages", Limit: int64(maxPages), Option: "the listing's MaxPages option"})
 				return
 			}
 			p, err := fetch(ctx, req)
