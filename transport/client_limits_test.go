@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -307,4 +308,21 @@ func TestCountEntries(t *testing.T) {
 	if got := clCountEntries([]byte(`[1,2,3,4,5]`), 3); got != 3 {
 		t.Errorf("clCountEntries(5 entries, stop 3) = %d, want 3", got)
 	}
+}
+
+// FuzzCountEntries checks clCountEntries against encoding/json on every
+// valid JSON array.
+func FuzzCountEntries(f *testing.F) {
+	for _, s := range []string{`[]`, `["a","b"]`, `[{"a":[1,2]},"x\\",3]`, `["\"]\"", [[]], {}]`, `[1e5,-0.5,true,false,null]`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want []json.RawMessage
+		if json.Unmarshal([]byte(s), &want) != nil {
+			return
+		}
+		if got := clCountEntries([]byte(s), len(want)+1); got != len(want) {
+			t.Errorf("clCountEntries(%s) = %d, want %d", s, got, len(want))
+		}
+	})
 }

@@ -226,7 +226,8 @@ func WithMaxListSize(n int64) ClientOption {
 
 // WithMaxListEntries sets the most tags or repositories the client takes
 // from one page. A page with more fails with a [*LimitError]; the client
-// decodes entries one at a time and stops at the first past n. The default
+// counts the entries before it decodes any, and stops at the first past n,
+// so that a page of many tiny entries costs no more than n. The default
 // is [DefaultMaxListEntries], 1,000,000; n must be positive.
 func WithMaxListEntries(n int) ClientOption {
 	return func(o *clientOptions) error {
