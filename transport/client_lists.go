@@ -89,7 +89,6 @@ func (c *Client) list(ctx context.Context, u *url.URL, req PageRequest, notFound
 		}
 		return Page[string]{}, fmt.Errorf("GET %s: decode the list: %w", clRedact(u), err)
 	}
-	raw = nil
 	next, err := c.nextPage(resp)
 	if err != nil {
 		return Page[string]{}, err
