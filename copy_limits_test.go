@@ -152,3 +152,61 @@ func TestCopyReferrerBounds(t *testing.T) {
 		})
 	}
 }
+
+// nestedIndexes is a source whose tag "3.0" names an index that lists an
+// index that lists an index… n deep.
+type nestedIndexes struct {
+	transport.Transport
+	top  ocispec.Descriptor
+	made map[digest.Digest][]byte
+	gets int
+}
+
+func newNestedIndexes(base transport.Transport, n int) *nestedIndexes {
+	s := &nestedIndexes{Transport: base, made: map[digest.Digest][]byte{}}
+	children := []ocispec.Descriptor{}
+	for range n {
+		body, _ := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex, Manifests: children})
+		s.top = ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(body), Size: int64(len(body))}
+		s.made[s.top.Digest] = body
+		children = []ocispec.Descriptor{s.top}
+	}
+	return s
+}
+
+func (s *nestedIndexes) GetManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, []byte, error) {
+	s.gets++
+	d := digest.Digest(ref)
+	if ref == "3.0" {
+		d = s.top.Digest
+	}
+	if body, ok := s.made[d]; ok {
+		return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: d, Size: int64(len(body))}, bytes.Clone(body), nil
+	}
+	return s.Transport.GetManifest(ctx, repo, ref)
+}
+
+// TestCopyIndexNesting copies indexes nested 100 deep: the copy stops at
+// the nesting bound with a *transport.LimitError, having read no more than
+// the bound; a nesting of 3 copies.
+func TestCopyIndexNesting(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		depth    int
+		wantErr  bool
+		maxReads int
+	}{{depth: 100, wantErr: true, maxReads: 10}, {depth: 3, maxReads: 3}} {
+		t.Run(strconv.Itoa(tc.depth), func(t *testing.T) {
+			t.Parallel()
+			src := newNestedIndexes(fake.New().Repository("app").Transport(), tc.depth)
+			_, err := regkit.Copy(t.Context(), repository.New(src, "app"), "3.0", fake.New().Repository("prod/app"), nil)
+			var le *transport.LimitError
+			if tc.wantErr != errors.As(err, &le) || (tc.wantErr && le.Unit != "levels") || (!tc.wantErr && err != nil) {
+				t.Errorf("Copy(indexes %d deep) = %v, want a LimitError: %v", tc.depth, err, tc.wantErr)
+			}
+			if src.gets > tc.maxReads {
+				t.Errorf("Copy read %d manifests, want at most %d", src.gets, tc.maxReads)
+			}
+		})
+	}
+}

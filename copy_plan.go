@@ -36,6 +36,10 @@ type copier struct {
 	report   *CopyReport
 }
 
+// maxIndexNesting is how deep indexes may list indexes in a copy: real
+// images have one index, and rarely an index of indexes.
+const maxIndexNesting = 8
+
 // subject is a manifest whose referrers to copy, with its depth: 0 for the
 // manifests ref names, n for a referrer n levels down and what it lists.
 type subject struct {
@@ -77,7 +81,7 @@ func (c *copier) plan(ctx context.Context) error {
 			return err
 		}
 	}
-	if c.target, err = c.visit(ctx, desc, raw); err != nil {
+	if c.target, err = c.visit(ctx, desc, raw, 0); err != nil {
 		return err
 	}
 	if !c.opts.Referrers {
@@ -95,7 +99,7 @@ func (c *copier) plan(ctx context.Context) error {
 			if err := c.countReferrer(s.digest); err != nil {
 				return err
 			}
-			if _, err := c.visit(ctx, d, nil); err != nil {
+			if _, err := c.visit(ctx, d, nil, 0); err != nil {
 				return err
 			}
 		}
@@ -164,10 +168,16 @@ func (c *copier) selectPlatforms(desc ocispec.Descriptor, raw []byte) (ocispec.D
 
 // visit plans the manifest desc (raw, when already read) and, unless dst
 // has it, what it references: child manifests before it, blobs in c.blobs.
-// It returns nil for a manifest already planned.
-func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte) (*node, error) {
+// It returns nil for a manifest already planned. nest is how many indexes
+// list it, one inside the other: a source whose indexes nest deeper than
+// maxIndexNesting fails the copy.
+func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte, nest int) (*node, error) {
 	if c.visited[desc.Digest] {
 		return nil, nil
+	}
+	if nest > maxIndexNesting {
+		return nil, &transport.LimitError{What: fmt.Sprintf("manifest %s: indexes listing indexes", desc.Digest),
+			Unit: "levels", Limit: maxIndexNesting, Got: int64(nest)}
 	}
 	c.visited[desc.Digest] = true
 	n := &node{desc: desc, raw: raw}
@@ -189,7 +199,7 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte)
 		for _, r := range refs {
 			switch {
 			case image.IsIndex(n.desc.MediaType):
-				if _, err := c.visit(ctx, r, nil); err != nil {
+				if _, err := c.visit(ctx, r, nil, nest+1); err != nil {
 					return nil, err
 				}
 			case !present:
