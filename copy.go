@@ -41,8 +41,23 @@ type CopyOptions struct {
 
 	// Referrers also copies the referrers (signatures, SBOMs, attestations)
 	// of every manifest copied, and their referrers in turn, each after its
-	// subject. If false, referrers are left alone.
+	// subject. If false, referrers are left alone. The walk is bounded (see
+	// MaxReferrers and MaxReferrerDepth), so that a source whose referrers
+	// never end cannot keep the copy going.
 	Referrers bool
+
+	// MaxReferrers is the most referrers a copy with Referrers lists,
+	// across all its subjects; one more fails the copy, before anything
+	// is written, with a [*transport.LimitError]. If zero,
+	// [DefaultMaxReferrers] (10,000); if negative, there is no limit.
+	MaxReferrers int
+
+	// MaxReferrerDepth is how deep a copy with Referrers follows referrers
+	// of referrers: 1 copies the referrers of the manifests copied, 2 their
+	// referrers too, and so on. A referrer deeper than that fails the copy,
+	// before anything is written, with a [*transport.LimitError]. If zero,
+	// [DefaultMaxReferrerDepth] (16); if negative, there is no limit.
+	MaxReferrerDepth int
 
 	// Concurrency is the number of blobs copied at once. If zero or
 	// negative, 8. The limits of the transports (see [transport.Limiter])
@@ -54,6 +69,14 @@ type CopyOptions struct {
 	// writing nothing. It reports no progress (see [Copy]).
 	DryRun bool
 }
+
+// The bounds of the referrers a [Copy] with [CopyOptions.Referrers] walks,
+// when its options set none. Real images have a few referrers per manifest
+// (signatures, SBOMs, attestations, their signatures), a few levels deep.
+const (
+	DefaultMaxReferrers     = 10_000
+	DefaultMaxReferrerDepth = 16
+)
 
 // CopyAction says what [Copy] did with one manifest or blob.
 type CopyAction int
@@ -230,6 +253,12 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = par.DefaultWorkers
+	}
+	if o.MaxReferrers == 0 {
+		o.MaxReferrers = DefaultMaxReferrers
+	}
+	if o.MaxReferrerDepth == 0 {
+		o.MaxReferrerDepth = DefaultMaxReferrerDepth
 	}
 	o.Tags = append([]string(nil), tags...)
 	return &copier{

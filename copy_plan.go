@@ -20,7 +20,7 @@ type copier struct {
 	src, dst *repository.Repository
 	st, dt   transport.Transport
 	ref      string
-	opts     CopyOptions // Tags settled, Concurrency positive
+	opts     CopyOptions // Tags settled, Concurrency and referrer bounds not zero
 	what     string      // "copy app:3.0 to prod/app", the prefix of errors
 	same     bool        // src and dst are on the same registry
 
@@ -28,10 +28,23 @@ type copier struct {
 	blobSet  map[digest.Digest]bool // blobs planned
 	nodes    []*node                // manifests, in write order
 	blobs    []ocispec.Descriptor   // blobs, each once
-	subjects []digest.Digest        // manifests whose referrers to copy
+	subjects []subject              // manifests whose referrers to copy
+	depth    int                    // referrer depth of what visit plans now
+	walked   int                    // referrers listed so far
 	target   *node                  // what the tags point at
 	tagged   int                    // how many of opts.Tags were applied
 	report   *CopyReport
+}
+
+// maxIndexNesting is how deep indexes may list indexes in a copy: real
+// images have one index, and rarely an index of indexes.
+const maxIndexNesting = 8
+
+// subject is a manifest whose referrers to copy, with its depth: 0 for the
+// manifests ref names, n for a referrer n levels down and what it lists.
+type subject struct {
+	digest digest.Digest
+	depth  int
 }
 
 // node is one manifest of the copy.
@@ -68,24 +81,45 @@ func (c *copier) plan(ctx context.Context) error {
 			return err
 		}
 	}
-	if c.target, err = c.visit(ctx, desc, raw); err != nil {
+	if c.target, err = c.visit(ctx, desc, raw, 0); err != nil {
 		return err
 	}
 	if !c.opts.Referrers {
 		return nil
 	}
 	// visit appends to c.subjects, so the loop reaches the referrers of
-	// referrers too.
+	// referrers too, within the copy's bounds.
 	for i := 0; i < len(c.subjects); i++ {
-		subject := c.subjects[i]
-		for d, err := range c.src.Referrers(quiet(ctx), subject, nil) {
+		s := c.subjects[i]
+		c.depth = s.depth + 1
+		for d, err := range c.src.Referrers(quiet(ctx), s.digest, nil) {
 			if err != nil {
 				return err
 			}
-			if _, err := c.visit(ctx, d, nil); err != nil {
+			if err := c.countReferrer(s.digest); err != nil {
+				return err
+			}
+			if _, err := c.visit(ctx, d, nil, 0); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// countReferrer counts one more referrer, of subject at c.depth, against the
+// copy's bounds.
+func (c *copier) countReferrer(subject digest.Digest) error {
+	c.walked++
+	if max := c.opts.MaxReferrerDepth; max > 0 && c.depth > max {
+		return &transport.LimitError{
+			What: fmt.Sprintf("referrers of %s (referrers of referrers)", subject),
+			Unit: "levels", Limit: int64(max), Got: int64(c.depth), Option: "CopyOptions.MaxReferrerDepth"}
+	}
+	if max := c.opts.MaxReferrers; max > 0 && c.walked > max {
+		return &transport.LimitError{
+			What: fmt.Sprintf("referrers of %s", subject),
+			Unit: "referrers", Limit: int64(max), Option: "CopyOptions.MaxReferrers"}
 	}
 	return nil
 }
@@ -134,10 +168,16 @@ func (c *copier) selectPlatforms(desc ocispec.Descriptor, raw []byte) (ocispec.D
 
 // visit plans the manifest desc (raw, when already read) and, unless dst
 // has it, what it references: child manifests before it, blobs in c.blobs.
-// It returns nil for a manifest already planned.
-func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte) (*node, error) {
+// It returns nil for a manifest already planned. nest is how many indexes
+// list it, one inside the other: a source whose indexes nest deeper than
+// maxIndexNesting fails the copy.
+func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte, nest int) (*node, error) {
 	if c.visited[desc.Digest] {
 		return nil, nil
+	}
+	if nest > maxIndexNesting {
+		return nil, &transport.LimitError{What: fmt.Sprintf("manifest %s: indexes listing indexes", desc.Digest),
+			Unit: "levels", Limit: maxIndexNesting, Got: int64(nest)}
 	}
 	c.visited[desc.Digest] = true
 	n := &node{desc: desc, raw: raw}
@@ -159,7 +199,7 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte)
 		for _, r := range refs {
 			switch {
 			case image.IsIndex(n.desc.MediaType):
-				if _, err := c.visit(ctx, r, nil); err != nil {
+				if _, err := c.visit(ctx, r, nil, nest+1); err != nil {
 					return nil, err
 				}
 			case !present:
@@ -169,7 +209,7 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte)
 	}
 	c.nodes = append(c.nodes, n)
 	if c.opts.Referrers {
-		c.subjects = append(c.subjects, desc.Digest)
+		c.subjects = append(c.subjects, subject{desc.Digest, c.depth})
 	}
 	return n, nil
 }

@@ -71,8 +71,9 @@ type ListOptions struct {
 	// PageSize is the n= of each page request. If zero, the registry
 	// chooses.
 	PageSize int
-	// MaxPages stops the listing with [transport.ErrTooManyPages] after
-	// this many pages. If zero, there is no limit.
+	// MaxPages stops the listing with a [*transport.LimitError] (matching
+	// [transport.ErrTooManyPages]) after this many pages. If zero,
+	// [transport.DefaultMaxPages] (10,000); if negative, there is no limit.
 	MaxPages int
 	// Last starts the listing after this repository name (the spec's last=
 	// cursor).

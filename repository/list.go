@@ -46,6 +46,10 @@ type ReferrersOptions struct {
 	// PageSize is the number of descriptors asked for per page. If zero,
 	// the registry chooses.
 	PageSize int
+	// MaxPages stops the listing with a [*transport.LimitError] (matching
+	// [transport.ErrTooManyPages]) after this many pages. If zero,
+	// [transport.DefaultMaxPages] (10,000); if negative, there is no limit.
+	MaxPages int
 }
 
 // Referrers returns an iterator over the descriptors of the manifests whose
@@ -60,7 +64,7 @@ func (r *Repository) Referrers(ctx context.Context, subject digest.Digest, opts 
 	if err := r.checkDigest(subject); err != nil {
 		return fail[ocispec.Descriptor](what, err)
 	}
-	return page.All(ctx, what, page.Options{Size: o.PageSize},
+	return page.All(ctx, what, page.Options{Size: o.PageSize, MaxPages: o.MaxPages},
 		func(ctx context.Context, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
 			return r.t.ListReferrers(ctx, r.name, subject, o.ArtifactType, req)
 		})

@@ -12,12 +12,14 @@
 package tag
 
 // ListOptions are the settings of a tag listing. A nil *ListOptions means the
-// zero value: pages of the registry's choosing, no page limit, from the start.
+// zero value: pages of the registry's choosing, at most
+// [transport.DefaultMaxPages] of them, from the start.
 type ListOptions struct {
 	// PageSize is the n= of each page request. If zero, the registry chooses.
 	PageSize int
-	// MaxPages stops the listing with [transport.ErrTooManyPages] after this
-	// many pages. If zero, there is no limit.
+	// MaxPages stops the listing with a [*transport.LimitError] (matching
+	// [transport.ErrTooManyPages]) after this many pages. If zero,
+	// [transport.DefaultMaxPages] (10,000); if negative, there is no limit.
 	MaxPages int
 	// Last starts the listing after this tag (the spec's last= cursor), to
 	// resume a long listing.

@@ -60,6 +60,8 @@ type Client struct {
 	ua             string
 	maxManifest    int64
 	maxList        int64
+	maxListEntries int
+	maxChunkMin    int64
 	chunkSize      int64
 	chunkKnown     bool // cut blobs of known size into chunks too
 	singlePOSTMax  int64
@@ -102,13 +104,15 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		return nil, fmt.Errorf("transport: new client: %w", err)
 	}
 	o := clientOptions{
-		tls:           TLSDefault,
-		userAgent:     defaultUserAgent,
-		maxManifest:   defaultMaxManifestSize,
-		chunkSize:     defaultChunkSize,
-		singlePOSTMax: defaultSinglePOSTMax,
-		maxConcurrent: defaultMaxConcurrent,
-		retry:         RetryPolicy{}.withDefaults(),
+		tls:            TLSDefault,
+		userAgent:      defaultUserAgent,
+		maxManifest:    defaultMaxManifestSize,
+		maxList:        DefaultMaxListSize,
+		maxListEntries: DefaultMaxListEntries,
+		chunkSize:      defaultChunkSize,
+		singlePOSTMax:  defaultSinglePOSTMax,
+		maxConcurrent:  defaultMaxConcurrent,
+		retry:          RetryPolicy{}.withDefaults(),
 	}
 	for _, opt := range opts {
 		if err := opt(&o); err != nil {
@@ -145,7 +149,9 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		base:           url.URL{Scheme: scheme, Host: api},
 		ua:             o.userAgent,
 		maxManifest:    o.maxManifest,
-		maxList:        clMaxListBody,
+		maxList:        o.maxList,
+		maxListEntries: o.maxListEntries,
+		maxChunkMin:    max(DefaultMaxChunkMin, o.chunkSize),
 		chunkSize:      o.chunkSize,
 		chunkKnown:     o.chunkKnown,
 		singlePOSTMax:  o.singlePOSTMax,

@@ -119,13 +119,53 @@ func (c *Client) readBody(r clRequest, resp *http.Response) error {
 	if r.read <= 0 || resp.ContentLength > r.read {
 		return nil
 	}
-	buf, err := io.ReadAll(io.LimitReader(resp.Body, r.read+1))
+	buf, err := clReadAll(io.LimitReader(resp.Body, r.read+1), resp.ContentLength)
 	_ = resp.Body.Close()
 	if err != nil {
 		return fmt.Errorf("%s %s: read the answer: %w", r.method, clRedact(r.url), err)
 	}
-	resp.Body = io.NopCloser(bytes.NewReader(buf))
+	resp.Body = &clBuffered{Reader: bytes.NewReader(buf), buf: buf}
 	return nil
+}
+
+// clBuffered is a response body read into memory by readBody.
+type clBuffered struct {
+	*bytes.Reader
+	buf []byte
+}
+
+func (*clBuffered) Close() error { return nil }
+
+// clReadAll reads r to its end, into a buffer of size+1 bytes when size
+// (a Content-Length) is known, so that a body of known size is read with
+// one allocation.
+func clReadAll(r io.Reader, size int64) ([]byte, error) {
+	if size < 0 {
+		return io.ReadAll(r)
+	}
+	b := make([]byte, 0, size+1)
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
+// clBodyBytes returns the bytes of resp's body, up to limit+1 of them:
+// those readBody read, or else what it reads now.
+func clBodyBytes(resp *http.Response, limit int64) ([]byte, error) {
+	if b, ok := resp.Body.(*clBuffered); ok && b.Len() == len(b.buf) {
+		return b.buf[:min(int64(len(b.buf)), limit+1)], nil
+	}
+	return clReadAll(io.LimitReader(resp.Body, limit+1), min(resp.ContentLength, limit))
 }
 
 // logRequest logs one attempt of a request at Debug level.

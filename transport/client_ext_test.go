@@ -2,6 +2,7 @@ package transport_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -75,7 +76,7 @@ func TestListLinkLoop(t *testing.T) {
 	}) {
 		err = e
 	}
-	if err == nil || !strings.Contains(err.Error(), "twice") || calls.Load() != 2 {
+	if !errors.Is(err, transport.ErrPageLoop) || calls.Load() != 2 {
 		t.Errorf("a registry sending the same next page: %v after %d requests, want the loop stopped after 2", err, calls.Load())
 	}
 }

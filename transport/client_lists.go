@@ -3,8 +3,8 @@ package transport
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,13 +13,13 @@ import (
 	"github.com/regkit/regkit/internal/linkheader"
 )
 
-// clMaxListBody is the largest tag or repository list the client reads: some
-// registries send every tag, with details, in one response.
-const clMaxListBody = 64 << 20
-
 // ListTags lists one page of repo's tags (GET /v2/<name>/tags/list with n
 // and last). Page.Next is the absolute URL of the registry's Link
 // rel="next", which must stay on the registry's scheme, host and port.
+//
+// A page larger than the client's limits, in bytes once decompressed (see
+// [WithMaxListSize]) or in entries (see [WithMaxListEntries]), fails with a
+// [*LimitError], having read no more than the limit.
 func (c *Client) ListTags(ctx context.Context, repo string, req PageRequest) (Page[string], error) {
 	if err := clCheckRepo(repo); err != nil {
 		return Page[string]{}, err
@@ -56,28 +56,44 @@ func (c *Client) list(ctx context.Context, u *url.URL, req PageRequest, notFound
 		return Page[string]{}, err
 	}
 	defer clClose(resp)
-	if resp.ContentLength > c.maxList {
-		return Page[string]{}, fmt.Errorf("GET %s: the list is too large: %d bytes, more than the limit of %d", clRedact(u), resp.ContentLength, c.maxList)
+	what := "tags page"
+	if notFound == CodeUnsupported {
+		what = "catalog page"
 	}
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, c.maxList+1))
+	tooLarge := &LimitError{What: "GET " + clRedact(u) + ": " + what, Unit: "bytes", Limit: c.maxList, Option: "WithMaxListSize"}
+	if resp.ContentLength > c.maxList {
+		tooLarge.Got = resp.ContentLength
+		return Page[string]{}, tooLarge
+	}
+	// The body is the decompressed one: the client's transport asks for
+	// gzip and decompresses what comes, so the limit is on what the
+	// registry's bytes expand to.
+	raw, err := clBodyBytes(resp, c.maxList)
 	if err != nil {
 		return Page[string]{}, fmt.Errorf("GET %s: read the list: %w", clRedact(u), err)
 	}
 	if int64(len(raw)) > c.maxList {
-		return Page[string]{}, fmt.Errorf("GET %s: the list is too large: more than the limit of %d bytes", clRedact(u), c.maxList)
+		return Page[string]{}, tooLarge
 	}
-	var body struct {
-		Tags         []string `json:"tags"`
-		Repositories []string `json:"repositories"`
-	}
+	// Tags and repositories share one slice, and one limit on entries.
+	var items []string
+	names := clNames{items: &items, max: c.maxListEntries, what: "GET " + clRedact(u) + ": " + what}
+	body := struct {
+		Tags         clNames `json:"tags"`
+		Repositories clNames `json:"repositories"`
+	}{names, names}
 	if err := json.Unmarshal(raw, &body); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			return Page[string]{}, le
+		}
 		return Page[string]{}, fmt.Errorf("GET %s: decode the list: %w", clRedact(u), err)
 	}
 	next, err := c.nextPage(resp)
 	if err != nil {
 		return Page[string]{}, err
 	}
-	items, next := clFixPage(append(body.Tags, body.Repositories...), u, next)
+	items, next = clFixPage(items, u, next)
 	return Page[string]{Items: items, Next: next}, nil
 }
 

@@ -155,8 +155,9 @@ func TestListTooLarge(t *testing.T) {
 		})
 		c, _ := NewClient("r.example", WithRoundTripper(rt))
 		c.maxList = limit
-		if _, err := c.ListTags(t.Context(), "x", PageRequest{}); err == nil || !strings.Contains(err.Error(), "too large") {
-			t.Errorf("ListTags(Content-Length %d) = %v, want too large", cl, err)
+		var le *LimitError
+		if _, err := c.ListTags(t.Context(), "x", PageRequest{}); !errors.As(err, &le) || le.Unit != "bytes" || le.Limit != limit {
+			t.Errorf("ListTags(Content-Length %d) = %v, want a *LimitError of %d bytes", cl, err, limit)
 		}
 		if read.Load() > limit+1+4<<10 {
 			t.Errorf("read %d bytes", read.Load())

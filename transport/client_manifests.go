@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"mime"
 	"net/http"
 	"strings"
@@ -74,7 +73,7 @@ func (c *Client) readManifest(resp *http.Response, what string) ([]byte, error) 
 	if resp.ContentLength > c.maxManifest {
 		return nil, Errorf(CodeManifestInvalid, "%s is too large: %d bytes, more than the limit of %d", what, resp.ContentLength, c.maxManifest)
 	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, c.maxManifest+1))
+	body, err := clBodyBytes(resp, c.maxManifest)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: read %s: %w", resp.Request.Method, clRedact(resp.Request.URL), what, err)
 	}

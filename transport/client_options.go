@@ -63,6 +63,8 @@ type clientOptions struct {
 	tls            TLSMode
 	userAgent      string
 	maxManifest    int64
+	maxList        int64
+	maxListEntries int
 	chunkSize      int64
 	chunkKnown     bool // WithChunkSize was given: chunk blobs of known size too
 	singlePOSTMax  int64
@@ -206,14 +208,48 @@ func WithMaxManifestSize(n int64) ClientOption {
 	}
 }
 
+// WithMaxListSize sets the size of the largest page of tags or of the
+// catalog the client reads, in bytes once decompressed: a registry that
+// sends a page gzip-compressed cannot make the client hold more. A larger
+// page fails with a [*LimitError] without more than n+1 bytes read. The
+// default is [DefaultMaxListSize], 32 MiB; n must be positive. Pages of
+// referrers are manifests: see [WithMaxManifestSize].
+func WithMaxListSize(n int64) ClientOption {
+	return func(o *clientOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("transport: WithMaxListSize(%d): must be positive", n)
+		}
+		o.maxList = n
+		return nil
+	}
+}
+
+// WithMaxListEntries sets the most tags or repositories the client takes
+// from one page. A page with more fails with a [*LimitError]; the client
+// counts the entries before it decodes any, and stops at the first past n,
+// so that a page of many tiny entries costs no more than n. The default
+// is [DefaultMaxListEntries], 1,000,000; n must be positive.
+func WithMaxListEntries(n int) ClientOption {
+	return func(o *clientOptions) error {
+		if n <= 0 {
+			return fmt.Errorf("transport: WithMaxListEntries(%d): must be positive", n)
+		}
+		o.maxListEntries = n
+		return nil
+	}
+}
+
 // WithChunkSize sets the size of the chunks (PATCH requests) of uploads,
 // and cuts blobs of known size larger than n into such chunks too. By
 // default a blob of known size goes in one streamed PUT, whatever its size
 // (the fewest requests, and as fast as it gets), and only a blob of unknown
 // size is cut, into chunks of 64 MiB, as are the writes of a [BlobWriter]. Set it for a registry, or a proxy in
 // front of one, that caps the size of a request body. A registry that asks
-// for larger chunks (OCI-Chunk-Min-Length) gets them. n must be positive. An
-// upload of unknown size holds up to one chunk in memory.
+// for larger chunks (OCI-Chunk-Min-Length) gets them, except where the
+// client holds a chunk in memory: an upload of unknown size, and a
+// [BlobWriter], hold up to one chunk, and fail with a [*LimitError] when the
+// registry asks for chunks larger than [DefaultMaxChunkMin] or n, whichever
+// is larger. n must be positive.
 func WithChunkSize(n int64) ClientOption {
 	return func(o *clientOptions) error {
 		if n <= 0 {

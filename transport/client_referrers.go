@@ -25,7 +25,8 @@ const clReferrersAttempts = 5
 // ListReferrers lists the referrers of subject in repo (GET
 // /v2/<name>/referrers/<digest>), filtered by artifactType on the client
 // when the registry did not (no OCI-Filters-Applied header naming it).
-// Pages follow the Link header.
+// Pages follow the Link header. A page, or fallback index, of more than
+// [MaxReferrersPerPage] descriptors fails with a [*LimitError].
 //
 // A registry without the referrers API (a 404, remembered) is read through
 // the spec's fallback: the index under the tag <alg>-<hex> of the subject,
@@ -94,9 +95,9 @@ func (c *Client) referrersPage(ctx context.Context, u *url.URL, artifactType str
 	if err != nil {
 		return page, false, err
 	}
-	var ix ocispec.Index
-	if err := json.Unmarshal(body, &ix); err != nil {
-		return page, false, Errorf(CodeManifestInvalid, "GET %s: referrers list is not an image index: %v", clRedact(u), err)
+	ix, err := clDecodeIndex(body)
+	if err != nil {
+		return page, false, clIndexError(err, Errorf(CodeManifestInvalid, "GET %s: referrers list is not an image index: %v", clRedact(u), err))
 	}
 	page.Items = ix.Manifests
 	if artifactType != "" && !clFiltered(resp.Header, "artifactType") {
@@ -176,11 +177,20 @@ func (c *Client) fallbackReferrers(ctx context.Context, repo string, subject dig
 	if err != nil {
 		return Page[ocispec.Descriptor]{}, err
 	}
-	var ix ocispec.Index
-	if err := json.Unmarshal(raw, &ix); err != nil {
-		return Page[ocispec.Descriptor]{}, Errorf(CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err)
+	ix, err := clDecodeIndex(raw)
+	if err != nil {
+		return Page[ocispec.Descriptor]{}, clIndexError(err, Errorf(CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
 	}
 	return Page[ocispec.Descriptor]{Items: clFilterReferrers(ix.Manifests, artifactType)}, nil
+}
+
+// clIndexError returns the *LimitError err holds, or else invalid.
+func clIndexError(err error, invalid error) error {
+	var le *LimitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return invalid
 }
 
 // clReferrerDescriptor describes a pushed manifest as the referrers list
@@ -238,9 +248,14 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		case gerr != nil:
 			return gerr
 		default:
-			if err := json.Unmarshal(raw, &ix); err != nil {
-				return Errorf(CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err)
+			got, err := clDecodeIndex(raw)
+			if err != nil {
+				return clIndexError(err, Errorf(CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
 			}
+			if got.SchemaVersion == 0 {
+				got.SchemaVersion = ix.SchemaVersion
+			}
+			ix = got
 		}
 		if !edit(&ix) {
 			return nil

@@ -40,7 +40,10 @@ type clSession struct {
 //  3. A blob of known size goes in one streamed PUT <location>?digest=,
 //     unless [WithChunkSize] was given and it is larger; those, and blobs
 //     of unknown size, go in PATCH chunks, each of the registry's
-//     OCI-Chunk-Min-Length at least, then a PUT.
+//     OCI-Chunk-Min-Length at least, then a PUT. A blob of unknown size is
+//     held in memory a chunk at a time: a chunk minimum above
+//     [DefaultMaxChunkMin] (or the chunk size, if larger) fails it with a
+//     [*LimitError] before anything is read.
 //
 // The registry checks the digest. The client checks the size as it streams:
 // more or fewer bytes than desc.Size fail with [ErrSizeInvalid] before the
@@ -210,6 +213,9 @@ func (c *Client) postUpload(ctx context.Context, repo string, q url.Values, body
 func (c *Client) upload(ctx context.Context, s *clSession, desc ocispec.Descriptor, r io.Reader) error {
 	chunk := max(c.chunkSize, s.minChunk)
 	if desc.Size <= 0 {
+		if _, err := c.heldChunk(s); err != nil {
+			return err
+		}
 		return c.uploadBuffered(ctx, s, desc.Digest, r, chunk)
 	}
 	sr := &clSizedReader{r: r, want: desc.Size, d: desc.Digest}
@@ -229,6 +235,22 @@ func (c *Client) upload(ctx context.Context, s *clSession, desc ocispec.Descript
 		return sr.err
 	}
 	return err
+}
+
+// heldChunk returns the chunk size of session s for an upload that holds
+// a chunk in memory: the client's, or the registry's minimum if larger. A
+// minimum above the client's limit (the larger of DefaultMaxChunkMin and
+// the chunk size) gives a *LimitError, before anything is held: a registry
+// that asks for chunks of a terabyte does not get the client to buffer a
+// whole blob.
+func (c *Client) heldChunk(s *clSession) (int64, error) {
+	if s.minChunk > c.maxChunkMin {
+		return 0, &LimitError{
+			What: fmt.Sprintf("upload to %s: the registry's chunk minimum (OCI-Chunk-Min-Length), for an upload held in memory a chunk at a time", s.repo),
+			Unit: "bytes", Limit: c.maxChunkMin, Got: s.minChunk, Option: "WithChunkSize",
+		}
+	}
+	return max(c.chunkSize, s.minChunk), nil
 }
 
 // uploadBuffered uploads a blob of unknown size, one chunk in memory at a

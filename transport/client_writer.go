@@ -24,7 +24,9 @@ import (
 // [io.Copy], which reads a chunk at a time. Writes use ctx, since Write
 // takes none. Its ID is the session's absolute URL. Its Size counts the
 // bytes the registry has acknowledged, not those held back; its Flush
-// method (func() error) sends those at once.
+// method (func() error) sends those at once. A chunk minimum above
+// [DefaultMaxChunkMin] (or the chunk size, if larger), which the writer
+// would have to hold in memory, fails its writes with a [*LimitError].
 func (c *Client) StartUpload(ctx context.Context, repo string) (BlobWriter, error) {
 	if err := clCheckRepo(repo); err != nil {
 		return nil, err
@@ -186,7 +188,11 @@ func (w *clWriter) Write(p []byte) (int, error) {
 	if err := w.usable(); err != nil {
 		return 0, err
 	}
-	chunk := max(w.c.chunkSize, w.s.minChunk)
+	chunk, err := w.c.heldChunk(w.s)
+	if err != nil {
+		w.err = err
+		return 0, err
+	}
 	data := p
 	if len(w.buf) > 0 {
 		w.buf = append(w.buf, p...)
@@ -266,7 +272,11 @@ func (w *clWriter) send(chunk []byte) error {
 
 // ReadFrom writes what r holds, reading a chunk at a time.
 func (w *clWriter) ReadFrom(r io.Reader) (int64, error) {
-	chunk := max(w.c.chunkSize, w.s.minChunk)
+	chunk, err := w.c.heldChunk(w.s)
+	if err != nil {
+		w.err = err
+		return 0, err
+	}
 	var total int64
 	var b bytes.Buffer
 	for {

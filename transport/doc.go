@@ -44,6 +44,21 @@
 // [ErrBlobUnknown], [ErrNameInvalid], …) or [ErrNotFound]; read the code,
 // message and detail with [errors.As].
 //
+// # Limits
+//
+// The [Client] bounds what a registry's answers can make it hold or do,
+// whatever the registry sends: a page of tags or of the catalog is read up
+// to [DefaultMaxListSize] bytes once decompressed and [DefaultMaxListEntries]
+// entries ([WithMaxListSize], [WithMaxListEntries]); a page of referrers up
+// to the manifest size ([WithMaxManifestSize]) and [MaxReferrersPerPage]
+// descriptors; a listing follows at most [DefaultMaxPages] pages unless its
+// options say otherwise, and stops with [ErrPageLoop] at a next-page link
+// it has followed before; an upload held in memory a chunk at a time honours
+// a chunk minimum (OCI-Chunk-Min-Length) up to [DefaultMaxChunkMin] or the
+// chunk size. Past a limit, the operation fails with a [*LimitError], which
+// matches [ErrLimitExceeded], having read no more than the limit. Error
+// bodies are read up to 64 KiB.
+//
 // The contract follows the OCI distribution spec v1.1:
 // https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md
 package transport

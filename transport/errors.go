@@ -61,8 +61,8 @@ var (
 	// repository or an upload session.
 	ErrNotFound = errors.New("not found")
 
-	// ErrTooManyPages is returned by list iterators that reached the page
-	// limit the caller set.
+	// ErrTooManyPages is matched by the [*LimitError] of list iterators
+	// that reached their page limit: the caller's, or [DefaultMaxPages].
 	ErrTooManyPages = errors.New("too many pages")
 )
 

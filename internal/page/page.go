@@ -3,6 +3,7 @@ package page
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"iter"
 
@@ -11,25 +12,33 @@ import (
 
 // Options are the settings shared by every list iterator.
 type Options struct {
-	Size     int    // entries per page; 0 lets the backend choose
-	MaxPages int    // stop with transport.ErrTooManyPages after this many pages; 0 means no limit
+	Size int // entries per page; 0 lets the backend choose
+	// MaxPages stops the listing with a *transport.LimitError (matching
+	// transport.ErrTooManyPages) after this many pages; 0 means
+	// transport.DefaultMaxPages, negative means no limit.
+	MaxPages int
 	Last     string // start after this entry
 }
 
-// Fetch fetches one page.
-type Fetch[T any] func(ctx context.Context, req transport.PageRequest) (transport.Page[T], error)
-
 // All returns an iterator that fetches pages lazily, one per call of fetch,
 // and yields their items. An error is yielded once, as the last element.
-// what names the list in errors ("tags of myapp1").
+// what names the list in errors ("tags of myapp1"). A next-page cursor
+// that the listing has already followed ends it with
+// transport.ErrPageLoop: the registry would have it list forever.
 func All[T any](ctx context.Context, what string, o Options, fetch Fetch[T]) iter.Seq2[T, error] {
+	maxPages := o.MaxPages
+	if maxPages == 0 {
+		maxPages = transport.DefaultMaxPages
+	}
 	return func(yield func(T, error) bool) {
 		var zero T
 		req := transport.PageRequest{N: o.Size, Last: o.Last}
-		seen := map[string]bool{}
+		// The cursors followed, hashed: a registry's cursors may be long.
+		seen := map[[sha256.Size]byte]bool{}
 		for n := 0; ; n++ {
-			if o.MaxPages > 0 && n == o.MaxPages {
-				yield(zero, fmt.Errorf("list %s: %d pages: %w", what, n, transport.ErrTooManyPages))
+			if maxPages > 0 && n == maxPages {
+				yield(zero, &transport.LimitError{
+					What: "list " + what, Unit: "pages", Limit: int64(maxPages), Option: "the listing's MaxPages option"})
 				return
 			}
 			p, err := fetch(ctx, req)
@@ -45,12 +54,16 @@ func All[T any](ctx context.Context, what string, o Options, fetch Fetch[T]) ite
 			if p.Next == "" {
 				return
 			}
-			if seen[p.Next] {
-				yield(zero, fmt.Errorf("list %s: the registry sent cursor %q twice", what, p.Next))
+			h := sha256.Sum256([]byte(p.Next))
+			if seen[h] {
+				yield(zero, fmt.Errorf("list %s: after %d pages: %w", what, n+1, transport.ErrPageLoop))
 				return
 			}
-			seen[p.Next] = true
+			seen[h] = true
 			req = transport.PageRequest{N: o.Size, Next: p.Next}
 		}
 	}
 }
+
+// Fetch fetches one page.
+type Fetch[T any] func(ctx context.Context, req transport.PageRequest) (transport.Page[T], error)

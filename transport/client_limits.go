@@ -1,0 +1,196 @@
+package transport
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// The client's limits on what a registry's answers may make it hold or do.
+// No real registry comes near them; a broken or hostile one stops there with
+// a [*LimitError] instead of taking the client's memory or time.
+const (
+	// DefaultMaxListSize is the largest tags or catalog page the client
+	// reads, in bytes once decompressed (see [WithMaxListSize]): 32 MiB,
+	// many times the largest pages real registries send, which name up to
+	// some ten thousand tags, with details on some registries.
+	DefaultMaxListSize = 32 << 20
+	// DefaultMaxListEntries is the most tags or repositories the client
+	// takes from one page (see [WithMaxListEntries]): 1,000,000.
+	DefaultMaxListEntries = 1_000_000
+	// MaxReferrersPerPage is the most descriptors the client takes from one
+	// page of referrers, or from a referrers fallback index: 100,000. A
+	// real page is bounded by its size (see [WithMaxManifestSize]) to far
+	// fewer.
+	MaxReferrersPerPage = 100_000
+	// DefaultMaxPages is the most pages a listing (tags, repositories,
+	// referrers) fetches when the caller sets no limit: 10,000, as many as
+	// a registry that pages 100 entries at a time needs for a million.
+	DefaultMaxPages = 10_000
+	// DefaultMaxChunkMin is the largest chunk minimum (the
+	// OCI-Chunk-Min-Length header of an upload session) the client honours
+	// where it must hold a chunk in memory, for a blob of unknown size or
+	// a [BlobWriter], unless the chunk size (see [WithChunkSize]) is
+	// larger: 256 MiB.
+	DefaultMaxChunkMin = 256 << 20
+)
+
+// ErrLimitExceeded is matched with [errors.Is] by every [*LimitError]: an
+// answer of the registry went past one of the client's limits.
+var ErrLimitExceeded = errors.New("limit exceeded")
+
+// ErrPageLoop says a registry's next-page link led back to a page the
+// listing had already fetched: followed, it would list forever.
+var ErrPageLoop = errors.New("next page link loops back to a page already listed")
+
+// LimitError says an answer of the registry went past one of the client's
+// limits, which bound the memory and the requests a registry can make the
+// client spend whatever it sends. The operation stopped there, having read
+// no more than the limit (a byte or an entry past it). It matches
+// [ErrLimitExceeded] with [errors.Is], and [ErrTooManyPages] when the
+// limit is on pages. It is no transient error: it is never retried.
+type LimitError struct {
+	// What says what went past the limit: "tags page", "referrers of
+	// sha256:…", "chunk minimum (OCI-Chunk-Min-Length) of the registry".
+	What string
+	// Unit is what the limit counts: "bytes", "entries", "pages",
+	// "referrers" or "levels".
+	Unit string
+	// Limit is the limit, in Unit.
+	Limit int64
+	// Got is how much the registry asked for or sent, when it said so (a
+	// Content-Length, a header); 0 when the client stopped reading at the
+	// limit.
+	Got int64
+	// Option names the setting that raises the limit, if there is one.
+	Option string
+}
+
+// Error says what went past which limit, and how to raise it, as in `tags
+// page: more than 1000000 entries, the client's limit (raise it with
+// WithMaxListEntries)`.
+func (e *LimitError) Error() string {
+	var s string
+	if e.Got > 0 {
+		s = fmt.Sprintf("%s: %d %s, more than the client's limit of %d", e.What, e.Got, e.Unit, e.Limit)
+	} else {
+		s = fmt.Sprintf("%s: more than %d %s, the client's limit", e.What, e.Limit, e.Unit)
+	}
+	if e.Option != "" {
+		s += " (raise it with " + e.Option + ")"
+	}
+	return s
+}
+
+// Is reports whether target is [ErrLimitExceeded], or [ErrTooManyPages]
+// for a limit on pages.
+func (e *LimitError) Is(target error) bool {
+	return target == ErrLimitExceeded || (target == ErrTooManyPages && e.Unit == "pages")
+}
+
+// clNames is a JSON array of names read with a limit on its entries: it
+// counts them before it decodes any, so that a page of a million tiny
+// entries costs nothing past the limit. Several clNames may share items,
+// and the limit.
+type clNames struct {
+	items *[]string
+	max   int
+	what  string
+}
+
+func (n clNames) UnmarshalJSON(raw []byte) error {
+	var got []string
+	if err := clDecodeArray(raw, &got, n.max-len(*n.items), n.what, "WithMaxListEntries"); err != nil {
+		var le *LimitError
+		if errors.As(err, &le) {
+			le.Limit = int64(n.max)
+		}
+		return err
+	}
+	*n.items = append(*n.items, got...)
+	return nil
+}
+
+// clDescs is the "manifests" array of a referrers index, read with a limit
+// of MaxReferrersPerPage descriptors.
+type clDescs []ocispec.Descriptor
+
+func (d *clDescs) UnmarshalJSON(raw []byte) error {
+	return clDecodeArray(raw, (*[]ocispec.Descriptor)(d), MaxReferrersPerPage, "referrers index", "")
+}
+
+// clIndex is an image index whose manifests are read with a limit.
+type clIndex struct {
+	ocispec.Index
+	Manifests clDescs `json:"manifests"`
+}
+
+// clDecodeIndex decodes a referrers index, holding no more than
+// MaxReferrersPerPage descriptors.
+func clDecodeIndex(raw []byte) (ocispec.Index, error) {
+	var ix clIndex
+	if err := json.Unmarshal(raw, &ix); err != nil {
+		return ocispec.Index{}, err
+	}
+	ix.Index.Manifests = ix.Manifests
+	return ix.Index, nil
+}
+
+// clDecodeArray decodes the JSON array (or null) raw into out, after
+// counting its entries, and fails with a *LimitError, having decoded
+// nothing, when there are more than max: it reads raw up to the first
+// entry past max and allocates nothing to count.
+func clDecodeArray[T any](raw []byte, out *[]T, max int, what, option string) error {
+	if n := clCountEntries(raw, max+1); n > max {
+		return &LimitError{What: what, Unit: "entries", Limit: int64(max), Option: option}
+	}
+	return json.Unmarshal(raw, out)
+}
+
+// clCountEntries counts the entries of the JSON array raw, which
+// encoding/json has checked is valid JSON, stopping at stop.
+func clCountEntries(raw []byte, stop int) int {
+	n, depth := 0, 0
+	expect, inString, escaped := false, false, false
+	for _, b := range raw {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case b == '\\':
+				escaped = true
+			case b == '"':
+				inString = false
+			}
+			continue
+		}
+		switch b {
+		case ' ', '\t', '\n', '\r':
+			continue
+		case ']', '}':
+			depth--
+			continue
+		case ',':
+			expect = depth == 1
+			continue
+		}
+		// b starts a value, or goes on with a number or literal.
+		if depth == 1 && expect {
+			if n++; n >= stop {
+				return n
+			}
+			expect = false
+		}
+		switch b {
+		case '[', '{':
+			if depth++; depth == 1 {
+				expect = true
+			}
+		case '"':
+			inString = true
+		}
+	}
+	return n
+}
