@@ -1,0 +1,8 @@
+package ocilayout
+
+import "time"
+
+// WithClock makes the Store read the time from now, for tests of expiry.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error { o.now = now; return nil }
+}
