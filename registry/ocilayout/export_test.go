@@ -6,3 +6,7 @@ import "time"
 func WithClock(now func() time.Time) Option {
 	return func(o *options) error { o.now = now; return nil }
 }
+
+// FileLocking is true where Stores in different processes exclude one
+// another.
+const FileLocking = fileLocking

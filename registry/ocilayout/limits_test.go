@@ -2,14 +2,19 @@ package ocilayout_test
 
 import (
 	"encoding/json"
+	"errors"
 	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
+	"github.com/regkit/regkit/registry/ocilayout"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -103,4 +108,113 @@ func TestHandlerUploadFlood(t *testing.T) {
 		t.Fatalf("GET /v2/ after the flood = %v, %v", resp, err)
 	}
 	resp.Body.Close()
+}
+
+// clock is a settable time for the Store, safe for concurrent use.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); defer c.mu.Unlock(); c.now = c.now.Add(d) }
+
+// TestUploadExpiry checks that a session idle for longer than the expiry is
+// removed, file and all, when another starts, while one in use stays.
+func TestUploadExpiry(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := ocilayout.NewStore(t.TempDir(), ocilayout.WithUploadExpiry(time.Minute), ocilayout.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	start := func() transport.BlobWriter {
+		t.Helper()
+		w, err := s.StartUpload(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := w.Write([]byte("some bytes")); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	idle, busy := start(), start()
+	clk.Add(40 * time.Second)
+	if _, err := busy.Write([]byte("more")); err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(40 * time.Second) // idle: 80 s unused; busy: 40 s
+	start()
+	if _, err := s.ResumeUpload(ctx, "app", idle.ID()); !errors.Is(err, transport.ErrBlobUploadUnknown) {
+		t.Errorf("ResumeUpload(expired session) = %v, want ErrBlobUploadUnknown", err)
+	}
+	if _, err := idle.Write([]byte("x")); !errors.Is(err, transport.ErrBlobUploadUnknown) {
+		t.Errorf("Write(expired session) = %v, want ErrBlobUploadUnknown", err)
+	}
+	if _, err := s.ResumeUpload(ctx, "app", busy.ID()); err != nil {
+		t.Errorf("ResumeUpload(session in use) = %v", err)
+	}
+	left := tempFiles(t, s.Dir())
+	if len(left) != 3 || slices.ContainsFunc(left, func(p string) bool { return strings.HasSuffix(p, idle.ID()) }) {
+		t.Errorf("temporary files = %q, want the directory and the two live sessions", left)
+	}
+	clk.Add(2 * time.Minute)
+	if _, err := s.ResumeUpload(ctx, "app", busy.ID()); err == nil {
+		t.Errorf("ResumeUpload after every session expired succeeded")
+	}
+	if left := tempFiles(t, s.Dir()); len(left) != 0 {
+		t.Errorf("temporary files after every session expired: %q", left)
+	}
+}
+
+// TestMaxUploads checks the bound on open sessions: past it StartUpload
+// fails with TOOMANYREQUESTS, and a session that ends makes room.
+func TestMaxUploads(t *testing.T) {
+	t.Parallel()
+	s, err := ocilayout.NewStore(t.TempDir(), ocilayout.WithMaxUploads(3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	var ws []transport.BlobWriter
+	for range 3 {
+		w, err := s.StartUpload(ctx, "app")
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws = append(ws, w)
+	}
+	_, err = s.StartUpload(ctx, "other")
+	if !errors.Is(err, transport.ErrTooManyRequests) {
+		t.Fatalf("StartUpload past the bound = %v, want ErrTooManyRequests", err)
+	}
+	if left := tempFiles(t, s.Dir()); len(left) != 4 {
+		t.Errorf("temporary files = %q, want the directory and three sessions", left)
+	}
+	if err := ws[0].Cancel(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.StartUpload(ctx, "app"); err != nil {
+		t.Errorf("StartUpload after a Cancel = %v", err)
+	}
+}
+
+// TestOptionsRefused checks that options refuse values that mean nothing.
+func TestOptionsRefused(t *testing.T) {
+	t.Parallel()
+	for name, opt := range map[string]ocilayout.Option{
+		"zero expiry":     ocilayout.WithUploadExpiry(0),
+		"negative expiry": ocilayout.WithUploadExpiry(-time.Second),
+		"zero uploads":    ocilayout.WithMaxUploads(0),
+	} {
+		if s, err := ocilayout.NewStore(t.TempDir(), opt); err == nil {
+			s.Close()
+			t.Errorf("NewStore with %s succeeded", name)
+		}
+	}
 }

@@ -32,6 +32,9 @@ func TestTwoProcessesTag(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs two processes")
 	}
+	if !ocilayout.FileLocking {
+		t.Skip("no file locking on this system")
+	}
 	t.Parallel()
 	dir := t.TempDir()
 	var cmds []*exec.Cmd
@@ -89,4 +92,47 @@ func listTags(t *testing.T, s *ocilayout.Store, repo string) []string {
 		t.Fatalf("ListTags(%s) = %v", repo, err)
 	}
 	return page.Items
+}
+
+// TestTwoStoresTag is TestTwoProcessesTag within one process: two Stores
+// over one directory, each pushing tags from its own goroutine, lose none.
+func TestTwoStoresTag(t *testing.T) {
+	t.Parallel()
+	if !ocilayout.FileLocking {
+		t.Skip("no file locking on this system")
+	}
+	dir := t.TempDir()
+	const perStore = 50
+	errs := make(chan error, 2)
+	for _, name := range []string{"a", "b"} {
+		img := newImage(t, 1, nil)
+		go func() {
+			s, err := ocilayout.NewStore(dir)
+			if err != nil {
+				errs <- err
+				return
+			}
+			defer s.Close()
+			for i := range perStore {
+				if _, err := pushErr(t.Context(), s, "app", img, fmt.Sprintf("%s%d", name, i)); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	s, err := ocilayout.NewStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if got := listTags(t, s, "app"); len(got) != 2*perStore {
+		t.Errorf("after two Stores pushed %d tags each: %d tags kept, want %d", perStore, len(got), 2*perStore)
+	}
 }

@@ -61,15 +61,16 @@ func (r *Registry) Close() error { return r.Store.Close() }
 // Store implements [transport.Transport] and [transport.TagDeleter] over a
 // directory of OCI image layouts, one per repository; the package
 // documentation describes the layout on disk. A Store is safe for concurrent
-// use within one process; two Stores (or processes) must not write the same
-// directory at the same time. Its zero value is not usable: make one with
-// [NewStore].
+// use, and several Stores, in one process or several, may write the same
+// directory at once: writes to a repository's index.json take a file lock
+// (see the package documentation). Its zero value is not usable: make one
+// with [NewStore].
 type Store struct {
 	root *os.Root // every file access goes through it, so none leaves dir
 
 	// locks guard the repositories: each repository has one of them, chosen
-	// by a hash of its name, so that memory stays bounded whatever names
-	// callers try. No call holds two at once.
+	// by a hash of its name ([Store.stripe]), so that memory stays bounded
+	// whatever names callers try. No call holds two at once.
 	locks [64]sync.RWMutex
 
 	opts options
