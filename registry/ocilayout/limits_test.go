@@ -204,6 +204,35 @@ func TestMaxUploads(t *testing.T) {
 	}
 }
 
+// TestMaxUploadsExpired checks that sessions past their expiry make room
+// for new ones at the bound.
+func TestMaxUploadsExpired(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := ocilayout.NewStore(t.TempDir(), ocilayout.WithMaxUploads(2),
+		ocilayout.WithUploadExpiry(time.Hour), ocilayout.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := t.Context()
+	for i := range 3 {
+		if _, err := s.StartUpload(ctx, "app"); (err == nil) != (i < 2) {
+			t.Fatalf("StartUpload #%d = %v", i, err)
+		}
+		clk.Add(time.Minute)
+	}
+	clk.Add(time.Hour)
+	for i := range 2 {
+		if _, err := s.StartUpload(ctx, "app"); err != nil {
+			t.Fatalf("StartUpload #%d once the others expired = %v", i, err)
+		}
+	}
+	if left := tempFiles(t, s.Dir()); len(left) != 3 {
+		t.Errorf("temporary files = %q, want the directory and the two new sessions", left)
+	}
+}
+
 // TestOptionsRefused checks that options refuse values that mean nothing.
 func TestOptionsRefused(t *testing.T) {
 	t.Parallel()
