@@ -278,10 +278,11 @@ func (s *Store) publishBlob(name, tmp string, d digest.Digest) error {
 		err = s.mkdirAll(filepath.Dir(blobPath(name, d)))
 	}
 	if err == nil {
-		err = s.root.Rename(tmp, blobPath(name, d))
-		if _, serr := s.statBlob(name, d); err != nil && serr == nil {
-			s.dropTemp(name, tmp) // kept the one there
-			return nil
+		if err = s.root.Rename(tmp, blobPath(name, d)); err != nil {
+			if _, serr := s.statBlob(name, d); serr == nil {
+				s.dropTemp(name, tmp) // kept the one there
+				return nil
+			}
 		}
 	}
 	if err != nil {
