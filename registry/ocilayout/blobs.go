@@ -136,8 +136,13 @@ func (r *blobReader) Close() error { return r.f.Close() }
 // the file synced and renamed into blobs/; otherwise PutBlob fails with
 // DIGEST_INVALID or SIZE_INVALID, and the temporary file is removed, as it
 // is when r fails (its error is wrapped) or ctx ends (checked between
-// reads). A desc.Size of 0 or less means the size is unknown. When repo
-// already holds the blob, PutBlob returns nil without reading r.
+// reads). A desc.Size of 0 or less means the size is unknown.
+//
+// When repo already holds the blob, PutBlob checks the file it has: its
+// size against desc.Size, when known, and then its digest, by reading it
+// whole (a local read, in place of receiving r). If the file is intact,
+// PutBlob returns nil without reading r; if it is damaged, the bytes of r
+// replace it, so putting the right bytes again repairs a blob.
 func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
 	if err := begin(ctx, repo); err != nil {
 		return err
@@ -146,17 +151,14 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 	if err != nil {
 		return err
 	}
-	if have, err := s.has(repo, d); have || err != nil {
+	if ok, err := s.intact(ctx, repo, d, desc.Size); ok || err != nil {
 		return err
 	}
 	tmp, err := s.stage(ctx, repo, d, max(desc.Size, 0), r)
 	if err != nil {
 		return fmt.Errorf("put blob %s in repository %q: %w", d, repo, err)
 	}
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
-	return s.publishBlob(repo, tmp, d)
+	return s.withLock(repo, func() error { return s.publishBlob(repo, tmp, d) })
 }
 
 // has reports whether repo, which need not exist, holds the blob d. It
@@ -172,6 +174,32 @@ func (s *Store) has(repo string, d digest.Digest) (bool, error) {
 		return false, nil
 	}
 	return err == nil, err
+}
+
+// intact reports whether repo, which need not exist, holds the blob d in a
+// file of size size (when positive) whose bytes hash to d. It fails, as
+// [Store.has] does, if repo is broken; a blob file it cannot read whole is
+// not intact, and the caller writes the blob again, which repairs it or
+// fails.
+func (s *Store) intact(ctx context.Context, repo string, d digest.Digest, size int64) (bool, error) {
+	if have, err := s.has(repo, d); !have || err != nil {
+		return false, err
+	}
+	f, err := s.root.Open(blobPath(repo, d))
+	if err != nil {
+		return false, nil
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil || !fi.Mode().IsRegular() || (size > 0 && fi.Size() != size) {
+		return false, nil
+	}
+	h := d.Algorithm().Hash()
+	n, err := copyHashing(ctx, io.Discard, f, h, 0)
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	return err == nil && n == fi.Size() && digest.NewDigest(d.Algorithm(), h) == d, nil
 }
 
 // stage streams r into a new temporary file of repo, checks that the bytes
@@ -270,10 +298,7 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 	if err != nil {
 		return fmt.Errorf("mount blob %s from repository %q: %w", d, from, err)
 	}
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
-	return s.publishBlob(repo, tmp, d)
+	return s.withLock(repo, func() error { return s.publishBlob(repo, tmp, d) })
 }
 
 // link hard-links the blob d of from into repo. It reports false, and no
@@ -283,10 +308,12 @@ func (s *Store) link(repo, from string, d digest.Digest) (bool, error) {
 	if fi, err := s.root.Lstat(src); err != nil || !fi.Mode().IsRegular() {
 		return false, nil // a symbolic link, or gone: copying says which
 	}
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
-	err := s.ensureRepo(repo)
+	unlock, err := s.lock(repo)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
+	err = s.ensureRepo(repo)
 	if err == nil {
 		err = s.mkdirAll(filepath.Dir(dst))
 	}
@@ -333,9 +360,11 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err != nil {
 		return err
 	}
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
+	unlock, err := s.lock(repo)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.openRepo(repo); err != nil {
 		return err
 	}

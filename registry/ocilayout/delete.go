@@ -26,9 +26,11 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if tag != "" {
 		return s.deleteTag(repo, tag)
 	}
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
+	unlock, err := s.lock(repo)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.openRepo(repo); err != nil {
 		return err
 	}
@@ -68,9 +70,11 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagD
 }
 
 func (s *Store) deleteTag(repo, tag string) error {
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
+	unlock, err := s.lock(repo)
+	if err != nil {
+		return err
+	}
+	defer unlock()
 	if err := s.openRepo(repo); err != nil {
 		return err
 	}

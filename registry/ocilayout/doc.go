@@ -83,14 +83,32 @@
 //
 // # Concurrency
 //
-// A Store is safe for concurrent use: each repository has a lock (one of a
-// fixed set, chosen by a hash of its name), held to
-// read and rewrite its index.json and to move blobs into place; blobs
-// stream in without it. Two Stores over one directory, in one process or
-// two, are not supported while either writes: there is no file locking, so
-// concurrent rewrites of one index.json may lose one another's update
-// (each index.json a reader sees is still complete, and blobs, being
-// content-addressed and renamed into place, are never damaged).
+// A Store is safe for concurrent use, and so are several Stores over one
+// directory, in one process or in several: each repository has a lock (one
+// of a fixed set, chosen by a hash of its name), held to read and rewrite
+// its index.json and to move files into place; blobs stream in without it.
+// The lock is the Store's own, and with it an exclusive lock on a file of
+// the .regkit-lock directory at the top of the directory (flock on Unix
+// systems, LockFileEx on Windows), which every Store over the directory
+// takes, so writers never lose one another's updates. On systems with
+// neither (Plan 9, WebAssembly, Solaris, AIX) only the Store's own lock is
+// taken. Readers take no file lock: every file they read is replaced
+// whole, by a rename.
+//
+// # Upload sessions and repairs
+//
+// An upload session is a file of .regkit-tmp that the Store opens only for
+// the length of a write or commit, so open sessions hold no file
+// descriptors. Sessions idle for longer than [WithUploadExpiry] (one hour
+// by default) are removed, and at most [WithMaxUploads] (1000) are open at
+// once; past that, starting one fails with [transport.ErrTooManyRequests].
+// When a Store opens, it removes the temporary files that a crash left in
+// .regkit-tmp directories, when older than the expiry.
+//
+// Putting a blob that is there already checks the file first (size, then
+// digest, by reading it), so that a file damaged on disk is replaced by
+// the right bytes instead of being kept; a committed upload and a put
+// manifest replace the file too.
 //
 // Blobs mounted from another repository ([Store.MountBlob]) are hard
 // links, or copies where the file system cannot link.

@@ -268,19 +268,22 @@ func (s *Store) syncDir(p string) error {
 
 // publishBlob moves the complete, verified, synced temporary file tmp into
 // place as the blob d of repository name, making the repository if needed.
-// If the blob is there already, tmp is removed instead. The caller holds
-// the repository's write lock.
+// A file of the blob there already is replaced, at once: it may be damaged,
+// and tmp is known to be right. Where the file system refuses to replace it
+// (Windows, while a reader has it open), the file there is kept and tmp
+// removed. The caller holds the repository's write lock.
 func (s *Store) publishBlob(name, tmp string, d digest.Digest) error {
 	err := s.ensureRepo(name)
 	if err == nil {
 		err = s.mkdirAll(filepath.Dir(blobPath(name, d)))
 	}
 	if err == nil {
-		if _, serr := s.statBlob(name, d); serr == nil {
-			s.dropTemp(name, tmp) // there already
-			return nil
+		if err = s.root.Rename(tmp, blobPath(name, d)); err != nil {
+			if _, serr := s.statBlob(name, d); serr == nil {
+				s.dropTemp(name, tmp) // kept the one there
+				return nil
+			}
 		}
-		err = s.root.Rename(tmp, blobPath(name, d))
 	}
 	if err != nil {
 		s.dropTemp(name, tmp)

@@ -29,9 +29,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	if err := backend.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
-	l := s.lock(repo)
-	l.RLock()
-	defer l.RUnlock()
+	defer s.rlock(repo)()
 	if err := s.openRepo(repo); err != nil {
 		return transport.Page[string]{}, err
 	}
@@ -125,9 +123,7 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 // referrers reads the manifests repo's index.json lists and returns the
 // descriptors of those whose subject is subject.
 func (s *Store) referrers(ctx context.Context, repo string, subject digest.Digest, artifactType string) ([]ocispec.Descriptor, error) {
-	l := s.lock(repo)
-	l.RLock()
-	defer l.RUnlock()
+	defer s.rlock(repo)()
 	if err := s.openRepo(repo); err != nil {
 		if errors.Is(err, transport.ErrNameUnknown) {
 			return nil, nil

@@ -1,6 +1,7 @@
 package ocilayout
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -47,9 +48,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	l := s.lock(repo)
-	l.RLock()
-	defer l.RUnlock()
+	defer s.rlock(repo)()
 	if err := s.openRepo(repo); err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
@@ -189,9 +188,11 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	}
 	desc := ocispec.Descriptor{MediaType: p.mediaType, Digest: d, Size: int64(len(body)), ArtifactType: p.artifactType}
 
-	l := s.lock(repo)
-	l.Lock()
-	defer l.Unlock()
+	unlock, err := s.lock(repo)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
+	defer unlock()
 	var ix ocispec.Index
 	exists := true
 	if err := s.openRepo(repo); errors.Is(err, transport.ErrNameUnknown) {
@@ -235,11 +236,12 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	return desc, nil
 }
 
-// writeBlob stores body as the blob d of repo unless it is there. The
-// caller holds the repository's write lock.
+// writeBlob stores body as the blob d of repo unless a file of exactly
+// these bytes is there: a damaged one is replaced. The caller holds the
+// repository's write lock.
 func (s *Store) writeBlob(repo string, d digest.Digest, body []byte) error {
-	if _, err := s.statBlob(repo, d); !errors.Is(err, transport.ErrBlobUnknown) {
-		return err
+	if b, err := s.readFile(blobPath(repo, d), int64(len(body))); err == nil && bytes.Equal(b, body) {
+		return nil
 	}
 	f, tmp, err := s.createTemp(repo, "manifest")
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/registry"
@@ -47,8 +47,8 @@ type Registry struct {
 // New returns the registry kept in dir, one OCI image layout per
 // repository, creating dir if it does not exist. It reads nothing else:
 // layouts are found, and checked, as they are used. Close it when done.
-func New(dir string) (*Registry, error) {
-	s, err := NewStore(dir)
+func New(dir string, opts ...Option) (*Registry, error) {
+	s, err := NewStore(dir, opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -61,28 +61,41 @@ func (r *Registry) Close() error { return r.Store.Close() }
 // Store implements [transport.Transport] and [transport.TagDeleter] over a
 // directory of OCI image layouts, one per repository; the package
 // documentation describes the layout on disk. A Store is safe for concurrent
-// use within one process; two Stores (or processes) must not write the same
-// directory at the same time. Its zero value is not usable: make one with
-// [NewStore].
+// use, and several Stores, in one process or several, may write the same
+// directory at once: writes to a repository's index.json take a file lock
+// (see the package documentation). Its zero value is not usable: make one
+// with [NewStore].
 type Store struct {
 	root *os.Root // every file access goes through it, so none leaves dir
 
 	// locks guard the repositories: each repository has one of them, chosen
-	// by a hash of its name, so that memory stays bounded whatever names
-	// callers try. No call holds two at once.
+	// by a hash of its name ([Store.stripe]), so that memory stays bounded
+	// whatever names callers try. No call holds two at once.
 	locks [64]sync.RWMutex
 
-	mu      sync.Mutex         // guards the fields below
-	uploads map[string]*upload // open sessions, by ID
-	closed  bool
+	opts options
+
+	mu        sync.Mutex         // guards the fields below
+	uploads   map[string]*upload // open sessions, by ID
+	nextSweep time.Time          // when the next sweep of sessions is due
+	leftovers map[string]bool    // repositories with recent temporary files at open
+	closed    bool
 }
 
 // NewStore returns a Store over dir, creating dir if it does not exist. It
 // keeps a handle on dir until [Store.Close]: if dir is moved meanwhile, the
-// Store follows it.
-func NewStore(dir string) (*Store, error) {
+// Store follows it. It removes the temporary files that a crash left in
+// the layouts of dir, when older than the upload expiry
+// ([WithUploadExpiry]).
+func NewStore(dir string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("ocilayout: empty directory name")
+	}
+	o := defaultOptions()
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return nil, err
+		}
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ocilayout: %w", err)
@@ -91,10 +104,14 @@ func NewStore(dir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ocilayout: %w", err)
 	}
-	return &Store{
-		root:    root,
-		uploads: make(map[string]*upload),
-	}, nil
+	s := &Store{
+		root:      root,
+		opts:      o,
+		uploads:   make(map[string]*upload),
+		leftovers: make(map[string]bool),
+	}
+	s.reclaimAll()
+	return s, nil
 }
 
 // Dir returns the directory the Store was opened on.
@@ -121,13 +138,6 @@ func (s *Store) Close() error {
 		u.detach()
 	}
 	return s.root.Close()
-}
-
-// lock returns the lock of repository name.
-func (s *Store) lock(name string) *sync.RWMutex {
-	h := fnv.New32a()
-	h.Write([]byte(name))
-	return &s.locks[h.Sum32()%uint32(len(s.locks))]
 }
 
 // reserved are the names a repository path component may not take: the

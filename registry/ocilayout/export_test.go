@@ -1,0 +1,12 @@
+package ocilayout
+
+import "time"
+
+// WithClock makes the Store read the time from now, for tests of expiry.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) error { o.now = now; return nil }
+}
+
+// FileLocking is true where Stores in different processes exclude one
+// another.
+const FileLocking = fileLocking

@@ -1,0 +1,59 @@
+package ocilayout
+
+import (
+	"fmt"
+	"time"
+)
+
+// The defaults of [WithUploadExpiry] and [WithMaxUploads].
+const (
+	defaultUploadExpiry = time.Hour
+	defaultMaxUploads   = 1000
+)
+
+// Option configures a [Store] made by [NewStore] or [New].
+type Option func(*options) error
+
+type options struct {
+	expiry     time.Duration
+	maxUploads int
+	now        func() time.Time
+}
+
+func defaultOptions() options {
+	return options{expiry: defaultUploadExpiry, maxUploads: defaultMaxUploads, now: time.Now}
+}
+
+// WithUploadExpiry sets how long an upload session may stay idle, with no
+// byte written and no resume, before it expires: its temporary file is
+// removed and its ID becomes unknown (BLOB_UPLOAD_UNKNOWN). Expired
+// sessions are swept when a session starts or resumes, and temporary files
+// older than d that a crash or another Store left in the directory are
+// removed when the Store opens. The default is one hour. d must be
+// positive.
+func WithUploadExpiry(d time.Duration) Option {
+	return func(o *options) error {
+		if d <= 0 {
+			return fmt.Errorf("ocilayout: upload expiry %v is not positive", d)
+		}
+		o.expiry = d
+		return nil
+	}
+}
+
+// WithMaxUploads sets how many upload sessions may be open at once in the
+// Store, over all repositories. Past it, [Store.StartUpload] (and the resume
+// of a session that an earlier Store left) fails with an error matching
+// [transport.ErrTooManyRequests], which [transport.Handler] answers with
+// 429, until a session ends or expires. Sessions hold no open file between
+// calls, so the bound is on disk entries and memory, not file descriptors.
+// The default is 1000. n must be positive.
+func WithMaxUploads(n int) Option {
+	return func(o *options) error {
+		if n <= 0 {
+			return fmt.Errorf("ocilayout: at most %d uploads: not positive", n)
+		}
+		o.maxUploads = n
+		return nil
+	}
+}
