@@ -2,7 +2,6 @@ package ocilayout
 
 import (
 	"fmt"
-	"io"
 
 	"github.com/opencontainers/go-digest"
 
@@ -29,12 +28,15 @@ func (u *upload) Truncate(size int64) error {
 	if size == u.size {
 		return nil
 	}
-	if err := u.f.Truncate(size); err != nil {
+	f, err := u.open()
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(size); err != nil {
 		return fmt.Errorf("repository %q: %w", u.repo, err)
 	}
-	if _, err := u.f.Seek(size, io.SeekStart); err != nil {
-		return fmt.Errorf("repository %q: %w", u.repo, err)
-	}
+	u.touch()
 	u.size = size
 	u.hash = nil // hashed again at Commit
 	if size == 0 {
