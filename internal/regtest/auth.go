@@ -117,11 +117,7 @@ func DistributionToken(t testing.TB, users map[string]string, grants ...Grant) s
 // authTool is [Tool] for a command of another package than the registry's.
 func authTool(t testing.TB, name, pkg string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		t.Fatalf("%s is not installed: run the suite through `bash .ci/test`, which installs it (apt-get install %s)", name, pkg)
-	}
-	return p
+	return lookTool(t, name, pkg)
 }
 
 func sortedKeys(m map[string]string) []string {
