@@ -37,6 +37,8 @@ func main() {
 	flag.DurationVar(&cfg.headerTimeout, "header-timeout", 0, "longest time a client may take to send a request's headers (0: 10s)")
 	flag.DurationVar(&cfg.bodyTimeout, "body-timeout", 0, "longest time a request body may send nothing (0: 1m)")
 	flag.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "longest time a keep-alive connection may wait for its next request (0: 2m)")
+	flag.DurationVar(&cfg.uploadExpiry, "upload-expiry", 0, "how long an upload session may stay idle before it is dropped (0: 1h)")
+	flag.IntVar(&cfg.maxUploads, "max-uploads", 0, "upload sessions open at once; more get 429 (0: 1000)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -52,16 +54,31 @@ func main() {
 	}
 }
 
-// config holds the server's timeouts; a zero one means regkit's default.
+// config holds the server's timeouts and upload bounds; a zero one means
+// regkit's default.
 type config struct {
 	headerTimeout time.Duration // the request line and headers
 	bodyTimeout   time.Duration // between two bytes of a request body
 	idleTimeout   time.Duration // between two requests on a connection
+	uploadExpiry  time.Duration // an upload session's idle time
+	maxUploads    int           // upload sessions open at once
+}
+
+// storeOptions are the options of the in-memory store cfg asks for.
+func (cfg config) storeOptions() []fake.Option {
+	var opts []fake.Option
+	if cfg.uploadExpiry != 0 {
+		opts = append(opts, fake.WithUploadExpiry(cfg.uploadExpiry))
+	}
+	if cfg.maxUploads != 0 {
+		opts = append(opts, fake.WithMaxUploads(cfg.maxUploads))
+	}
+	return opts
 }
 
 // newServer returns the server of a new in-memory registry.
 func newServer(logger *slog.Logger, cfg config) *http.Server {
-	h := transport.NewHandler(fake.NewStore(),
+	h := transport.NewHandler(fake.NewStore(cfg.storeOptions()...),
 		transport.WithHandlerLogger(logger),
 		transport.WithHandlerBodyTimeout(cfg.bodyTimeout))
 	srv := transport.NewServer(h)

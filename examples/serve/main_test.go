@@ -56,3 +56,38 @@ func TestServe(t *testing.T) {
 		t.Errorf("the request was not logged:\n%s", logs.String())
 	}
 }
+
+// TestServeMaxUploads checks that -max-uploads bounds the open upload
+// sessions: the session beyond it gets 429 with the OCI error code.
+func TestServeMaxUploads(t *testing.T) {
+	srv := httptestServer(t, config{maxUploads: 2})
+	for i, want := range []int{http.StatusAccepted, http.StatusAccepted, http.StatusTooManyRequests} {
+		resp, err := http.Post(srv+"/v2/app/blobs/uploads/", "", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Fatalf("POST %d = %d %s, want %d", i+1, resp.StatusCode, body, want)
+		}
+		if want == http.StatusTooManyRequests && !strings.Contains(string(body), "TOOMANYREQUESTS") {
+			t.Errorf("POST %d body = %s, want the TOOMANYREQUESTS code", i+1, body)
+		}
+	}
+}
+
+// httptestServer serves newServer's handler for cfg on a free port until
+// the test ends, and returns its URL.
+func httptestServer(t *testing.T, cfg config) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- serve(ctx, l, slog.New(slog.NewTextHandler(io.Discard, nil)), cfg) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + l.Addr().String()
+}
