@@ -326,3 +326,22 @@ func FuzzCountEntries(f *testing.F) {
 		}
 	})
 }
+
+// TestChunkMinNotRemembered checks that a chunk minimum beyond the limit
+// fails only the session it came with: once the registry asks for a sane
+// one again, an upload of unknown size goes through.
+func TestChunkMinNotRemembered(t *testing.T) {
+	blob := bytes.Repeat([]byte("regkit"), 1<<10)
+	desc := ocispec.Descriptor{Digest: digest.FromBytes(blob), Size: -1}
+	tr, c := newTestReg(t, func(tr *testReg) { tr.chunkMin = 1 << 40; tr.singlePOST = false }, WithChunkSize(1<<20))
+	var le *LimitError
+	if err := c.PutBlob(t.Context(), "x", desc, bytes.NewReader(blob)); !errors.As(err, &le) {
+		t.Fatalf("upload with a 1 TiB minimum = %v, want a *LimitError", err)
+	}
+	tr.mu.Lock()
+	tr.chunkMin = 0
+	tr.mu.Unlock()
+	if err := c.PutBlob(t.Context(), "x", desc, bytes.NewReader(blob)); err != nil {
+		t.Fatalf("upload once the registry asks no minimum = %v, want success", err)
+	}
+}

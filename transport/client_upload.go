@@ -201,12 +201,7 @@ func (c *Client) postUpload(ctx context.Context, repo string, q url.Values, body
 	if err := c.checkUploadURL(repo, loc); err != nil {
 		return nil, fmt.Errorf("POST %s: %w", clRedact(u), err)
 	}
-	if v := resp.Header.Get("OCI-Chunk-Min-Length"); v != "" {
-		if n, err := strconv.ParseInt(v, 10, 64); err == nil && n > 0 {
-			c.caps.noteChunkMin(n)
-		}
-	}
-	return &clSession{repo: repo, loc: loc, minChunk: c.caps.chunkMin.Load()}, nil
+	return &clSession{repo: repo, loc: loc, minChunk: c.chunkMinOf(resp)}, nil
 }
 
 // upload sends the bytes of a blob to session s and closes it.
@@ -396,4 +391,20 @@ func (s *clSizedReader) Read(p []byte) (int, error) {
 		return 0, s.err
 	}
 	return k, nil
+}
+
+// chunkMinOf returns the chunk minimum a session started with resp must
+// honour: the OCI-Chunk-Min-Length resp sends, or the largest the registry
+// sent before. Only a minimum within the client's limit is remembered, so
+// one absurd answer fails its own session, not every later one.
+func (c *Client) chunkMinOf(resp *http.Response) int64 {
+	known := c.caps.chunkMin.Load()
+	n, err := strconv.ParseInt(resp.Header.Get("OCI-Chunk-Min-Length"), 10, 64)
+	if err != nil || n <= 0 {
+		return known
+	}
+	if n <= c.maxChunkMin {
+		c.caps.noteChunkMin(n)
+	}
+	return max(known, n)
 }
