@@ -4,7 +4,7 @@ import "time"
 
 // WithClock makes the Store read the time from now, for tests of expiry.
 func WithClock(now func() time.Time) Option {
-	return func(o *options) error { o.now = now; return nil }
+	return func(o *options) { o.now = now }
 }
 
 // FileLocking is true where Stores in different processes exclude one

@@ -233,17 +233,28 @@ func TestMaxUploadsExpired(t *testing.T) {
 	}
 }
 
-// TestOptionsRefused checks that options refuse values that mean nothing.
-func TestOptionsRefused(t *testing.T) {
+// TestOptionsZero checks that zero turns a bound off, as in the fake: no
+// expiry keeps an idle session for days, no maximum lets sessions past the
+// default of 1000 open.
+func TestOptionsZero(t *testing.T) {
 	t.Parallel()
-	for name, opt := range map[string]ocilayout.Option{
-		"zero expiry":     ocilayout.WithUploadExpiry(0),
-		"negative expiry": ocilayout.WithUploadExpiry(-time.Second),
-		"zero uploads":    ocilayout.WithMaxUploads(0),
-	} {
-		if s, err := ocilayout.NewStore(t.TempDir(), opt); err == nil {
-			s.Close()
-			t.Errorf("NewStore with %s succeeded", name)
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := ocilayout.NewStore(t.TempDir(), ocilayout.WithUploadExpiry(0), ocilayout.WithMaxUploads(0), ocilayout.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first, err := s.StartUpload(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(72 * time.Hour)
+	for i := range 1000 {
+		if _, err := s.StartUpload(t.Context(), "app"); err != nil {
+			t.Fatalf("StartUpload %d with no maximum = %v", i+2, err)
 		}
+	}
+	if _, err := s.ResumeUpload(t.Context(), "app", first.ID()); err != nil {
+		t.Errorf("ResumeUpload of a session idle for 72h with no expiry = %v", err)
 	}
 }

@@ -1,9 +1,6 @@
 package ocilayout
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // The defaults of [WithUploadExpiry] and [WithMaxUploads].
 const (
@@ -12,7 +9,7 @@ const (
 )
 
 // Option configures a [Store] made by [NewStore] or [New].
-type Option func(*options) error
+type Option func(*options)
 
 type options struct {
 	expiry     time.Duration
@@ -29,16 +26,11 @@ func defaultOptions() options {
 // removed and its ID becomes unknown (BLOB_UPLOAD_UNKNOWN). Expired
 // sessions are swept when a session starts or resumes, and temporary files
 // older than d that a crash or another Store left in the directory are
-// removed when the Store opens. The default is one hour. d must be
-// positive.
+// removed when the Store opens. The default is one hour, as in the
+// in-memory fake; d <= 0 means sessions never expire and temporary files
+// are never reclaimed.
 func WithUploadExpiry(d time.Duration) Option {
-	return func(o *options) error {
-		if d <= 0 {
-			return fmt.Errorf("ocilayout: upload expiry %v is not positive", d)
-		}
-		o.expiry = d
-		return nil
-	}
+	return func(o *options) { o.expiry = max(d, 0) }
 }
 
 // WithMaxUploads sets how many upload sessions may be open at once in the
@@ -47,13 +39,7 @@ func WithUploadExpiry(d time.Duration) Option {
 // [transport.ErrTooManyRequests], which [transport.Handler] answers with
 // 429, until a session ends or expires. Sessions hold no open file between
 // calls, so the bound is on disk entries and memory, not file descriptors.
-// The default is 1000. n must be positive.
+// The default is 1000, as in the in-memory fake; n <= 0 means no bound.
 func WithMaxUploads(n int) Option {
-	return func(o *options) error {
-		if n <= 0 {
-			return fmt.Errorf("ocilayout: at most %d uploads: not positive", n)
-		}
-		o.maxUploads = n
-		return nil
-	}
+	return func(o *options) { o.maxUploads = max(n, 0) }
 }

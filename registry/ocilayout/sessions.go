@@ -27,7 +27,7 @@ func (s *Store) register(u *upload) (*upload, error) {
 		case v != nil:
 			s.mu.Unlock()
 			return v, nil
-		case len(s.uploads) < s.opts.maxUploads:
+		case s.opts.maxUploads == 0 || len(s.uploads) < s.opts.maxUploads:
 			s.uploads[u.id] = u
 			s.mu.Unlock()
 			return u, nil
@@ -45,6 +45,9 @@ func (s *Store) register(u *upload) (*upload, error) {
 // quarter of the expiry, so that a session is removed at most 1.25 expiries
 // after its last use while sweeps stay rare.
 func (s *Store) sweepIfDue() {
+	if s.opts.expiry == 0 {
+		return
+	}
 	now := s.opts.now()
 	s.mu.Lock()
 	due := !now.Before(s.nextSweep)
@@ -62,6 +65,9 @@ func (s *Store) sweepIfDue() {
 // leftovers when the Store opened. A session in use (a write under way)
 // is not idle.
 func (s *Store) sweep() {
+	if s.opts.expiry == 0 {
+		return
+	}
 	now := s.opts.now()
 	cutoff := now.Add(-s.opts.expiry).UnixNano()
 	s.mu.Lock()
@@ -100,6 +106,9 @@ func (s *Store) sweep() {
 // directories only, never into blobs/. Repositories left with younger
 // temporary files are remembered, for [Store.sweep] to look at again.
 func (s *Store) reclaimAll() {
+	if s.opts.expiry == 0 {
+		return
+	}
 	now := s.opts.now()
 	fsys := s.root.FS()
 	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {

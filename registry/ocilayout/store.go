@@ -93,9 +93,7 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 	}
 	o := defaultOptions()
 	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
+		opt(&o)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("ocilayout: %w", err)
