@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/regkit/regkit/internal/route"
 )
 
 // Scope is an access request of the token protocol
@@ -165,7 +167,7 @@ func WithScopes(ctx context.Context, scopes ...Scope) context.Context {
 // authorization computes them, followed by the hints of its context.
 func requestScopes(r *http.Request) *scopeSet {
 	ss := newScopeSet()
-	name, catalog := apiName(r.URL.Path)
+	name, catalog := apiName(r.URL.EscapedPath())
 	switch {
 	case catalog:
 		ss.add(Scope{Resource: "registry:catalog", Actions: []string{actionAll}})
@@ -197,33 +199,13 @@ func methodActions(method string) []string {
 	return nil
 }
 
-// apiName returns the repository name of a distribution API path
-// (/v2/<name>/manifests/<ref>, …/blobs/<digest>, …/blobs/uploads/[<id>],
-// …/tags/list, …/referrers/<digest>), or reports the catalog. Other paths
-// give neither.
-func apiName(path string) (name string, catalog bool) {
-	rest, ok := strings.CutPrefix(path, "/v2/")
-	if !ok || rest == "" {
+// apiName returns the repository name of a distribution API path, read
+// by [route.Parse] as a server reads it, or reports the catalog. Other
+// paths give neither.
+func apiName(escaped string) (name string, catalog bool) {
+	t, err := route.Parse(escaped)
+	if err != nil {
 		return "", false
 	}
-	if rest == "_catalog" {
-		return "", true
-	}
-	seg := strings.Split(rest, "/")
-	n := len(seg)
-	end := -1 // index of the first segment after the name
-	switch {
-	case n >= 4 && seg[n-3] == "blobs" && seg[n-2] == "uploads":
-		end = n - 3
-	case n >= 3 && seg[n-2] == "blobs" && seg[n-1] == "uploads":
-		end = n - 2
-	case n >= 3 && (seg[n-2] == "blobs" || seg[n-2] == "manifests" || seg[n-2] == "referrers"):
-		end = n - 2
-	case n >= 3 && seg[n-2] == "tags" && seg[n-1] == "list":
-		end = n - 2
-	}
-	if end <= 0 {
-		return "", false
-	}
-	return strings.Join(seg[:end], "/"), false
+	return t.Name, t.Kind == route.Catalog
 }

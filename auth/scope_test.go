@@ -44,6 +44,9 @@ func TestRequestScopes(t *testing.T) {
 		{"unknown route", "GET", "/v2/myapp1/other/thing", nil, nil},
 		{"name with keyword components", "GET", "/v2/x/blobs/tags/manifests/latest", nil, []string{"repository:x/blobs/tags:pull"}},
 		{"tag named blobs", "GET", "/v2/x/manifests/blobs", nil, []string{"repository:x:pull"}},
+		{"escaped keyword, read as a server reads it", "PUT", "/v2/secret/%6danifests/latest", nil, []string{"repository:secret:pull,push"}},
+		{"escaped name", "GET", "/v2/te%61m/app/tags/list", nil, []string{"repository:team/app:pull"}},
+		{"invalid name", "GET", "/v2/App/tags/list", nil, nil},
 		{"options has no action", "OPTIONS", "/v2/myapp1/manifests/latest", nil, nil},
 		{
 			"hints come after, merged by resource", "HEAD", "/v2/app/blobs/" + d,
