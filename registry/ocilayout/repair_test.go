@@ -2,16 +2,19 @@ package ocilayout_test
 
 import (
 	"bytes"
+	"errors"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/registry/ocilayout"
+	"github.com/regkit/regkit/transport"
 )
 
 // TestPutRepairsCorruptBlob damages a blob file on disk, then puts the
@@ -118,5 +121,36 @@ func TestCrashTempFilesReclaimed(t *testing.T) {
 	defer s.Close()
 	if got := tempFiles(t, dir); !slices.Equal(got, []string{"team/app/.regkit-tmp", recent[0]}) {
 		t.Errorf("temporary files after NewStore: %q, want only %q", got, recent)
+	}
+}
+
+// TestResumeExpiredFromDisk checks that a session file another Store left
+// is not taken up once it has been idle past the expiry, however long this
+// Store has been open, while a younger one is.
+func TestResumeExpiredFromDisk(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	clk := &clock{now: time.Now()}
+	s, err := ocilayout.NewStore(dir, ocilayout.WithUploadExpiry(time.Hour), ocilayout.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	stale, fresh := randomHex(16), randomHex(16)
+	for _, id := range []string{stale, fresh} { // left by another Store after this one opened
+		writeFile(t, dir, "app/.regkit-tmp/upload-"+id, []byte("partial"))
+	}
+	long := clk.Now().Add(-2 * time.Hour)
+	if err := os.Chtimes(filepath.Join(dir, "app/.regkit-tmp/upload-"+stale), long, long); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.ResumeUpload(t.Context(), "app", stale); !errors.Is(err, transport.ErrBlobUploadUnknown) {
+		t.Errorf("ResumeUpload(idle 2h, expiry 1h) = %v, want ErrBlobUploadUnknown", err)
+	}
+	if w, err := s.ResumeUpload(t.Context(), "app", fresh); err != nil || w.Size() != 7 {
+		t.Errorf("ResumeUpload(fresh) = %v, %v; want the 7 bytes it holds", w, err)
+	}
+	if got := tempFiles(t, dir); slices.ContainsFunc(got, func(p string) bool { return strings.HasSuffix(p, stale) }) {
+		t.Errorf("the expired session's file is still there: %q", got)
 	}
 }

@@ -83,6 +83,12 @@ func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.Bl
 	if !fi.Mode().IsRegular() {
 		return nil, unknown
 	}
+	if exp := s.opts.expiry; exp > 0 && fi.ModTime().Before(s.opts.now().Add(-exp)) {
+		// Idle for longer than the expiry, in a Store that crashed or has
+		// not swept it yet: expired here too.
+		s.dropTemp(repo, p)
+		return nil, unknown
+	}
 	u = &upload{store: s, id: id, repo: repo, path: p, size: fi.Size()} // hash unknown
 	u.touch()
 	// Another ResumeUpload may have taken it up at the same moment: then
