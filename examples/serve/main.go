@@ -39,6 +39,7 @@ func main() {
 	flag.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "longest time a keep-alive connection may wait for its next request (0: 2m)")
 	flag.DurationVar(&cfg.uploadExpiry, "upload-expiry", 0, "how long an upload session may stay idle before it is dropped (0: 1h)")
 	flag.IntVar(&cfg.maxUploads, "max-uploads", 0, "upload sessions open at once; more get 429 (0: 1000)")
+	flag.Int64Var(&cfg.maxUploadBytes, "max-upload-bytes", 1<<30, "bytes all open upload sessions may hold together; more get 429 (0: no bound)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,11 +58,12 @@ func main() {
 // config holds the server's timeouts and upload bounds; a zero one means
 // regkit's default.
 type config struct {
-	headerTimeout time.Duration // the request line and headers
-	bodyTimeout   time.Duration // between two bytes of a request body
-	idleTimeout   time.Duration // between two requests on a connection
-	uploadExpiry  time.Duration // an upload session's idle time
-	maxUploads    int           // upload sessions open at once
+	headerTimeout  time.Duration // the request line and headers
+	bodyTimeout    time.Duration // between two bytes of a request body
+	idleTimeout    time.Duration // between two requests on a connection
+	uploadExpiry   time.Duration // an upload session's idle time
+	maxUploads     int           // upload sessions open at once
+	maxUploadBytes int64         // bytes the open sessions hold together
 }
 
 // storeOptions are the options of the in-memory store cfg asks for.
@@ -73,12 +75,16 @@ func (cfg config) storeOptions() []fake.Option {
 	if cfg.maxUploads != 0 {
 		opts = append(opts, fake.WithMaxUploads(cfg.maxUploads))
 	}
+	if cfg.maxUploadBytes != 0 {
+		opts = append(opts, fake.WithMaxUploadBytes(cfg.maxUploadBytes))
+	}
 	return opts
 }
 
-// newServer returns the server of a new in-memory registry.
-func newServer(logger *slog.Logger, cfg config) *http.Server {
-	h := transport.NewHandler(fake.NewStore(cfg.storeOptions()...),
+// newServer returns the server of a new in-memory registry, and its store.
+func newServer(logger *slog.Logger, cfg config) (*http.Server, *fake.Store) {
+	store := fake.NewStore(cfg.storeOptions()...)
+	h := transport.NewHandler(store,
 		transport.WithHandlerLogger(logger),
 		transport.WithHandlerBodyTimeout(cfg.bodyTimeout))
 	srv := transport.NewServer(h)
@@ -88,16 +94,26 @@ func newServer(logger *slog.Logger, cfg config) *http.Server {
 	if cfg.idleTimeout != 0 {
 		srv.IdleTimeout = cfg.idleTimeout
 	}
-	return srv
+	return srv, store
 }
 
 // serve serves a new in-memory registry on l until ctx is done.
 func serve(ctx context.Context, l net.Listener, logger *slog.Logger, cfg config) error {
-	srv := newServer(logger, cfg)
+	srv, store := newServer(logger, cfg)
 	stopped := make(chan struct{})
 	go func() {
 		defer close(stopped)
-		<-ctx.Done()
+		// Expired upload sessions are released when the next one starts;
+		// this releases them even when none does.
+		tick := time.NewTicker(time.Minute)
+		defer tick.Stop()
+		for ctx.Err() == nil {
+			select {
+			case <-tick.C:
+				store.Uploads()
+			case <-ctx.Done():
+			}
+		}
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(shutdown)

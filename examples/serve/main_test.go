@@ -91,3 +91,27 @@ func httptestServer(t *testing.T, cfg config) string {
 	t.Cleanup(func() { cancel(); <-done })
 	return "http://" + l.Addr().String()
 }
+
+// TestServeMaxUploadBytes checks that -max-upload-bytes bounds what open
+// sessions hold: a chunk past it gets 429 and the session keeps nothing.
+func TestServeMaxUploadBytes(t *testing.T) {
+	srv := httptestServer(t, config{maxUploadBytes: 4})
+	resp, err := http.Post(srv+"/v2/app/blobs/uploads/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	loc, err := resp.Location()
+	if err != nil {
+		t.Fatalf("POST = %d with no Location: %v", resp.StatusCode, err)
+	}
+	req, _ := http.NewRequest(http.MethodPatch, loc.String(), strings.NewReader("8 bytes!"))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("PATCH of 8 bytes with a 4-byte bound = %d, want 429", resp.StatusCode)
+	}
+}

@@ -93,8 +93,10 @@ func (s *Store) BlobCount() int {
 }
 
 // Uploads reports how many upload sessions are open: started, and neither
-// committed, cancelled nor expired (see [WithUploadExpiry]). It is meant for
-// tests.
+// committed, cancelled nor expired (see [WithUploadExpiry]). It releases
+// the expired ones first, so a server that runs for long may call it now
+// and then to free their bytes without waiting for the next upload, as
+// examples/serve does.
 func (s *Store) Uploads() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

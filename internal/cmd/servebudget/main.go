@@ -4,8 +4,12 @@
 // keep-alive connections), floods it with abandoned upload sessions (a
 // POST and a one-byte PATCH each, never finished), and reports the
 // child's RSS and open file descriptors (from /proc, so Linux only) and
-// the latency of a GET /v2/ and a manifest GET sent throughout. It
-// reports figures; it passes or fails nothing.
+// the latency of a GET /v2/ and a manifest GET sent throughout.
+//
+// It exits with status 1 when the peak RSS or the peak number of open file
+// descriptors goes past the budget (-max-rss, -max-fds: 64 MiB and 400 for
+// the default flood), or when a probe GET failed; latency it only reports,
+// since it depends on the machine.
 //
 //	go run ./internal/cmd/servebudget                       # 20,000 sessions, 300 slow connections
 //	go run ./internal/cmd/servebudget -hold 2m -drip 5s     # watch the slow connections longer
@@ -34,6 +38,8 @@ type flags struct {
 	sample      time.Duration
 	bin         string
 	serverArgs  string
+	maxRSS      int64 // MiB
+	maxFDs      int
 }
 
 func main() {
@@ -47,6 +53,8 @@ func main() {
 	flag.DurationVar(&f.sample, "sample", 500*time.Millisecond, "interval between RSS and fd samples")
 	flag.StringVar(&f.bin, "bin", "", "a built examples/serve to run (default: build it)")
 	flag.StringVar(&f.serverArgs, "server-args", "", "extra flags for examples/serve, space-separated")
+	flag.Int64Var(&f.maxRSS, "max-rss", 64, "budget: the server's peak RSS, in MiB")
+	flag.IntVar(&f.maxFDs, "max-fds", 400, "budget: the server's peak number of open file descriptors")
 	flag.Parse()
 	log.SetFlags(0)
 	if err := run(context.Background(), f); err != nil {
@@ -120,6 +128,27 @@ func run(ctx context.Context, f flags) error {
 	held.print("after the flood")
 	fmt.Printf("\nslow connections still open at the end (the server closed the others):\n")
 	slow.report()
+	return checkBudget(f, mon.peak(), during, held)
+}
+
+// checkBudget fails when the peak went past the budget or a probe failed.
+func checkBudget(f flags, peak sample, all ...*probes) error {
+	var over []string
+	if mib(peak.rss) > float64(f.maxRSS) {
+		over = append(over, fmt.Sprintf("peak RSS %.1f MiB > %d MiB", mib(peak.rss), f.maxRSS))
+	}
+	if peak.fds > f.maxFDs {
+		over = append(over, fmt.Sprintf("peak fds %d > %d", peak.fds, f.maxFDs))
+	}
+	for _, p := range all {
+		for path, n := range p.errs {
+			over = append(over, fmt.Sprintf("%d probe GETs of %s failed", n, path))
+		}
+	}
+	if len(over) > 0 {
+		return fmt.Errorf("over budget: %s", strings.Join(over, "; "))
+	}
+	fmt.Printf("\nwithin budget: peak RSS %.1f of %d MiB, peak fds %d of %d, no probe failed\n", mib(peak.rss), f.maxRSS, peak.fds, f.maxFDs)
 	return nil
 }
 
