@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/internal/slowclient"
 )
 
@@ -58,7 +59,7 @@ func TestServeCutsSlowClients(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sent := slowclient.CutOff(t, addr, tc.kind, session, tc.drip, 10*time.Second)
+			sent := regtest.CutOff(t, addr, tc.kind, session, tc.drip, 10*time.Second)
 			if !strings.HasPrefix(sent, tc.wantSent) {
 				t.Errorf("the server sent %q before closing, want it to start with %q", sent, tc.wantSent)
 			}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/internal/slowclient"
 )
 
@@ -45,7 +46,7 @@ func TestServerCutsSlowClients(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			sent := slowclient.CutOff(t, srv.Host, tc.kind, session, tc.drip, 10*time.Second)
+			sent := regtest.CutOff(t, srv.Host, tc.kind, session, tc.drip, 10*time.Second)
 			if !strings.HasPrefix(sent, tc.wantSent) {
 				t.Errorf("the server sent %q before closing, want it to start with %q", sent, tc.wantSent)
 			}
@@ -70,6 +71,6 @@ func TestServerCutsSlowBlobHostClients(t *testing.T) {
 	srv := Serve(t, WithProfile(ProfileS3), WithTimeouts(Timeouts{ReadHeader: short, Idle: short}))
 	host := srv.blobs.srv.Listener.Addr().String()
 	for _, k := range []slowclient.Kind{slowclient.Header, slowclient.Idle} {
-		slowclient.CutOff(t, host, k, "", 0, 10*time.Second)
+		regtest.CutOff(t, host, k, "", 0, 10*time.Second)
 	}
 }
