@@ -71,8 +71,8 @@ type repository struct {
 // NewStore returns an empty Store configured by opts.
 func NewStore(opts ...Option) *Store {
 	s := &Store{
-		uploadExpiry: defaultUploadExpiry,
-		maxUploads:   defaultMaxUploads,
+		uploadExpiry: backend.DefaultUploadExpiry,
+		maxUploads:   backend.DefaultMaxUploads,
 		now:          time.Now,
 		blobs:        make(map[digest.Digest]*blobEntry),
 		repos:        make(map[string]*repository),

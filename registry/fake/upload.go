@@ -37,7 +37,7 @@ func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWri
 	defer s.mu.Unlock()
 	s.sweep(now)
 	if s.maxUploads > 0 && len(s.uploads) >= s.maxUploads {
-		return nil, tooManyUploads(len(s.uploads))
+		return nil, backend.TooManyUploads(len(s.uploads))
 	}
 	s.uploads[u.id] = u
 	u.listed, u.elem = now, s.idle.PushBack(u)
@@ -153,7 +153,7 @@ func (u *upload) Truncate(size int64) error {
 		return u.closedErr()
 	}
 	if size < 0 || size > u.data.size {
-		return transport.Errorf(transport.CodeBlobUploadInvalid, "cannot truncate upload %q to %d bytes: it holds %d", u.id, size, u.data.size)
+		return backend.TruncateInvalid(u.id, size, u.data.size)
 	}
 	if size == u.data.size {
 		return nil

@@ -6,13 +6,6 @@ import (
 	"github.com/regkit/regkit/transport"
 )
 
-const (
-	// defaultUploadExpiry is how long a session may stay idle by default.
-	defaultUploadExpiry = time.Hour
-	// defaultMaxUploads is how many sessions may be open at once by default.
-	defaultMaxUploads = 1000
-)
-
 // WithUploadExpiry makes an upload session expire once it has been idle
 // for d: no request resumed it and no byte was written to it for that
 // long. An expired session's bytes are released, and it is then unknown:
@@ -112,12 +105,6 @@ func (u *upload) release() {
 // caller holds u.mu.
 func (u *upload) idleFor(now time.Time) bool {
 	return u.store.uploadExpiry > 0 && now.Sub(u.last) >= u.store.uploadExpiry
-}
-
-// tooManyUploads is the error of a session refused by [WithMaxUploads].
-func tooManyUploads(n int) error {
-	return transport.Errorf(transport.CodeTooManyRequests,
-		"%d upload sessions are open, the most this registry allows: finish or cancel one, or try again once idle ones expire", n)
 }
 
 // tooManyUploadBytes is the error of a write refused by

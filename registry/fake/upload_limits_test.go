@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/transport"
 )
@@ -101,7 +102,7 @@ func TestUploadExpiryStore(t *testing.T) {
 	if _, err := w.Write([]byte("abc")); err != nil {
 		t.Fatal(err)
 	}
-	clock.Advance(defaultUploadExpiry - time.Second)
+	clock.Advance(backend.DefaultUploadExpiry - time.Second)
 	if s.Uploads() != 1 || s.UploadBytes() != 3 {
 		t.Fatalf("before the default expiry: Uploads() = %d, UploadBytes() = %d; want 1, 3", s.Uploads(), s.UploadBytes())
 	}
@@ -156,14 +157,14 @@ func TestMaxUploads(t *testing.T) {
 
 	// The default bound.
 	d := NewStore(func(s *Store) { s.now = clock.Now })
-	for range defaultMaxUploads {
+	for range backend.DefaultMaxUploads {
 		if _, err := d.StartUpload(t.Context(), "repo"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	_, err := d.StartUpload(t.Context(), "repo")
 	checkErr(t, "StartUpload beyond the default bound", err, transport.ErrTooManyRequests)
-	clock.Advance(defaultUploadExpiry)
+	clock.Advance(backend.DefaultUploadExpiry)
 	if _, err := d.StartUpload(t.Context(), "repo"); err != nil {
 		t.Fatalf("StartUpload once the others expired: %v", err)
 	}

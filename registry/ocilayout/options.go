@@ -1,11 +1,9 @@
 package ocilayout
 
-import "time"
+import (
+	"time"
 
-// The defaults of [WithUploadExpiry] and [WithMaxUploads].
-const (
-	defaultUploadExpiry = time.Hour
-	defaultMaxUploads   = 1000
+	"github.com/regkit/regkit/internal/backend"
 )
 
 // Option configures a [Store] made by [NewStore] or [New].
@@ -18,7 +16,7 @@ type options struct {
 }
 
 func defaultOptions() options {
-	return options{expiry: defaultUploadExpiry, maxUploads: defaultMaxUploads, now: time.Now}
+	return options{expiry: backend.DefaultUploadExpiry, maxUploads: backend.DefaultMaxUploads, now: time.Now}
 }
 
 // WithUploadExpiry sets how long an upload session may stay idle, with no

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/internal/backend"
 )
 
 // This file bounds the upload sessions of a Store: how many may be open
@@ -34,8 +34,7 @@ func (s *Store) register(u *upload) (*upload, error) {
 		}
 		s.mu.Unlock()
 		if swept {
-			return nil, transport.Errorf(transport.CodeTooManyRequests,
-				"%d upload sessions are open, the most this store allows: finish or cancel one, or wait for one to expire", s.opts.maxUploads)
+			return nil, backend.TooManyUploads(s.opts.maxUploads)
 		}
 		s.sweep()
 	}

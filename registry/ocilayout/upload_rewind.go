@@ -5,6 +5,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -23,7 +24,7 @@ func (u *upload) Truncate(size int64) error {
 		return u.closedErr()
 	}
 	if size < 0 || size > u.size {
-		return transport.Errorf(transport.CodeBlobUploadInvalid, "cannot truncate upload %q to %d bytes: it holds %d", u.id, size, u.size)
+		return backend.TruncateInvalid(u.id, size, u.size)
 	}
 	if size == u.size {
 		return nil
