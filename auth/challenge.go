@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -16,7 +17,8 @@ type Challenge struct {
 	Scheme string
 	// Params holds the challenge's parameters by lower-case name
 	// ("realm", "service", "scope", "error" …), unquoted. Several "scope"
-	// parameters are joined with spaces, the form of a scope list. A
+	// parameters are joined with spaces, the form of a scope list; any
+	// other parameter given twice must have the same value both times. A
 	// token68 value (as in "Negotiate YIIB…") is kept under the empty
 	// name. Params is never nil.
 	Params map[string]string
@@ -29,6 +31,15 @@ var errChallenge = errors.New("malformed www-authenticate header")
 // resp.Header.Values("WWW-Authenticate")). A value may hold several
 // challenges separated by commas, and parameter values may be tokens or
 // quoted strings (with backslash escapes and commas inside the quotes).
+// Scheme and parameter names are case-insensitive. Unquoted values may be
+// URLs, as some registries send them; empty list elements (stray or
+// trailing commas) are skipped.
+//
+// Anything that could be read two ways makes its value malformed rather
+// than being guessed at: an unterminated quoted string, a parameter (other
+// than "scope") repeated with a different value, a missing comma between
+// parameters or challenges, a control character or quote in an unquoted
+// value.
 //
 // A malformed value makes ParseChallenges return an error naming the first
 // one, together with the challenges of every well-formed value, so that a
@@ -158,6 +169,10 @@ func (p *chParser) params(into map[string]string) error {
 			into[name] = value
 		case name == "scope":
 			into[name] = old + " " + value
+		case old != value:
+			// Clients disagree on which one counts; a second realm or
+			// service must not silently win or lose.
+			return p.fail("parameter " + strconv.Quote(name) + " repeated with a different value")
 		}
 		p.skipSpace()
 		if p.eof() {
@@ -229,11 +244,11 @@ func (p *chParser) token68(into map[string]string) error {
 	for !p.eof() && isToken68Char(p.peek()) {
 		p.pos++
 	}
+	if p.pos == start { // padding alone is no token68
+		return p.fail("unexpected character after the auth scheme")
+	}
 	for !p.eof() && p.peek() == '=' {
 		p.pos++
-	}
-	if p.pos == start {
-		return p.fail("unexpected character after the auth scheme")
 	}
 	into[""] = p.s[start:p.pos]
 	p.skipSpace()

@@ -141,11 +141,7 @@ func TestParseChallenges(t *testing.T) {
 			header: []string{`Bearer realm="r",scope="repository:a:pull",scope="repository:b:pull"`},
 			want:   []auth.Challenge{{Scheme: "bearer", Params: challengeParams("realm", "r", "scope", "repository:a:pull repository:b:pull")}},
 		},
-		{
-			name:   "repeated other parameter keeps the first",
-			header: []string{`Bearer realm="r1",realm="r2"`},
-			want:   []auth.Challenge{{Scheme: "bearer", Params: challengeParams("realm", "r1")}},
-		},
+		{name: "repeated other parameter", header: []string{`Bearer realm="r1",realm="r2"`}, wantErr: true},
 		{
 			name:   "empty quoted value and empty list elements",
 			header: []string{`, ,Basic realm="",,`},

@@ -83,13 +83,15 @@ func (l *loginer) run(ctx context.Context) error {
 	if resp.status != http.StatusUnauthorized {
 		return resp.check()
 	}
-	chs := loginParseChallenges(resp.header.Values("WWW-Authenticate"))
-	var basic, bearer *loginChallenge
+	// The challenges of every well-formed value are used, as Transport
+	// does; a malformed one is named only when nothing else is usable.
+	chs, perr := ParseChallenges(resp.header.Values("WWW-Authenticate"))
+	var basic, bearer *Challenge
 	for i := range chs {
 		switch {
-		case chs[i].scheme == "bearer" && bearer == nil:
+		case chs[i].Scheme == "bearer" && bearer == nil:
 			bearer = &chs[i]
-		case chs[i].scheme == "basic" && basic == nil:
+		case chs[i].Scheme == "basic" && basic == nil:
 			basic = &chs[i]
 		}
 	}
@@ -108,6 +110,8 @@ func (l *loginer) run(ctx context.Context) error {
 			return transport.Errorf(transport.CodeUnauthorized, "%s asks for a username and password (Basic), and the credential has none", l.host)
 		}
 		h.Set("Authorization", loginBasic(l.c))
+	case perr != nil:
+		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no usable Basic or Bearer challenge: %v", l.base, perr)
 	default:
 		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no Basic or Bearer challenge", l.base)
 	}
@@ -120,12 +124,12 @@ func (l *loginer) run(ctx context.Context) error {
 
 // token fetches a bearer token from the challenge's realm with the
 // credential.
-func (l *loginer) token(ctx context.Context, ch *loginChallenge) (string, error) {
-	realm, err := origin.Realm(l.base, ch.params["realm"])
+func (l *loginer) token(ctx context.Context, ch *Challenge) (string, error) {
+	realm, err := origin.Realm(l.base, ch.Params["realm"])
 	if err != nil {
 		return "", err
 	}
-	service, scope := ch.params["service"], ch.params["scope"]
+	service, scope := ch.Params["service"], ch.Params["scope"]
 	var resp *loginResponse
 	if l.c.IdentityToken != "" {
 		form := url.Values{"grant_type": {"refresh_token"}, "refresh_token": {l.c.IdentityToken}, "client_id": {loginClientID}}

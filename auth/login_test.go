@@ -202,6 +202,13 @@ func TestLogin(t *testing.T) {
 			wantErr: errLoginTestOther, errHas: "no usable realm"},
 		{name: "no realm", server: loginTestConfig{challenge: `Bearer service="registry.test"`}, c: alice,
 			wantErr: errLoginTestOther, errHas: "no usable realm"},
+		// Login reads challenges with ParseChallenges, as Transport does:
+		// what Transport refuses, Login does not guess at.
+		{name: "realm given twice", server: loginTestConfig{challenge: `Bearer realm="{realm}",service="registry.test",realm="{realm}-other"`, bearer: "tok-alice"},
+			c: alice, wantErr: transport.ErrUnauthorized, errHas: `parameter "realm" repeated with a different value`, wantReqs: 1},
+		{name: "unterminated quoted realm", server: loginTestConfig{challenge: `Basic realm="test`, basic: "alice:pa55word"}, c: alice,
+			wantErr: transport.ErrUnauthorized, errHas: "no usable Basic or Bearer challenge: malformed www-authenticate header: unterminated quoted string", wantReqs: 1},
+		{name: "token68 is not a parameter", server: loginTestConfig{challenge: `Basic realm="test", Negotiate abc==`, basic: "alice:pa55word"}, c: alice, wantReqs: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -379,63 +386,4 @@ func TestLoginBase(t *testing.T) {
 			}
 		}
 	}
-}
-
-func TestLoginParseChallenges(t *testing.T) {
-	t.Parallel()
-	type ch = loginChallenge
-	tests := []struct {
-		name   string
-		values []string
-		want   []ch
-	}{
-		{name: "bearer", values: []string{`Bearer realm="https://auth.docker.io/token",service="registry.docker.io"`},
-			want: []ch{{"bearer", map[string]string{"realm": "https://auth.docker.io/token", "service": "registry.docker.io"}}}},
-		{name: "basic", values: []string{`Basic realm="Registry Realm"`}, want: []ch{{"basic", map[string]string{"realm": "Registry Realm"}}}},
-		{name: "scope with commas and spaces", values: []string{`Bearer realm="r", scope="repository:a/b:pull,push" , error="insufficient_scope"`},
-			want: []ch{{"bearer", map[string]string{"realm": "r", "scope": "repository:a/b:pull,push", "error": "insufficient_scope"}}}},
-		{name: "two challenges in one value", values: []string{`Basic realm="b", Bearer realm="r",service="s"`},
-			want: []ch{{"basic", map[string]string{"realm": "b"}}, {"bearer", map[string]string{"realm": "r", "service": "s"}}}},
-		{name: "two values", values: []string{`Basic realm="b"`, `Bearer realm="r"`},
-			want: []ch{{"basic", map[string]string{"realm": "b"}}, {"bearer", map[string]string{"realm": "r"}}}},
-		{name: "unquoted values and case", values: []string{`BEARER Realm=https://a.example/token, Service=reg`},
-			want: []ch{{"bearer", map[string]string{"realm": "https://a.example/token", "service": "reg"}}}},
-		{name: "escapes", values: []string{`Basic realm="a \"quoted\" \\ realm"`}, want: []ch{{"basic", map[string]string{"realm": `a "quoted" \ realm`}}}},
-		{name: "unterminated quote", values: []string{`Basic realm="open`}, want: []ch{{"basic", map[string]string{"realm": "open"}}}},
-		{name: "scheme alone", values: []string{`Negotiate`}, want: []ch{{"negotiate", map[string]string{}}}},
-		{name: "token68", values: []string{`Negotiate abc==, Basic realm="x"`},
-			want: []ch{{"negotiate", map[string]string{"abc": "="}}, {"basic", map[string]string{"realm": "x"}}}},
-		{name: "empty", values: []string{"", " , "}, want: nil},
-		{name: "garbage stops", values: []string{`"x" Basic realm="y"`}, want: nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			got := loginParseChallenges(tc.values)
-			if fmt.Sprintf("%v", got) != fmt.Sprintf("%v", tc.want) {
-				t.Errorf("loginParseChallenges(%q) = %v, want %v", tc.values, got, tc.want)
-			}
-		})
-	}
-}
-
-func FuzzLoginParseChallenges(f *testing.F) {
-	for _, s := range []string{
-		`Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/ubuntu:pull"`,
-		`Basic realm="x", Bearer realm="y"`, `Negotiate abc==`, `Basic realm="a\"b`, `,,, =`, `Bearer realm=`,
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		for _, ch := range loginParseChallenges([]string{s}) {
-			if ch.scheme == "" || ch.scheme != strings.ToLower(ch.scheme) {
-				t.Errorf("challenge scheme %q is empty or not lower case", ch.scheme)
-			}
-			for k := range ch.params {
-				if k == "" || k != strings.ToLower(k) {
-					t.Errorf("parameter name %q is empty or not lower case", k)
-				}
-			}
-		}
-	})
 }
