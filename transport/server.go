@@ -53,8 +53,9 @@ const srvStatusClientClosed = 499
 // served one at a time, as a [BlobWriter] requires; a request that waits
 // for its session longer than [WithHandlerSessionWait] fails with 429. A
 // request body that delivers less than 1 KiB a minute, measured over each
-// window of [WithHandlerBodyTimeout], fails the request with 408. Serve it with an [http.Server] that also bounds the
-// wait for headers and between requests, as [NewServer] does.
+// window of [WithHandlerBodyTimeout], fails the request with 408. Serve it
+// with an [http.Server] that also bounds the wait for headers and between
+// requests, as [NewServer] does.
 type Handler struct {
 	t           Transport
 	log         *slog.Logger

@@ -45,9 +45,10 @@ const (
 //
 // It sets no ReadTimeout or WriteTimeout: they bound a whole request or
 // response, and would cut a large upload or download that is making
-// progress. A [Handler] bounds the wait for each byte of a request body
-// instead ([WithHandlerBodyTimeout]). The caller sets Addr, TLSConfig and
-// the rest, and may change the timeouts, before serving:
+// progress. A [Handler] demands instead that a request body keep
+// arriving at a minimum rate ([WithHandlerBodyTimeout]). The caller sets
+// Addr, TLSConfig and the rest, and may change the timeouts, before
+// serving:
 //
 //	srv := transport.NewServer(transport.NewHandler(store))
 //	srv.Addr = "127.0.0.1:5000"
@@ -72,8 +73,8 @@ func NewServer(h http.Handler) *http.Server {
 // and a body that arrives in one go is never cut however small it is;
 // but one that drips a byte now and then, to hold its connection and its
 // session, is. No honest client is that slow: 1 KiB a minute is a
-// three-hundredth of a GPRS (2G) mobile link. d == 0 means the default, 60 s (nginx's
-// client_body_timeout); d < 0 turns the limit off.
+// three-hundredth of a GPRS (2G) mobile link. d == 0 means the default,
+// 60 s (nginx's client_body_timeout); d < 0 turns the limit off.
 //
 // The Handler enforces it with [http.ResponseController.SetReadDeadline],
 // setting the deadline at the start of each window, never past the

@@ -130,24 +130,26 @@ func TestServerBodyTimeoutSparesProgress(t *testing.T) {
 }
 
 // TestServerBodyMinimum checks that a request body must deliver its
-// minimum in each window of the body timeout (18 bytes in 1 s, as
-// WithHandlerBodyTimeout documents), not merely a byte now and then: a
-// body that drips one byte a third of a window is cut with 408 and its
-// upload session serves the next request, while a slow body that sends its
-// minimum each window, and a small body sent in one go, are served.
+// minimum in each window of the body timeout (35 bytes in 2 s: 1 KiB a
+// minute, as WithHandlerBodyTimeout documents), not merely a byte now and
+// then: a body that drips one byte a third of a window is cut with 408 and
+// its upload session serves the next request, while a slow body that
+// sends more than its minimum each window (two tenths of a window each
+// deliver it, so a busy machine's pauses do not cut it), and a small body
+// sent in one go, are served.
 func TestServerBodyMinimum(t *testing.T) {
 	t.Parallel()
-	const timeout = time.Second // a minimum of 18 bytes a window
+	const timeout = 2 * time.Second // a minimum of 35 bytes a window
 	tests := []struct {
 		name   string
-		chunk  int // bytes sent each third of a window
-		chunks int // how many; the first is sent with the headers
-		size   int // the Content-Length
+		chunk  int           // bytes sent each gap
+		gap    time.Duration // between two chunks
+		chunks int           // how many; the first is sent with the headers
 		want   int
 	}{
-		{name: "one byte a third of a window", chunk: 1, chunks: 100, size: 100, want: http.StatusRequestTimeout},
-		{name: "slow but above the minimum", chunk: 24, chunks: 7, size: 24 * 7, want: http.StatusAccepted},
-		{name: "small body in one go", chunk: 10, chunks: 1, size: 10, want: http.StatusAccepted},
+		{name: "one byte a third of a window", chunk: 1, gap: timeout / 3, chunks: 100, want: http.StatusRequestTimeout},
+		{name: "slow but above the minimum", chunk: 20, gap: timeout / 10, chunks: 20, want: http.StatusAccepted},
+		{name: "small body in one go", chunk: 10, chunks: 1, want: http.StatusAccepted},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -157,13 +159,14 @@ func TestServerBodyMinimum(t *testing.T) {
 			// Other requests wait for the session for as long as it is held.
 			srv, _ := srvServe(t, store, false, transport.WithHandlerBodyTimeout(timeout), transport.WithHandlerSessionWait(-1))
 			session := rep.Replace("/v2/demo/blobs/uploads/{upload}")
+			size := tc.chunk * tc.chunks
 			head := fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: registry\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
-				session, tc.size)
+				session, size)
 			chunk := strings.Repeat("x", tc.chunk)
 			c := srvRaw(t, srv, head, chunk)
 			go func() { // stops when the server closes c or the test ends
 				for range tc.chunks - 1 {
-					time.Sleep(timeout / 3)
+					time.Sleep(tc.gap)
 					if _, err := io.WriteString(c, chunk); err != nil {
 						return
 					}
@@ -171,11 +174,11 @@ func TestServerBodyMinimum(t *testing.T) {
 			}()
 			if got := srvReadClosed(t, c); got != tc.want {
 				t.Errorf("PATCH of %d bytes, %d each %v, with a body timeout of %v = %d, want %d",
-					tc.size, tc.chunk, timeout/3, timeout, got, tc.want)
+					size, tc.chunk, tc.gap, timeout, got, tc.want)
 			}
 			wantRange := "0-4" // the seeded session's 5 bytes
 			if tc.want == http.StatusAccepted {
-				wantRange = fmt.Sprintf("0-%d", 5+tc.size-1)
+				wantRange = fmt.Sprintf("0-%d", 5+size-1)
 			}
 			ctx, cancel := context.WithTimeout(t.Context(), srvGuard)
 			defer cancel()
