@@ -52,9 +52,10 @@ const srvStatusClientClosed = 499
 // A Handler is safe for concurrent use. Requests to one upload session are
 // served one at a time, as a [BlobWriter] requires; a request that waits
 // for its session longer than [WithHandlerSessionWait] fails with 429. A
-// request body that sends nothing for [WithHandlerBodyTimeout] fails the
-// request with 408. Serve it with an [http.Server] that also bounds the
-// wait for headers and between requests, as [NewServer] does.
+// request body that delivers less than 1 KiB a minute, measured over each
+// window of [WithHandlerBodyTimeout], fails the request with 408. Serve it
+// with an [http.Server] that also bounds the wait for headers and between
+// requests, as [NewServer] does.
 type Handler struct {
 	t           Transport
 	log         *slog.Logger
@@ -159,8 +160,7 @@ func (h *Handler) finish(w *srvWriter, r *http.Request, start time.Time) {
 // (a proxied registry's 429) passes its Retry-After on.
 func (h *Handler) fail(w *srvWriter, r *http.Request, err error) {
 	if d := time.Duration(w.stalled.Load()); d > 0 { // the server canceled r when the read failed: not a 499
-		srvWriteError(w, r, http.StatusRequestTimeout, &Error{Code: "UNKNOWN",
-			Message: fmt.Sprintf("no byte of the request body arrived for %v", d)})
+		srvWriteError(w, r, http.StatusRequestTimeout, &Error{Code: "UNKNOWN", Message: srvStalledMessage(d)})
 		return
 	}
 	status, e := srvClassify(r, err)

@@ -3,7 +3,9 @@ package transport
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"os"
 	"sync/atomic"
@@ -11,10 +13,17 @@ import (
 )
 
 const (
-	// srvDefaultBodyTimeout is how long a [Handler] waits for the next
-	// byte of a request body unless [WithHandlerBodyTimeout] says
-	// otherwise: nginx's client_body_timeout.
+	// srvDefaultBodyTimeout is the window over which a [Handler]
+	// measures the progress of a request body unless
+	// [WithHandlerBodyTimeout] says otherwise: nginx's
+	// client_body_timeout.
 	srvDefaultBodyTimeout = 60 * time.Second
+	// srvMinBodyRate is the least a request body must deliver, in bytes
+	// a minute, averaged over each window: 1 KiB a minute, 17 bytes a
+	// second, a three-hundredth of a GPRS (2G) mobile link. A body that
+	// drips one byte a window holds a connection and its upload session
+	// forever under a rule that asks for any byte at all.
+	srvMinBodyRate = 1024
 	// srvDefaultSessionWait is how long a request waits for an upload
 	// session that another request holds unless [WithHandlerSessionWait]
 	// says otherwise.
@@ -36,9 +45,10 @@ const (
 //
 // It sets no ReadTimeout or WriteTimeout: they bound a whole request or
 // response, and would cut a large upload or download that is making
-// progress. A [Handler] bounds the wait for each byte of a request body
-// instead ([WithHandlerBodyTimeout]). The caller sets Addr, TLSConfig and
-// the rest, and may change the timeouts, before serving:
+// progress. A [Handler] demands instead that a request body keep
+// arriving at a minimum rate ([WithHandlerBodyTimeout]). The caller sets
+// Addr, TLSConfig and the rest, and may change the timeouts, before
+// serving:
 //
 //	srv := transport.NewServer(transport.NewHandler(store))
 //	srv.Addr = "127.0.0.1:5000"
@@ -51,23 +61,30 @@ func NewServer(h http.Handler) *http.Server {
 	}
 }
 
-// WithHandlerBodyTimeout sets how long the [Handler] waits for the next
-// byte of a request body (a chunk, a blob, a manifest): a request whose
-// body sends nothing for d fails with 408 and its connection is closed,
-// and an upload session it held is free for the next request. The time
-// counts from the last byte that arrived, not from the start of the
-// request, so a large upload that keeps making progress is never cut.
-// d == 0 means the default, 60 s (nginx's client_body_timeout); d < 0
-// turns the limit off.
+// WithHandlerBodyTimeout sets the window over which the [Handler]
+// measures the progress of a request body (a chunk, a blob, a manifest):
+// within each window of d the body must deliver at least 1 KiB a minute's
+// worth of bytes (1 KiB in the default 60 s, 18 bytes in 1 s, and never
+// less than one byte), or end. A body that falls short fails with 408,
+// its connection is closed, and an upload session it held is free for
+// the next request. A window starts when the body is first read and
+// again each time the previous one has delivered its minimum, so a large
+// upload that keeps making progress is never cut, however long it takes,
+// and a body that arrives in one go is never cut however small it is;
+// but one that drips a byte now and then, to hold its connection and its
+// session, is. No honest client is that slow: 1 KiB a minute is a
+// three-hundredth of a GPRS (2G) mobile link. d == 0 means the default,
+// 60 s (nginx's client_body_timeout); d < 0 turns the limit off.
 //
 // The Handler enforces it with [http.ResponseController.SetReadDeadline],
-// moving the deadline on as bytes arrive, never past the deadline the
-// server's own ReadTimeout sets. Under a server or middleware whose
-// ResponseWriter cannot set read deadlines (one that wraps the writer
-// without an Unwrap method), the Handler cannot interrupt a read and the
-// limit does not apply: a stalled body then holds its request until the
-// server's ReadTimeout or the client ends it, and other requests to its
-// upload session get 429 after [WithHandlerSessionWait].
+// setting the deadline at the start of each window, never past the
+// deadline the server's own ReadTimeout sets. Under a server or
+// middleware whose ResponseWriter cannot set read deadlines (one that
+// wraps the writer without an Unwrap method), the Handler cannot
+// interrupt a read and the limit does not apply: a stalled body then
+// holds its request until the server's ReadTimeout or the client ends it,
+// and other requests to its upload session get 429 after
+// [WithHandlerSessionWait].
 func WithHandlerBodyTimeout(d time.Duration) HandlerOption {
 	return func(o *handlerOptions) { o.bodyTimeout = d }
 }
@@ -100,14 +117,17 @@ func (h *Handler) lockSession(w *srvWriter, r *http.Request, key string) (unlock
 	return unlock, err
 }
 
-// watchBody returns r with a body that fails when no byte of it arrives
-// for h.bodyTimeout, and a func to call when the request is served; it
-// returns r and a no-op when r has no body or the limit is off.
+// watchBody returns r with a body that fails when it delivers less than
+// its minimum in a window of h.bodyTimeout, and a func to call when the
+// request is served; it returns r and a no-op when r has no body or the
+// limit is off.
 func (h *Handler) watchBody(w *srvWriter, r *http.Request, start time.Time) (*http.Request, func()) {
 	if h.bodyTimeout <= 0 || r.Body == nil || r.Body == http.NoBody {
 		return r, func() {}
 	}
-	b := &srvProgressBody{rc: r.Body, ctl: http.NewResponseController(w), d: h.bodyTimeout, w: w}
+	b := &srvProgressBody{rc: r.Body, ctl: http.NewResponseController(w), d: h.bodyTimeout,
+		need: srvBodyMinimum(h.bodyTimeout), w: w}
+	b.got.Store(b.need) // the first read starts the first window
 	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.ReadTimeout > 0 {
 		b.limit = start.Add(srv.ReadTimeout)
 	}
@@ -116,28 +136,44 @@ func (h *Handler) watchBody(w *srvWriter, r *http.Request, start time.Time) (*ht
 	return r, b.done
 }
 
-// srvProgressBody is a request body that must make progress: before each
-// read it moves the connection's read deadline to d from now. The server
+// srvBodyMinimum returns the bytes a request body must deliver in a
+// window of d: srvMinBodyRate a minute, rounded up, and at least one.
+func srvBodyMinimum(d time.Duration) int64 {
+	return max(1, int64(math.Ceil(d.Minutes()*srvMinBodyRate)))
+}
+
+// srvStalledMessage is the message of the 408 for a body that delivered
+// less than its minimum in a window of d.
+func srvStalledMessage(d time.Duration) string {
+	return fmt.Sprintf("the request body delivered less than %d bytes in %v", srvBodyMinimum(d), d)
+}
+
+// srvProgressBody is a request body that must make progress: each window
+// of d in which it is read must deliver need bytes. The first read starts
+// a window by moving the connection's read deadline to d from now; a read
+// starts the next window only once the current one has delivered need
+// bytes, so a body that falls short meets the deadline. The server
 // resets the deadline when it reads the next request, and clears it when
 // the body ends (to watch for the client going away).
 type srvProgressBody struct {
 	rc    io.ReadCloser
 	ctl   *http.ResponseController
 	d     time.Duration
+	need  int64      // the bytes each window must deliver
 	limit time.Time  // the server's ReadTimeout deadline; zero if none
 	w     *srvWriter // told when the body stalls
 
 	// A proxied request's body is read by the upstream client's
 	// goroutine, not the Handler's.
-	eof atomic.Bool // the body ended: the deadline is the server's again
-	off atomic.Bool // the writer cannot set deadlines
+	got atomic.Int64 // bytes delivered in the current window
+	eof atomic.Bool  // the body ended: the deadline is the server's again
+	off atomic.Bool  // the writer cannot set deadlines
 }
 
 func (b *srvProgressBody) Read(p []byte) (int, error) {
-	if !b.off.Load() && !b.eof.Load() {
-		b.extend()
-	}
+	b.next()
 	n, err := b.rc.Read(p)
+	b.got.Add(int64(n))
 	switch {
 	case err == io.EOF:
 		b.eof.Store(true)
@@ -149,9 +185,15 @@ func (b *srvProgressBody) Read(p []byte) (int, error) {
 
 func (b *srvProgressBody) Close() error { return b.rc.Close() }
 
-// extend moves the read deadline to d from now, or to the server's
-// ReadTimeout deadline if that is sooner.
-func (b *srvProgressBody) extend() {
+// next starts a new window if the current one has delivered its minimum:
+// it moves the read deadline to d from now, or to the server's
+// ReadTimeout deadline if that is sooner. Otherwise the deadline stays
+// where the current window set it.
+func (b *srvProgressBody) next() {
+	if b.off.Load() || b.eof.Load() || b.got.Load() < b.need {
+		return
+	}
+	b.got.Store(0)
 	dl := time.Now().Add(b.d)
 	if !b.limit.IsZero() && b.limit.Before(dl) {
 		dl = b.limit
@@ -163,9 +205,6 @@ func (b *srvProgressBody) extend() {
 
 // done runs when the Handler returns. A body not read to its end is
 // read (and discarded) by the server afterwards, to reuse the
-// connection: the deadline bounds that too.
-func (b *srvProgressBody) done() {
-	if !b.off.Load() && !b.eof.Load() {
-		b.extend()
-	}
-}
+// connection: the current window's deadline, or a new window if it has
+// delivered its minimum, bounds that too.
+func (b *srvProgressBody) done() { b.next() }

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -125,6 +126,73 @@ func TestServerBodyTimeoutSparesProgress(t *testing.T) {
 	r := srvDo(t, srv, "GET", rep.Replace("/v2/demo/blobs/uploads/{upload}"), nil, "")
 	if got, want := r.Header.Get("Range"), fmt.Sprintf("0-%d", 5+n-1); got != want {
 		t.Errorf("the session's Range after the slow PATCH = %q, want %q", got, want)
+	}
+}
+
+// TestServerBodyMinimum checks that a request body must deliver its
+// minimum in each window of the body timeout (35 bytes in 2 s: 1 KiB a
+// minute, as WithHandlerBodyTimeout documents), not merely a byte now and
+// then: a body that drips one byte a third of a window is cut with 408 and
+// its upload session serves the next request, while a slow body that
+// sends more than its minimum each window (two tenths of a window each
+// deliver it, so a busy machine's pauses do not cut it), and a small body
+// sent in one go, are served.
+func TestServerBodyMinimum(t *testing.T) {
+	t.Parallel()
+	const timeout = 2 * time.Second // a minimum of 35 bytes a window
+	tests := []struct {
+		name   string
+		chunk  int           // bytes sent each gap
+		gap    time.Duration // between two chunks
+		chunks int           // how many; the first is sent with the headers
+		want   int
+	}{
+		{name: "one byte a third of a window", chunk: 1, gap: timeout / 3, chunks: 100, want: http.StatusRequestTimeout},
+		{name: "slow but above the minimum", chunk: 20, gap: timeout / 10, chunks: 20, want: http.StatusAccepted},
+		{name: "small body in one go", chunk: 10, chunks: 1, want: http.StatusAccepted},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			store := fake.NewStore()
+			rep := srvReplacer(srvSeed(t, store))
+			// Other requests wait for the session for as long as it is held.
+			srv, _ := srvServe(t, store, false, transport.WithHandlerBodyTimeout(timeout), transport.WithHandlerSessionWait(-1))
+			session := rep.Replace("/v2/demo/blobs/uploads/{upload}")
+			size := tc.chunk * tc.chunks
+			head := fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: registry\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
+				session, size)
+			chunk := strings.Repeat("x", tc.chunk)
+			c := srvRaw(t, srv, head, chunk)
+			go func() { // stops when the server closes c or the test ends
+				for range tc.chunks - 1 {
+					time.Sleep(tc.gap)
+					if _, err := io.WriteString(c, chunk); err != nil {
+						return
+					}
+				}
+			}()
+			if got := srvReadClosed(t, c); got != tc.want {
+				t.Errorf("PATCH of %d bytes, %d each %v, with a body timeout of %v = %d, want %d",
+					size, tc.chunk, tc.gap, timeout, got, tc.want)
+			}
+			wantRange := "0-4" // the seeded session's 5 bytes
+			if tc.want == http.StatusAccepted {
+				wantRange = fmt.Sprintf("0-%d", 5+size-1)
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), srvGuard)
+			defer cancel()
+			req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+session, nil)
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatalf("GET of the session after the PATCH: %v", err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNoContent || resp.Header.Get("Range") != wantRange {
+				t.Errorf("GET of the session after the PATCH = %d, Range %q; want 204, %q",
+					resp.StatusCode, resp.Header.Get("Range"), wantRange)
+			}
+		})
 	}
 }
 

@@ -9,10 +9,11 @@
 //
 // The server cuts off clients that hold a connection without making
 // progress: one that takes longer than -header-timeout to send its headers,
-// one whose request body sends nothing for -body-timeout (an upload that
-// keeps sending is never cut), and a keep-alive connection idle for
-// -idle-timeout. Zero means regkit's defaults (transport.NewServer and
-// transport.WithHandlerBodyTimeout).
+// one whose request body delivers less than 1 KiB a minute's worth of bytes
+// in a window of -body-timeout (1 KiB in the default minute; an upload that
+// keeps sending is never cut, one that drips a byte now and then is), and a
+// keep-alive connection idle for -idle-timeout. Zero means regkit's
+// defaults (transport.NewServer and transport.WithHandlerBodyTimeout).
 package main
 
 import (
@@ -35,7 +36,7 @@ func main() {
 	addr := flag.String("addr", "127.0.0.1:5000", "address to listen on")
 	var cfg config
 	flag.DurationVar(&cfg.headerTimeout, "header-timeout", 0, "longest time a client may take to send a request's headers (0: 10s)")
-	flag.DurationVar(&cfg.bodyTimeout, "body-timeout", 0, "longest time a request body may send nothing (0: 1m)")
+	flag.DurationVar(&cfg.bodyTimeout, "body-timeout", 0, "window in which a request body must deliver 1 KiB a minute's worth of bytes, or end (0: 1m)")
 	flag.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "longest time a keep-alive connection may wait for its next request (0: 2m)")
 	flag.DurationVar(&cfg.uploadExpiry, "upload-expiry", 0, "how long an upload session may stay idle before it is dropped (0: 1h)")
 	flag.IntVar(&cfg.maxUploads, "max-uploads", 0, "upload sessions open at once; more get 429 (0: 1000)")
@@ -59,7 +60,7 @@ func main() {
 // regkit's default.
 type config struct {
 	headerTimeout  time.Duration // the request line and headers
-	bodyTimeout    time.Duration // between two bytes of a request body
+	bodyTimeout    time.Duration // the window of a request body's minimum progress
 	idleTimeout    time.Duration // between two requests on a connection
 	uploadExpiry   time.Duration // an upload session's idle time
 	maxUploads     int           // upload sessions open at once

@@ -19,9 +19,10 @@ type Timeouts struct {
 	// Idle bounds the time a keep-alive connection waits for its next
 	// request. Default 2 min, as [transport.NewServer] sets.
 	Idle time.Duration
-	// Body bounds the time a request body may send nothing; the request
-	// then fails with 408 ([transport.WithHandlerBodyTimeout]). An upload
-	// that keeps sending is never cut. Default 60 s.
+	// Body is the window in which a request body must deliver its minimum
+	// (1 KiB a minute, scaled to the window) or end; the request then fails
+	// with 408 ([transport.WithHandlerBodyTimeout]). An upload that keeps
+	// sending at least that much is never cut. Default 60 s.
 	Body time.Duration
 	// SessionWait bounds the time a request to an upload session waits
 	// while another request to it is served; it then fails with 429
