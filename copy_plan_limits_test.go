@@ -20,40 +20,67 @@ import (
 )
 
 // wideIndex is a source whose tag "3.0" names an index of n image
-// manifests, none of which it has: a copy that walked them would spend a
-// HEAD at the destination and a GET at the source on each.
+// manifests, each an artifact with no layers that it makes up: a copy that
+// walked them would spend a HEAD at the destination and a GET at the source
+// on each, then write it. Past 1,000 manifests, only the first 1,000 are
+// made up, and the others are digests of nothing (making up a hundred
+// thousand takes minutes under the race detector).
 type wideIndex struct {
 	transport.Transport
 	top  ocispec.Descriptor
-	body []byte
+	made map[digest.Digest][]byte
 
 	mu          sync.Mutex
 	gets, heads int
 }
 
 func newWideIndex(base transport.Transport, n int) *wideIndex {
-	// Written out by hand: json.Marshal of a hundred thousand descriptors
-	// takes seconds under the race detector.
+	w := &wideIndex{Transport: base, made: make(map[digest.Digest][]byte, n+1)}
+	// Written out by hand, for speed under the race detector.
 	var b strings.Builder
+	b.Grow(n * 130)
 	b.WriteString(`{"schemaVersion":2,"mediaType":"` + ocispec.MediaTypeImageIndex + `","manifests":[`)
 	for i := range n {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `{"mediaType":%q,"digest":"sha256:%064x","size":500}`, ocispec.MediaTypeImageManifest, i)
+		if i >= 1000 {
+			fmt.Fprintf(&b, `{"mediaType":%q,"digest":"sha256:%064x","size":500}`, ocispec.MediaTypeImageManifest, i)
+			continue
+		}
+		body := fmt.Appendf(nil, `{"schemaVersion":2,"mediaType":%q,"artifactType":"application/vnd.example.wide","config":{"mediaType":%q,"digest":%q,"size":2},"layers":[],"annotations":{"n":"%d"}}`,
+			ocispec.MediaTypeImageManifest, ocispec.MediaTypeEmptyJSON, ocispec.DescriptorEmptyJSON.Digest, i)
+		d := digest.FromBytes(body)
+		w.made[d] = body
+		fmt.Fprintf(&b, `{"mediaType":%q,"digest":%q,"size":%d}`, ocispec.MediaTypeImageManifest, d, len(body))
 	}
 	b.WriteString("]}")
 	body := []byte(b.String())
-	return &wideIndex{Transport: base, body: body,
-		top: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(body), Size: int64(len(body))}}
+	w.top = ocispec.Descriptor{MediaType: ocispec.MediaTypeImageIndex, Digest: digest.FromBytes(body), Size: int64(len(body))}
+	w.made[w.top.Digest] = body
+	return w
+}
+
+// describe returns the descriptor of ref, when w made it up.
+func (w *wideIndex) describe(ref string) (ocispec.Descriptor, []byte, bool) {
+	d := digest.Digest(ref)
+	if ref == "3.0" {
+		d = w.top.Digest
+	}
+	body, ok := w.made[d]
+	mt := ocispec.MediaTypeImageManifest
+	if d == w.top.Digest {
+		mt = ocispec.MediaTypeImageIndex
+	}
+	return ocispec.Descriptor{MediaType: mt, Digest: d, Size: int64(len(body))}, body, ok
 }
 
 func (w *wideIndex) GetManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, []byte, error) {
 	w.mu.Lock()
 	w.gets++
 	w.mu.Unlock()
-	if ref == "3.0" || ref == w.top.Digest.String() {
-		return w.top, bytes.Clone(w.body), nil
+	if desc, body, ok := w.describe(ref); ok {
+		return desc, bytes.Clone(body), nil
 	}
 	return w.Transport.GetManifest(ctx, repo, ref)
 }
@@ -62,8 +89,8 @@ func (w *wideIndex) HeadManifest(ctx context.Context, repo, ref string) (ocispec
 	w.mu.Lock()
 	w.heads++
 	w.mu.Unlock()
-	if ref == "3.0" || ref == w.top.Digest.String() {
-		return w.top, nil
+	if desc, _, ok := w.describe(ref); ok {
+		return desc, nil
 	}
 	return w.Transport.HeadManifest(ctx, repo, ref)
 }
@@ -88,6 +115,7 @@ func TestCopyManifestBound(t *testing.T) {
 		{name: "index of 3, bound 4", opts: regkit.CopyOptions{MaxManifests: 4}},
 		{name: "index of 3, no bound", opts: regkit.CopyOptions{MaxManifests: -1}},
 		{name: "index of 3, default bound"},
+		{name: "20 children, bound 21", wide: 20, opts: regkit.CopyOptions{MaxManifests: 21}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -100,6 +128,8 @@ func TestCopyManifestBound(t *testing.T) {
 			var wide *wideIndex
 			src := base
 			if tc.wide > 0 {
+				empty := ocispec.DescriptorEmptyJSON
+				require.NoError(t, base.Transport().PutBlob(ctx, "app", empty, bytes.NewReader(empty.Data)))
 				wide = newWideIndex(base.Transport(), tc.wide)
 				src = repository.New(wide, "app")
 			} else {
@@ -111,9 +141,12 @@ func TestCopyManifestBound(t *testing.T) {
 			opts := tc.opts
 			rep, err := regkit.Copy(ctx, src, "3.0", dst, &opts)
 			reqs := srv.Requests()
+			if wide != nil {
+				t.Logf("src: %d GETs, %d HEADs; dst: %d requests, writes: %v", wide.gets, wide.heads, len(reqs), !onlyReads(reqs))
+			}
 			if !tc.wantErr {
 				require.NoError(t, err)
-				require.Len(t, rep.Manifests, 4)
+				require.Len(t, rep.Manifests, max(4, tc.wide+1))
 				return
 			}
 			var le *transport.LimitError
@@ -125,7 +158,6 @@ func TestCopyManifestBound(t *testing.T) {
 			require.True(t, onlyReads(reqs), "nothing written to dst:\n%s", requestLines(reqs))
 			requireNoTag(t, dst, "3.0")
 			if wide != nil {
-				t.Logf("src: %d GETs, %d HEADs; dst: %d requests", wide.gets, wide.heads, len(reqs))
 				require.LessOrEqual(t, wide.gets+wide.heads, 1, "the source was asked only for the index")
 				require.LessOrEqual(t, len(reqs), 2, "dst was asked only about the index:\n%s", requestLines(reqs))
 			}
