@@ -59,6 +59,20 @@ type CopyOptions struct {
 	// [DefaultMaxReferrerDepth] (16); if negative, there is no limit.
 	MaxReferrerDepth int
 
+	// MaxManifests is the most manifests a copy plans: the manifest ref
+	// names, those its indexes list, and referrers. An index that lists
+	// more, or one referrer more, fails the copy, before anything is
+	// written, with a [*transport.LimitError]. If zero,
+	// [DefaultMaxManifests] (100,000); if negative, there is no limit.
+	MaxManifests int
+
+	// MaxManifestBytes is the most bytes of manifests a copy holds: it
+	// reads the manifests dst lacks before it writes any, and keeps them
+	// until they are written. One manifest more fails the copy, before
+	// anything is written, with a [*transport.LimitError]. If zero,
+	// [DefaultMaxManifestBytes] (256 MiB); if negative, there is no limit.
+	MaxManifestBytes int64
+
 	// Concurrency is the number of blobs copied at once. If zero or
 	// negative, 8. The limits of the transports (see [transport.Limiter])
 	// bound it further, across all operations on each registry.
@@ -76,6 +90,15 @@ type CopyOptions struct {
 const (
 	DefaultMaxReferrers     = 10_000
 	DefaultMaxReferrerDepth = 16
+)
+
+// The bounds of the manifests a [Copy] plans, when its options set none.
+// Real indexes list a few dozen manifests, and real manifests are a few
+// KiB: a copy of a thousand platforms, each with a hundred referrers, stays
+// far within them.
+const (
+	DefaultMaxManifests     = 100_000
+	DefaultMaxManifestBytes = 256 << 20
 )
 
 // CopyAction says what [Copy] did with one manifest or blob.
@@ -259,6 +282,12 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	}
 	if o.MaxReferrerDepth == 0 {
 		o.MaxReferrerDepth = DefaultMaxReferrerDepth
+	}
+	if o.MaxManifests == 0 {
+		o.MaxManifests = DefaultMaxManifests
+	}
+	if o.MaxManifestBytes == 0 {
+		o.MaxManifestBytes = DefaultMaxManifestBytes
 	}
 	o.Tags = append([]string(nil), tags...)
 	return &copier{

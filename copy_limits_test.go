@@ -114,6 +114,7 @@ func TestCopyReferrerBounds(t *testing.T) {
 		{name: "endless list, 50 referrers", stop: 500, opts: regkit.CopyOptions{MaxReferrers: 50}, wantUnit: "referrers", wantListed: 51},
 		{name: "list of 50, 50 referrers", stop: 50, opts: regkit.CopyOptions{MaxReferrers: 50}, wantListed: 50},
 		{name: "endless list, no bound", stop: 300, opts: regkit.CopyOptions{MaxReferrers: -1}, wantListed: 300},
+		{name: "endless list, 20 manifests", stop: 500, opts: regkit.CopyOptions{MaxReferrers: -1, MaxManifests: 20}, wantUnit: "manifests", wantListed: 20},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -20,7 +20,7 @@ type copier struct {
 	src, dst *repository.Repository
 	st, dt   transport.Transport
 	ref      string
-	opts     CopyOptions // Tags settled, Concurrency and referrer bounds not zero
+	opts     CopyOptions // Tags settled, Concurrency and bounds not zero
 	what     string      // "copy app:3.0 to prod/app", the prefix of errors
 	same     bool        // src and dst are on the same registry
 
@@ -31,6 +31,7 @@ type copier struct {
 	subjects []subject              // manifests whose referrers to copy
 	depth    int                    // referrer depth of what visit plans now
 	walked   int                    // referrers listed so far
+	held     int64                  // bytes of the manifests planned
 	target   *node                  // what the tags point at
 	tagged   int                    // how many of opts.Tags were applied
 	report   *CopyReport
@@ -107,23 +108,6 @@ func (c *copier) plan(ctx context.Context) error {
 	return nil
 }
 
-// countReferrer counts one more referrer, of subject at c.depth, against the
-// copy's bounds.
-func (c *copier) countReferrer(subject digest.Digest) error {
-	c.walked++
-	if max := c.opts.MaxReferrerDepth; max > 0 && c.depth > max {
-		return &transport.LimitError{
-			What: fmt.Sprintf("referrers of %s (referrers of referrers)", subject),
-			Unit: "levels", Limit: int64(max), Got: int64(c.depth), Option: "CopyOptions.MaxReferrerDepth"}
-	}
-	if max := c.opts.MaxReferrers; max > 0 && c.walked > max {
-		return &transport.LimitError{
-			What: fmt.Sprintf("referrers of %s", subject),
-			Unit: "referrers", Limit: int64(max), Option: "CopyOptions.MaxReferrers"}
-	}
-	return nil
-}
-
 // selectPlatforms returns the descriptor (and bytes, when new) of what the
 // tags will point at: the manifest of the one platform asked for, or a new
 // index of the several asked for, in the order of the source index.
@@ -179,6 +163,9 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte,
 		return nil, &transport.LimitError{What: fmt.Sprintf("manifest %s: indexes listing indexes", desc.Digest),
 			Unit: "levels", Limit: maxIndexNesting, Got: int64(nest)}
 	}
+	if err := c.countManifest(desc.Digest); err != nil {
+		return nil, err
+	}
 	c.visited[desc.Digest] = true
 	n := &node{desc: desc, raw: raw}
 	present, err := c.has(ctx, desc.Digest)
@@ -188,17 +175,29 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte,
 	n.present = present
 	// A manifest dst has comes with what it references; only referrers of
 	// the manifests an index lists make it worth reading.
-	if !present || (c.opts.Referrers && image.IsIndex(desc.MediaType)) {
+	walk := !present || (c.opts.Referrers && image.IsIndex(desc.MediaType))
+	if walk {
 		if err := c.read(ctx, n); err != nil {
 			return nil, err
 		}
+	}
+	if err := c.hold(n); err != nil {
+		return nil, err
+	}
+	if walk {
 		refs, _, err := image.Children(n.desc.MediaType, n.raw)
 		if err != nil {
 			return nil, fmt.Errorf("read manifest %s: %w", desc.Digest, err)
 		}
+		index := image.IsIndex(n.desc.MediaType)
+		if index {
+			if err := c.countChildren(desc.Digest, refs); err != nil {
+				return nil, err
+			}
+		}
 		for _, r := range refs {
 			switch {
-			case image.IsIndex(n.desc.MediaType):
+			case index:
 				if _, err := c.visit(ctx, r, nil, nest+1); err != nil {
 					return nil, err
 				}
