@@ -56,7 +56,7 @@ type LimitError struct {
 	// sha256:…", "chunk minimum (OCI-Chunk-Min-Length) of the registry".
 	What string
 	// Unit is what the limit counts: "bytes", "entries", "pages",
-	// "referrers" or "levels".
+	// "referrers", "manifests" or "levels".
 	Unit string
 	// Limit is the limit, in Unit.
 	Limit int64
