@@ -117,7 +117,7 @@ var _ http.Handler = (*Handler)(nil)
 // ServeHTTP serves one request of the distribution API.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
-	sw := &srvWriter{ResponseWriter: w}
+	sw := &srvWriter{ResponseWriter: w, progress: h.bodyTimeout}
 	sw.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	defer h.finish(sw, r, start)
 	r, done := h.watchBody(sw, r, start)
@@ -136,6 +136,7 @@ func (h *Handler) finish(w *srvWriter, r *http.Request, start time.Time) {
 			srvWriteError(w, r, http.StatusInternalServerError, &Error{Code: "UNKNOWN", Message: "internal server error"})
 		}
 	}
+	w.endWrites()
 	if h.log == nil {
 		return
 	}
@@ -270,6 +271,9 @@ type srvWriter struct {
 	written     int64
 	failure     error        // a 5xx cause, or a failure after the header
 	stalled     atomic.Int64 // the body timeout, if the request body stalled
+
+	progress time.Duration // how long a piece of a write may take; <= 0: no limit
+	deadline srvDeadline
 }
 
 func (w *srvWriter) WriteHeader(code int) {
@@ -279,25 +283,49 @@ func (w *srvWriter) WriteHeader(code int) {
 	w.ResponseWriter.WriteHeader(code)
 }
 
+// Write writes p, in pieces of at most srvWritePiece bytes, each of
+// which the client must take within w.progress.
 func (w *srvWriter) Write(p []byte) (int, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
-	n, err := w.ResponseWriter.Write(p)
-	w.written += int64(n)
-	return n, err
+	if w.progress <= 0 {
+		n, err := w.ResponseWriter.Write(p)
+		w.written += int64(n)
+		return n, err
+	}
+	total := 0
+	for len(p) > 0 {
+		piece := p[:min(len(p), srvWritePiece)]
+		w.deadline.extend(w, w.progress)
+		n, err := w.ResponseWriter.Write(piece)
+		total += n
+		w.written += int64(n)
+		if err != nil {
+			return total, err
+		}
+		p = p[n:]
+	}
+	return total, nil
 }
 
-// ReadFrom copies r with the underlying writer's ReadFrom, if it has one.
-// [io.Copy] still prefers a source's WriteTo.
+// ReadFrom copies r with the underlying writer's ReadFrom, if it has one
+// and writes have no time limit. [io.Copy] still prefers a source's
+// WriteTo.
 func (w *srvWriter) ReadFrom(r io.Reader) (int64, error) {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
+	}
+	if w.progress > 0 { // through Write, which moves the deadline on
+		return io.Copy(srvWriteOnly{w}, r)
 	}
 	n, err := io.Copy(w.ResponseWriter, r)
 	w.written += n
 	return n, err
 }
+
+// srvWriteOnly hides the ReadFrom of a writer from [io.Copy].
+type srvWriteOnly struct{ io.Writer }
 
 // Unwrap gives [http.ResponseController] the underlying writer.
 func (w *srvWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -76,6 +76,10 @@ func NewServer(h http.Handler) *http.Server {
 // three-hundredth of a GPRS (2G) mobile link. d == 0 means the default,
 // 60 s (nginx's client_body_timeout); d < 0 turns the limit off.
 //
+// Responses are bounded by d too: a client that takes none of 64 KiB of a
+// response (a blob it stopped reading) within d has its connection
+// closed, which ends the request and closes what it read from.
+//
 // The Handler enforces it with [http.ResponseController.SetReadDeadline],
 // setting the deadline at the start of each window, never past the
 // deadline the server's own ReadTimeout sets. Under a server or
@@ -208,3 +212,43 @@ func (b *srvProgressBody) next() {
 // connection: the current window's deadline, or a new window if it has
 // delivered its minimum, bounds that too.
 func (b *srvProgressBody) done() { b.next() }
+
+// srvWritePiece is the most a [srvWriter] writes under one deadline.
+const srvWritePiece = 64 << 10
+
+// srvDeadline is the write deadline a [srvWriter] sets on its connection,
+// so that a client that stops reading a response cannot hold the request,
+// its connection and what it reads from (an open blob file) forever. Its
+// zero value has set none.
+type srvDeadline struct {
+	ctl *http.ResponseController // nil until the first write
+	set bool                     // a deadline is set on the connection
+	off bool                     // the writer cannot set deadlines
+}
+
+// extend moves the write deadline of w's connection to d from now.
+func (dl *srvDeadline) extend(w *srvWriter, d time.Duration) {
+	if dl.off {
+		return
+	}
+	if dl.ctl == nil {
+		dl.ctl = http.NewResponseController(w.ResponseWriter)
+	}
+	if err := dl.ctl.SetWriteDeadline(time.Now().Add(d)); err != nil {
+		dl.off = true
+		return
+	}
+	dl.set = true
+}
+
+// endWrites runs when the Handler is done with the response. What the
+// server still has to send goes out under a deadline of twice the limit:
+// before it writes, the server may read (and discard) what is left of the
+// request body, for up to the limit (see srvProgressBody.done). net/http
+// clears the deadline once the response is sent, so it never cuts the
+// responses of the connection's next requests.
+func (w *srvWriter) endWrites() {
+	if w.deadline.set {
+		w.deadline.extend(w, 2*w.progress)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -11,9 +12,12 @@ import (
 // It never holds credentials: no headers, no query (which may carry
 // secrets), no body.
 type Request struct {
-	// Method is the HTTP method.
+	// Method is the HTTP method. One longer than 64 bytes is cut there and
+	// ends in "...".
 	Method string
-	// Path is the escaped request path, without the query.
+	// Path is the escaped request path, without the query. One longer than
+	// 4 KiB is cut there and ends in "...", so that a log of long paths
+	// stays small.
 	Path string
 	// Route is the kind of endpoint the path names, read as the server
 	// serves it (see [Route]); "" for paths that name none.
@@ -74,8 +78,8 @@ func (s *Server) finish(x *exchange) {
 	}
 	x.logged = true
 	entry := Request{
-		Method:   x.r.Method,
-		Path:     x.r.URL.EscapedPath(),
+		Method:   clip(x.r.Method, maxLogMethod),
+		Path:     clip(x.r.URL.EscapedPath(), maxLogPath),
 		Route:    x.tg.rt,
 		Status:   x.lw.status(),
 		Bytes:    x.lw.written,
@@ -102,6 +106,22 @@ func (s *Server) finish(x *exchange) {
 		attrs = append(attrs, slog.String("fault", entry.Fault))
 	}
 	s.logger.LogAttrs(x.r.Context(), slog.LevelInfo, "request", attrs...)
+}
+
+// The longest method and path a [Request] holds.
+const (
+	maxLogMethod = 64
+	maxLogPath   = 4 << 10
+)
+
+// clip returns a copy of s, cut to n bytes with "..." at the end when it is
+// longer. It is a copy so that the log does not keep the request line,
+// which can be a megabyte, alive through a substring of it.
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return strings.Clone(s)
+	}
+	return s[:n-3] + "..."
 }
 
 // logWriter records the status and size of a response.
