@@ -392,19 +392,3 @@ func (s *clSizedReader) Read(p []byte) (int, error) {
 	}
 	return k, nil
 }
-
-// chunkMinOf returns the chunk minimum a session started with resp must
-// honour: the OCI-Chunk-Min-Length resp sends, or the largest the registry
-// sent before. Only a minimum within the client's limit is remembered, so
-// one absurd answer fails its own session, not every later one.
-func (c *Client) chunkMinOf(resp *http.Response) int64 {
-	known := c.caps.chunkMin.Load()
-	n, err := strconv.ParseInt(resp.Header.Get("OCI-Chunk-Min-Length"), 10, 64)
-	if err != nil || n <= 0 {
-		return known
-	}
-	if n <= c.maxChunkMin {
-		c.caps.noteChunkMin(n)
-	}
-	return max(known, n)
-}
