@@ -43,6 +43,11 @@ const (
 	// maxTokenRedirects is how many redirects a token request follows,
 	// all on the realm's origin.
 	maxTokenRedirects = 3
+	// maxChallengeScopes and maxChallengeScopeBytes bound the scope list
+	// a Bearer challenge may ask a token for: registries name one or two
+	// repositories, and each token the Transport caches keeps its scopes.
+	maxChallengeScopes     = 64
+	maxChallengeScopeBytes = 16 << 10
 )
 
 // bearerChallenge is what a Bearer challenge says about where tokens come

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regkit/regkit/internal/origin"
+	"github.com/regkit/regkit/transport"
 )
 
 // Transport is an [http.RoundTripper] that authenticates the requests of
@@ -25,7 +26,9 @@ import (
 // round tripper untouched. A token realm must be HTTPS, unless the registry
 // is plain HTTP itself and the realm is on its host, or both are on
 // loopback; token requests follow redirects only on the realm's origin.
-// A realm or redirect refused so is an [*OriginError].
+// A realm or redirect refused so is an [*OriginError]. A challenge whose
+// scope list names more than 64 scopes or is longer than 16 KiB is refused
+// with a [github.com/regkit/regkit/transport.LimitError].
 //
 // A Transport learns from the first challenge: later requests carry the
 // Basic credential, or a token that covers the scopes they need, up front.
@@ -264,8 +267,10 @@ func (t *Transport) answer(ctx context.Context, u *url.URL, resp *http.Response,
 			}
 			want := need
 			if s := c.Params["scope"]; s != "" {
-				extra := newScopeSet()
-				extra.addList(s)
+				extra, err := challengeScopes(s)
+				if err != nil {
+					return "", false, err
+				}
 				want = extra.union(need)
 			}
 			tok, err := t.bearerToken(ctx, want, ch, sent.tok)
@@ -295,6 +300,23 @@ func (t *Transport) answer(ctx context.Context, u *url.URL, resp *http.Response,
 		return "", false, nil
 	}
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(cred.Username+":"+cred.Password)), true, nil
+}
+
+// challengeScopes parses the scope list of a Bearer challenge, refusing
+// one longer than [maxChallengeScopeBytes] or with more than
+// [maxChallengeScopes] scopes with a [*transport.LimitError].
+func challengeScopes(list string) (*scopeSet, error) {
+	if len(list) > maxChallengeScopeBytes {
+		return nil, fmt.Errorf("auth: %w", &transport.LimitError{What: "scope of the registry's Bearer challenge",
+			Unit: "bytes", Limit: maxChallengeScopeBytes, Got: int64(len(list))})
+	}
+	ss := newScopeSet()
+	ss.addList(list)
+	if n := len(ss.order); n > maxChallengeScopes {
+		return nil, fmt.Errorf("auth: %w", &transport.LimitError{What: "scope of the registry's Bearer challenge",
+			Unit: "entries", Limit: maxChallengeScopes, Got: int64(n)})
+	}
+	return ss, nil
 }
 
 // learnBearer checks and remembers the token realm of a Bearer challenge
