@@ -103,6 +103,9 @@ func (l *loginer) run(ctx context.Context) error {
 			if tok, err = l.token(ctx, bearer); err != nil {
 				return err
 			}
+			// The token is a secret too: a registry that quotes it in its
+			// refusal must not put it in the error.
+			l.c.RegistryToken = tok
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	case basic != nil:

@@ -40,7 +40,11 @@ import (
 //
 // A request that gets a 401 is replayed once with new credentials, if its
 // body can be replayed (no body, or [http.Request.GetBody] set); otherwise
-// the 401 response is returned as it is. Like every RoundTripper, a
+// the 401 response is returned as it is. An error response (4xx, 5xx) to
+// a request the Transport authorized has every form of the credential or
+// token it carried replaced by "***" in the first 128 KiB of its body, so
+// that a registry quoting it cannot get it into an error message. Like
+// every RoundTripper, a
 // Transport never changes the caller's request, always closes its body,
 // and returns a nil error for any HTTP status; it fails only when it
 // cannot send, cannot get a credential, or a token server refuses (errors
@@ -367,7 +371,11 @@ func (t *Transport) send(r *http.Request, body io.ReadCloser, authorization stri
 	if authorization != "" {
 		r2.Header.Set("Authorization", authorization)
 	}
-	return t.base.RoundTrip(r2)
+	resp, err := t.base.RoundTrip(r2)
+	if err == nil && authorization != "" && resp.StatusCode >= http.StatusBadRequest {
+		redactBody(resp, authSecrets(authorization))
+	}
+	return resp, err
 }
 
 // replayable reports whether r can be sent again.
