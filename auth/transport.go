@@ -25,7 +25,8 @@ import (
 // requests that already carry an Authorization header go to the base
 // round tripper untouched. A token realm must be HTTPS, unless the registry
 // is plain HTTP itself and the realm is on its host, or both are on
-// loopback; token requests follow redirects only on the realm's origin.
+// loopback; token requests follow redirects only on the realm's origin,
+// and must be answered in full within a minute.
 // A realm or redirect refused so is an [*OriginError]. A challenge whose
 // scope list names more than 64 scopes or is longer than 16 KiB is refused
 // with a [github.com/regkit/regkit/transport.LimitError].
@@ -59,6 +60,8 @@ type Transport struct {
 	creds Store
 	base  http.RoundTripper
 	now   func() time.Time
+	// tokenTimeout bounds each token request; tests shorten it.
+	tokenTimeout time.Duration
 
 	mu      sync.Mutex
 	proto   string           // the registry's URL scheme: that of the first request
@@ -96,13 +99,14 @@ func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
 		names = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}
 	}
 	return &Transport{
-		host:    host,
-		names:   names,
-		creds:   creds,
-		base:    base,
-		now:     time.Now,
-		flights: map[*flight]struct{}{},
-		grants:  map[string]grant{},
+		host:         host,
+		names:        names,
+		creds:        creds,
+		base:         base,
+		now:          time.Now,
+		tokenTimeout: tokenTimeout,
+		flights:      map[*flight]struct{}{},
+		grants:       map[string]grant{},
 	}
 }
 
