@@ -27,6 +27,13 @@ type Challenge struct {
 // errChallenge is the error of every malformed WWW-Authenticate value.
 var errChallenge = errors.New("malformed www-authenticate header")
 
+// maxChallenges and maxChallengeParams bound what ParseChallenges reads:
+// challenges in all, and parameters in one challenge.
+const (
+	maxChallenges      = 64
+	maxChallengeParams = 64
+)
+
 // ParseChallenges parses every WWW-Authenticate value of a response (pass
 // resp.Header.Values("WWW-Authenticate")). A value may hold several
 // challenges separated by commas, and parameter values may be tokens or
@@ -45,11 +52,23 @@ var errChallenge = errors.New("malformed www-authenticate header")
 // one, together with the challenges of every well-formed value, so that a
 // caller can still use what it understood. It never panics, whatever the
 // input. No values give no challenges and a nil error.
+//
+// Registries send one or two challenges of a few parameters, and parsing
+// stays bounded whatever a server sends: a challenge with more than 64
+// parameters (a repeated scope counting each time) makes its value
+// malformed, and so does a value past the 64th challenge, at which
+// ParseChallenges stops.
 func ParseChallenges(header []string) ([]Challenge, error) {
 	var all []Challenge
 	var first error
 	for _, v := range header {
-		cs, err := parseChallengeValue(v)
+		if len(all) == maxChallenges {
+			if first == nil {
+				first = fmt.Errorf("%w: more than %d challenges", errChallenge, maxChallenges)
+			}
+			break
+		}
+		cs, err := parseChallengeValue(v, maxChallenges-len(all))
 		if err != nil {
 			if first == nil {
 				first = err
@@ -120,13 +139,16 @@ func (p *chParser) atParam() bool {
 }
 
 // parseChallengeValue parses one WWW-Authenticate value.
-func parseChallengeValue(s string) ([]Challenge, error) {
+func parseChallengeValue(s string, room int) ([]Challenge, error) {
 	p := &chParser{s: s}
 	var out []Challenge
 	for {
 		p.skipSeparators()
 		if p.eof() {
 			return out, nil
+		}
+		if len(out) == room {
+			return nil, p.fail(fmt.Sprintf("more than %d challenges", maxChallenges))
 		}
 		scheme := p.token()
 		if scheme == "" {
@@ -155,7 +177,16 @@ func parseChallengeValue(s string) ([]Challenge, error) {
 // params reads the auth-params of one challenge, up to the end of the value
 // or the comma before the next challenge.
 func (p *chParser) params(into map[string]string) error {
-	for {
+	var scopes []string // joined at the end: appending each would be quadratic
+	defer func() {
+		if len(scopes) > 0 {
+			into["scope"] = strings.Join(scopes, " ")
+		}
+	}()
+	for n := 1; ; n++ {
+		if n > maxChallengeParams {
+			return p.fail(fmt.Sprintf("more than %d parameters", maxChallengeParams))
+		}
 		name := strings.ToLower(p.token())
 		p.skipSpace()
 		p.pos++ // the "=", which atParam saw
@@ -165,10 +196,10 @@ func (p *chParser) params(into map[string]string) error {
 			return err
 		}
 		switch old, seen := into[name]; {
+		case name == "scope":
+			scopes = append(scopes, value)
 		case !seen:
 			into[name] = value
-		case name == "scope":
-			into[name] = old + " " + value
 		case old != value:
 			// Clients disagree on which one counts; a second realm or
 			// service must not silently win or lose.

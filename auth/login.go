@@ -18,6 +18,10 @@ import (
 // loginMaxBody bounds what is read of a response body.
 const loginMaxBody = 64 << 10
 
+// loginTimeout bounds each request of Login, from sending it to the end
+// of its answer (at most loginMaxBody bytes); tests shorten it.
+var loginTimeout = tokenTimeout
+
 // loginClientID is the client_id of OAuth2 refresh-token requests.
 const loginClientID = "regkit"
 
@@ -52,6 +56,7 @@ const loginClientID = "regkit"
 // realm must be HTTPS, unless the registry is plain HTTP itself and the
 // realm is on its host, or both are on loopback. Such a refusal is an
 // [*OriginError]. rt sends the requests; nil means [http.DefaultTransport].
+// Each request must be answered in full within a minute.
 func Login(ctx context.Context, host string, c Credential, rt http.RoundTripper) error {
 	base, err := loginBase(host)
 	if err != nil {
@@ -103,6 +108,9 @@ func (l *loginer) run(ctx context.Context) error {
 			if tok, err = l.token(ctx, bearer); err != nil {
 				return err
 			}
+			// The token is a secret too: a registry that quotes it in its
+			// refusal must not put it in the error.
+			l.c.RegistryToken = tok
 		}
 		h.Set("Authorization", "Bearer "+tok)
 	case basic != nil:
@@ -234,6 +242,8 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
+	ctx, cancel := context.WithTimeoutCause(ctx, loginTimeout, errTokenTimeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", method, loginRedact(u), err)
@@ -248,11 +258,17 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		if context.Cause(ctx) == errTokenTimeout {
+			err = errTokenTimeout
+		}
 		return nil, fmt.Errorf("%s %s: %w", method, loginRedact(u), err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, loginMaxBody))
 	if err != nil {
+		if context.Cause(ctx) == errTokenTimeout {
+			err = errTokenTimeout
+		}
 		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, loginRedact(u), err)
 	}
 	r := &loginResponse{method: method, url: loginRedact(u), status: resp.StatusCode, header: resp.Header, body: data}

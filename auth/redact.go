@@ -5,6 +5,8 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"io"
+	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
@@ -86,3 +88,56 @@ func redactSecrets(s string, forms []string) string {
 	}
 	return s
 }
+
+// maxRedactedBody is how much of an error response's body is searched for
+// the credential the request carried; clients read less of an error body.
+const maxRedactedBody = 128 << 10
+
+// authSecrets returns the forms (see [Credential.secretForms]) of the
+// secret an Authorization value carries: a bearer token, or the password
+// of a Basic credential.
+func authSecrets(authorization string) []string {
+	scheme, v, _ := strings.Cut(authorization, " ")
+	var c Credential
+	switch strings.ToLower(scheme) {
+	case "bearer":
+		c.RegistryToken = v
+	case "basic":
+		b, err := base64.StdEncoding.DecodeString(v)
+		if err != nil {
+			return nil
+		}
+		c.Username, c.Password, _ = strings.Cut(string(b), ":")
+	}
+	return c.secretForms()
+}
+
+// redactBody replaces, in the first [maxRedactedBody] bytes of an error
+// response's body, every form of the credential the request carried, so
+// that a registry quoting the Authorization header in its refusal does not
+// put the secret into the error the caller gets (and logs).
+func redactBody(resp *http.Response, forms []string) {
+	if len(forms) == 0 || resp.Body == nil || resp.Body == http.NoBody {
+		return
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, maxRedactedBody))
+	clean := []byte(redactSecrets(string(head), forms))
+	rest := io.Reader(resp.Body)
+	if err != nil {
+		rest = errReader{err}
+	}
+	resp.Body = redactedBody{Reader: io.MultiReader(bytes.NewReader(clean), rest), Closer: resp.Body}
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
+}
+
+// redactedBody is a response body with its start redacted.
+type redactedBody struct {
+	io.Reader
+	io.Closer
+}
+
+// errReader fails every read with err.
+type errReader struct{ err error }
+
+func (e errReader) Read([]byte) (int, error) { return 0, e.err }

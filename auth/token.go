@@ -43,7 +43,21 @@ const (
 	// maxTokenRedirects is how many redirects a token request follows,
 	// all on the realm's origin.
 	maxTokenRedirects = 3
+	// tokenTimeout bounds a token request, from sending it to the end of
+	// its answer (at most maxTokenResponse bytes): token servers answer
+	// in milliseconds, and one that stalls must not hold every request
+	// waiting for its token.
+	tokenTimeout = time.Minute
+	// maxChallengeScopes and maxChallengeScopeBytes bound the scope list
+	// a Bearer challenge may ask a token for: registries name one or two
+	// repositories, and each token the Transport caches keeps its scopes.
+	maxChallengeScopes     = 64
+	maxChallengeScopeBytes = 16 << 10
 )
+
+// errTokenTimeout is the error of a token request that took longer than
+// tokenTimeout.
+var errTokenTimeout = fmt.Errorf("no answer within %v", tokenTimeout)
 
 // bearerChallenge is what a Bearer challenge says about where tokens come
 // from.
@@ -202,6 +216,9 @@ type tokenResponse struct {
 func (t *Transport) exchange(req *http.Request, need *scopeSet, ch *bearerChallenge) (*token, error) {
 	realm := redactRealm(ch.realm.String())
 	start := t.now()
+	ctx, cancel := context.WithTimeoutCause(req.Context(), t.tokenTimeout, errTokenTimeout)
+	defer cancel()
+	req = req.WithContext(ctx)
 	hc := &http.Client{Transport: t.base, CheckRedirect: func(next *http.Request, via []*http.Request) error {
 		return tokenRedirect(ch.realm, next, via)
 	}}
@@ -211,11 +228,17 @@ func (t *Transport) exchange(req *http.Request, need *scopeSet, ch *bearerChalle
 		if errors.As(err, &ue) {
 			err = ue.Err // its message holds the URL, query and all
 		}
+		if context.Cause(ctx) == errTokenTimeout {
+			err = errTokenTimeout
+		}
 		return nil, fmt.Errorf("auth: token request to %s: %w", realm, err)
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, maxTokenResponse+1))
 	if err != nil {
+		if context.Cause(ctx) == errTokenTimeout {
+			err = errTokenTimeout
+		}
 		return nil, fmt.Errorf("auth: token request to %s: read answer: %w", realm, err)
 	}
 	if resp.StatusCode != http.StatusOK {

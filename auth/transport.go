@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/regkit/regkit/internal/origin"
+	"github.com/regkit/regkit/transport"
 )
 
 // Transport is an [http.RoundTripper] that authenticates the requests of
@@ -24,8 +25,11 @@ import (
 // requests that already carry an Authorization header go to the base
 // round tripper untouched. A token realm must be HTTPS, unless the registry
 // is plain HTTP itself and the realm is on its host, or both are on
-// loopback; token requests follow redirects only on the realm's origin.
-// A realm or redirect refused so is an [*OriginError].
+// loopback; token requests follow redirects only on the realm's origin,
+// and must be answered in full within a minute.
+// A realm or redirect refused so is an [*OriginError]. A challenge whose
+// scope list names more than 64 scopes or is longer than 16 KiB is refused
+// with a [github.com/regkit/regkit/transport.LimitError].
 //
 // A Transport learns from the first challenge: later requests carry the
 // Basic credential, or a token that covers the scopes they need, up front.
@@ -37,7 +41,11 @@ import (
 //
 // A request that gets a 401 is replayed once with new credentials, if its
 // body can be replayed (no body, or [http.Request.GetBody] set); otherwise
-// the 401 response is returned as it is. Like every RoundTripper, a
+// the 401 response is returned as it is. An error response (4xx, 5xx) to
+// a request the Transport authorized has every form of the credential or
+// token it carried replaced by "***" in the first 128 KiB of its body, so
+// that a registry quoting it cannot get it into an error message. Like
+// every RoundTripper, a
 // Transport never changes the caller's request, always closes its body,
 // and returns a nil error for any HTTP status; it fails only when it
 // cannot send, cannot get a credential, or a token server refuses (errors
@@ -52,6 +60,8 @@ type Transport struct {
 	creds Store
 	base  http.RoundTripper
 	now   func() time.Time
+	// tokenTimeout bounds each token request; tests shorten it.
+	tokenTimeout time.Duration
 
 	mu      sync.Mutex
 	proto   string           // the registry's URL scheme: that of the first request
@@ -89,13 +99,14 @@ func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
 		names = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}
 	}
 	return &Transport{
-		host:    host,
-		names:   names,
-		creds:   creds,
-		base:    base,
-		now:     time.Now,
-		flights: map[*flight]struct{}{},
-		grants:  map[string]grant{},
+		host:         host,
+		names:        names,
+		creds:        creds,
+		base:         base,
+		now:          time.Now,
+		tokenTimeout: tokenTimeout,
+		flights:      map[*flight]struct{}{},
+		grants:       map[string]grant{},
 	}
 }
 
@@ -264,8 +275,10 @@ func (t *Transport) answer(ctx context.Context, u *url.URL, resp *http.Response,
 			}
 			want := need
 			if s := c.Params["scope"]; s != "" {
-				extra := newScopeSet()
-				extra.addList(s)
+				extra, err := challengeScopes(s)
+				if err != nil {
+					return "", false, err
+				}
 				want = extra.union(need)
 			}
 			tok, err := t.bearerToken(ctx, want, ch, sent.tok)
@@ -295,6 +308,23 @@ func (t *Transport) answer(ctx context.Context, u *url.URL, resp *http.Response,
 		return "", false, nil
 	}
 	return "Basic " + base64.StdEncoding.EncodeToString([]byte(cred.Username+":"+cred.Password)), true, nil
+}
+
+// challengeScopes parses the scope list of a Bearer challenge, refusing
+// one longer than [maxChallengeScopeBytes] or with more than
+// [maxChallengeScopes] scopes with a [*transport.LimitError].
+func challengeScopes(list string) (*scopeSet, error) {
+	if len(list) > maxChallengeScopeBytes {
+		return nil, fmt.Errorf("auth: %w", &transport.LimitError{What: "scope of the registry's Bearer challenge",
+			Unit: "bytes", Limit: maxChallengeScopeBytes, Got: int64(len(list))})
+	}
+	ss := newScopeSet()
+	ss.addList(list)
+	if n := len(ss.order); n > maxChallengeScopes {
+		return nil, fmt.Errorf("auth: %w", &transport.LimitError{What: "scope of the registry's Bearer challenge",
+			Unit: "entries", Limit: maxChallengeScopes, Got: int64(n)})
+	}
+	return ss, nil
 }
 
 // learnBearer checks and remembers the token realm of a Bearer challenge
@@ -345,7 +375,11 @@ func (t *Transport) send(r *http.Request, body io.ReadCloser, authorization stri
 	if authorization != "" {
 		r2.Header.Set("Authorization", authorization)
 	}
-	return t.base.RoundTrip(r2)
+	resp, err := t.base.RoundTrip(r2)
+	if err == nil && authorization != "" && resp.StatusCode >= http.StatusBadRequest {
+		redactBody(resp, authSecrets(authorization))
+	}
+	return resp, err
 }
 
 // replayable reports whether r can be sent again.

@@ -52,6 +52,14 @@ import (
 // and [Retry] for what is left to the caller, and [RateLimitError] and
 // [Client.RateLimit] for rate limits.
 //
+// A Client does not wait forever on a registry that stops sending: a
+// response body that delivers less than 1 KiB over a minute spent waiting
+// for it (a caller that reads slowly is not counted) fails with a timeout
+// error, which is retried like a broken connection. Beyond that, and the
+// dial and TLS handshake timeouts of its default round tripper (those of
+// [http.DefaultTransport]), it waits as long as the context lets it: for
+// a registry's response headers too.
+//
 // A Client is safe for concurrent use.
 type Client struct {
 	host           string
@@ -73,6 +81,9 @@ type Client struct {
 	rateLimit      atomic.Pointer[clRateLimit]
 	// sleep waits between attempts; tests replace it.
 	sleep func(ctx context.Context, d time.Duration) error
+	// bodyWindow is the window over which a response body must make
+	// progress (see clProgressBody); tests shorten it.
+	bodyWindow time.Duration
 }
 
 var (
@@ -160,6 +171,7 @@ func NewClient(host string, opts ...ClientOption) (*Client, error) {
 		retry:          o.retry,
 		log:            o.logger,
 		sleep:          clSleep,
+		bodyWindow:     clBodyWindow,
 	}
 	c.hc = &http.Client{
 		Transport:     clRouter{origin: &c.base, registry: o.rt, other: o.redirectRT},

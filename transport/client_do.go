@@ -75,8 +75,10 @@ func (c *Client) do(ctx context.Context, r clRequest) (*http.Response, error) {
 
 // send sends r once, with body.
 func (c *Client) send(ctx context.Context, r clRequest, body io.Reader) (*http.Response, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
 	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
 	if err != nil {
+		cancel(nil)
 		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
 	}
 	if body != http.NoBody {
@@ -90,12 +92,14 @@ func (c *Client) send(ctx context.Context, r clRequest, body io.Reader) (*http.R
 	req.Header.Set("User-Agent", c.ua)
 	resp, err := c.hc.Do(req)
 	if err != nil {
+		cancel(nil)
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
 		return nil, fmt.Errorf("%s %s: %w", r.method, clRedact(r.url), err)
 	}
+	resp.Body = clNewProgressBody(resp.Body, cancel, c.bodyWindow, clBodyMinimum)
 	return resp, nil
 }
 

@@ -1,0 +1,83 @@
+package auth_test
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/regkit/regkit/auth"
+	"github.com/regkit/regkit/transport"
+)
+
+// echoSecret is the token the echoing registry's realm hands out.
+const echoSecret = "tok-3c1f9a7e5b"
+
+// newEchoRegistry returns a registry that refuses every request it is
+// sent, quoting its Authorization header (raw, and the credential it
+// carries in base64) in its OCI error body. With bearer, it challenges
+// for a token from its realm, which hands out echoSecret.
+func newEchoRegistry(t *testing.T, bearer bool) *httptest.Server {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/token" {
+			fmt.Fprintf(w, `{"token":%q}`, echoSecret)
+			return
+		}
+		if bearer {
+			w.Header().Set("WWW-Authenticate", fmt.Sprintf(`Bearer realm=%q,service="s"`, srv.URL+"/token"))
+		} else {
+			w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		h := r.Header.Get("Authorization")
+		_, v, _ := strings.Cut(h, " ")
+		raw, _ := base64.StdEncoding.DecodeString(v)
+		fmt.Fprintf(w, `{"errors":[{"code":"UNAUTHORIZED","message":"refused %s (%s) %s"}]}`,
+			h, base64.StdEncoding.EncodeToString([]byte(v)), raw)
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// A registry quoting the credential or the token a request carried in its
+// refusal must not get it into the error the caller gets, whether through
+// Login or through a Transport under a Client: the fetched token and the
+// Basic credential are redacted like the password.
+func TestNoEchoedSecretInErrors(t *testing.T) {
+	cred := auth.Credential{Username: "alice", Password: "pw-8d2e6b40"}
+	for _, bearer := range []bool{false, true} {
+		srv := newEchoRegistry(t, bearer)
+		host := strings.TrimPrefix(srv.URL, "http://")
+		loginErr := auth.Login(context.Background(), host, cred, nil)
+		rt := auth.NewTransport(host, echoStore{cred}, nil)
+		c, err := transport.NewClient(host, transport.WithRoundTripper(rt))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, getErr := c.GetManifest(context.Background(), "x", "latest")
+		for what, err := range map[string]error{"Login": loginErr, "GetManifest": getErr} {
+			if err == nil {
+				t.Fatalf("bearer %v: %s: no error", bearer, what)
+			}
+			for _, verb := range []string{"%v", "%+v", "%#v"} {
+				s := fmt.Sprintf(verb, err)
+				for _, secret := range []string{cred.Password, echoSecret, base64.StdEncoding.EncodeToString([]byte(echoSecret)),
+					base64.StdEncoding.EncodeToString([]byte(cred.Username + ":" + cred.Password))} {
+					if strings.Contains(s, secret) {
+						t.Errorf("bearer %v: %s error %s holds %q: %s", bearer, what, verb, secret, s)
+					}
+				}
+			}
+		}
+	}
+}
+
+// echoStore hands out one credential for every host.
+type echoStore struct{ c auth.Credential }
+
+func (s echoStore) Credential(context.Context, string) (auth.Credential, error) { return s.c, nil }

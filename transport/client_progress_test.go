@@ -1,0 +1,94 @@
+package transport
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+)
+
+// A response body that delivers less than its minimum over a window of
+// waiting fails the read with a stall (a timeout), instead of holding the
+// caller forever: a registry dripping one byte at a time, or none at all
+// after its headers, no longer hangs a GetBlob whose context has no
+// deadline. A caller that reads slowly is no stall.
+func TestClientResponseBodyStall(t *testing.T) {
+	const window = 100 * time.Millisecond
+	cases := []struct {
+		name  string
+		serve func(w http.ResponseWriter, r *http.Request)
+		pause time.Duration // between the caller's reads
+		stall bool
+	}{
+		{"one byte every 20ms", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "200")
+			for range 200 {
+				if _, err := w.Write([]byte{'x'}); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-time.After(20 * time.Millisecond):
+				case <-r.Context().Done():
+					return
+				}
+			}
+		}, 0, true},
+		{"nothing after the headers", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "200")
+			w.WriteHeader(http.StatusOK)
+			w.(http.Flusher).Flush()
+			<-r.Context().Done()
+		}, 0, true},
+		{"fast body, slow caller", func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Length", "8192")
+			_, _ = io.WriteString(w, strings.Repeat("x", 8192))
+		}, 3 * window, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(tc.serve))
+			defer srv.Close()
+			c, err := NewClient(strings.TrimPrefix(srv.URL, "http://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			c.bodyWindow = window
+			// The deadline only ends the test on code without the stall.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			rc, _, err := c.GetBlob(ctx, "x", digest.FromString("x"))
+			if err != nil {
+				t.Fatalf("GetBlob: %v", err)
+			}
+			defer rc.Close()
+			var n int
+			buf := make([]byte, 1024)
+			for {
+				time.Sleep(tc.pause)
+				m, err := rc.Read(buf)
+				n += m
+				if err == io.EOF {
+					err = nil
+					if tc.stall {
+						t.Fatalf("read %d bytes to the end, want a stall", n)
+					}
+					return
+				}
+				if err != nil {
+					var se *clStallError
+					if !tc.stall || !errors.As(err, &se) || !clTransient(err) {
+						t.Fatalf("after %d bytes: %v (stall wanted: %v)", n, err, tc.stall)
+					}
+					return
+				}
+			}
+		})
+	}
+}
