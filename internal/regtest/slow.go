@@ -1,6 +1,9 @@
 package regtest
 
 import (
+	"io"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,4 +48,55 @@ func CutOff(t testing.TB, addr string, k slowclient.Kind, path string, drip, wai
 		t.Errorf("a %v connection (drip %v) is still open after %v", k, drip, wait)
 	}
 	return sent
+}
+
+// CheckCutsSlowClients checks that the registry at base ("http://host:port"),
+// served with header, body and idle timeouts of a few milliseconds, closes
+// connections that make no progress: headers stalled or dripped, an upload
+// body stalled (answered 408) and an idle keep-alive connection; and that
+// the stalled body left its upload session free for the next request.
+func CheckCutsSlowClients(t *testing.T, base string) {
+	t.Helper()
+	// Connections that outlive a request are closed within milliseconds:
+	// use one per request.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := client.Post(base+"/v2/demo/blobs/uploads/", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	session := resp.Header.Get("Location")
+	if resp.StatusCode != http.StatusAccepted || session == "" {
+		t.Fatalf("POST of an upload = %d, Location %q; want 202 and a session", resp.StatusCode, session)
+	}
+	host := strings.TrimPrefix(base, "http://")
+	tests := []struct {
+		name     string
+		kind     slowclient.Kind
+		drip     time.Duration
+		wantSent string // a prefix of what the server sends before closing
+	}{
+		{name: "headers stalled", kind: slowclient.Header},
+		{name: "headers dripped", kind: slowclient.Header, drip: 5 * time.Millisecond},
+		{name: "body stalled", kind: slowclient.Body, wantSent: "HTTP/1.1 408"},
+		{name: "idle keep-alive", kind: slowclient.Idle},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sent := CutOff(t, host, tc.kind, session, tc.drip, 10*time.Second)
+			if !strings.HasPrefix(sent, tc.wantSent) {
+				t.Errorf("the server sent %q before closing, want it to start with %q", sent, tc.wantSent)
+			}
+		})
+	}
+	req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, base+session, nil)
+	resp, err = client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Errorf("GET of the session after a stalled PATCH = %d, want 204", resp.StatusCode)
+	}
 }

@@ -1,9 +1,6 @@
 package fake
 
 import (
-	"io"
-	"net/http"
-	"strings"
 	"testing"
 	"time"
 
@@ -20,47 +17,7 @@ func TestServerCutsSlowClients(t *testing.T) {
 	t.Parallel()
 	short := 50 * time.Millisecond
 	srv := Serve(t, WithTimeouts(Timeouts{ReadHeader: short, Idle: short, Body: short, SessionWait: -1}))
-	// Connections that outlive a request are closed within 50 ms: use
-	// one per request.
-	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	resp, err := client.Post(srv.URL+"/v2/demo/blobs/uploads/", "", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	session := resp.Header.Get("Location")
-	if resp.StatusCode != http.StatusAccepted || session == "" {
-		t.Fatalf("POST of an upload = %d, Location %q; want 202 and a session", resp.StatusCode, session)
-	}
-	tests := []struct {
-		name     string
-		kind     slowclient.Kind
-		drip     time.Duration
-		wantSent string // a prefix of what the server sends before closing
-	}{
-		{name: "headers stalled", kind: slowclient.Header},
-		{name: "headers dripped", kind: slowclient.Header, drip: 5 * time.Millisecond},
-		{name: "body stalled", kind: slowclient.Body, wantSent: "HTTP/1.1 408"},
-		{name: "idle keep-alive", kind: slowclient.Idle},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			sent := regtest.CutOff(t, srv.Host, tc.kind, session, tc.drip, 10*time.Second)
-			if !strings.HasPrefix(sent, tc.wantSent) {
-				t.Errorf("the server sent %q before closing, want it to start with %q", sent, tc.wantSent)
-			}
-		})
-	}
-	req, _ := http.NewRequestWithContext(t.Context(), "GET", srv.URL+session, nil)
-	resp, err = client.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusNoContent {
-		t.Errorf("GET of the session after a stalled PATCH = %d, want 204", resp.StatusCode)
-	}
+	regtest.CheckCutsSlowClients(t, srv.URL)
 }
 
 // TestServerCutsSlowBlobHostClients checks that the blob host of
