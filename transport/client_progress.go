@@ -96,6 +96,13 @@ func (b *clProgressBody) windowEnd() {
 		b.mu.Unlock()
 		return
 	}
+	if left := b.d - b.waited - time.Since(b.since); left > 0 {
+		// A stale firing: a Read returned (perhaps closing the window)
+		// and the next one re-armed the timer before this ran.
+		b.timer.Reset(left)
+		b.mu.Unlock()
+		return
+	}
 	if b.got >= b.need {
 		b.got, b.waited, b.since = 0, 0, time.Now()
 		b.timer.Reset(b.d)

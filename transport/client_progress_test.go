@@ -92,3 +92,53 @@ func TestClientResponseBodyStall(t *testing.T) {
 		})
 	}
 }
+
+// tickReader gives one byte per Read after a short pause, n times.
+type tickReader struct {
+	n     int
+	pause time.Duration
+}
+
+func (r *tickReader) Read(p []byte) (int, error) {
+	if r.n == 0 {
+		return 0, io.EOF
+	}
+	time.Sleep(r.pause)
+	r.n--
+	p[0] = 'x'
+	return 1, nil
+}
+
+func (r *tickReader) Close() error { return nil }
+
+// TestProgressBodyWindowBoundary reads bodies that always make progress,
+// read back to back across many window boundaries: none may be taken for
+// a stall. A timer firing as one Read returns, after the next has re-armed
+// it, once failed a few bodies in a hundred.
+func TestProgressBodyWindowBoundary(t *testing.T) {
+	t.Parallel()
+	const bodies = 40
+	errs := make(chan error, bodies)
+	for range bodies {
+		go func() {
+			ctx, cancel := context.WithCancelCause(context.Background())
+			defer cancel(nil)
+			b := clNewProgressBody(&tickReader{n: 2000, pause: 20 * time.Microsecond}, cancel, 10*time.Millisecond, 1)
+			_, err := io.Copy(io.Discard, b)
+			if err == nil {
+				err = context.Cause(ctx)
+			}
+			errs <- err
+		}()
+	}
+	stalls := 0
+	for range bodies {
+		if err := <-errs; err != nil {
+			stalls++
+			t.Log(err)
+		}
+	}
+	if stalls > 0 {
+		t.Errorf("%d of %d bodies that never stopped were taken for stalls", stalls, bodies)
+	}
+}
