@@ -120,22 +120,35 @@ func redactBody(resp *http.Response, forms []string) {
 	if len(forms) == 0 || resp.Body == nil || resp.Body == http.NoBody {
 		return
 	}
-	head, err := io.ReadAll(io.LimitReader(resp.Body, maxRedactedBody))
-	clean := []byte(redactSecrets(string(head), forms))
-	rest := io.Reader(resp.Body)
-	if err != nil {
-		rest = errReader{err}
-	}
-	resp.Body = redactedBody{Reader: io.MultiReader(bytes.NewReader(clean), rest), Closer: resp.Body}
+	resp.Body = &redactedBody{body: resp.Body, forms: forms}
 	resp.ContentLength = -1
 	resp.Header.Del("Content-Length")
 }
 
-// redactedBody is a response body with its start redacted.
+// redactedBody is a response body with its start redacted. The start is
+// read at the first Read, not in RoundTrip, so that whatever bounds the
+// caller puts on reading the body (a deadline, the client's check that a
+// body makes progress) bound that read too.
 type redactedBody struct {
-	io.Reader
-	io.Closer
+	body  io.ReadCloser
+	forms []string
+	r     io.Reader // the redacted start, then the rest; nil until read
 }
+
+func (b *redactedBody) Read(p []byte) (int, error) {
+	if b.r == nil {
+		head, err := io.ReadAll(io.LimitReader(b.body, maxRedactedBody))
+		clean := bytes.NewReader([]byte(redactSecrets(string(head), b.forms)))
+		rest := io.Reader(b.body)
+		if err != nil {
+			rest = errReader{err}
+		}
+		b.r = io.MultiReader(clean, rest)
+	}
+	return b.r.Read(p)
+}
+
+func (b *redactedBody) Close() error { return b.body.Close() }
 
 // errReader fails every read with err.
 type errReader struct{ err error }

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/regkit/regkit/auth"
 	"github.com/regkit/regkit/transport"
@@ -81,3 +82,47 @@ func TestNoEchoedSecretInErrors(t *testing.T) {
 type echoStore struct{ c auth.Credential }
 
 func (s echoStore) Credential(context.Context, string) (auth.Credential, error) { return s.c, nil }
+
+// The redaction of an error body happens as the caller reads it, not in
+// RoundTrip: a registry that sends an error's headers and then stalls must
+// not hold RoundTrip, where no bound the caller puts on reading a body
+// (transport.Client's progress check) applies. The wait is a guard.
+func TestRedactionReadsLazily(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") == "" {
+			w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(http.StatusNotFound)
+		w.(http.Flusher).Flush()
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(release) })
+	host := strings.TrimPrefix(srv.URL, "http://")
+	client := &http.Client{Transport: auth.NewTransport(host, echoStore{auth.Credential{Username: "alice", Password: "pw-1"}}, nil)}
+	got := make(chan error, 1)
+	go func() {
+		resp, err := client.Get(srv.URL + "/v2/app/manifests/latest")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusNotFound {
+				err = fmt.Errorf("status %d, want 404", resp.StatusCode)
+			}
+		}
+		got <- err
+	}()
+	select {
+	case err := <-got:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("RoundTrip of an error whose body stalls did not return: it reads the body itself")
+	}
+}
