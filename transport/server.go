@@ -118,6 +118,9 @@ var _ http.Handler = (*Handler)(nil)
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	sw := &srvWriter{ResponseWriter: w, progress: h.bodyTimeout}
+	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.WriteTimeout > 0 {
+		sw.deadline.limit = start.Add(srv.WriteTimeout)
+	}
 	sw.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 	defer h.finish(sw, r, start)
 	r, done := h.watchBody(sw, r, start)

@@ -76,9 +76,11 @@ func NewServer(h http.Handler) *http.Server {
 // three-hundredth of a GPRS (2G) mobile link. d == 0 means the default,
 // 60 s (nginx's client_body_timeout); d < 0 turns the limit off.
 //
-// Responses are bounded by d too: a client that takes none of 64 KiB of a
-// response (a blob it stopped reading) within d has its connection
-// closed, which ends the request and closes what it read from.
+// Responses are bounded by d too: the client must take each 64 KiB of a
+// response within d (about 1 KiB a second at the default 60 s), or its
+// connection is closed, which ends the request and closes what it read
+// from, such as a blob it stopped reading. The deadline is never later
+// than the one the server's own WriteTimeout sets.
 //
 // The Handler enforces it with [http.ResponseController.SetReadDeadline],
 // setting the deadline at the start of each window, never past the
@@ -221,9 +223,10 @@ const srvWritePiece = 64 << 10
 // its connection and what it reads from (an open blob file) forever. Its
 // zero value has set none.
 type srvDeadline struct {
-	ctl *http.ResponseController // nil until the first write
-	set bool                     // a deadline is set on the connection
-	off bool                     // the writer cannot set deadlines
+	ctl   *http.ResponseController // nil until the first write
+	set   bool                     // a deadline is set on the connection
+	off   bool                     // the writer cannot set deadlines
+	limit time.Time                // the server's WriteTimeout deadline; zero if none
 }
 
 // extend moves the write deadline of w's connection to d from now.
@@ -234,7 +237,11 @@ func (dl *srvDeadline) extend(w *srvWriter, d time.Duration) {
 	if dl.ctl == nil {
 		dl.ctl = http.NewResponseController(w.ResponseWriter)
 	}
-	if err := dl.ctl.SetWriteDeadline(time.Now().Add(d)); err != nil {
+	at := time.Now().Add(d)
+	if !dl.limit.IsZero() && dl.limit.Before(at) {
+		at = dl.limit // never later than the server's own WriteTimeout
+	}
+	if err := dl.ctl.SetWriteDeadline(at); err != nil {
 		dl.off = true
 		return
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -128,5 +129,34 @@ func TestServerWriteDeadlineCleared(t *testing.T) {
 		if resp.StatusCode != req.want || err != nil || n != resp.ContentLength {
 			t.Fatalf("request %d (%s %s) = %d, %d of %d bytes, %v; want %d and all bytes", i+1, req.method, req.path, resp.StatusCode, n, resp.ContentLength, err, req.want)
 		}
+	}
+}
+
+// TestServerKeepsWriteTimeout checks that the Handler's write deadlines
+// never reach past the server's own WriteTimeout: a response longer than
+// it allows is cut, with the Handler's body timeout at its default of a
+// minute, as it is without the Handler's deadlines.
+func TestServerKeepsWriteTimeout(t *testing.T) {
+	t.Parallel()
+	const size = 16 << 30 // far more than 100 ms of loopback
+	store := &srvBigBlobs{Store: fake.NewStore(), size: size}
+	srv := httptest.NewUnstartedServer(transport.NewHandler(store))
+	srv.Config.WriteTimeout = 100 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(t.Context(), srvGuard)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v2/demo/blobs/"+digest.FromString("big").String(), nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if n >= size {
+		t.Errorf("read all %d bytes of the blob past the server's WriteTimeout of 100ms", n)
+	}
+	if ctx.Err() != nil {
+		t.Errorf("the response was not cut by the server's WriteTimeout within %v", srvGuard)
 	}
 }
