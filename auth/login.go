@@ -246,7 +246,7 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, loginRedact(u), err)
+		return nil, fmt.Errorf("%s %s: %w", method, origin.Redact(u), err)
 	}
 	for k, vs := range h {
 		req.Header[k] = vs
@@ -261,7 +261,7 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 		if context.Cause(ctx) == errTokenTimeout {
 			err = errTokenTimeout
 		}
-		return nil, fmt.Errorf("%s %s: %w", method, loginRedact(u), err)
+		return nil, fmt.Errorf("%s %s: %w", method, origin.Redact(u), err)
 	}
 	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, loginMaxBody))
@@ -269,9 +269,9 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 		if context.Cause(ctx) == errTokenTimeout {
 			err = errTokenTimeout
 		}
-		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, loginRedact(u), err)
+		return nil, fmt.Errorf("%s %s: reading the answer: %w", method, origin.Redact(u), err)
 	}
-	r := &loginResponse{method: method, url: loginRedact(u), status: resp.StatusCode, header: resp.Header, body: data}
+	r := &loginResponse{method: method, url: origin.Redact(u), status: resp.StatusCode, header: resp.Header, body: data}
 	var wire struct {
 		Errors []struct {
 			Message string `json:"message"`
@@ -298,12 +298,6 @@ func (l *loginer) do(ctx context.Context, method string, u *url.URL, h http.Head
 		r.message = strings.ToValidUTF8(r.message[:200], "") + "…"
 	}
 	return r, nil
-}
-
-// loginRedact returns u without user information and query.
-func loginRedact(u *url.URL) string {
-	r := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
-	return r.String()
 }
 
 // loginBase returns the /v2/ URL of host.

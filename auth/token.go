@@ -101,9 +101,6 @@ func checkRealm(realm string, reg *url.URL) (*url.URL, error) {
 	return u, nil
 }
 
-// redactRealm returns a realm without its query or user information.
-func redactRealm(realm string) string { return origin.RedactString(realm) }
-
 // fetchToken gets a new token for need from the challenge's realm, with
 // the host's credential.
 func (t *Transport) fetchToken(ctx context.Context, need *scopeSet, ch *bearerChallenge) (*token, error) {
@@ -178,7 +175,7 @@ func (t *Transport) getToken(ctx context.Context, need *scopeSet, ch *bearerChal
 	u.RawQuery = q.Encode()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return nil, fmt.Errorf("auth: token request to %s: %w", redactRealm(ch.realm.String()), err)
+		return nil, fmt.Errorf("auth: token request to %s: %w", origin.RedactString(ch.realm.String()), err)
 	}
 	if cred != nil {
 		req.SetBasicAuth(cred.Username, cred.Password)
@@ -198,7 +195,7 @@ func (t *Transport) postToken(ctx context.Context, need *scopeSet, ch *bearerCha
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, ch.realm.String(), strings.NewReader(form.Encode()))
 	if err != nil {
-		return nil, fmt.Errorf("auth: token request to %s: %w", redactRealm(ch.realm.String()), err)
+		return nil, fmt.Errorf("auth: token request to %s: %w", origin.RedactString(ch.realm.String()), err)
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return t.exchange(req, need, ch)
@@ -214,7 +211,7 @@ type tokenResponse struct {
 
 // exchange sends a token request and reads the token of its answer.
 func (t *Transport) exchange(req *http.Request, need *scopeSet, ch *bearerChallenge) (*token, error) {
-	realm := redactRealm(ch.realm.String())
+	realm := origin.RedactString(ch.realm.String())
 	start := t.now()
 	ctx, cancel := context.WithTimeoutCause(req.Context(), t.tokenTimeout, errTokenTimeout)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	"strconv"
 
 	"github.com/regkit/regkit/internal/linkheader"
+	"github.com/regkit/regkit/internal/origin"
 )
 
 // ListTags lists one page of repo's tags (GET /v2/<name>/tags/list with n
@@ -141,7 +142,7 @@ func (c *Client) nextPage(resp *http.Response) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("GET %s: next page link %q: %w", clRedact(resp.Request.URL), next, err)
 	}
-	if !clSameOrigin(u, &c.base) {
+	if !origin.Same(u, &c.base) {
 		return "", fmt.Errorf("GET %s: next page link %q leaves the registry %s", clRedact(resp.Request.URL), clRedact(u), c.base.Host)
 	}
 	return u.String(), nil
@@ -151,7 +152,7 @@ func (c *Client) nextPage(resp *http.Response) (string, error) {
 // registry.
 func (c *Client) nextURL(next string) (*url.URL, error) {
 	u, err := url.Parse(next)
-	if err != nil || !u.IsAbs() || !clSameOrigin(u, &c.base) {
+	if err != nil || !u.IsAbs() || !origin.Same(u, &c.base) {
 		return nil, fmt.Errorf("page cursor %q is not a URL of the registry %s://%s", next, c.base.Scheme, c.base.Host)
 	}
 	return u, nil

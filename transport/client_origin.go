@@ -54,10 +54,10 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	first := via[0]
 	if strings.Contains(first.URL.Path, "/blobs/uploads/") {
-		return Errorf(CodeBlobUploadInvalid, "redirect of an upload request to %s refused: uploads only go to the registry %s", clNoQuery(req.URL), c.base.Host)
+		return Errorf(CodeBlobUploadInvalid, "redirect of an upload request to %s refused: uploads only go to the registry %s", origin.Redact(req.URL), c.base.Host)
 	}
 	if first.Method != http.MethodGet && first.Method != http.MethodHead {
-		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, clNoQuery(req.URL), c.base.Host)
+		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, origin.Redact(req.URL), c.base.Host)
 	}
 	req.Header.Del("Authorization")
 	policy := c.redirectPolicy
@@ -65,7 +65,7 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		policy = DefaultRedirectPolicy
 	}
 	if err := policy(req, via); err != nil {
-		return fmt.Errorf("redirect of %s to %s refused: %w", clNoQuery(first.URL), clNoQuery(req.URL), err)
+		return fmt.Errorf("redirect of %s to %s refused: %w", origin.Redact(first.URL), origin.Redact(req.URL), err)
 	}
 	return nil
 }
@@ -92,8 +92,8 @@ func DefaultRedirectPolicy(req *http.Request, via []*http.Request) error {
 // answer of the registry nor a session id (which a proxy takes from its own
 // callers) can send a blob, credentials or a DELETE elsewhere.
 func (c *Client) checkUploadURL(repo string, u *url.URL) error {
-	if !clSameOrigin(u, &c.base) || u.User != nil {
-		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: uploads only go to the registry %s://%s", clNoQuery(u), c.base.Scheme, c.base.Host)
+	if !origin.Same(u, &c.base) || u.User != nil {
+		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: uploads only go to the registry %s://%s", origin.Redact(u), c.base.Scheme, c.base.Host)
 	}
 	rest, ok := strings.CutPrefix(u.Path, "/v2/"+repo+"/blobs/uploads/")
 	if ok && rest != "" {
@@ -104,14 +104,7 @@ func (c *Client) checkUploadURL(repo string, u *url.URL) error {
 		}
 	}
 	if !ok || rest == "" {
-		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: not an upload session of %s (/v2/%s/blobs/uploads/<id>)", clNoQuery(u), repo, repo)
+		return Errorf(CodeBlobUploadInvalid, "upload location %s refused: not an upload session of %s (/v2/%s/blobs/uploads/<id>)", origin.Redact(u), repo, repo)
 	}
 	return nil
 }
-
-// clNoQuery returns u's scheme, host and path, without user information,
-// query or fragment, for a message.
-func clNoQuery(u *url.URL) string { return origin.Redact(u) }
-
-// clSameOrigin reports whether a and b have the same scheme, host and port.
-func clSameOrigin(a, b *url.URL) bool { return origin.Same(a, b) }

@@ -14,9 +14,9 @@ const (
 	// clBodyMinimum bytes, counting only the time the client spends
 	// waiting in Read (a caller that reads slowly is no stall).
 	clBodyWindow = time.Minute
-	// clBodyMinimum is the least a body delivers in a window: 1 KiB a
-	// minute, the rate regkit's servers demand of request bodies.
-	clBodyMinimum = 1 << 10
+	// clBodyMinimum is the least a body delivers in a window: a minute's
+	// worth of the rate regkit's servers demand of request bodies.
+	clBodyMinimum = srvMinBodyRate
 )
 
 // clStallError is the error of a response body that delivered less than

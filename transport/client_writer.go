@@ -14,6 +14,8 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/regkit/regkit/internal/origin"
 )
 
 // StartUpload opens an upload session in repo (POST
@@ -406,7 +408,7 @@ func clRangeMismatch(resp *http.Response, off int64) *clRangeError {
 			}
 		}
 	}
-	where := clNoQuery(resp.Request.URL)
+	where := origin.Redact(resp.Request.URL)
 	rerr := clResponseError(resp, CodeBlobUploadUnknown)
 	var e *Error
 	switch {
