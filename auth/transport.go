@@ -218,7 +218,10 @@ func (t *Transport) upfront(ctx context.Context, need *scopeSet, r *http.Request
 	for {
 		t.mu.Lock()
 		scheme, basic, ch := t.scheme, t.basic, t.bearer
-		if scheme == "" && !t.probed {
+		if scheme == "" {
+			// A probe in flight is waited for even once the registry has
+			// answered it: until its 401 is learned, a request sent now
+			// would go without credentials and get the same 401.
 			if wait := t.probe; wait != nil {
 				t.mu.Unlock()
 				select {
@@ -228,6 +231,8 @@ func (t *Transport) upfront(ctx context.Context, need *scopeSet, r *http.Request
 					return attempt{}, false, ctx.Err()
 				}
 			}
+		}
+		if scheme == "" && !t.probed {
 			if r.Body == nil || r.Body == http.NoBody {
 				t.probe = make(chan struct{})
 				t.mu.Unlock()
