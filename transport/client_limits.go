@@ -3,7 +3,6 @@ package transport
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -25,10 +24,6 @@ const (
 	// real page is bounded by its size (see [WithMaxManifestSize]) to far
 	// fewer.
 	MaxReferrersPerPage = 100_000
-	// DefaultMaxPages is the most pages a listing (tags, repositories,
-	// referrers) fetches when the caller sets no limit: 10,000, as many as
-	// a registry that pages 100 entries at a time needs for a million.
-	DefaultMaxPages = 10_000
 	// DefaultMaxChunkMin is the largest chunk minimum (the
 	// OCI-Chunk-Min-Length header of an upload session) the client honours
 	// where it must hold a chunk in memory, for a blob of unknown size or
@@ -36,59 +31,6 @@ const (
 	// larger: 256 MiB.
 	DefaultMaxChunkMin = 256 << 20
 )
-
-// ErrLimitExceeded is matched with [errors.Is] by every [*LimitError]: an
-// answer of the registry went past one of the client's limits.
-var ErrLimitExceeded = errors.New("limit exceeded")
-
-// ErrPageLoop says a registry's next-page link led back to a page the
-// listing had already fetched: followed, it would list forever.
-var ErrPageLoop = errors.New("next page link loops back to a page already listed")
-
-// LimitError says an answer of the registry went past one of the client's
-// limits, which bound the memory and the requests a registry can make the
-// client spend whatever it sends. The operation stopped there, having read
-// no more than the limit (a byte or an entry past it). It matches
-// [ErrLimitExceeded] with [errors.Is], and [ErrTooManyPages] when the
-// limit is on pages. It is no transient error: it is never retried.
-type LimitError struct {
-	// What says what went past the limit: "tags page", "referrers of
-	// sha256:…", "chunk minimum (OCI-Chunk-Min-Length) of the registry".
-	What string
-	// Unit is what the limit counts: "bytes", "entries", "pages",
-	// "referrers", "manifests" or "levels".
-	Unit string
-	// Limit is the limit, in Unit.
-	Limit int64
-	// Got is how much the registry asked for or sent, when it said so (a
-	// Content-Length, a header); 0 when the client stopped reading at the
-	// limit.
-	Got int64
-	// Option names the setting that raises the limit, if there is one.
-	Option string
-}
-
-// Error says what went past which limit, and how to raise it, as in `tags
-// page: more than 1000000 entries, the client's limit (raise it with
-// WithMaxListEntries)`.
-func (e *LimitError) Error() string {
-	var s string
-	if e.Got > 0 {
-		s = fmt.Sprintf("%s: %d %s, more than the client's limit of %d", e.What, e.Got, e.Unit, e.Limit)
-	} else {
-		s = fmt.Sprintf("%s: more than %d %s, the client's limit", e.What, e.Limit, e.Unit)
-	}
-	if e.Option != "" {
-		s += " (raise it with " + e.Option + ")"
-	}
-	return s
-}
-
-// Is reports whether target is [ErrLimitExceeded], or [ErrTooManyPages]
-// for a limit on pages.
-func (e *LimitError) Is(target error) bool {
-	return target == ErrLimitExceeded || (target == ErrTooManyPages && e.Unit == "pages")
-}
 
 // clNames is a JSON array of names read with a limit on its entries: it
 // counts them before it decodes any, so that a page of a million tiny

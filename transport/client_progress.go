@@ -3,6 +3,7 @@ package transport
 import (
 	"context"
 	"fmt"
+	"github.com/regkit/regkit/internal/body"
 	"io"
 	"sync"
 	"time"
@@ -16,7 +17,7 @@ const (
 	clBodyWindow = time.Minute
 	// clBodyMinimum is the least a body delivers in a window: a minute's
 	// worth of the rate regkit's servers demand of request bodies.
-	clBodyMinimum = srvMinBodyRate
+	clBodyMinimum = body.MinRate
 )
 
 // clStallError is the error of a response body that delivered less than

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/regkit/regkit/internal/body"
 	"io"
 	"math"
 	"net/http"
@@ -18,12 +19,6 @@ const (
 	// [WithHandlerBodyTimeout] says otherwise: nginx's
 	// client_body_timeout.
 	srvDefaultBodyTimeout = 60 * time.Second
-	// srvMinBodyRate is the least a request body must deliver, in bytes
-	// a minute, averaged over each window: 1 KiB a minute, 17 bytes a
-	// second, a three-hundredth of a GPRS (2G) mobile link. A body that
-	// drips one byte a window holds a connection and its upload session
-	// forever under a rule that asks for any byte at all.
-	srvMinBodyRate = 1024
 	// srvDefaultSessionWait is how long a request waits for an upload
 	// session that another request holds unless [WithHandlerSessionWait]
 	// says otherwise.
@@ -143,9 +138,9 @@ func (h *Handler) watchBody(w *srvWriter, r *http.Request, start time.Time) (*ht
 }
 
 // srvBodyMinimum returns the bytes a request body must deliver in a
-// window of d: srvMinBodyRate a minute, rounded up, and at least one.
+// window of d: body.MinRate a minute, rounded up, and at least one.
 func srvBodyMinimum(d time.Duration) int64 {
-	return max(1, int64(math.Ceil(d.Minutes()*srvMinBodyRate)))
+	return max(1, int64(math.Ceil(d.Minutes()*body.MinRate)))
 }
 
 // srvStalledMessage is the message of the 408 for a body that delivered

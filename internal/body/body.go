@@ -14,6 +14,14 @@ import (
 // [os.ErrClosed].
 var ErrClosed = fmt.Errorf("read of an upload body after its upload ended: %w", os.ErrClosed)
 
+// MinRate is the least a body must deliver, in bytes a minute, averaged
+// over each window, for regkit's servers (request bodies) and its client
+// (response bodies) alike: 1 KiB a minute, 17 bytes a second, a
+// three-hundredth of a GPRS (2G) mobile link. A body that drips one byte a
+// window would hold a connection forever under a rule that asks for any
+// byte at all.
+const MinRate = 1024
+
 var _ io.ReadCloser = (*Lazy)(nil)
 
 // Lazy is an upload body that opens its source on the first Read, so that a
