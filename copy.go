@@ -14,6 +14,7 @@ import (
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -217,7 +218,7 @@ func (r *CopyReport) Bytes() int64 {
 // gives [transport.ErrDigestInvalid]. opts may be nil.
 //
 // Copy reports its progress to the observer of ctx (see
-// [transport.WithProgress]), for the destination only: every event names
+// [progress.With]), for the destination only: every event names
 // dst's repository, and reading the source reports nothing of its own, so
 // no byte counts twice. Each blob reports BlobMounted, or BlobSkipped when
 // dst had it, or, when it streams, BlobStarted, BlobBytes as dst reads it,
@@ -303,7 +304,7 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 // quiet returns ctx without its progress observer, for reading the source:
 // Copy reports what it writes to dst, not the reads that feed it.
 func quiet(ctx context.Context) context.Context {
-	return transport.WithProgress(ctx, nil)
+	return progress.With(ctx, nil)
 }
 
 // isDigestRef reports whether ref is a digest rather than a tag.

@@ -13,7 +13,9 @@ import (
 	"github.com/regkit/regkit/internal/body"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/verify"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // addBlob plans the copy of blob d, once, unless registries do not
@@ -77,7 +79,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		err := c.dt.MountBlob(ctx, c.dst.Name(), c.src.Name(), d.Digest)
 		if err == nil {
 			item.Action = Mounted
-			meter.Report(transport.BlobMounted)
+			meter.Report(progress.BlobMounted)
 			return item, nil
 		}
 		if !mountRefused(err) {
@@ -93,7 +95,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	var reported int64 // bytes reported to the meter by any attempt
 	opened := false    // whether any attempt read the source
 	err := verify.AgainIfCorrupt(func(bool) error {
-		return transport.Retry(ctx, c.dt, func() error {
+		return remote.Retry(ctx, c.dt, func() error {
 			r = c.sourceBody(ctx, d, meter, &reported)
 			err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
 			r.Close() // waits for a Read the transport may still have under way
@@ -114,10 +116,10 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		return item, err
 	case !opened:
 		item.Action = Skipped // dst had it and did not read a byte
-		meter.Report(transport.BlobSkipped)
+		meter.Report(progress.BlobSkipped)
 	default:
 		item.Action, item.Bytes = Copied, max(r.N(), reported)
-		meter.Report(transport.BlobDone)
+		meter.Report(progress.BlobDone)
 	}
 	return item, nil
 }
@@ -145,7 +147,7 @@ func (c *copier) sourceBody(ctx context.Context, d ocispec.Descriptor, meter *ve
 		if err != nil {
 			return nil, err
 		}
-		meter.Report(transport.BlobStarted)
+		meter.Report(progress.BlobStarted)
 		return rc, nil
 	}, func(_, to int64, err error) {
 		if to > *reported {
@@ -153,7 +155,7 @@ func (c *copier) sourceBody(ctx context.Context, d ocispec.Descriptor, meter *ve
 			*reported = to
 		}
 		if err == io.EOF { // the source's reader verifies before its io.EOF
-			meter.Report(transport.BlobVerified)
+			meter.Report(progress.BlobVerified)
 		}
 	})
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -279,7 +280,7 @@ func (c *copier) putManifest(ctx context.Context, n *node, tag bool) error {
 		}
 		return fmt.Errorf("put manifest %s: %w", n.desc.Digest, err)
 	}
-	transport.ReportProgress(ctx, transport.Progress{Kind: transport.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
+	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
 	return nil
 }
 

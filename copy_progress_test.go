@@ -14,6 +14,7 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -21,26 +22,26 @@ import (
 // goroutine.
 type progressRecorder struct {
 	mu sync.Mutex
-	ps []transport.Progress
+	ps []progress.Event
 }
 
-func (r *progressRecorder) observe(p transport.Progress) {
+func (r *progressRecorder) observe(p progress.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.ps = append(r.ps, p)
 }
 
-func (r *progressRecorder) all() []transport.Progress {
+func (r *progressRecorder) all() []progress.Event {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return slices.Clone(r.ps)
 }
 
 // blobKinds returns the kinds each blob reported, in order.
-func (r *progressRecorder) blobKinds() map[digest.Digest][]transport.ProgressKind {
-	out := map[digest.Digest][]transport.ProgressKind{}
+func (r *progressRecorder) blobKinds() map[digest.Digest][]progress.Kind {
+	out := map[digest.Digest][]progress.Kind{}
 	for _, p := range r.all() {
-		if p.Kind != transport.ManifestDone {
+		if p.Kind != progress.ManifestDone {
 			out[p.Descriptor.Digest] = append(out[p.Descriptor.Digest], p.Kind)
 		}
 	}
@@ -51,7 +52,7 @@ func (r *progressRecorder) blobKinds() map[digest.Digest][]transport.ProgressKin
 func (r *progressRecorder) manifestsDone() []digest.Digest {
 	var out []digest.Digest
 	for _, p := range r.all() {
-		if p.Kind == transport.ManifestDone {
+		if p.Kind == progress.ManifestDone {
 			out = append(out, p.Descriptor.Digest)
 		}
 	}
@@ -62,19 +63,19 @@ func (r *progressRecorder) manifestsDone() []digest.Digest {
 // bytes… ending at its size, verified, done.
 func requireStreamed(t *testing.T, rec *progressRecorder, desc ocispec.Descriptor) {
 	t.Helper()
-	var evs []transport.Progress
+	var evs []progress.Event
 	for _, p := range rec.all() {
-		if p.Kind != transport.ManifestDone && p.Descriptor.Digest == desc.Digest {
+		if p.Kind != progress.ManifestDone && p.Descriptor.Digest == desc.Digest {
 			evs = append(evs, p)
 		}
 	}
 	kinds := rec.blobKinds()[desc.Digest]
 	require.GreaterOrEqual(t, len(kinds), 4, "blob %s: %v", desc.Digest, kinds)
-	require.Equal(t, transport.BlobStarted, kinds[0], "blob %s: %v", desc.Digest, kinds)
-	require.Equal(t, []transport.ProgressKind{transport.BlobVerified, transport.BlobDone}, kinds[len(kinds)-2:], "blob %s: %v", desc.Digest, kinds)
+	require.Equal(t, progress.BlobStarted, kinds[0], "blob %s: %v", desc.Digest, kinds)
+	require.Equal(t, []progress.Kind{progress.BlobVerified, progress.BlobDone}, kinds[len(kinds)-2:], "blob %s: %v", desc.Digest, kinds)
 	var last int64
 	for _, p := range evs[1 : len(evs)-2] {
-		require.Equal(t, transport.BlobBytes, p.Kind, "blob %s: %v", desc.Digest, kinds)
+		require.Equal(t, progress.BlobBytes, p.Kind, "blob %s: %v", desc.Digest, kinds)
 		require.Greater(t, p.Done, last, "bytes grow")
 		last = p.Done
 	}
@@ -115,12 +116,12 @@ func TestCopyProgressSameRegistryHTTP(t *testing.T) {
 	require.NoError(t, err)
 
 	var rec progressRecorder
-	_, err = regkit.Copy(transport.WithProgress(t.Context(), rec.observe), src, "3.0", dst, &regkit.CopyOptions{Tags: []string{"3.0", "latest"}})
+	_, err = regkit.Copy(progress.With(t.Context(), rec.observe), src, "3.0", dst, &regkit.CopyOptions{Tags: []string{"3.0", "latest"}})
 	require.NoError(t, err)
 	got := rec.blobKinds()
 	require.Len(t, got, len(img.Blobs()))
 	for _, b := range img.Blobs() {
-		require.Equal(t, []transport.ProgressKind{transport.BlobMounted}, got[b.Descriptor().Digest])
+		require.Equal(t, []progress.Kind{progress.BlobMounted}, got[b.Descriptor().Digest])
 	}
 	require.Equal(t, []digest.Digest{desc.Digest}, rec.manifestsDone(), "once, whatever the tags")
 	requireRepository(t, &rec, "prod/app")
@@ -142,18 +143,18 @@ func TestCopyProgressAcrossRegistriesHTTP(t *testing.T) {
 	require.NoError(t, err)
 
 	var rec progressRecorder
-	rep, err := regkit.Copy(transport.WithProgress(ctx, rec.observe), src, "1.0", dst, nil)
+	rep, err := regkit.Copy(progress.With(ctx, rec.observe), src, "1.0", dst, nil)
 	require.NoError(t, err)
 	require.Len(t, rec.blobKinds(), len(img.Blobs()))
 	for _, b := range img.Blobs() {
 		requireStreamed(t, &rec, b.Descriptor())
 	}
 	require.Equal(t, []digest.Digest{desc.Digest}, rec.manifestsDone())
-	require.Equal(t, transport.ManifestDone, rec.all()[len(rec.all())-1].Kind, "the manifest after its blobs")
+	require.Equal(t, progress.ManifestDone, rec.all()[len(rec.all())-1].Kind, "the manifest after its blobs")
 	requireRepository(t, &rec, "prod/app") // the source's reads report nothing
 	var streamed int64
 	for _, p := range rec.all() {
-		if p.Kind == transport.BlobDone {
+		if p.Kind == progress.BlobDone {
 			streamed += p.Done
 		}
 	}
@@ -161,18 +162,18 @@ func TestCopyProgressAcrossRegistriesHTTP(t *testing.T) {
 
 	// The sibling shares the layers: they are skipped, its config streams.
 	var sib progressRecorder
-	_, err = regkit.Copy(transport.WithProgress(ctx, sib.observe), src, "2.0", dst, nil)
+	_, err = regkit.Copy(progress.With(ctx, sib.observe), src, "2.0", dst, nil)
 	require.NoError(t, err)
 	got := sib.blobKinds()
 	for _, l := range sibling.Layers() {
-		require.Equal(t, []transport.ProgressKind{transport.BlobSkipped}, got[l.Descriptor().Digest])
+		require.Equal(t, []progress.Kind{progress.BlobSkipped}, got[l.Descriptor().Digest])
 	}
 	requireStreamed(t, &sib, sibling.Config().Descriptor())
 	require.Equal(t, []digest.Digest{sibDesc.Digest}, sib.manifestsDone())
 
 	// dst has it all: a copy again writes, and reports, nothing.
 	var again progressRecorder
-	_, err = regkit.Copy(transport.WithProgress(ctx, again.observe), src, "1.0", dst, nil)
+	_, err = regkit.Copy(progress.With(ctx, again.observe), src, "1.0", dst, nil)
 	require.NoError(t, err)
 	require.Empty(t, again.all())
 }
@@ -186,7 +187,7 @@ func TestCopyProgressIndex(t *testing.T) {
 	ix, imgs := pushPlatforms(t, src, false)
 
 	var rec progressRecorder
-	_, err := regkit.Copy(transport.WithProgress(t.Context(), rec.observe), src, "3.0", dst, nil)
+	_, err := regkit.Copy(progress.With(t.Context(), rec.observe), src, "3.0", dst, nil)
 	require.NoError(t, err)
 	var want []digest.Digest
 	for _, img := range imgs {
@@ -209,7 +210,7 @@ func TestCopyProgressDryRun(t *testing.T) {
 	_, err := src.Push(t.Context(), progressImage(t, "dry"), "1.0")
 	require.NoError(t, err)
 	var rec progressRecorder
-	rep, err := regkit.Copy(transport.WithProgress(t.Context(), rec.observe), src, "1.0", dst, &regkit.CopyOptions{DryRun: true})
+	rep, err := regkit.Copy(progress.With(t.Context(), rec.observe), src, "1.0", dst, &regkit.CopyOptions{DryRun: true})
 	require.NoError(t, err)
 	require.Equal(t, 5, rep.Count(regkit.WouldCopy), "4 blobs and the manifest")
 	require.Empty(t, rec.all())
@@ -223,12 +224,12 @@ func TestCopyProgressCorruptSource(t *testing.T) {
 	bad := img.Layers()[0].Descriptor()
 	src, dst, _ := spied(t, &spy{corrupt: bad.Digest}, img)
 	var rec progressRecorder
-	_, err := regkit.Copy(transport.WithProgress(t.Context(), rec.observe), src, "3.0", dst, &regkit.CopyOptions{Concurrency: 1})
+	_, err := regkit.Copy(progress.With(t.Context(), rec.observe), src, "3.0", dst, &regkit.CopyOptions{Concurrency: 1})
 	require.ErrorIs(t, err, transport.ErrDigestInvalid)
 	kinds := rec.blobKinds()[bad.Digest]
 	require.NotEmpty(t, kinds)
-	require.Equal(t, transport.BlobStarted, kinds[0])
-	require.NotContains(t, kinds, transport.BlobVerified)
-	require.NotContains(t, kinds, transport.BlobDone)
+	require.Equal(t, progress.BlobStarted, kinds[0])
+	require.NotContains(t, kinds, progress.BlobVerified)
+	require.NotContains(t, kinds, progress.BlobDone)
 	require.Empty(t, rec.manifestsDone())
 }

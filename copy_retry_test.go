@@ -17,7 +17,7 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/repository/progress"
 )
 
 // earlyAnswering returns a registry in front of the fake that answers the
@@ -70,8 +70,8 @@ func TestCopyRetriesABlobTheRegistryAnsweredEarly(t *testing.T) {
 	t.Run("copy", func(t *testing.T) {
 		to, failed := earlyAnswering(t)
 		var done atomic.Int64
-		observe := transport.WithProgress(ctx, func(p transport.Progress) {
-			if p.Kind == transport.BlobDone {
+		observe := progress.With(ctx, func(p progress.Event) {
+			if p.Kind == progress.BlobDone {
 				done.Add(p.Done)
 			}
 		})

@@ -15,7 +15,7 @@ import (
 	"testing"
 
 	"github.com/regkit/regkit/auth"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // originWorld is a set of test servers reached by name: a request for
@@ -129,7 +129,7 @@ func originRecord(w http.ResponseWriter, _ *http.Request) {
 // TestLoginKeepsTheCredentialOnItsOrigin is findings 2 and 3 of issue 13:
 // each case names a place the credential must not reach. Login must refuse
 // with an *auth.OriginError before sending it there, and neither the client
-// of registry.New (transport.Client with the auth middleware) nor an
+// of registry.New (remote.Client with the auth middleware) nor an
 // auth.Transport under a plain http.Client may send it there: one set of
 // rules.
 func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
@@ -277,10 +277,10 @@ func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 			for o, h := range tc.servers {
 				w.add(o, h)
 			}
-			c, err := transport.NewClient(tc.host,
-				transport.WithRoundTripper(w.transport()),
-				transport.WithRetry(transport.RetryPolicy{MaxAttempts: 1}),
-				transport.WithMiddleware(func(host string, next http.RoundTripper) http.RoundTripper {
+			c, err := remote.New(tc.host,
+				remote.WithRoundTripper(w.transport()),
+				remote.WithRetry(remote.RetryPolicy{MaxAttempts: 1}),
+				remote.WithMiddleware(func(host string, next http.RoundTripper) http.RoundTripper {
 					return auth.NewTransport(host, auth.Static(host, tc.cred), next)
 				}))
 			if err != nil {

@@ -14,7 +14,7 @@ import "github.com/regkit/regkit/internal/origin"
 //     itself and the realm is on its host, or both are on loopback; or a
 //     realm holding user information.
 //
-// These are the rules [github.com/regkit/regkit/transport.Client] keeps for
+// These are the rules [github.com/regkit/regkit/remote.Client] keeps for
 // the registry's own requests: its round tripper, which adds credentials,
 // only sees requests to the registry's origin. Its fields are For (the
 // origin the credential is for, as in "https://ghcr.io:443"), To (where it

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/regkit/regkit/auth"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // echoSecret is the token the echoing registry's realm hands out.
@@ -56,7 +56,7 @@ func TestNoEchoedSecretInErrors(t *testing.T) {
 		host := strings.TrimPrefix(srv.URL, "http://")
 		loginErr := auth.Login(context.Background(), host, cred, nil)
 		rt := auth.NewTransport(host, echoStore{cred}, nil)
-		c, err := transport.NewClient(host, transport.WithRoundTripper(rt))
+		c, err := remote.New(host, remote.WithRoundTripper(rt))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -86,7 +86,7 @@ func (s echoStore) Credential(context.Context, string) (auth.Credential, error) 
 // The redaction of an error body happens as the caller reads it, not in
 // RoundTrip: a registry that sends an error's headers and then stalls must
 // not hold RoundTrip, where no bound the caller puts on reading a body
-// (transport.Client's progress check) applies. The wait is a guard.
+// (remote.Client's progress check) applies. The wait is a guard.
 func TestRedactionReadsLazily(t *testing.T) {
 	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -10,6 +10,8 @@ import (
 	"github.com/regkit/regkit/auth"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
+	"github.com/regkit/regkit/transport/server"
 )
 
 func ExampleNewTransport() {
@@ -20,7 +22,7 @@ func ExampleNewTransport() {
 			w.WriteHeader(http.StatusUnauthorized)
 			return
 		}
-		transport.NewHandler(fake.NewStore()).ServeHTTP(w, r)
+		server.NewHandler(fake.NewStore()).ServeHTTP(w, r)
 	}))
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
@@ -28,7 +30,7 @@ func ExampleNewTransport() {
 	creds := auth.StoreFunc(func(ctx context.Context, host string) (auth.Credential, error) {
 		return auth.Credential{Username: "alice", Password: "s3cret"}, nil
 	})
-	client, err := transport.NewClient(host, transport.WithRoundTripper(auth.NewTransport(host, creds, nil)))
+	client, err := remote.New(host, remote.WithRoundTripper(auth.NewTransport(host, creds, nil)))
 	if err != nil {
 		fmt.Println(err)
 		return

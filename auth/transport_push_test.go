@@ -18,6 +18,8 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // onlyReader hides the type of a reader, so that requests made from it
@@ -29,7 +31,7 @@ func (o onlyReader) Read(p []byte) (int, error) { return o.r.Read(p) }
 // pushImage pushes a 20-layer image to repo through cl, layers in
 // parallel when workers > 1, each checked with a HEAD first if statFirst,
 // and returns its manifest.
-func pushImage(ctx context.Context, t *testing.T, cl *transport.Client, repo string, workers int, statFirst bool) ocispec.Manifest {
+func pushImage(ctx context.Context, t *testing.T, cl *remote.Client, repo string, workers int, statFirst bool) ocispec.Manifest {
 	t.Helper()
 	var m ocispec.Manifest
 	m.SchemaVersion, m.MediaType = 2, ocispec.MediaTypeImageManifest
@@ -100,10 +102,10 @@ func TestPushTokenCount(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			reg := newAuthRegistry(t, transport.NewHandler(fake.NewStore()))
+			reg := newAuthRegistry(t, server.NewHandler(fake.NewStore()))
 			reg.user, reg.pass = "alice", "s3cret"
 			tr := auth.NewTransport(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
-			cl, err := transport.NewClient(reg.host, transport.WithRoundTripper(tr))
+			cl, err := remote.New(reg.host, remote.WithRoundTripper(tr))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -148,10 +150,10 @@ func TestPushTokenCount(t *testing.T) {
 // source along with push on its target.
 func TestCrossRepositoryMount(t *testing.T) {
 	t.Parallel()
-	reg := newAuthRegistry(t, transport.NewHandler(fake.NewStore()))
+	reg := newAuthRegistry(t, server.NewHandler(fake.NewStore()))
 	reg.anonymous = true
 	tr := auth.NewTransport(reg.host, nil, nil)
-	cl, err := transport.NewClient(reg.host, transport.WithRoundTripper(tr))
+	cl, err := remote.New(reg.host, remote.WithRoundTripper(tr))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,7 +180,7 @@ func TestCrossRepositoryMount(t *testing.T) {
 // pull, against a registry behind token auth with a password.
 func TestRegistryPushTokenCount(t *testing.T) {
 	t.Parallel()
-	reg := newAuthRegistry(t, transport.NewHandler(fake.NewStore()))
+	reg := newAuthRegistry(t, server.NewHandler(fake.NewStore()))
 	reg.user, reg.pass = "alice", "s3cret"
 	r, err := registry.New(reg.host, registry.WithAuth(&rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}))
 	if err != nil {

@@ -4,7 +4,7 @@ import (
 	"net/http"
 
 	"github.com/regkit/regkit/auth"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // Option configures [New].
@@ -12,7 +12,7 @@ type Option func(*options)
 
 type options struct {
 	creds  auth.Store
-	client []transport.ClientOption
+	client []remote.Option
 }
 
 // WithAuth makes the registry's requests carry the credentials creds gives
@@ -31,19 +31,19 @@ func WithAuth(creds auth.Store) Option {
 	return func(o *options) { o.creds = creds }
 }
 
-// WithClientOptions passes opts to the [transport.Client] New makes: TLS,
+// WithClientOptions passes opts to the [remote.Client] New makes: TLS,
 // the round tripper requests go through, chunk sizes, the user agent.
 //
-//	registry.New("registry.internal:5000", registry.WithClientOptions(transport.WithTLS(transport.TLSOff)))
+//	registry.New("registry.internal:5000", registry.WithClientOptions(remote.WithTLS(remote.TLSOff)))
 //
 // The authentication of [WithAuth] wraps the round tripper given here, as
-// the innermost [transport.Middleware].
-func WithClientOptions(opts ...transport.ClientOption) Option {
+// the innermost [remote.Middleware].
+func WithClientOptions(opts ...remote.Option) Option {
 	return func(o *options) { o.client = append(o.client, opts...) }
 }
 
 // authMiddleware answers the registry's challenges with creds.
-func authMiddleware(creds auth.Store) transport.Middleware {
+func authMiddleware(creds auth.Store) remote.Middleware {
 	return func(host string, next http.RoundTripper) http.RoundTripper {
 		return auth.NewTransport(host, creds, next)
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/regkit/regkit/internal/page"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // Registry is a service that hosts repositories: docker.io, ghcr.io,
@@ -18,9 +19,9 @@ type Registry struct {
 }
 
 // New returns the registry at host ("ghcr.io", "localhost:5000",
-// "127.0.0.1:5000"), spoken to over HTTP by a [transport.Client]. It does no
+// "127.0.0.1:5000"), spoken to over HTTP by a [remote.Client]. It does no
 // I/O: the first request finds out what the registry can do. Plain HTTP is
-// used for loopback hosts, HTTPS for the rest unless [transport.WithTLS]
+// used for loopback hosts, HTTPS for the rest unless [remote.WithTLS]
 // says otherwise (see [WithClientOptions]). Requests are anonymous unless
 // [WithAuth] gives credentials; either way the client answers the
 // registry's auth challenges.
@@ -29,8 +30,8 @@ func New(host string, opts ...Option) (*Registry, error) {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	copts := append(o.client[:len(o.client):len(o.client)], transport.WithMiddleware(authMiddleware(o.creds)))
-	c, err := transport.NewClient(host, copts...)
+	copts := append(o.client[:len(o.client):len(o.client)], remote.WithMiddleware(authMiddleware(o.creds)))
+	c, err := remote.New(host, copts...)
 	if err != nil {
 		return nil, err
 	}
@@ -48,7 +49,7 @@ func (r *Registry) Transport() transport.Transport { return r.t }
 
 // CloseIdleConnections closes the connections the registry's transport keeps
 // open for reuse that no request is using now (see
-// [transport.Client.CloseIdleConnections]); it does nothing for a transport
+// [remote.Client.CloseIdleConnections]); it does nothing for a transport
 // without connections, such as the in-memory registry's. The registry stays
 // usable.
 func (r *Registry) CloseIdleConnections() {

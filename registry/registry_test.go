@@ -13,6 +13,7 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 type rtFunc func(*http.Request) (*http.Response, error)
@@ -39,7 +40,7 @@ func TestNew(t *testing.T) {
 		{"WithAuth", []registry.Option{registry.WithAuth(auth.Static(srv.Host, auth.Credential{Username: "ci", Password: "pw"}))}, nil},
 		{"WithAuth for another host", []registry.Option{registry.WithAuth(auth.Static("ghcr.io", auth.Credential{Username: "ci", Password: "pw"}))}, transport.ErrUnauthorized},
 		{"WithAuth and a round tripper", []registry.Option{
-			registry.WithClientOptions(transport.WithRoundTripper(counting)),
+			registry.WithClientOptions(remote.WithRoundTripper(counting)),
 			registry.WithAuth(auth.Static(srv.Host, auth.Credential{Username: "ci", Password: "pw"})),
 		}, nil},
 	}
@@ -71,7 +72,7 @@ func TestNew(t *testing.T) {
 	if _, err := registry.New("https://ghcr.io"); err == nil {
 		t.Error(`New("https://ghcr.io") accepted a scheme`)
 	}
-	if _, err := registry.New("ghcr.io", registry.WithClientOptions(transport.WithTLS(9))); err == nil {
+	if _, err := registry.New("ghcr.io", registry.WithClientOptions(remote.WithTLS(9))); err == nil {
 		t.Error("New accepted WithTLS(9)")
 	}
 }

@@ -15,28 +15,29 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
 // progressLog records the events an observer receives, from any goroutine.
 type progressLog struct {
 	mu sync.Mutex
-	ps []transport.Progress
+	ps []progress.Event
 }
 
-func (l *progressLog) observe(p transport.Progress) {
+func (l *progressLog) observe(p progress.Event) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.ps = append(l.ps, p)
 }
 
 // blobs returns the events of each blob, in order.
-func (l *progressLog) blobs() map[digest.Digest][]transport.Progress {
+func (l *progressLog) blobs() map[digest.Digest][]progress.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := map[digest.Digest][]transport.Progress{}
+	out := map[digest.Digest][]progress.Event{}
 	for _, p := range l.ps {
-		if p.Kind != transport.ManifestDone {
+		if p.Kind != progress.ManifestDone {
 			out[p.Descriptor.Digest] = append(out[p.Descriptor.Digest], p)
 		}
 	}
@@ -44,12 +45,12 @@ func (l *progressLog) blobs() map[digest.Digest][]transport.Progress {
 }
 
 // manifests returns the ManifestDone events.
-func (l *progressLog) manifests() []transport.Progress {
+func (l *progressLog) manifests() []progress.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	var out []transport.Progress
+	var out []progress.Event
 	for _, p := range l.ps {
-		if p.Kind == transport.ManifestDone {
+		if p.Kind == progress.ManifestDone {
 			out = append(out, p)
 		}
 	}
@@ -57,7 +58,7 @@ func (l *progressLog) manifests() []transport.Progress {
 }
 
 // all returns every event.
-func (l *progressLog) all() []transport.Progress {
+func (l *progressLog) all() []progress.Event {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return slices.Clone(l.ps)
@@ -66,26 +67,26 @@ func (l *progressLog) all() []transport.Progress {
 // checkStreamed checks the events of a blob that moved: BlobStarted, then
 // BlobBytes events at least 256 KiB apart (but the last) ending at the
 // blob's size, then BlobVerified when verified, then BlobDone.
-func checkStreamed(t *testing.T, evs []transport.Progress, desc ocispec.Descriptor, verified bool) {
+func checkStreamed(t *testing.T, evs []progress.Event, desc ocispec.Descriptor, verified bool) {
 	t.Helper()
-	kinds := make([]transport.ProgressKind, len(evs))
+	kinds := make([]progress.Kind, len(evs))
 	for i, p := range evs {
 		kinds[i] = p.Kind
 		if p.Descriptor.Digest != desc.Digest || p.Descriptor.Size != desc.Size {
 			t.Errorf("blob %s: event %d describes %s (%d bytes)", desc.Digest, i, p.Descriptor.Digest, p.Descriptor.Size)
 		}
 	}
-	tail := []transport.ProgressKind{transport.BlobDone}
+	tail := []progress.Kind{progress.BlobDone}
 	if verified {
-		tail = []transport.ProgressKind{transport.BlobVerified, transport.BlobDone}
+		tail = []progress.Kind{progress.BlobVerified, progress.BlobDone}
 	}
-	if len(kinds) < 2+len(tail) || kinds[0] != transport.BlobStarted || !slices.Equal(kinds[len(kinds)-len(tail):], tail) {
+	if len(kinds) < 2+len(tail) || kinds[0] != progress.BlobStarted || !slices.Equal(kinds[len(kinds)-len(tail):], tail) {
 		t.Fatalf("blob %s (%d bytes): events %v, want started, bytes…, %v", desc.Digest, desc.Size, kinds, tail)
 	}
 	bytesEvs := evs[1 : len(evs)-len(tail)]
 	var last int64
 	for i, p := range bytesEvs {
-		if p.Kind != transport.BlobBytes {
+		if p.Kind != progress.BlobBytes {
 			t.Fatalf("blob %s: events %v, want bytes between started and %v", desc.Digest, kinds, tail)
 		}
 		if p.Done <= last || (i < len(bytesEvs)-1 && p.Done-last < 256<<10) {
@@ -102,7 +103,7 @@ func checkStreamed(t *testing.T, evs []transport.Progress, desc ocispec.Descript
 }
 
 // checkAlone checks that a blob reported only kind.
-func checkAlone(t *testing.T, evs []transport.Progress, desc ocispec.Descriptor, kind transport.ProgressKind) {
+func checkAlone(t *testing.T, evs []progress.Event, desc ocispec.Descriptor, kind progress.Kind) {
 	t.Helper()
 	if len(evs) != 1 || evs[0].Kind != kind || evs[0].Done != 0 {
 		t.Errorf("blob %s: events %v, want one %v", desc.Digest, evs, kind)
@@ -134,7 +135,7 @@ func TestPushProgress(t *testing.T) {
 	img := bigImage(t, "push", "amd64")
 
 	var first progressLog
-	if _, err := repo.Push(transport.WithProgress(t.Context(), first.observe), img, "1.0", "latest"); err != nil {
+	if _, err := repo.Push(progress.With(t.Context(), first.observe), img, "1.0", "latest"); err != nil {
 		t.Fatal(err)
 	}
 	got := first.blobs()
@@ -152,18 +153,18 @@ func TestPushProgress(t *testing.T) {
 	if m := first.manifests(); len(m) != 1 || m[0].Descriptor.Digest != img.Descriptor().Digest || m[0].Done != int64(len(img.Raw())) {
 		t.Errorf("manifest events %+v, want one for %s (once for both tags)", m, img.Descriptor().Digest)
 	}
-	if last := first.all()[len(first.all())-1]; last.Kind != transport.ManifestDone {
+	if last := first.all()[len(first.all())-1]; last.Kind != progress.ManifestDone {
 		t.Errorf("last event %v, want the manifest after every blob", last.Kind)
 	}
 
 	// The blobs are there: a push under a new tag skips every one.
 	var again progressLog
-	if _, err := repo.Push(transport.WithProgress(t.Context(), again.observe), img, "2.0"); err != nil {
+	if _, err := repo.Push(progress.With(t.Context(), again.observe), img, "2.0"); err != nil {
 		t.Fatal(err)
 	}
 	got = again.blobs()
 	for _, b := range img.Blobs() {
-		checkAlone(t, got[b.Descriptor().Digest], b.Descriptor(), transport.BlobSkipped)
+		checkAlone(t, got[b.Descriptor().Digest], b.Descriptor(), progress.BlobSkipped)
 	}
 	if m := again.manifests(); len(m) != 1 {
 		t.Errorf("re-push: %d manifest events, want 1", len(m))
@@ -171,7 +172,7 @@ func TestPushProgress(t *testing.T) {
 
 	// When the tags already point at the image, nothing moves.
 	var none progressLog
-	if _, err := repo.Push(transport.WithProgress(t.Context(), none.observe), img, "1.0"); err != nil {
+	if _, err := repo.Push(progress.With(t.Context(), none.observe), img, "1.0"); err != nil {
 		t.Fatal(err)
 	}
 	if evs := none.all(); len(evs) != 0 {
@@ -196,7 +197,7 @@ func TestPushPulledImageProgress(t *testing.T) {
 		t.Fatal(err)
 	}
 	var log progressLog
-	if _, err := dst.Push(transport.WithProgress(ctx, log.observe), pulled, "1.0"); err != nil {
+	if _, err := dst.Push(progress.With(ctx, log.observe), pulled, "1.0"); err != nil {
 		t.Fatal(err)
 	}
 	for _, p := range log.all() {
@@ -215,7 +216,7 @@ func TestPushPlatformsProgress(t *testing.T) {
 	repo := fake.New().Repository("multi")
 	imgs := []*image.Image{bigImage(t, "amd64", "amd64"), bigImage(t, "arm64", "arm64")}
 	var log progressLog
-	ix, err := repo.PushPlatforms(transport.WithProgress(t.Context(), log.observe), imgs, "1.0")
+	ix, err := repo.PushPlatforms(progress.With(t.Context(), log.observe), imgs, "1.0")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestPullProgress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var log progressLog
-			ctx := transport.WithProgress(t.Context(), log.observe)
+			ctx := progress.With(t.Context(), log.observe)
 			pulled, err := repository.New(tc.t, "myapp1").Image(ctx, desc.Digest)
 			if err != nil {
 				t.Fatal(err)
@@ -293,11 +294,11 @@ func TestPullProgress(t *testing.T) {
 					continue
 				}
 				evs := got[d.Digest]
-				if len(evs) == 0 || evs[0].Kind != transport.BlobStarted {
+				if len(evs) == 0 || evs[0].Kind != progress.BlobStarted {
 					t.Errorf("corrupted blob %s: events %v, want started first", d.Digest, evs)
 				}
 				for _, p := range evs {
-					if p.Kind == transport.BlobVerified || p.Kind == transport.BlobDone {
+					if p.Kind == progress.BlobVerified || p.Kind == progress.BlobDone {
 						t.Errorf("corrupted blob %s reported %v", d.Digest, p.Kind)
 					}
 				}

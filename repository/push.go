@@ -14,7 +14,9 @@ import (
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // Push uploads img and names it with tags, in the order that never leaves
@@ -29,7 +31,7 @@ import (
 // the transport (see [transport.Limiter]) and at most 8 at once.
 //
 // Push reports its progress to the observer of ctx (see
-// [transport.WithProgress]): the events of each blob as [Repository.PushBlob]
+// [progress.With]): the events of each blob as [Repository.PushBlob]
 // describes, then ManifestDone once the manifest is stored (once, however
 // many tags). When the tags already point at the image it reports nothing.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
@@ -81,7 +83,7 @@ func (r *Repository) untagged(ctx context.Context, desc ocispec.Descriptor, tags
 // [Repository.Push]); otherwise it fails with
 // [transport.ErrManifestBlobUnknown] and nothing changes. Once the index is
 // stored it reports ManifestDone to the progress observer of ctx (see
-// [transport.WithProgress]).
+// [progress.With]).
 func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...string) (ocispec.Descriptor, error) {
 	desc := ix.Descriptor()
 	if err := r.checkTags(tags); err != nil {
@@ -123,16 +125,16 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // against the blob's digest and size before it keeps them.
 //
 // PushBlob reports its progress to the observer of ctx (see
-// [transport.WithProgress]), under this repository's name: BlobStarted when
+// [progress.With]), under this repository's name: BlobStarted when
 // the blob is opened, BlobBytes as the registry reads it, and BlobDone once
 // the registry has stored it; or BlobSkipped alone when the registry
 // already had it. Opening the blob reports nothing of its own: a blob of a
 // pulled image does not also report its pull.
 //
-// An upload that fails transiently (see [transport.IsRetryable]: a
+// An upload that fails transiently (see [remote.IsRetryable]: a
 // connection that broke, a 503) starts again from the start, reopening the
-// blob, within the retry policy of the transport (see [transport.Retry] and
-// [transport.WithRetry]). A restarted upload reports BlobStarted once, and
+// blob, within the retry policy of the transport (see [remote.Retry] and
+// [remote.WithRetry]). A restarted upload reports BlobStarted once, and
 // BlobBytes only for bytes beyond the most an earlier attempt read, so the
 // events stay in order and end at the blob's size. An upload the registry
 // refused as corrupt ([transport.ErrDigestInvalid] or
@@ -159,7 +161,7 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	// checked as they leave this time, so that a blob whose own content does
 	// not match its descriptor is named as the cause.
 	err = verify.AgainIfCorrupt(func(check bool) error {
-		return transport.Retry(ctx, r.t, func() error {
+		return remote.Retry(ctx, r.t, func() error {
 			lb := hw.body(ctx, b, check)
 			err := r.t.PutBlob(ctx, r.name, desc, lb)
 			lb.Close() // waits for a Read the transport may still have under way
@@ -174,9 +176,9 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 		return fmt.Errorf("put blob %s: %w", desc.Digest, err)
 	}
 	if hw.wasOpened() {
-		hw.meter.Report(transport.BlobDone)
+		hw.meter.Report(progress.BlobDone)
 	} else {
-		hw.meter.Report(transport.BlobSkipped)
+		hw.meter.Report(progress.BlobSkipped)
 	}
 	return nil
 }
@@ -198,7 +200,7 @@ func (h *highWater) open() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.opened = true
-	h.meter.Report(transport.BlobStarted)
+	h.meter.Report(progress.BlobStarted)
 }
 
 // read notes that an attempt has read the blob up to byte to, from byte
@@ -224,7 +226,7 @@ func (h *highWater) wasOpened() bool {
 func (h *highWater) body(ctx context.Context, b image.Blob, check bool) *body.Lazy {
 	return body.New(func() (io.ReadCloser, error) {
 		// What opening the blob reports (a pull) is not this push's.
-		rc, err := b.Open(transport.WithProgress(ctx, nil))
+		rc, err := b.Open(progress.With(ctx, nil))
 		if err != nil {
 			return nil, fmt.Errorf("open blob %s: %w", b.Descriptor().Digest, err)
 		}
@@ -249,7 +251,7 @@ func (r *Repository) putManifest(ctx context.Context, desc ocispec.Descriptor, r
 			return fmt.Errorf("put manifest as %s: %w", t, err)
 		}
 	}
-	transport.ReportProgress(ctx, transport.Progress{Kind: transport.ManifestDone, Repository: r.name, Descriptor: desc, Done: int64(len(raw))})
+	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: r.name, Descriptor: desc, Done: int64(len(raw))})
 	return nil
 }
 

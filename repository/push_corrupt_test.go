@@ -17,6 +17,7 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // countingRT calls count with every request before sending it.
@@ -69,7 +70,7 @@ func TestPushBlobCorrupted(t *testing.T) {
 					uploads.Add(1)
 				}
 			}}
-			reg, err := registry.New(srv.Host, registry.WithClientOptions(transport.WithRoundTripper(rt)))
+			reg, err := registry.New(srv.Host, registry.WithClientOptions(remote.WithRoundTripper(rt)))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -18,7 +18,9 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/repository/progress"
+	"github.com/regkit/regkit/transport/remote"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // breaker serves the fake registry, breaking the first upload request
@@ -83,37 +85,37 @@ func TestPushBlobRestarts(t *testing.T) {
 	tests := []struct {
 		name     string
 		how      string
-		policy   transport.RetryPolicy
+		policy   remote.RetryPolicy
 		wantPuts int // upload PUTs of the broken blob
 		wantErr  bool
 	}{
 		{name: "connection reset mid-body", how: "cut", wantPuts: 2},
 		{name: "503", how: "503", wantPuts: 2},
 		{name: "stored, answer lost", how: "lost", wantPuts: 1},
-		{name: "retries off", how: "cut", policy: transport.RetryPolicy{MaxAttempts: 1}, wantPuts: 1, wantErr: true},
+		{name: "retries off", how: "cut", policy: remote.RetryPolicy{MaxAttempts: 1}, wantPuts: 1, wantErr: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			img := bigImage(t, "retry "+tc.name, "amd64")
 			big := img.Blobs()[len(img.Blobs())-1].Descriptor() // 3 MiB
-			b := &breaker{next: transport.NewHandler(fake.NewStore()), target: big.Digest, how: tc.how}
+			b := &breaker{next: server.NewHandler(fake.NewStore()), target: big.Digest, how: tc.how}
 			srv := httptest.NewServer(b)
 			t.Cleanup(srv.Close)
 			policy := tc.policy
 			policy.Backoff, policy.MaxBackoff = time.Millisecond, time.Millisecond
-			c, err := transport.NewClient(strings.TrimPrefix(srv.URL, "http://"), transport.WithRetry(policy))
+			c, err := remote.New(strings.TrimPrefix(srv.URL, "http://"), remote.WithRetry(policy))
 			if err != nil {
 				t.Fatal(err)
 			}
 			repo := repository.New(c, "app")
 			var events progressLog
-			_, err = repo.Push(transport.WithProgress(t.Context(), events.observe), img, "v1")
+			_, err = repo.Push(progress.With(t.Context(), events.observe), img, "v1")
 			if got := b.count("PUT /v2/app/blobs/uploads/"); got != tc.wantPuts {
 				t.Errorf("%d upload PUTs of the broken blob, want %d", got, tc.wantPuts)
 			}
 			if tc.wantErr {
-				if err == nil || !transport.IsRetryable(err) {
+				if err == nil || !remote.IsRetryable(err) {
 					t.Fatalf("Push = %v, want a retryable error", err)
 				}
 				return
@@ -137,11 +139,11 @@ func TestPushBlobRestartReopens(t *testing.T) {
 	t.Parallel()
 	data := strings.Repeat("z", 2<<20)
 	d := digest.FromString(data)
-	b := &breaker{next: transport.NewHandler(fake.NewStore()), target: d, how: "cut"}
+	b := &breaker{next: server.NewHandler(fake.NewStore()), target: d, how: "cut"}
 	srv := httptest.NewServer(b)
 	t.Cleanup(srv.Close)
-	c, err := transport.NewClient(strings.TrimPrefix(srv.URL, "http://"),
-		transport.WithRetry(transport.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond}))
+	c, err := remote.New(strings.TrimPrefix(srv.URL, "http://"),
+		remote.WithRetry(remote.RetryPolicy{Backoff: time.Millisecond, MaxBackoff: time.Millisecond}))
 	if err != nil {
 		t.Fatal(err)
 	}

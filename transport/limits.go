@@ -65,11 +65,11 @@ func (e *LimitError) Is(target error) bool {
 	return target == ErrLimitExceeded || (target == ErrTooManyPages && e.Unit == "pages")
 }
 
-// RateLimitError is what a [Client] returns when the registry kept
-// answering 429 Too Many Requests: it retried as its [RetryPolicy] allows,
+// RateLimitError is what a [remote.Client] returns when the registry kept
+// answering 429 Too Many Requests: it retried as its [remote.RetryPolicy] allows,
 // or not at all because the registry asked for a wait longer than MaxWait
 // or than the context allows. It matches [ErrTooManyRequests] with
-// [errors.Is], and unwraps to the [*ResponseError] of the last answer.
+// [errors.Is], and unwraps to the [*remote.ResponseError] of the last answer.
 type RateLimitError struct {
 	// RetryAt is when the registry said to try again (its Retry-After
 	// header), or the zero time when it did not say.

@@ -79,8 +79,8 @@ type ManifestDeleter interface {
 // Limiter is an optional interface of a [Transport] that bounds how many
 // blob transfers run at once against its registry. Push and Copy take a
 // slot for each blob they move, so the bound holds across every operation
-// that goes through the transport. [Client] implements it (see
-// [WithMaxConcurrency]); implementations are pointer types.
+// that goes through the transport. [remote.Client] implements it (see
+// [remote.WithMaxConcurrency]); implementations are pointer types.
 type Limiter interface {
 	// Acquire waits for a free slot, or fails with ctx's error. release
 	// frees the slot; it must be called exactly once.
@@ -184,7 +184,7 @@ type BlobWriter interface {
 }
 
 // BlobTruncater is an optional interface of a [BlobWriter] that can drop the
-// bytes written after a point. [Handler] uses it to undo a chunk it refuses
+// bytes written after a point. [server.Handler] uses it to undo a chunk it refuses
 // (its body is shorter or longer than its Content-Range says, it breaks
 // off, or the backend refuses a write), so that the session holds exactly
 // what it held before the chunk and the client can send the chunk again.

@@ -3,7 +3,7 @@
 // copies it to a second registry, each with one bar that counts bytes and
 // blobs as they move, and a summary line.
 //
-// The bars come from one event stream: [transport.WithProgress] puts an
+// The bars come from one event stream: [progress.With] puts an
 // observer in the context, and every push, pull and copy made with that
 // context reports to it, blob by blob (started, bytes, verified, done, or
 // skipped, mounted) and manifest by manifest. Both registries are regkit's
@@ -33,7 +33,7 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/repository/progress"
 )
 
 const (
@@ -66,19 +66,19 @@ func run(ctx context.Context, w io.Writer) error {
 	repo := reg.Repository("demo/app")
 
 	push := newBar(w, "push", img)
-	if _, err := repo.Push(transport.WithProgress(ctx, push.observe), img, "1.0"); err != nil {
+	if _, err := repo.Push(progress.With(ctx, push.observe), img, "1.0"); err != nil {
 		return err
 	}
 	push.finish()
 
 	pull := newBar(w, "pull", img)
-	if err := pullAll(transport.WithProgress(ctx, pull.observe), repo.Tag("1.0").Image); err != nil {
+	if err := pullAll(progress.With(ctx, pull.observe), repo.Tag("1.0").Image); err != nil {
 		return err
 	}
 	pull.finish()
 
 	cp := newBar(w, "copy", img)
-	if _, err := regkit.Copy(transport.WithProgress(ctx, cp.observe), repo, "1.0", mirrorReg.Repository("demo/app"), nil); err != nil {
+	if _, err := regkit.Copy(progress.With(ctx, cp.observe), repo, "1.0", mirrorReg.Repository("demo/app"), nil); err != nil {
 		return err
 	}
 	cp.finish()
@@ -138,24 +138,24 @@ func newBar(w io.Writer, name string, img *image.Image) *bar {
 	return b
 }
 
-func (b *bar) observe(p transport.Progress) {
+func (b *bar) observe(p progress.Event) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	switch p.Kind {
-	case transport.BlobBytes:
+	case progress.BlobBytes:
 		b.setDone(p.Descriptor.Digest, p.Done)
-	case transport.BlobVerified:
+	case progress.BlobVerified:
 		b.verified++
-	case transport.BlobDone:
+	case progress.BlobDone:
 		b.setDone(p.Descriptor.Digest, p.Done)
 		b.moved++
-	case transport.BlobSkipped:
+	case progress.BlobSkipped:
 		b.setDone(p.Descriptor.Digest, p.Descriptor.Size)
 		b.skipped++
-	case transport.BlobMounted:
+	case progress.BlobMounted:
 		b.setDone(p.Descriptor.Digest, p.Descriptor.Size)
 		b.mounted++
-	case transport.ManifestDone:
+	case progress.ManifestDone:
 		b.manifests++
 	}
 	if time.Since(b.drawn) >= 100*time.Millisecond {

@@ -13,7 +13,7 @@
 // in a window of -body-timeout (1 KiB in the default minute; an upload that
 // keeps sending is never cut, one that drips a byte now and then is), and a
 // keep-alive connection idle for -idle-timeout. Zero means regkit's
-// defaults (transport.NewServer and transport.WithHandlerBodyTimeout).
+// defaults (server.New and server.WithBodyTimeout).
 package main
 
 import (
@@ -29,7 +29,7 @@ import (
 	"time"
 
 	"github.com/regkit/regkit/registry/fake"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 func main() {
@@ -85,10 +85,10 @@ func (cfg config) storeOptions() []fake.Option {
 // newServer returns the server of a new in-memory registry, and its store.
 func newServer(logger *slog.Logger, cfg config) (*http.Server, *fake.Store) {
 	store := fake.NewStore(cfg.storeOptions()...)
-	h := transport.NewHandler(store,
-		transport.WithHandlerLogger(logger),
-		transport.WithHandlerBodyTimeout(cfg.bodyTimeout))
-	srv := transport.NewServer(h)
+	h := server.NewHandler(store,
+		server.WithLogger(logger),
+		server.WithBodyTimeout(cfg.bodyTimeout))
+	srv := server.New(h)
 	if cfg.headerTimeout != 0 {
 		srv.ReadHeaderTimeout = cfg.headerTimeout
 	}

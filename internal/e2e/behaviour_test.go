@@ -6,12 +6,13 @@ import (
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 	"github.com/regkit/regkit/transport/transporttest"
 )
 
-func newClient(t *testing.T, host string) *transport.Client {
+func newClient(t *testing.T, host string) *remote.Client {
 	t.Helper()
-	c, err := transport.NewClient(host)
+	c, err := remote.New(host)
 	if err != nil {
 		t.Fatalf("NewClient(%s) = %v", host, err)
 	}

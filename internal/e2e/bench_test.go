@@ -21,7 +21,7 @@ import (
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // countingRT counts the requests that go through it.
@@ -118,7 +118,7 @@ var benchTargets = []benchTarget{
 
 func benchRegistry(b *testing.B, host string) (*registry.Registry, *countingRT) {
 	rt := &countingRT{base: http.DefaultTransport.(*http.Transport).Clone()}
-	reg, err := registry.New(host, registry.WithClientOptions(transport.WithRoundTripper(rt)))
+	reg, err := registry.New(host, registry.WithClientOptions(remote.WithRoundTripper(rt)))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -15,7 +15,7 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // requireCopied checks that dst holds the manifest d with the bytes src
@@ -127,7 +127,7 @@ func TestCopyDistributionRequests(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	rt := &countingRT{base: http.DefaultTransport.(*http.Transport).Clone()}
-	reg, err := registry.New(regtest.Distribution(t, ""), registry.WithClientOptions(transport.WithRoundTripper(rt)))
+	reg, err := registry.New(regtest.Distribution(t, ""), registry.WithClientOptions(remote.WithRoundTripper(rt)))
 	require.NoError(t, err)
 	img := appImage(t, "myapp1", "3.0", 20)
 	src, dst := reg.Repository("myapp1"), reg.Repository("prod/myapp1")

@@ -23,6 +23,7 @@ import (
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 // faultTarget is the requests of an operation a fault goes to: on the
@@ -207,7 +208,7 @@ func checkTag(ctx context.Context, repo *repository.Repository, tag string, opEr
 
 // errorClass names the typed error err is, or "" when it is none of them.
 func errorClass(err error) string {
-	var re *transport.ResponseError
+	var re *remote.ResponseError
 	var ne net.Error
 	switch {
 	case errors.Is(err, transport.ErrDigestInvalid):

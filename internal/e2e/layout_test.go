@@ -17,7 +17,7 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/registry/ocilayout"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // openLayoutRegistry opens the on-disk registry in dir, closed when the test
@@ -191,7 +191,7 @@ func TestLayoutServedOverHTTP(t *testing.T) {
 	regtest.Tool(t, "skopeo")
 	dir := t.TempDir()
 	reg := openLayoutRegistry(t, dir)
-	srv := httptest.NewServer(transport.NewHandler(reg.Store))
+	srv := httptest.NewServer(server.NewHandler(reg.Store))
 	t.Cleanup(srv.Close)
 	host := strings.TrimPrefix(srv.URL, "http://")
 

@@ -14,6 +14,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/verify"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -23,7 +24,7 @@ func IsDigest(ref string) bool { return strings.Contains(ref, ":") }
 // Manifest fetches the manifest ref names in repo and checks that its bytes
 // hash to the digest the backend reported and, when ref is a digest, to ref.
 // It then reports ManifestDone to the progress observer of ctx (see
-// [transport.WithProgress]).
+// [progress.With]).
 func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (ocispec.Descriptor, []byte, error) {
 	desc, raw, err := t.GetManifest(ctx, repo, ref)
 	if err != nil {
@@ -51,7 +52,7 @@ func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string
 			desc.MediaType = mt
 		}
 	}
-	transport.ReportProgress(ctx, transport.Progress{Kind: transport.ManifestDone, Repository: repo, Descriptor: desc, Done: desc.Size})
+	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: repo, Descriptor: desc, Done: desc.Size})
 	return desc, raw, nil
 }
 
@@ -65,7 +66,7 @@ func Opener(t transport.BlobFetcher, repo string) image.FetchFunc {
 
 // Blob opens the blob desc describes (digest, and size when it is not
 // negative) and verifies it while it streams. It reports its progress to
-// the observer of ctx (see [transport.WithProgress]): BlobStarted once
+// the observer of ctx (see [progress.With]): BlobStarted once
 // opened, BlobBytes as it is read, BlobVerified and BlobDone at its
 // verified end.
 func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {

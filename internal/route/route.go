@@ -1,6 +1,6 @@
 // Package route turns the path of a request to the OCI distribution API
 // into the endpoint it names, its repository and its reference: the one
-// parse that [github.com/regkit/regkit/transport.Handler] routes by and
+// parse that [github.com/regkit/regkit/server.Handler] routes by and
 // that the fake registry's authorization, faults, profiles and request log
 // all read, so that what is authorized is exactly what is served.
 //

@@ -9,15 +9,15 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/repository/progress"
 )
 
 // progressInterval is how many bytes move between two BlobBytes events, as
-// [transport.WithProgress] documents.
+// [progress.With] documents.
 const progressInterval = 256 << 10
 
 // Meter reports the progress of one blob to the observer of a context (see
-// [transport.WithProgress]): it counts the bytes as they move, throttles
+// [progress.With]): it counts the bytes as they move, throttles
 // the BlobBytes events, and keeps the events in order. It reports every
 // kind but BlobBytes at most once, and nothing once it has reported
 // BlobDone, so callers need not track what they reported. It is safe for
@@ -49,18 +49,18 @@ func (m *Meter) Add(n int) {
 	defer m.mu.Unlock()
 	m.n += int64(n)
 	if m.n-m.last >= progressInterval {
-		m.report(transport.BlobBytes)
+		m.report(progress.BlobBytes)
 	}
 }
 
 // Report reports an event of kind k. Before BlobVerified and BlobDone it
 // reports the bytes counted since the last event, so the last BlobBytes
 // event counts them all.
-func (m *Meter) Report(k transport.ProgressKind) {
+func (m *Meter) Report(k progress.Kind) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if (k == transport.BlobVerified || k == transport.BlobDone) && m.n > m.last {
-		m.report(transport.BlobBytes)
+	if (k == progress.BlobVerified || k == progress.BlobDone) && m.n > m.last {
+		m.report(progress.BlobBytes)
 	}
 	m.report(k)
 }
@@ -73,14 +73,14 @@ func (m *Meter) N() int64 {
 }
 
 // report reports k with m.mu held.
-func (m *Meter) report(k transport.ProgressKind) {
+func (m *Meter) report(k progress.Kind) {
 	bit := uint32(1) << k
-	if m.seen&(1<<transport.BlobDone) != 0 || (k != transport.BlobBytes && m.seen&bit != 0) {
+	if m.seen&(1<<progress.BlobDone) != 0 || (k != progress.BlobBytes && m.seen&bit != 0) {
 		return
 	}
 	m.seen |= bit
 	m.last = m.n
-	transport.ReportProgress(m.ctx, transport.Progress{Kind: k, Repository: m.repo, Descriptor: m.desc, Done: m.n})
+	progress.Report(m.ctx, progress.Event{Kind: k, Repository: m.repo, Descriptor: m.desc, Done: m.n})
 }
 
 // Metered reports BlobStarted for r's blob of repository repo to the
@@ -90,7 +90,7 @@ func (m *Meter) report(k transport.ProgressKind) {
 // the blob and the repository.
 func Metered(ctx context.Context, repo string, r *Reader) io.ReadCloser {
 	m := NewMeter(ctx, repo, r.desc)
-	m.Report(transport.BlobStarted)
+	m.Report(progress.BlobStarted)
 	return &meteredReader{r: r, m: m}
 }
 
@@ -105,8 +105,8 @@ func (mr *meteredReader) Read(p []byte) (int, error) {
 	mr.m.Add(n)
 	switch {
 	case err == io.EOF: // Reader returns io.EOF itself, and only once verified
-		mr.m.Report(transport.BlobVerified)
-		mr.m.Report(transport.BlobDone)
+		mr.m.Report(progress.BlobVerified)
+		mr.m.Report(progress.BlobDone)
 	case err != nil:
 		err = fmt.Errorf("read blob %s in %s: %w", mr.m.desc.Digest, mr.m.repo, err)
 	}

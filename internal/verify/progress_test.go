@@ -12,16 +12,17 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
 // events records what an observer receives.
 type events struct {
 	mu sync.Mutex
-	ps []transport.Progress
+	ps []progress.Event
 }
 
-func (e *events) observe(p transport.Progress) {
+func (e *events) observe(p progress.Event) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	e.ps = append(e.ps, p)
@@ -49,63 +50,63 @@ func TestMeter(t *testing.T) {
 		{
 			name: "small reads are throttled",
 			run: func(m *Meter) {
-				m.Report(transport.BlobStarted)
+				m.Report(progress.BlobStarted)
 				for range 10 {
 					m.Add(32 * k) // 320 KiB: one event, at 256 KiB
 				}
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobDone)
 			},
 			want: []string{"blob started 0", "blob bytes 262144", "blob bytes 327680", "blob done 327680"},
 		},
 		{
 			name: "a large read reports once",
 			run: func(m *Meter) {
-				m.Report(transport.BlobStarted)
+				m.Report(progress.BlobStarted)
 				m.Add(1 << 20)
 				m.Add(0)
-				m.Report(transport.BlobVerified)
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobVerified)
+				m.Report(progress.BlobDone)
 			},
 			want: []string{"blob started 0", "blob bytes 1048576", "blob verified 1048576", "blob done 1048576"},
 		},
 		{
 			name: "verified flushes the bytes not yet reported",
 			run: func(m *Meter) {
-				m.Report(transport.BlobStarted)
+				m.Report(progress.BlobStarted)
 				m.Add(10)
-				m.Report(transport.BlobVerified)
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobVerified)
+				m.Report(progress.BlobDone)
 			},
 			want: []string{"blob started 0", "blob bytes 10", "blob verified 10", "blob done 10"},
 		},
 		{
 			name: "each kind once",
 			run: func(m *Meter) {
-				m.Report(transport.BlobStarted)
-				m.Report(transport.BlobStarted)
+				m.Report(progress.BlobStarted)
+				m.Report(progress.BlobStarted)
 				m.Add(10)
-				m.Report(transport.BlobVerified)
-				m.Report(transport.BlobVerified)
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobVerified)
+				m.Report(progress.BlobVerified)
+				m.Report(progress.BlobDone)
 			},
 			want: []string{"blob started 0", "blob bytes 10", "blob verified 10", "blob done 10"},
 		},
 		{
 			name: "nothing after done",
 			run: func(m *Meter) {
-				m.Report(transport.BlobSkipped)
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobSkipped)
+				m.Report(progress.BlobDone)
 				m.Add(300 * k)
-				m.Report(transport.BlobVerified)
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobVerified)
+				m.Report(progress.BlobDone)
 			},
 			want: []string{"blob skipped 0", "blob done 0"},
 		},
 		{
 			name: "empty blob",
 			run: func(m *Meter) {
-				m.Report(transport.BlobStarted)
-				m.Report(transport.BlobDone)
+				m.Report(progress.BlobStarted)
+				m.Report(progress.BlobDone)
 			},
 			want: []string{"blob started 0", "blob done 0"},
 		},
@@ -114,7 +115,7 @@ func TestMeter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var e events
-			m := NewMeter(transport.WithProgress(t.Context(), e.observe), "repo", ocispec.Descriptor{Digest: digest.FromString(tc.name)})
+			m := NewMeter(progress.With(t.Context(), e.observe), "repo", ocispec.Descriptor{Digest: digest.FromString(tc.name)})
 			tc.run(m)
 			if got := e.kinds(); !slices.Equal(got, tc.want) {
 				t.Errorf("events = %q, want %q", got, tc.want)
@@ -132,7 +133,7 @@ func TestMeter(t *testing.T) {
 func TestMeterWithoutObserver(t *testing.T) {
 	t.Parallel()
 	m := NewMeter(t.Context(), "repo", ocispec.Descriptor{})
-	m.Report(transport.BlobStarted)
+	m.Report(progress.BlobStarted)
 	m.Add(300 << 10)
 	m.Add(5)
 	if got, want := m.N(), int64(300<<10+5); got != want {
@@ -177,7 +178,7 @@ func TestMetered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc := Metered(transport.WithProgress(t.Context(), e.observe), "repo", r)
+			rc := Metered(progress.With(t.Context(), e.observe), "repo", r)
 			defer rc.Close()
 			buf := make([]byte, 32<<10)
 			for err == nil {

@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 func TestReader(t *testing.T) {
@@ -146,7 +147,7 @@ func TestReadAfterClose(t *testing.T) {
 			}
 			r.Close()
 			_, err = io.ReadAll(r)
-			if !errors.Is(err, os.ErrClosed) || transport.IsRetryable(err) || errors.Is(err, transport.ErrDigestInvalid) {
+			if !errors.Is(err, os.ErrClosed) || remote.IsRetryable(err) || errors.Is(err, transport.ErrDigestInvalid) {
 				t.Fatalf("ReadAll after Close = %v, want os.ErrClosed", err)
 			}
 		})

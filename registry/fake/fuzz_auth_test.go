@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // The grants of FuzzAuthRoute's servers, and the oracle that reads them
@@ -182,7 +183,7 @@ func newFuzzEnv(t *testing.T) *fuzzEnv {
 	}
 	e.vars, e.uploadID = map[*Server]*strings.Replacer{}, map[*Server]string{}
 	for _, s := range []*Server{e.basic, e.token} {
-		s.handler = transport.NewHandler(&recorder{s: s.Store})
+		s.handler = server.NewHandler(&recorder{s: s.Store})
 		desc, _ := pushImage(t, s.Store, "secret", "secret", "latest")
 		pushImage(t, s.Store, "bobrepo", "bob", "v1")
 		pushImage(t, s.Store, "public", "public", "v1")

@@ -19,7 +19,7 @@ import (
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/remote"
 )
 
 const alicePassword = "wonderland"
@@ -342,9 +342,9 @@ func TestProfileS3Bytes(t *testing.T) {
 	}
 }
 
-func newClient(t *testing.T, host string) *transport.Client {
+func newClient(t *testing.T, host string) *remote.Client {
 	t.Helper()
-	c, err := transport.NewClient(host)
+	c, err := remote.New(host)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,7 +12,7 @@ import (
 // endpoint in the log.
 //
 // A request's route is the endpoint the server serves it as: its path is
-// read as [transport.Handler] reads it, each segment unescaped, so
+// read as [server.Handler] reads it, each segment unescaped, so
 // "/v2/app/%6Danifests/v1" is a [RouteManifest] of "app" like
 // "/v2/app/manifests/v1". A path the handler refuses (an invalid
 // repository name, an escaped slash) names no route.

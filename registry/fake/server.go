@@ -7,12 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // Server is the fake registry served over HTTP on loopback, so real clients
 // (regkit's HTTP client, skopeo, crane, docker) can talk to it. It speaks
-// the OCI distribution API through [transport.Handler], optionally behind
+// the OCI distribution API through [server.Handler], optionally behind
 // authentication ([WithBasicAuth], [WithTokenAuth]), and records the
 // requests it answers, the last 10,000 by default ([Server.Requests],
 // [WithRequestLog]). It can misbehave on purpose:
@@ -81,7 +81,7 @@ func WithStore(s *Store) ServerOption {
 
 // WithLogger logs one line per request at Info level: method, path (never
 // the query), status, bytes written and duration, as
-// [transport.WithHandlerLogger] does, plus the authenticated user for the
+// [server.WithLogger] does, plus the authenticated user for the
 // requests the server answers itself (refused by authentication, or to the
 // token endpoint). Requests that fail with a 5xx are logged at Error level.
 // Credentials and tokens are never logged. A nil logger, the default, logs
@@ -117,7 +117,7 @@ func NewServer(opts ...ServerOption) *Server {
 	}
 	s := &Server{
 		Store:   store,
-		handler: transport.NewHandler(store, append(c.timeouts.handlerOptions(), transport.WithHandlerLogger(c.logger))...),
+		handler: server.NewHandler(store, append(c.timeouts.handlerOptions(), server.WithLogger(c.logger))...),
 		logger:  c.logger,
 		auth:    a,
 		profile: c.profiles,

@@ -5,7 +5,7 @@ import (
 	"net/http/httptest"
 	"time"
 
-	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // Timeouts bounds how long a [Server] waits on a client that makes no
@@ -14,19 +14,19 @@ import (
 // means the default; a negative one, no limit.
 type Timeouts struct {
 	// ReadHeader bounds the time a client may take to send a request's
-	// line and headers. Default 10 s, as [transport.NewServer] sets.
+	// line and headers. Default 10 s, as [server.New] sets.
 	ReadHeader time.Duration
 	// Idle bounds the time a keep-alive connection waits for its next
-	// request. Default 2 min, as [transport.NewServer] sets.
+	// request. Default 2 min, as [server.New] sets.
 	Idle time.Duration
 	// Body is the window in which a request body must deliver its minimum
 	// (1 KiB a minute, scaled to the window) or end; the request then fails
-	// with 408 ([transport.WithHandlerBodyTimeout]). An upload that keeps
+	// with 408 ([server.WithBodyTimeout]). An upload that keeps
 	// sending at least that much is never cut. Default 60 s.
 	Body time.Duration
 	// SessionWait bounds the time a request to an upload session waits
 	// while another request to it is served; it then fails with 429
-	// ([transport.WithHandlerSessionWait]). Default 10 s.
+	// ([server.WithSessionWait]). Default 10 s.
 	SessionWait time.Duration
 }
 
@@ -38,10 +38,10 @@ func WithTimeouts(t Timeouts) ServerOption {
 
 // handlerOptions returns the options of the API handler these timeouts
 // configure.
-func (t Timeouts) handlerOptions() []transport.HandlerOption {
-	return []transport.HandlerOption{
-		transport.WithHandlerBodyTimeout(t.Body),
-		transport.WithHandlerSessionWait(t.SessionWait),
+func (t Timeouts) handlerOptions() []server.Option {
+	return []server.Option{
+		server.WithBodyTimeout(t.Body),
+		server.WithSessionWait(t.SessionWait),
 	}
 }
 
@@ -49,7 +49,7 @@ func (t Timeouts) handlerOptions() []transport.HandlerOption {
 // timeouts.
 func (t Timeouts) newHTTPServer(h http.Handler) *httptest.Server {
 	srv := httptest.NewUnstartedServer(h)
-	srv.Config = transport.NewServer(h)
+	srv.Config = server.New(h)
 	if t.ReadHeader != 0 {
 		srv.Config.ReadHeaderTimeout = t.ReadHeader
 	}

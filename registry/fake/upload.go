@@ -142,7 +142,7 @@ func (u *upload) Write(p []byte) (int, error) {
 }
 
 // Truncate drops the bytes after the first size, so that the session holds
-// what it held when its Size was size; [transport.Handler] calls it to undo
+// what it held when its Size was size; [server.Handler] calls it to undo
 // a chunk it refuses. It fails with BLOB_UPLOAD_INVALID when size is
 // negative or beyond Size, and with BLOB_UPLOAD_UNKNOWN once the session
 // ended. The bytes kept are hashed again at Commit.

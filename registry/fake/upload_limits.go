@@ -33,7 +33,7 @@ func WithMaxUploads(n int) Option {
 // WithMaxUploadBytes bounds the bytes all open upload sessions hold
 // together at n. A write that would go beyond it fails with
 // TOOMANYREQUESTS (429 over HTTP) and writes nothing; through
-// [transport.Handler] the whole chunk is refused and the session stays as
+// [server.Handler] the whole chunk is refused and the session stays as
 // it was. Bytes of committed blobs do not count. The default, and n <= 0,
 // means no bound.
 func WithMaxUploadBytes(n int64) Option {

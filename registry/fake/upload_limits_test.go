@@ -15,14 +15,15 @@ import (
 	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // limitedServer serves a store that expires sessions by clock, configured
-// by opts, through transport.Handler.
+// by opts, through server.Handler.
 func limitedServer(t *testing.T, clock *fakeClock, opts ...Option) (*Store, string) {
 	t.Helper()
 	s := NewStore(append([]Option{func(s *Store) { s.now = clock.Now }}, opts...)...)
-	srv := httptest.NewServer(transport.NewHandler(s))
+	srv := httptest.NewServer(server.NewHandler(s))
 	t.Cleanup(srv.Close)
 	return s, srv.URL
 }

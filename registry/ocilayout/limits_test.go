@@ -16,6 +16,7 @@ import (
 
 	"github.com/regkit/regkit/registry/ocilayout"
 	"github.com/regkit/regkit/transport"
+	"github.com/regkit/regkit/transport/server"
 )
 
 // openFDs returns how many file descriptors the process has open. It skips
@@ -62,13 +63,13 @@ func TestUploadSessionsHoldNoFD(t *testing.T) {
 }
 
 // TestHandlerUploadFlood sends 1,100 POSTs that open upload sessions and
-// never finish them, through transport.Handler over a Store that allows
+// never finish them, through server.Handler over a Store that allows
 // 1,000 (the default): the first 1,000 are accepted and the rest refused
 // with 429 and the OCI error TOOMANYREQUESTS, the server keeps answering,
 // and it holds no file descriptor per session.
 func TestHandlerUploadFlood(t *testing.T) {
 	s := newStore(t)
-	srv := httptest.NewServer(transport.NewHandler(s))
+	srv := httptest.NewServer(server.NewHandler(s))
 	defer srv.Close()
 	post := func() (int, string) {
 		t.Helper()

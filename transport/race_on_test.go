@@ -1,7 +1,0 @@
-//go:build race
-
-package transport
-
-// raceEnabled says the race detector is on: it makes big inputs slow, and
-// the heap figures of some tests larger.
-const raceEnabled = true

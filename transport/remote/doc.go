@@ -1,0 +1,49 @@
+// Package remote is the HTTP client of the OCI distribution API: a
+// [transport.Transport] that talks to a real registry (docker.io, ghcr.io,
+// a registry on localhost), for the model packages (registry, repository,
+// tag) to use.
+//
+// go-containerregistry users know the name: "remote" is the registry at the
+// other end of the wire, as opposed to the in-memory fake or a layout on
+// disk. [Client] is not an [net/http.Client]: it is a Transport built over
+// one.
+//
+// [New] does no I/O. What a registry can do (a referrers API, tag
+// DELETE, single-POST uploads, honouring If-Match, Range requests, the
+// minimum chunk size) is found out on first use and remembered by the
+// Client, so no operation probes twice. Pushing a blob costs one request
+// when the repository already has it (a mount from the repository itself
+// answers 201) and two when it does not.
+//
+// The client retries what is safe to retry (429, 502, 503, 504, dropped
+// connections) with jittered backoff and Retry-After ([WithRetry]),
+// resumes broken blob downloads with Range, and bounds the blob transfers
+// of all operations on one registry ([WithMaxConcurrency], [transport.Limiter]).
+// Credentials added by the caller's round tripper stay on the registry's
+// origin: redirects elsewhere go through another round tripper
+// ([WithRedirectRoundTripper]) under a redirect policy
+// ([DefaultRedirectPolicy], [WithRedirectPolicy]). Authentication is a
+// [Middleware] (see github.com/regkit/regkit/registry.WithAuth).
+//
+// # Limits
+//
+// The [Client] bounds what a registry's answers can make it hold or do,
+// whatever the registry sends: a page of tags or of the catalog is read up
+// to [DefaultMaxListSize] bytes once decompressed and [DefaultMaxListEntries]
+// entries ([WithMaxListSize], [WithMaxListEntries]); a page of referrers up
+// to the manifest size ([WithMaxManifestSize]) and [MaxReferrersPerPage]
+// descriptors; a listing follows at most [transport.DefaultMaxPages] pages unless its
+// options say otherwise, and stops with [transport.ErrPageLoop] at a next-page link
+// it has followed before; an upload held in memory a chunk at a time honours
+// a chunk minimum (OCI-Chunk-Min-Length) up to [DefaultMaxChunkMin] or the
+// chunk size. Past a limit, the operation fails with a [*transport.LimitError], which
+// matches [transport.ErrLimitExceeded], having read no more than the limit. Error
+// bodies are read up to 64 KiB.
+//
+// The client speaks the OCI distribution spec v1.1 and the habits of
+// Docker's registry: https://github.com/opencontainers/distribution-spec
+package remote
+
+import "github.com/regkit/regkit/transport"
+
+var _ transport.Transport = (*Client)(nil)

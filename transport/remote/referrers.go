@@ -1,0 +1,297 @@
+package remote
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/transport"
+)
+
+// referrersAttempts is how many times the client tries the
+// read-modify-write of a fallback referrers index before it gives up.
+const referrersAttempts = 5
+
+// ListReferrers lists the referrers of subject in repo (GET
+// /v2/<name>/referrers/<digest>), filtered by artifactType on the client
+// when the registry did not (no OCI-Filters-Applied header naming it).
+// Pages follow the Link header. A page, or fallback index, of more than
+// [MaxReferrersPerPage] descriptors fails with a [*transport.LimitError].
+//
+// A registry without the referrers API (a 404, remembered) is read through
+// the spec's fallback: the index under the tag <alg>-<hex> of the subject,
+// in one page. No fallback index, like an unknown repository, gives an empty
+// page, as the referrers API does.
+func (c *Client) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
+	if err := checkRepo(repo); err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	if err := checkDigest(subject); err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	var u *url.URL
+	switch {
+	case req.Next != "":
+		var err error
+		if u, err = c.nextURL(req.Next); err != nil {
+			return transport.Page[ocispec.Descriptor]{}, err
+		}
+	case c.caps.referrers.get() == triNo:
+		return c.fallbackReferrers(ctx, repo, subject, artifactType)
+	default:
+		u = c.endpoint(repo, "referrers", subject.String())
+		q := url.Values{}
+		if artifactType != "" {
+			q.Set("artifactType", artifactType)
+		}
+		if req.N > 0 {
+			q.Set("n", strconv.Itoa(req.N))
+		}
+		u.RawQuery = q.Encode()
+	}
+	page, ok, err := c.referrersPage(ctx, u, artifactType)
+	if errors.Is(err, transport.ErrNameUnknown) {
+		return transport.Page[ocispec.Descriptor]{}, nil // as for an unknown subject
+	}
+	if err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	if !ok {
+		return c.fallbackReferrers(ctx, repo, subject, artifactType)
+	}
+	return page, nil
+}
+
+// referrersPage GETs one page of the referrers API. ok is false when the
+// registry has no referrers API, which it remembers.
+func (c *Client) referrersPage(ctx context.Context, u *url.URL, artifactType string) (page transport.Page[ocispec.Descriptor], ok bool, err error) {
+	resp, err := c.do(ctx, reqSpec{
+		method: http.MethodGet, url: u,
+		header: http.Header{"Accept": {ocispec.MediaTypeImageIndex}},
+		want:   []int{http.StatusOK},
+		read:   c.maxManifest,
+	})
+	if err != nil {
+		var re *ResponseError
+		if errors.As(err, &re) && lacksReferrersAPI(re) {
+			c.caps.referrers.set(triNo)
+			return page, false, nil
+		}
+		return page, false, err
+	}
+	defer drainClose(resp)
+	c.caps.referrers.set(triYes)
+	body, err := c.readManifest(resp, "referrers list")
+	if err != nil {
+		return page, false, err
+	}
+	ix, err := decodeIndex(body)
+	if err != nil {
+		return page, false, indexError(err, transport.Errorf(transport.CodeManifestInvalid, "GET %s: referrers list is not an image index: %v", redact(u), err))
+	}
+	page.Items = ix.Manifests
+	if artifactType != "" && !isFiltered(resp.Header, "artifactType") {
+		page.Items = filterReferrers(page.Items, artifactType)
+	}
+	if page.Next, err = c.nextPage(resp); err != nil {
+		return transport.Page[ocispec.Descriptor]{}, false, err
+	}
+	return page, true, nil
+}
+
+// lacksReferrersAPI reports whether an answer to a referrers request says the
+// registry has no referrers API: a 404 that is not about the repository, or
+// a 405.
+func lacksReferrersAPI(re *ResponseError) bool {
+	switch re.StatusCode {
+	case http.StatusMethodNotAllowed:
+		return true
+	case http.StatusNotFound:
+		return !slices.ContainsFunc(re.Errors, func(e *transport.Error) bool { return e.Code == transport.CodeNameUnknown })
+	}
+	return false
+}
+
+// isFiltered reports whether the OCI-Filters-Applied header lists filter.
+func isFiltered(h http.Header, filter string) bool {
+	for _, v := range h.Values("OCI-Filters-Applied") {
+		for _, f := range strings.Split(v, ",") {
+			if strings.TrimSpace(f) == filter {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func filterReferrers(descs []ocispec.Descriptor, artifactType string) []ocispec.Descriptor {
+	if artifactType == "" {
+		return descs
+	}
+	var out []ocispec.Descriptor
+	for _, d := range descs {
+		if d.ArtifactType == artifactType {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// hasReferrersAPI reports whether the registry has the referrers API,
+// asking it once.
+func (c *Client) hasReferrersAPI(ctx context.Context, repo string, subject digest.Digest) (bool, error) {
+	switch c.caps.referrers.get() {
+	case triYes:
+		return true, nil
+	case triNo:
+		return false, nil
+	}
+	_, ok, err := c.referrersPage(ctx, c.endpoint(repo, "referrers", subject.String()), "")
+	return ok, err
+}
+
+// referrersTag returns the fallback tag of subject's referrers index:
+// <alg>-<hex>, cut to the lengths the spec allows.
+func referrersTag(subject digest.Digest) string {
+	alg, hex := string(subject.Algorithm()), subject.Encoded()
+	return alg[:min(len(alg), 32)] + "-" + hex[:min(len(hex), 64)]
+}
+
+// fallbackReferrers reads the referrers of subject from its fallback tag.
+func (c *Client) fallbackReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string) (transport.Page[ocispec.Descriptor], error) {
+	tag := referrersTag(subject)
+	_, raw, err := c.GetManifest(ctx, repo, tag)
+	if errors.Is(err, transport.ErrNotFound) {
+		return transport.Page[ocispec.Descriptor]{}, nil
+	}
+	if err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
+	ix, err := decodeIndex(raw)
+	if err != nil {
+		return transport.Page[ocispec.Descriptor]{}, indexError(err, transport.Errorf(transport.CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
+	}
+	return transport.Page[ocispec.Descriptor]{Items: filterReferrers(ix.Manifests, artifactType)}, nil
+}
+
+// indexError returns the *LimitError err holds, or else invalid.
+func indexError(err error, invalid error) error {
+	var le *transport.LimitError
+	if errors.As(err, &le) {
+		return le
+	}
+	return invalid
+}
+
+// referrerDescriptor describes a pushed manifest as the referrers list
+// does.
+func referrerDescriptor(desc ocispec.Descriptor, info manifestInfo) ocispec.Descriptor {
+	at := info.ArtifactType
+	if at == "" && info.Config != nil {
+		at = info.Config.MediaType
+	}
+	return ocispec.Descriptor{
+		MediaType: desc.MediaType, Digest: desc.Digest, Size: desc.Size,
+		ArtifactType: at, Annotations: info.Annotations,
+	}
+}
+
+// addReferrer adds desc to the fallback referrers index of subject.
+func (c *Client) addReferrer(ctx context.Context, repo string, subject digest.Digest, desc ocispec.Descriptor) error {
+	return c.editReferrers(ctx, repo, subject, func(ix *ocispec.Index) bool {
+		if slices.ContainsFunc(ix.Manifests, func(d ocispec.Descriptor) bool { return d.Digest == desc.Digest }) {
+			return false
+		}
+		ix.Manifests = append(ix.Manifests, desc)
+		return true
+	})
+}
+
+// removeReferrer removes d from the fallback referrers index of subject.
+func (c *Client) removeReferrer(ctx context.Context, repo string, subject, d digest.Digest) error {
+	return c.editReferrers(ctx, repo, subject, func(ix *ocispec.Index) bool {
+		n := len(ix.Manifests)
+		ix.Manifests = slices.DeleteFunc(ix.Manifests, func(m ocispec.Descriptor) bool { return m.Digest == d })
+		return len(ix.Manifests) != n
+	})
+}
+
+// editReferrers changes the fallback referrers index of subject with edit,
+// which reports whether it changed anything. The read-modify-write is
+// guarded (If-Match, or checks around the put) and retried when a
+// concurrent writer changed the index in between, so that no writer's
+// referrer is lost.
+func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.Digest, edit func(*ocispec.Index) bool) error {
+	tag := referrersTag(subject)
+	var err error
+	for attempt := range referrersAttempts {
+		if attempt > 0 {
+			if err := sleepCtx(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(20*time.Millisecond)))); err != nil {
+				return err
+			}
+		}
+		cur, raw, gerr := c.GetManifest(ctx, repo, tag)
+		ix := ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageIndex}
+		switch {
+		case errors.Is(gerr, transport.ErrNotFound):
+			cur = ocispec.Descriptor{}
+		case gerr != nil:
+			return gerr
+		default:
+			got, err := decodeIndex(raw)
+			if err != nil {
+				return indexError(err, transport.Errorf(transport.CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
+			}
+			if got.SchemaVersion == 0 {
+				got.SchemaVersion = ix.SchemaVersion
+			}
+			ix = got
+		}
+		if !edit(&ix) {
+			return nil
+		}
+		if ix.Manifests == nil {
+			ix.Manifests = []ocispec.Descriptor{}
+		}
+		if ix.MediaType == "" {
+			ix.MediaType = ocispec.MediaTypeImageIndex
+		}
+		body, merr := json.Marshal(ix)
+		if merr != nil {
+			return merr
+		}
+		own := digest.SHA256.FromBytes(body)
+		if cur.Digest == "" {
+			err = c.putIfAbsent(ctx, repo, tag, ix.MediaType, body, own)
+		} else {
+			_, err = c.putIfMatch(ctx, repo, tag, ix.MediaType, body, own, cur.Digest)
+		}
+		if !errors.Is(err, transport.ErrPreconditionFailed) {
+			return err
+		}
+	}
+	return fmt.Errorf("referrers fallback tag %q of %s: gave up after %d attempts to concurrent writers: %w", tag, repo, referrersAttempts, err)
+}
+
+// sleepCtx waits d, or until ctx is done.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}

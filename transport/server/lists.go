@@ -1,0 +1,186 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/transport"
+)
+
+// maxPageSize caps the n= of a list request. A larger n gets this many
+// entries and a Link to the rest, which the spec allows.
+const maxPageSize = 10000
+
+// pageParams is a page request read from a query.
+type pageParams struct {
+	req   transport.PageRequest
+	n     string // the n= parameter as given, "" if none
+	empty bool   // n=0: the spec wants an empty list and no Link
+}
+
+// parsePage reads the n=, last= and next= parameters of a list request.
+// n must be a non-negative integer, else SIZE_INVALID (the distribution
+// registry's PAGINATION_NUMBER_INVALID is no spec code). next= is the
+// opaque cursor of a Link this handler sent; it wins over last=.
+func parsePage(q url.Values) (pageParams, error) {
+	p := pageParams{req: transport.PageRequest{Last: q.Get("last"), Next: q.Get("next")}}
+	if q.Has("n") {
+		p.n = q.Get("n")
+		n, ok := parseUint(p.n)
+		if !ok {
+			return pageParams{}, transport.Errorf(transport.CodeSizeInvalid, "n=%q is not a page size (a non-negative integer)", p.n)
+		}
+		p.req.N = int(min(n, maxPageSize))
+		if n == 0 {
+			p.empty, p.req.N = true, 1 // still ask, so that an unknown repository is reported
+		}
+	}
+	return p, nil
+}
+
+// setLink sets the Link header to the page after one whose last entry
+// has the key lastKey. The cursor goes in last= when it is that key (so the
+// link is the spec's), else in next=.
+func setLink(hdr http.Header, path string, p pageParams, next, lastKey string, extra url.Values) {
+	if next == "" || p.empty {
+		return
+	}
+	v := url.Values{}
+	for k, vs := range extra {
+		v[k] = vs
+	}
+	if p.n != "" {
+		v.Set("n", p.n)
+	}
+	if next == lastKey {
+		v.Set("last", next)
+	} else {
+		v.Set("next", next)
+	}
+	hdr.Set("Link", "<"+path+"?"+v.Encode()+`>; rel="next"`)
+}
+
+// serveTags serves GET /v2/<name>/tags/list.
+func (h *Handler) serveTags(w *responseWriter, r *http.Request, t parsedTarget) {
+	p, err := parsePage(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page, err := h.t.ListTags(r.Context(), t.name, p.req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	tags := pageItems(page.Items, p.empty)
+	setLink(w.Header(), "/v2/"+t.name+"/tags/list", p, page.Next, lastItem(tags), nil)
+	h.writeJSON(w, r, "application/json", struct {
+		Name string   `json:"name"`
+		Tags []string `json:"tags"`
+	}{t.name, tags})
+}
+
+// serveCatalog serves GET /v2/_catalog. A Transport without a catalog
+// gives 404 with UNSUPPORTED, as for an endpoint that does not exist.
+func (h *Handler) serveCatalog(w *responseWriter, r *http.Request) {
+	p, err := parsePage(r.URL.Query())
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	page, err := h.t.ListRepositories(r.Context(), p.req)
+	if errors.Is(err, transport.ErrUnsupported) {
+		err = statusError(http.StatusNotFound, transport.CodeUnsupported, "this registry has no catalog")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	repos := pageItems(page.Items, p.empty)
+	setLink(w.Header(), "/v2/_catalog", p, page.Next, lastItem(repos), nil)
+	h.writeJSON(w, r, "application/json", struct {
+		Repositories []string `json:"repositories"`
+	}{repos})
+}
+
+// serveReferrers serves GET /v2/<name>/referrers/<digest>: an image index
+// of the referrers, empty (never 404) when there are none or the
+// repository is unknown. With ?artifactType= only referrers of that type
+// are listed, and OCI-Filters-Applied says so. A Transport that cannot list
+// referrers gives 404, which tells clients to fall back to the referrers
+// tag schema.
+func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTarget) {
+	d, err := parseDigest(t.ref)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	q := r.URL.Query()
+	p, err := parsePage(q)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	artifactType := q.Get("artifactType")
+	page, err := h.t.ListReferrers(r.Context(), t.name, d, artifactType, p.req)
+	switch {
+	case errors.Is(err, transport.ErrNameUnknown), errors.Is(err, transport.ErrManifestUnknown):
+		page, err = transport.Page[ocispec.Descriptor]{}, nil
+	case errors.Is(err, transport.ErrUnsupported):
+		err = statusError(http.StatusNotFound, transport.CodeUnsupported, "this registry cannot list referrers")
+	}
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	descs := pageItems(page.Items, p.empty)
+	var extra url.Values
+	if artifactType != "" {
+		kept := descs[:0]
+		for _, desc := range descs {
+			if desc.ArtifactType == artifactType {
+				kept = append(kept, desc)
+			}
+		}
+		descs = kept
+		w.Header().Set("OCI-Filters-Applied", "artifactType")
+		extra = url.Values{"artifactType": {artifactType}}
+	}
+	lastKey := ""
+	if len(page.Items) > 0 {
+		lastKey = string(page.Items[len(page.Items)-1].Digest)
+	}
+	setLink(w.Header(), "/v2/"+t.name+"/referrers/"+string(d), p, page.Next, lastKey, extra)
+	h.writeJSON(w, r, ocispec.MediaTypeImageIndex, ocispec.Index{
+		Versioned: specs.Versioned{SchemaVersion: 2},
+		MediaType: ocispec.MediaTypeImageIndex,
+		Manifests: descs,
+	})
+}
+
+// writeJSON answers 200 with v as JSON.
+func (h *Handler) writeJSON(w *responseWriter, r *http.Request, contentType string, v any) {
+	if err := writeJSONBody(w, r, http.StatusOK, contentType, v); err != nil {
+		h.fail(w, r, err)
+	}
+}
+
+// pageItems returns items as a non-nil slice (a JSON array, never null),
+// empty when the request asked for n=0.
+func pageItems[T any](items []T, empty bool) []T {
+	if items == nil || empty {
+		return []T{}
+	}
+	return items
+}
+
+// lastItem returns the last of items, or "".
+func lastItem(items []string) string {
+	if len(items) == 0 {
+		return ""
+	}
+	return items[len(items)-1]
+}
