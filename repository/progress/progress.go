@@ -9,7 +9,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// ProgressKind says what happened to a blob or manifest in a [Event]
+// Kind says what happened to a blob or manifest in a [Event]
 // event.
 type Kind int
 
@@ -58,7 +58,7 @@ func (k Kind) String() string {
 	return "unknown"
 }
 
-// Progress is one event of the progress of a push, a pull or a copy: what
+// Event is one event of the progress of a push, a pull or a copy: what
 // happened (Kind) to which blob or manifest (Descriptor) of which
 // repository. See [With].
 type Event struct {
@@ -79,7 +79,7 @@ type Event struct {
 // progressKey is the context key of the observer set by WithProgress.
 type progressKey struct{}
 
-// WithProgress returns a copy of ctx that carries f, the observer of the
+// With returns a copy of ctx that carries f, the observer of the
 // progress of every push, pull and copy done with it: the repository and
 // Copy functions of regkit call f for each blob and manifest they move (see
 // their docs for what each reports). A nil f removes the observer ctx
@@ -103,7 +103,7 @@ func With(ctx context.Context, f func(Event)) context.Context {
 	return context.WithValue(ctx, progressKey{}, f)
 }
 
-// ReportProgress calls the observer ctx carries (see [With]) with
+// Report calls the observer ctx carries (see [With]) with
 // p, and does nothing when there is none. It is for implementations of
 // push, pull or copy outside regkit that report their progress the way
 // regkit does; they should keep to the order and throttling WithProgress

@@ -93,12 +93,12 @@ var (
 	_ transport.Limiter    = (*Client)(nil)
 )
 
-// NewClient returns a client of the registry host: "ghcr.io",
+// New returns a client of the registry host: "ghcr.io",
 // "localhost:5000", "127.0.0.1:36817" or "[::1]:5000". Docker Hub
 // ("docker.io" or "index.docker.io") is reached at its API endpoint,
 // registry-1.docker.io. host has no scheme (see [WithTLS]) and no path.
 //
-// NewClient only validates and stores: it does no I/O.
+// New only validates and stores: it does no I/O.
 //
 // The client only sends uploads to the registry's own scheme, host and port
 // (see [Client]): a registry that hands out upload Locations on another
@@ -107,13 +107,13 @@ var (
 // uploads; blob GETs may still be redirected anywhere.
 func New(host string, opts ...Option) (*Client, error) {
 	if scheme, _, ok := strings.Cut(host, "://"); ok {
-		return nil, fmt.Errorf("transport: new client: host %q has a scheme (%s://): give the host alone and choose the protocol with WithTLS", host, scheme)
+		return nil, fmt.Errorf("remote.New: host %q has a scheme (%s://): give the host alone and choose the protocol with WithTLS", host, scheme)
 	}
 	if i := strings.IndexAny(host, "/?#"); i >= 0 {
-		return nil, fmt.Errorf("transport: new client: host %q has a path: give the registry host alone, as in \"ghcr.io\"", host)
+		return nil, fmt.Errorf("remote.New: host %q has a path: give the registry host alone, as in \"ghcr.io\"", host)
 	}
 	if err := reference.ValidateRegistry(host); err != nil {
-		return nil, fmt.Errorf("transport: new client: %w", err)
+		return nil, fmt.Errorf("remote.New: %w", err)
 	}
 	o := clientOptions{
 		tls:            TLSDefault,
@@ -132,7 +132,7 @@ func New(host string, opts ...Option) (*Client, error) {
 		}
 	}
 	if o.tls == TLSSkipVerify && o.rt != nil {
-		return nil, errors.New("transport: new client: TLSSkipVerify conflicts with WithRoundTripper: configure certificate checks on your round tripper and use TLSVerify")
+		return nil, errors.New("remote.New: TLSSkipVerify conflicts with WithRoundTripper: configure certificate checks on your round tripper and use TLSVerify")
 	}
 	if o.rt == nil {
 		o.rt = defaultTransport(o.tls == TLSSkipVerify)
@@ -145,7 +145,7 @@ func New(host string, opts ...Option) (*Client, error) {
 	}
 	for i := len(o.middleware) - 1; i >= 0; i-- {
 		if o.rt = o.middleware[i](host, o.rt); o.rt == nil {
-			return nil, errors.New("transport: new client: a middleware returned a nil round tripper")
+			return nil, errors.New("remote.New: a middleware returned a nil round tripper")
 		}
 	}
 	api := host

@@ -7,7 +7,7 @@ import (
 	"net/http"
 )
 
-// ClientOption configures a [Client]; pass them to [New].
+// Option configures a [Client]; pass them to [New].
 type Option func(*clientOptions) error
 
 // TLSMode says how a [Client] speaks to its registry: over HTTPS, checking
@@ -72,7 +72,7 @@ type clientOptions struct {
 	logger         *slog.Logger
 }
 
-var errNilRoundTripper = errors.New("transport: WithRoundTripper(nil)")
+var errNilRoundTripper = errors.New("remote: WithRoundTripper(nil)")
 
 // WithRoundTripper sets the round tripper every request goes through: the
 // base transport that auth, proxies, retries or tracing wrap. It is used as
@@ -107,7 +107,7 @@ type Middleware func(host string, next http.RoundTripper) http.RoundTripper
 func WithMiddleware(m Middleware) Option {
 	return func(o *clientOptions) error {
 		if m == nil {
-			return errors.New("transport: WithMiddleware(nil)")
+			return errors.New("remote: WithMiddleware(nil)")
 		}
 		o.middleware = append(o.middleware, m)
 		return nil
@@ -125,7 +125,7 @@ func WithMiddleware(m Middleware) Option {
 func WithRedirectRoundTripper(rt http.RoundTripper) Option {
 	return func(o *clientOptions) error {
 		if rt == nil {
-			return errors.New("transport: WithRedirectRoundTripper(nil)")
+			return errors.New("remote: WithRedirectRoundTripper(nil)")
 		}
 		o.redirectRT = rt
 		return nil
@@ -139,7 +139,7 @@ func WithRedirectRoundTripper(rt http.RoundTripper) Option {
 func WithMaxConcurrency(n int) Option {
 	return func(o *clientOptions) error {
 		if n < 1 {
-			return fmt.Errorf("transport: WithMaxConcurrency(%d): want at least 1", n)
+			return fmt.Errorf("remote: WithMaxConcurrency(%d): want at least 1", n)
 		}
 		o.maxConcurrent = n
 		return nil
@@ -162,7 +162,7 @@ func WithMaxConcurrency(n int) Option {
 func WithRedirectPolicy(policy func(req *http.Request, via []*http.Request) error) Option {
 	return func(o *clientOptions) error {
 		if policy == nil {
-			return errors.New("transport: WithRedirectPolicy(nil)")
+			return errors.New("remote: WithRedirectPolicy(nil)")
 		}
 		o.redirectPolicy = policy
 		return nil
@@ -174,7 +174,7 @@ func WithRedirectPolicy(policy func(req *http.Request, via []*http.Request) erro
 func WithTLS(m TLSMode) Option {
 	return func(o *clientOptions) error {
 		if m < TLSDefault || m > TLSOff {
-			return fmt.Errorf("transport: WithTLS(%v): unknown mode", m)
+			return fmt.Errorf("remote: WithTLS(%v): unknown mode", m)
 		}
 		o.tls = m
 		return nil
@@ -186,7 +186,7 @@ func WithTLS(m TLSMode) Option {
 func WithUserAgent(ua string) Option {
 	return func(o *clientOptions) error {
 		if ua == "" {
-			return errors.New("transport: WithUserAgent(\"\")")
+			return errors.New("remote: WithUserAgent(\"\")")
 		}
 		o.userAgent = ua
 		return nil
@@ -201,7 +201,7 @@ func WithUserAgent(ua string) Option {
 func WithMaxManifestSize(n int64) Option {
 	return func(o *clientOptions) error {
 		if n <= 0 {
-			return fmt.Errorf("transport: WithMaxManifestSize(%d): must be positive", n)
+			return fmt.Errorf("remote: WithMaxManifestSize(%d): must be positive", n)
 		}
 		o.maxManifest = n
 		return nil
@@ -217,7 +217,7 @@ func WithMaxManifestSize(n int64) Option {
 func WithMaxListSize(n int64) Option {
 	return func(o *clientOptions) error {
 		if n <= 0 {
-			return fmt.Errorf("transport: WithMaxListSize(%d): must be positive", n)
+			return fmt.Errorf("remote: WithMaxListSize(%d): must be positive", n)
 		}
 		o.maxList = n
 		return nil
@@ -232,7 +232,7 @@ func WithMaxListSize(n int64) Option {
 func WithMaxListEntries(n int) Option {
 	return func(o *clientOptions) error {
 		if n <= 0 {
-			return fmt.Errorf("transport: WithMaxListEntries(%d): must be positive", n)
+			return fmt.Errorf("remote: WithMaxListEntries(%d): must be positive", n)
 		}
 		o.maxListEntries = n
 		return nil
@@ -253,7 +253,7 @@ func WithMaxListEntries(n int) Option {
 func WithChunkSize(n int64) Option {
 	return func(o *clientOptions) error {
 		if n <= 0 {
-			return fmt.Errorf("transport: WithChunkSize(%d): must be positive", n)
+			return fmt.Errorf("remote: WithChunkSize(%d): must be positive", n)
 		}
 		o.chunkSize, o.chunkKnown = n, true
 		return nil
@@ -268,7 +268,7 @@ func WithChunkSize(n int64) Option {
 func WithSinglePOSTMax(n int64) Option {
 	return func(o *clientOptions) error {
 		if n < 0 {
-			return fmt.Errorf("transport: WithSinglePOSTMax(%d): must not be negative", n)
+			return fmt.Errorf("remote: WithSinglePOSTMax(%d): must not be negative", n)
 		}
 		o.singlePOSTMax = n
 		return nil
@@ -283,7 +283,7 @@ func WithSinglePOSTMax(n int64) Option {
 func WithLogger(l *slog.Logger) Option {
 	return func(o *clientOptions) error {
 		if l == nil {
-			return errors.New("transport: WithLogger(nil)")
+			return errors.New("remote: WithLogger(nil)")
 		}
 		o.logger = l
 		return nil

@@ -110,11 +110,11 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 func WithRetry(p RetryPolicy) Option {
 	return func(o *clientOptions) error {
 		if p.MaxAttempts < 0 || p.Backoff < 0 || p.MaxBackoff < 0 || p.MaxWait < 0 {
-			return fmt.Errorf("transport: WithRetry(%+v): negative field", p)
+			return fmt.Errorf("remote: WithRetry(%+v): negative field", p)
 		}
 		p = p.withDefaults()
 		if p.Backoff > p.MaxBackoff {
-			return fmt.Errorf("transport: WithRetry: Backoff %v above MaxBackoff %v", p.Backoff, p.MaxBackoff)
+			return fmt.Errorf("remote: WithRetry: Backoff %v above MaxBackoff %v", p.Backoff, p.MaxBackoff)
 		}
 		o.retry = p
 		return nil

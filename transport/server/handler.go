@@ -66,7 +66,7 @@ type Handler struct {
 	locks       sessionLocks
 }
 
-// HandlerOption configures a [Handler] made by [NewHandler].
+// Option configures a [Handler] made by [NewHandler].
 type Option func(*handlerOptions)
 
 type handlerOptions struct {
@@ -76,7 +76,7 @@ type handlerOptions struct {
 	sessionWait time.Duration
 }
 
-// WithHandlerLogger makes the [Handler] log one line per request at Info
+// WithLogger makes the [Handler] log one line per request at Info
 // level: method, path (without the query, which may hold secrets), status,
 // bytes written and duration. Requests that fail with a 5xx are logged at
 // Error level, with the error. A nil logger, the default, logs nothing.
@@ -84,7 +84,7 @@ func WithLogger(l *slog.Logger) Option {
 	return func(o *handlerOptions) { o.logger = l }
 }
 
-// WithHandlerMaxManifestSize sets the largest manifest body the [Handler]
+// WithMaxManifestSize sets the largest manifest body the [Handler]
 // accepts, in bytes; a larger PUT fails with 413 and MANIFEST_INVALID after
 // reading at most n+1 bytes. n <= 0 means the default, 4 MiB.
 func WithMaxManifestSize(n int64) Option {
@@ -94,7 +94,7 @@ func WithMaxManifestSize(n int64) Option {
 // NewHandler returns a Handler that serves t. It panics if t is nil.
 func NewHandler(t transport.Transport, opts ...Option) *Handler {
 	if t == nil {
-		panic("transport: NewHandler with a nil Transport")
+		panic("server: NewHandler with a nil Transport")
 	}
 	var o handlerOptions
 	for _, opt := range opts {

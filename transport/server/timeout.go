@@ -30,7 +30,7 @@ const (
 	idleTimeout       = 2 * time.Minute
 )
 
-// NewServer returns an [http.Server] that serves h with the timeouts a
+// New returns an [http.Server] that serves h with the timeouts a
 // server open to untrusted clients needs and net/http leaves off:
 //
 //   - ReadHeaderTimeout, 10 s: the request line and headers must arrive
@@ -57,7 +57,7 @@ func New(h http.Handler) *http.Server {
 	}
 }
 
-// WithHandlerBodyTimeout sets the window over which the [Handler]
+// WithBodyTimeout sets the window over which the [Handler]
 // measures the progress of a request body (a chunk, a blob, a manifest):
 // within each window of d the body must deliver at least 1 KiB a minute's
 // worth of bytes (1 KiB in the default 60 s, 18 bytes in 1 s, and never
@@ -91,7 +91,7 @@ func WithBodyTimeout(d time.Duration) Option {
 	return func(o *handlerOptions) { o.bodyTimeout = d }
 }
 
-// WithHandlerSessionWait sets how long a request to an upload session
+// WithSessionWait sets how long a request to an upload session
 // waits while another request to the same session is being served (the
 // Handler serves them one at a time): past d it fails with 429,
 // TOOMANYREQUESTS and Retry-After: 1, instead of waiting for as long as
