@@ -1,8 +1,6 @@
 package image_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/regkit/regkit/image"
@@ -12,11 +10,7 @@ import (
 // benchFixture reads a fixture for a benchmark.
 func benchFixture(b *testing.B, name string) []byte {
 	b.Helper()
-	p, err := os.ReadFile(filepath.Join(realworld.Dir(b), name))
-	if err != nil {
-		b.Fatal(err)
-	}
-	return p
+	return realworld.Read(b, name)
 }
 
 func BenchmarkParseManifest(b *testing.B) {

@@ -8,8 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
+	"io/fs"
 	"regexp"
 	"slices"
 	"strings"
@@ -25,28 +24,15 @@ import (
 // readFixture returns the bytes of a fixture file.
 func readFixture(t *testing.T, name string) []byte {
 	t.Helper()
-	p, err := os.ReadFile(filepath.Join(realworld.Dir(t), name))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
+	return realworld.Read(t, name)
 }
 
 // fixtureFetch is a FetchFunc over the fixture folder, finding blobs by the
 // sha256 of the files.
 func fixtureFetch(t *testing.T) image.FetchFunc {
 	t.Helper()
-	dir := realworld.Dir(t)
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
 	blobs := map[digest.Digest][]byte{}
-	for _, e := range entries {
-		p, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
+	for _, p := range realworld.Files(t) {
 		blobs[digest.FromBytes(p)] = p
 	}
 	return func(_ context.Context, d ocispec.Descriptor) (io.ReadCloser, error) {
@@ -210,8 +196,7 @@ var readmeRow = regexp.MustCompile("^\\| *\\d+ *\\| *`([^`]+)` *\\|.*\\| *`([0-9
 // cannot go untested.
 func TestFixturesREADME(t *testing.T) {
 	t.Parallel()
-	dir := realworld.Dir(t)
-	f, err := os.Open(filepath.Join(dir, "README.md"))
+	f, err := realworld.FS.Open("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -234,7 +219,7 @@ func TestFixturesREADME(t *testing.T) {
 	if fmt.Sprint(readme) != fmt.Sprint(table) {
 		t.Errorf("README lists %d files, the test table %d; they differ:\nREADME %v\ntable  %v", len(readme), len(table), readme, table)
 	}
-	entries, err := os.ReadDir(dir)
+	entries, err := fs.ReadDir(realworld.FS, ".")
 	if err != nil {
 		t.Fatal(err)
 	}

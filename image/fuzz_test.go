@@ -24,7 +24,7 @@ func FuzzParseManifest(f *testing.F) {
 		f.Add("", []byte(seed))
 		f.Add(ocispec.MediaTypeImageManifest, []byte(seed))
 	}
-	for _, raw := range realworld.Files(f) { // the real-world fixtures, not copied here
+	for _, raw := range realworld.Files(f) { // the real-world fixtures of internal/fixtures
 		f.Add("", raw)
 	}
 	f.Fuzz(func(t *testing.T, mediaType string, raw []byte) {

@@ -15,8 +15,8 @@ import (
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/registry/registrytest"
 	"github.com/regkit/regkit/transport"
-	"github.com/regkit/regkit/transport/transporttest"
 )
 
 var authUsers = map[string]string{"alice": "wonderland", "bob": "builder"}
@@ -27,7 +27,7 @@ type authTarget struct {
 	// start starts the registry with authUsers, grants (none: every user
 	// may do everything) and returns its host.
 	start func(t *testing.T, grants ...regtest.Grant) string
-	caps  transporttest.Capabilities
+	caps  registrytest.Capabilities
 }
 
 func fakeTarget(name string, mode func(map[string]string) fake.ServerOption) authTarget {
@@ -48,10 +48,10 @@ var authTargets = []authTarget{
 			t.Fatal("htpasswd has no grants")
 		}
 		return regtest.DistributionBasic(t, authUsers)
-	}, caps: transporttest.Capabilities{NoSHA512Manifests: true}},
+	}, caps: registrytest.Capabilities{NoSHA512Manifests: true}},
 	{name: "docker-registry token", start: func(t *testing.T, grants ...regtest.Grant) string {
 		return regtest.DistributionToken(t, authUsers, grants...)
-	}, caps: transporttest.Capabilities{NoSHA512Manifests: true}},
+	}, caps: registrytest.Capabilities{NoSHA512Manifests: true}},
 }
 
 // asUser returns the registry at host spoken to as user (anonymous for "").
@@ -74,7 +74,7 @@ func TestBehaviourWithAuth(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			host := tc.start(t)
 			tr := asUser(t, host, "alice").Transport()
-			transporttest.RunWith(t, func(t *testing.T) transport.Transport { return tr }, tc.caps)
+			registrytest.RunWith(t, func(t *testing.T) transport.Transport { return tr }, tc.caps)
 		})
 	}
 }

@@ -5,9 +5,9 @@ import (
 
 	"github.com/regkit/regkit/internal/regtest"
 	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/registry/registrytest"
 	"github.com/regkit/regkit/transport"
 	"github.com/regkit/regkit/transport/remote"
-	"github.com/regkit/regkit/transport/transporttest"
 )
 
 func newClient(t *testing.T, host string) *remote.Client {
@@ -24,7 +24,7 @@ func newClient(t *testing.T, host string) *remote.Client {
 func TestBehaviourFakeHTTP(t *testing.T) {
 	srv := fake.Serve(t)
 	c := newClient(t, srv.Host)
-	transporttest.Run(t, func(t *testing.T) transport.Transport { return c })
+	registrytest.Run(t, func(t *testing.T) transport.Transport { return c })
 }
 
 // TestBehaviourDistribution runs the behaviour suite through the HTTP client
@@ -34,6 +34,6 @@ func TestBehaviourDistribution(t *testing.T) {
 	c := newClient(t, host)
 	// The distribution registry 2.x refuses a manifest put by a sha512
 	// digest (sha512 blobs work).
-	transporttest.RunWith(t, func(t *testing.T) transport.Transport { return c },
-		transporttest.Capabilities{NoSHA512Manifests: true})
+	registrytest.RunWith(t, func(t *testing.T) transport.Transport { return c },
+		registrytest.Capabilities{NoSHA512Manifests: true})
 }

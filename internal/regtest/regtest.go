@@ -1,8 +1,9 @@
 // Package regtest starts real registry software for regkit's tests: Debian's
 // docker-registry (the distribution registry) on a loopback port, with a
 // configuration the test writes, stopped when the test ends. The tools are
-// installed by the project's test command (.ci/test); a missing tool fails
-// the test, it never skips it.
+// installed by the project's test command (.ci/test), which sets
+// REGKIT_E2E=1 so that a missing tool fails the test; in a plain `go test
+// ./...` a test whose tool is missing is skipped, naming that command.
 package regtest
 
 import (

@@ -4,8 +4,8 @@ import (
 	"testing"
 
 	"github.com/regkit/regkit/registry/ocilayout"
+	"github.com/regkit/regkit/registry/registrytest"
 	"github.com/regkit/regkit/transport"
-	"github.com/regkit/regkit/transport/transporttest"
 )
 
 // newStore returns a Store over a new temporary directory, closed when the
@@ -23,12 +23,12 @@ func newStore(t testing.TB) *ocilayout.Store {
 // TestBehaviour runs regkit's behaviour suite against a Store, a fresh
 // directory per test.
 func TestBehaviour(t *testing.T) {
-	transporttest.Run(t, func(t *testing.T) transport.Transport { return newStore(t) })
+	registrytest.Run(t, func(t *testing.T) transport.Transport { return newStore(t) })
 }
 
 // TestBehaviourShared runs the suite with one Store shared by every test,
 // as a real registry would be.
 func TestBehaviourShared(t *testing.T) {
 	s := newStore(t)
-	transporttest.Run(t, func(t *testing.T) transport.Transport { return s })
+	registrytest.Run(t, func(t *testing.T) transport.Transport { return s })
 }

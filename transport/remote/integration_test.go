@@ -16,10 +16,10 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/registry/registrytest"
 	"github.com/regkit/regkit/transport"
 	"github.com/regkit/regkit/transport/remote"
 	"github.com/regkit/regkit/transport/server"
-	"github.com/regkit/regkit/transport/transporttest"
 )
 
 // countingRT counts requests by method and endpoint kind.
@@ -150,7 +150,7 @@ func TestClientBehaviour(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := serveFake(t, tc.mw)
-			transporttest.Run(t, func(t *testing.T) transport.Transport { return c })
+			registrytest.Run(t, func(t *testing.T) transport.Transport { return c })
 		})
 	}
 }

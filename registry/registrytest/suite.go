@@ -1,15 +1,20 @@
-// Package transporttest is the behaviour suite of regkit: one set of tests,
+// Package registrytest is the behaviour suite of regkit: one set of tests,
 // written once, that checks the whole object model (push, tag, move, list,
 // pull, delete, referrers, bad input) over any [transport.Transport].
 //
-// regkit runs it against the in-memory registry, the fake registry served
-// over HTTP and a real registry. Implementers of their own Transport can run
-// it too:
+// It sits beside package registry, not under transport, because it drives
+// the model (registry, repository, tag) that is built on a Transport, the
+// way net/http/httptest sits beside net/http: transport stays the contract
+// alone and imports nothing of the model.
+//
+// regkit runs it against the in-memory registry, the registry on disk, the
+// fake registry served over HTTP and a real registry. Implementers of their
+// own Transport run it from a test of their package:
 //
 //	func TestMyTransport(t *testing.T) {
-//		transporttest.Run(t, func(t *testing.T) transport.Transport { return newMine(t) })
+//		registrytest.Run(t, func(t *testing.T) transport.Transport { return newMine(t) })
 //	}
-package transporttest
+package registrytest
 
 import (
 	"context"
@@ -45,7 +50,10 @@ type Capabilities struct {
 	NoSHA512Manifests bool
 }
 
-// Run runs the whole suite against the transports newT returns.
+// Run runs the whole suite against the transports newT returns, each check
+// as a subtest of t, for a backend that does everything a full OCI 1.1
+// registry with a catalog does. Use [RunWith] to leave out what the backend
+// cannot do.
 func Run(t *testing.T, newT Factory) { RunWith(t, newT, Capabilities{}) }
 
 // RunWith runs the suite for a backend with the given capabilities.

@@ -1,4 +1,4 @@
-package transporttest
+package registrytest
 
 import (
 	"context"
