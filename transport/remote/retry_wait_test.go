@@ -320,7 +320,7 @@ func TestRetry(t *testing.T) {
 				tp = struct{ transport.Transport }{c}
 			}
 			runs := 0
-			err = Retry(t.Context(), tp, func() error {
+			err = transport.Retry(t.Context(), tp, func() error {
 				runs++
 				if runs <= len(tc.errs) {
 					return tc.errs[runs-1]
@@ -350,7 +350,7 @@ func TestRetryHonoursRateLimitOfStream(t *testing.T) {
 	}
 	waits := fastSleep(c)
 	runs := 0
-	err = Retry(t.Context(), c, func() error {
+	err = c.Retry(t.Context(), func() error {
 		if runs++; runs == 1 {
 			return &retryError{err: &transport.RateLimitError{Err: &ResponseError{StatusCode: 429}}, after: 3 * time.Second, hasAfter: true}
 		}
