@@ -23,7 +23,10 @@ import (
 
 // Client is a [transport.Transport] over HTTP: it speaks the OCI distribution API
 // (https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md)
-// to one registry. It implements [transport.TagDeleter] too.
+// to one registry. It implements the optional interfaces [transport.Retrier],
+// [transport.Limiter], [transport.Originer], [transport.IdleCloser] and
+// [transport.TagDeleter] too, which code reaches through decorators that
+// follow the Unwrap convention of [transport.Transport].
 //
 // A Client learns what its registry can do from the registry's answers and
 // remembers it (the referrers API, tag DELETE, single-POST uploads, mounts
