@@ -15,7 +15,6 @@ import (
 	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
-	"github.com/regkit/regkit/transport/remote"
 )
 
 // addBlob plans the copy of blob d, once, unless registries do not
@@ -95,7 +94,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 	var reported int64 // bytes reported to the meter by any attempt
 	opened := false    // whether any attempt read the source
 	err := verify.AgainIfCorrupt(func(bool) error {
-		return remote.Retry(ctx, c.dt, func() error {
+		return transport.Retry(ctx, c.dt, func() error {
 			r = c.sourceBody(ctx, d, meter, &reported)
 			err := c.dt.PutBlob(ctx, c.dst.Name(), d, r)
 			r.Close() // waits for a Read the transport may still have under way

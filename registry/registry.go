@@ -49,11 +49,11 @@ func (r *Registry) Transport() transport.Transport { return r.t }
 
 // CloseIdleConnections closes the connections the registry's transport keeps
 // open for reuse that no request is using now (see
-// [remote.Client.CloseIdleConnections]); it does nothing for a transport
-// without connections, such as the in-memory registry's. The registry stays
-// usable.
+// [remote.Client.CloseIdleConnections]), found under its decorators as a
+// [transport.IdleCloser]; it does nothing for a transport without
+// connections, such as the in-memory registry's. The registry stays usable.
 func (r *Registry) CloseIdleConnections() {
-	if ci, ok := r.t.(interface{ CloseIdleConnections() }); ok {
+	if ci, ok := transport.Find[transport.IdleCloser](r.t); ok {
 		ci.CloseIdleConnections()
 	}
 }

@@ -76,3 +76,46 @@ func TestNew(t *testing.T) {
 		t.Error("New accepted WithTLS(9)")
 	}
 }
+
+// idleCounter is a round tripper that counts CloseIdleConnections calls.
+type idleCounter struct {
+	http.RoundTripper
+	closed atomic.Int32
+}
+
+func (c *idleCounter) CloseIdleConnections() { c.closed.Add(1) }
+
+// unwrapping is a decorator of a Transport that follows the Unwrap
+// convention of the transport package.
+type unwrapping struct{ transport.Transport }
+
+func (u unwrapping) Unwrap() transport.Transport { return u.Transport }
+
+// TestCloseIdleConnectionsThroughADecorator reaches the client's round
+// tripper under a decorator with Unwrap, and not under one without.
+func TestCloseIdleConnectionsThroughADecorator(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		wrap func(transport.Transport) transport.Transport
+		want int32
+	}{
+		{"client", func(c transport.Transport) transport.Transport { return c }, 1},
+		{"with Unwrap", func(c transport.Transport) transport.Transport { return unwrapping{c} }, 1},
+		{"without Unwrap", func(c transport.Transport) transport.Transport { return struct{ transport.Transport }{c} }, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			rt := &idleCounter{}
+			c, err := remote.New("registry.example", remote.WithRoundTripper(rt))
+			if err != nil {
+				t.Fatal(err)
+			}
+			registry.FromTransport(tc.wrap(c)).CloseIdleConnections()
+			if got := rt.closed.Load(); got != tc.want {
+				t.Errorf("round tripper closed %d times, want %d", got, tc.want)
+			}
+		})
+	}
+}

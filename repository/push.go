@@ -16,7 +16,6 @@ import (
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
-	"github.com/regkit/regkit/transport/remote"
 )
 
 // Push uploads img and names it with tags, in the order that never leaves
@@ -131,10 +130,10 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // already had it. Opening the blob reports nothing of its own: a blob of a
 // pulled image does not also report its pull.
 //
-// An upload that fails transiently (see [remote.IsRetryable]: a
-// connection that broke, a 503) starts again from the start, reopening the
-// blob, within the retry policy of the transport (see [remote.Retry] and
-// [remote.WithRetry]). A restarted upload reports BlobStarted once, and
+// An upload that fails transiently (a connection that broke, a 503)
+// starts again from the start, reopening the blob, within the retry policy
+// of the transport (see [transport.Retry]; for the HTTP client,
+// [github.com/regkit/regkit/transport/remote.WithRetry]). A restarted upload reports BlobStarted once, and
 // BlobBytes only for bytes beyond the most an earlier attempt read, so the
 // events stay in order and end at the blob's size. An upload the registry
 // refused as corrupt ([transport.ErrDigestInvalid] or
@@ -161,7 +160,7 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	// checked as they leave this time, so that a blob whose own content does
 	// not match its descriptor is named as the cause.
 	err = verify.AgainIfCorrupt(func(check bool) error {
-		return remote.Retry(ctx, r.t, func() error {
+		return transport.Retry(ctx, r.t, func() error {
 			lb := hw.body(ctx, b, check)
 			err := r.t.PutBlob(ctx, r.name, desc, lb)
 			lb.Close() // waits for a Read the transport may still have under way

@@ -129,7 +129,7 @@ func (tg *Tag) Delete(ctx context.Context) (transport.TagDeletion, error) {
 	if tg.err != nil {
 		return 0, fmt.Errorf("delete %s: %w", tg, tg.err)
 	}
-	if td, ok := tg.t.(transport.TagDeleter); ok {
+	if td, ok := transport.Find[transport.TagDeleter](tg.t); ok {
 		how, err := td.DeleteTag(ctx, tg.repo, tg.name)
 		if err != nil {
 			return 0, fmt.Errorf("delete %s: %w", tg, err)

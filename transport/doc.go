@@ -15,6 +15,24 @@
 // The package holds only the contract, so a backend that implements it
 // links neither the client nor the server.
 //
+// # Optional interfaces and decorators
+//
+// Capabilities only some backends have (a retry policy, a limit on
+// concurrent transfers, an origin that says "same registry", tag deletion
+// without a tag DELETE, idle connections to close) are optional interfaces:
+// [Retrier], [Limiter], [Originer], [TagDeleter], [IdleCloser], and
+// [Flusher] and [BlobTruncater] on a [BlobWriter]. Code finds a transport's
+// with [Find], which follows the Unwrap() Transport methods of decorators,
+// as [net/http.ResponseController] follows those of ResponseWriters:
+//
+//	type logged struct{ transport.Transport }
+//
+//	func (l logged) Unwrap() transport.Transport { return l.Transport }
+//
+// A decorator without Unwrap hides the capabilities of what it wraps: a push
+// through it is not retried, a copy within one registry downloads and
+// uploads each blob instead of mounting it.
+//
 // # Errors
 //
 // Registry conditions are reported as [*Error] values carrying an OCI error

@@ -22,6 +22,22 @@ import (
 // must never make content visible before it has been verified: a blob only
 // under the digest of its bytes, a manifest only once everything it references
 // is present.
+//
+// Some backends have capabilities beyond the contract, each an optional
+// interface of this package: a retry policy ([Retrier]), a limit on
+// concurrent transfers ([Limiter]), an identity for "same registry"
+// ([Originer]), tag deletion ([TagDeleter]), connections to close
+// ([IdleCloser]). Code looks for them with [Find]. A decorator (a Transport
+// that wraps another to log, measure or alter its calls, often as a struct
+// embedding it) should implement
+//
+//	Unwrap() Transport
+//
+// returning the transport it wraps, as an error wrapper implements Unwrap()
+// error: [Find] follows that method, so the capabilities of the wrapped
+// transport stay available through the decorator. Without it, a struct
+// embedding a Transport hides them, and what relies on them silently
+// changes: no retries, no concurrency limit, copies instead of mounts.
 type Transport interface {
 	ManifestFetcher
 	ManifestPusher
@@ -74,48 +90,6 @@ type ManifestDeleter interface {
 	// Backends that cannot delete a tag on its own fail with
 	// [ErrUnsupported]; see [TagDeleter].
 	DeleteManifest(ctx context.Context, repo, ref string) error
-}
-
-// Limiter is an optional interface of a [Transport] that bounds how many
-// blob transfers run at once against its registry. Push and Copy take a
-// slot for each blob they move, so the bound holds across every operation
-// that goes through the transport. [remote.Client] implements it (see
-// [remote.WithMaxConcurrency]); implementations are pointer types.
-type Limiter interface {
-	// Acquire waits for a free slot, or fails with ctx's error. release
-	// frees the slot; it must be called exactly once.
-	Acquire(ctx context.Context) (release func(), err error)
-}
-
-// TagDeleter is an optional interface of a [Transport] that can delete a tag
-// even where the registry has no tag DELETE, and says how it did it.
-type TagDeleter interface {
-	// DeleteTag removes tag from repo without touching other tags that
-	// point at the same manifest.
-	DeleteTag(ctx context.Context, repo, tag string) (TagDeletion, error)
-}
-
-// TagDeletion says how a tag was deleted.
-type TagDeletion int
-
-const (
-	// TagDeleted means the registry deleted the tag itself.
-	TagDeleted TagDeletion = iota + 1
-	// TagDeletedByPlaceholder means the registry has no tag DELETE: the tag
-	// was first pointed at a small placeholder manifest of its own, which
-	// was then deleted by digest, taking the tag with it.
-	TagDeletedByPlaceholder
-)
-
-// String returns "deleted" or "deleted by placeholder".
-func (d TagDeletion) String() string {
-	switch d {
-	case TagDeleted:
-		return "deleted"
-	case TagDeletedByPlaceholder:
-		return "deleted by placeholder"
-	}
-	return "unknown"
 }
 
 // BlobFetcher reads blobs.
@@ -181,19 +155,6 @@ type BlobWriter interface {
 	Commit(ctx context.Context, want ocispec.Descriptor) error
 	// Cancel ends the session and discards its bytes.
 	Cancel(ctx context.Context) error
-}
-
-// BlobTruncater is an optional interface of a [BlobWriter] that can drop the
-// bytes written after a point. [server.Handler] uses it to undo a chunk it refuses
-// (its body is shorter or longer than its Content-Range says, it breaks
-// off, or the backend refuses a write), so that the session holds exactly
-// what it held before the chunk and the client can send the chunk again.
-// Without it, a refused chunk leaves in the session what was written of it.
-type BlobTruncater interface {
-	// Truncate drops every byte after the first size, so that the session
-	// holds what it held when its Size was size; a later Commit covers only
-	// the bytes kept. size must be between 0 and Size.
-	Truncate(size int64) error
 }
 
 // TagLister lists the tags of a repository.

@@ -67,15 +67,16 @@ loop:
 	return context.Cause(ctx)
 }
 
-// Acquire takes a transfer slot of each of ts that is a
-// [transport.Limiter], once per distinct limiter. Limiters are taken in one
+// Acquire takes a transfer slot of each of ts that has a
+// [transport.Limiter] (found under decorators with [transport.Find]), once
+// per distinct limiter. Limiters are taken in one
 // order whatever the order of ts (that of their addresses), so that a copy
 // from A to B and one from B to A cannot each hold a slot the other waits
 // for. release frees them all.
 func Acquire(ctx context.Context, ts ...transport.Transport) (release func(), err error) {
 	var ls []transport.Limiter
 	for _, t := range ts {
-		if l, ok := t.(transport.Limiter); ok && !slices.Contains(ls, l) {
+		if l, ok := transport.Find[transport.Limiter](t); ok && !slices.Contains(ls, l) {
 			ls = append(ls, l)
 		}
 	}

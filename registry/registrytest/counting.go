@@ -69,7 +69,7 @@ func (c *counting) ListTags(ctx context.Context, repo string, req transport.Page
 // of doing it (see [transport.TagDeleter]).
 func (c *counting) DeleteTag(ctx context.Context, repo, tag string) (transport.TagDeletion, error) {
 	c.add("DeleteTag")
-	if td, ok := c.Transport.(transport.TagDeleter); ok {
+	if td, ok := transport.Find[transport.TagDeleter](c.Transport); ok {
 		return td.DeleteTag(ctx, repo, tag)
 	}
 	return transport.TagDeleted, c.Transport.DeleteManifest(ctx, repo, tag)

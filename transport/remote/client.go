@@ -23,7 +23,10 @@ import (
 
 // Client is a [transport.Transport] over HTTP: it speaks the OCI distribution API
 // (https://github.com/opencontainers/distribution-spec/blob/v1.1.0/spec.md)
-// to one registry. It implements [transport.TagDeleter] too.
+// to one registry. It implements the optional interfaces [transport.Retrier],
+// [transport.Limiter], [transport.Originer], [transport.IdleCloser] and
+// [transport.TagDeleter] too, which code reaches through decorators that
+// follow the Unwrap convention of [transport.Transport].
 //
 // A Client learns what its registry can do from the registry's answers and
 // remembers it (the referrers API, tag DELETE, single-POST uploads, mounts
@@ -50,7 +53,7 @@ import (
 // A Client retries requests that failed transiently (429, 502, 503, 504, a
 // broken connection) when it can send them again, with backoff and within
 // the context: see [WithRetry] for what is retried and how, [IsRetryable]
-// and [Retry] for what is left to the caller, and [transport.RateLimitError] and
+// and [Client.Retry] for what is left to the caller, and [transport.RateLimitError] and
 // [Client.RateLimit] for rate limits.
 //
 // A Client does not wait forever on a registry that stops sending: a
@@ -205,6 +208,15 @@ func (c *Client) Acquire(ctx context.Context) (release func(), err error) {
 // Host returns the registry host the client was made for, as given to
 // [New] ("docker.io", not its API endpoint).
 func (c *Client) Host() string { return c.host }
+
+// Origin returns the scheme and host of the registry API the client sends
+// its requests to, lowercase ("https://registry-1.docker.io" for a client
+// of "docker.io"): two clients with equal origins reach the same registry,
+// so a blob can be mounted from a repository of one into a repository of
+// the other (see [transport.Originer]).
+func (c *Client) Origin() string {
+	return strings.ToLower(c.base.Scheme + "://" + c.base.Host)
+}
 
 // defaultTransport returns a new transport of the client's own.
 func defaultTransport(skipVerify bool) *http.Transport {

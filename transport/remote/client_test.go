@@ -579,3 +579,30 @@ func TestCloseIdleConnectionsReachesBothRoundTrippers(t *testing.T) {
 		t.Errorf("registry round tripper closed %d times, want 1", reg.closed)
 	}
 }
+
+// TestOrigin names the registry API a client reaches: clients of one
+// endpoint share an origin, whatever name they were made with.
+func TestOrigin(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		host string
+		opts []Option
+		want string
+	}{
+		{"docker.io", nil, "https://registry-1.docker.io"},
+		{"index.docker.io", nil, "https://registry-1.docker.io"},
+		{"GHCR.io", nil, "https://ghcr.io"},
+		{"localhost:5000", nil, "http://localhost:5000"},
+		{"r.example:5000", []Option{WithTLS(TLSOff)}, "http://r.example:5000"},
+		{"r.example:5000", nil, "https://r.example:5000"},
+	}
+	for _, tc := range tests {
+		c, err := New(tc.host, tc.opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := c.Origin(); got != tc.want {
+			t.Errorf("New(%q).Origin() = %q, want %q", tc.host, got, tc.want)
+		}
+	}
+}

@@ -46,4 +46,13 @@ package remote
 
 import "github.com/regkit/regkit/transport"
 
-var _ transport.Transport = (*Client)(nil)
+// The client implements the contract and these optional interfaces of it.
+var (
+	_ transport.Transport  = (*Client)(nil)
+	_ transport.Retrier    = (*Client)(nil)
+	_ transport.Limiter    = (*Client)(nil)
+	_ transport.Originer   = (*Client)(nil)
+	_ transport.IdleCloser = (*Client)(nil)
+	_ transport.TagDeleter = (*Client)(nil)
+	_ transport.Flusher    = (*blobWriter)(nil)
+)

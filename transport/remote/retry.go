@@ -88,7 +88,7 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // upload session are never sent again as they are:
 //
 //   - [Client.PutBlob] fails with an error [IsRetryable] accepts, and the
-//     caller starts the upload again (see [Retry]; the repository package's
+//     caller starts the upload again (see [Client.Retry]; the repository package's
 //     PushBlob does that, reopening the blob). The new upload starts with a
 //     mount of the blob from the repository itself, which finds the blob
 //     if the upload that failed did store it after all.
@@ -144,7 +144,7 @@ func (p RetryPolicy) backoff(attempt int) time.Duration {
 // its retry budget is spent, and retrying at once would only multiply the
 // attempts. So with retries on, IsRetryable is true, from a Client, for
 // errors of requests it could not send again: the PATCH and PUT requests of
-// a streamed upload, which only the caller can start again (see [Retry]).
+// a streamed upload, which only the caller can start again (see [Client.Retry]).
 // With retries off (MaxAttempts 1) it is true for every transient failure.
 func IsRetryable(err error) bool {
 	if err == nil || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
@@ -157,22 +157,20 @@ func IsRetryable(err error) bool {
 	return isTransient(err)
 }
 
-// Retry runs op, which does something with t from the start, such as
+// Retry runs op, which does something with c from the start, such as
 // uploading a blob from a reader it opens, and runs it again while it fails
-// with an error [IsRetryable] accepts, within the [RetryPolicy] of t (see
-// [WithRetry]): at most MaxAttempts runs, with the policy's backoff between
-// them, honouring a Retry-After the last answer carried, each wait bounded
-// by ctx. When t is not a [*Client] it runs op once.
+// with an error [IsRetryable] accepts, within the client's [RetryPolicy]
+// (see [WithRetry]): at most MaxAttempts runs, with the policy's backoff
+// between them, honouring a Retry-After the last answer carried, each wait
+// bounded by ctx. It makes the client a [transport.Retrier]: callers that
+// hold a [transport.Transport] use [transport.Retry], which finds it
+// through decorators.
 //
 // The error of the last run is returned; when op ran more than once, or the
 // wait asked for was too long, it is marked spent (IsRetryable is false for
 // it). A context done during a wait is returned with it ([errors.Is] finds
 // both).
-func Retry(ctx context.Context, t transport.Transport, op func() error) error {
-	c, ok := t.(*Client)
-	if !ok {
-		return op()
-	}
+func (c *Client) Retry(ctx context.Context, op func() error) error {
 	for attempt := 1; ; attempt++ {
 		err := op()
 		if !IsRetryable(err) || ctx.Err() != nil {

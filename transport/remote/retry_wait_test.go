@@ -286,6 +286,12 @@ func TestWithRetryOptions(t *testing.T) {
 	}
 }
 
+// unwrapping is a decorator of a Transport that follows the Unwrap
+// convention of the transport package.
+type unwrapping struct{ transport.Transport }
+
+func (u unwrapping) Unwrap() transport.Transport { return u.Transport }
+
 // TestRetry runs an operation again while it fails transiently, within
 // the client's policy.
 func TestRetry(t *testing.T) {
@@ -295,6 +301,7 @@ func TestRetry(t *testing.T) {
 		name     string
 		errs     []error // what each run returns; nil then
 		client   bool
+		wrapped  bool // the client under a decorator with Unwrap
 		wantRuns int
 		wantErr  bool
 		retry    bool // IsRetryable of the error returned
@@ -305,6 +312,7 @@ func TestRetry(t *testing.T) {
 		{name: "permanent", client: true, errs: []error{&ResponseError{StatusCode: 400}}, wantRuns: 1, wantErr: true},
 		{name: "spent", client: true, errs: []error{&retryError{err: transient, spent: true}}, wantRuns: 1, wantErr: true},
 		{name: "rate limited for long", client: true, errs: []error{&transport.RateLimitError{RetryAt: time.Now().Add(time.Hour), Err: &ResponseError{StatusCode: 429}}}, wantRuns: 1, wantErr: true},
+		{name: "decorated client", client: true, wrapped: true, errs: []error{transient, transient}, wantRuns: 3},
 		{name: "not a client", errs: []error{transient}, wantRuns: 1, wantErr: true, retry: true},
 	}
 	for _, tc := range tests {
@@ -316,11 +324,14 @@ func TestRetry(t *testing.T) {
 			}
 			waits := fastSleep(c)
 			var tp transport.Transport = c
-			if !tc.client {
+			switch {
+			case tc.wrapped:
+				tp = unwrapping{c}
+			case !tc.client:
 				tp = struct{ transport.Transport }{c}
 			}
 			runs := 0
-			err = Retry(t.Context(), tp, func() error {
+			err = transport.Retry(t.Context(), tp, func() error {
 				runs++
 				if runs <= len(tc.errs) {
 					return tc.errs[runs-1]
@@ -350,7 +361,7 @@ func TestRetryHonoursRateLimitOfStream(t *testing.T) {
 	}
 	waits := fastSleep(c)
 	runs := 0
-	err = Retry(t.Context(), c, func() error {
+	err = c.Retry(t.Context(), func() error {
 		if runs++; runs == 1 {
 			return &retryError{err: &transport.RateLimitError{Err: &ResponseError{StatusCode: 429}}, after: 3 * time.Second, hasAfter: true}
 		}

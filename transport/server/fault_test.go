@@ -90,16 +90,35 @@ func TestServerBackendFailures(t *testing.T) {
 	}
 }
 
+// TestServerTagDeleterFallback deletes a tag through the backend's
+// TagDeleter when its DeleteManifest cannot, also when the backend is
+// under a decorator that follows the Unwrap convention.
 func TestServerTagDeleterFallback(t *testing.T) {
 	t.Parallel()
-	stub, _, srv, _ := newSrvStub(t, false, func(s *stubBackend) { s.tagDeleteErr = transport.ErrUnsupported })
-	wantStatus(t, doRequest(t, srv, "DELETE", "/v2/demo/manifests/v2", nil, ""), 202)
-	wantStatus(t, doRequest(t, srv, "GET", "/v2/demo/manifests/v2", nil, ""), 404)
-	wantStatus(t, doRequest(t, srv, "GET", "/v2/demo/manifests/v1", nil, ""), 200)
-	if got := stub.deletedTags; len(got) != 1 || got[0] != "demo:v2" {
-		t.Errorf("DeleteTag calls = %q, want [demo:v2]", got)
+	for name, wrap := range map[string]func(transport.Transport) transport.Transport{
+		"backend":   func(b transport.Transport) transport.Transport { return b },
+		"decorated": func(b transport.Transport) transport.Transport { return unwrapping{b} },
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			stub := &stubBackend{Store: fake.NewStore(), tagDeleteErr: transport.ErrUnsupported}
+			seed(t, stub.Store)
+			srv, _ := serve(t, wrap(stub), false)
+			wantStatus(t, doRequest(t, srv, "DELETE", "/v2/demo/manifests/v2", nil, ""), 202)
+			wantStatus(t, doRequest(t, srv, "GET", "/v2/demo/manifests/v2", nil, ""), 404)
+			wantStatus(t, doRequest(t, srv, "GET", "/v2/demo/manifests/v1", nil, ""), 200)
+			if got := stub.deletedTags; len(got) != 1 || got[0] != "demo:v2" {
+				t.Errorf("DeleteTag calls = %q, want [demo:v2]", got)
+			}
+		})
 	}
 }
+
+// unwrapping is a decorator of a Transport that follows the Unwrap
+// convention of the transport package.
+type unwrapping struct{ transport.Transport }
+
+func (u unwrapping) Unwrap() transport.Transport { return u.Transport }
 
 func TestServerPlainBlobReader(t *testing.T) {
 	t.Parallel()

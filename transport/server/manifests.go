@@ -148,7 +148,7 @@ func (h *Handler) ifMatch(r *http.Request, t parsedTarget) (*transport.PutManife
 // delete a tag only as a [transport.TagDeleter] is asked that way.
 func (h *Handler) deleteManifest(w *responseWriter, r *http.Request, t parsedTarget, isTag bool) {
 	err := h.t.DeleteManifest(r.Context(), t.name, t.ref)
-	if td, ok := h.t.(transport.TagDeleter); ok && isTag && errors.Is(err, transport.ErrUnsupported) {
+	if td, ok := transport.Find[transport.TagDeleter](h.t); ok && isTag && errors.Is(err, transport.ErrUnsupported) {
 		_, err = td.DeleteTag(r.Context(), t.name, t.ref)
 	}
 	if err != nil {

@@ -131,7 +131,7 @@ func (h *Handler) serveUpload(w *responseWriter, r *http.Request, t parsedTarget
 		}
 		// bw lives for this request only: a writer that holds bytes back
 		// (a Client's, for its upstream's chunk minimum) sends them now.
-		if f, ok := bw.(interface{ Flush() error }); ok {
+		if f, ok := bw.(transport.Flusher); ok {
 			if err := f.Flush(); err != nil {
 				h.fail(w, r, err)
 				return
