@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
@@ -19,7 +20,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return err
 	}
