@@ -65,7 +65,7 @@ type Target struct {
 	// Kind is the endpoint.
 	Kind Kind
 	// Name is the repository, unescaped and valid
-	// ([reference.ValidateRepository]); "" for Base and Catalog.
+	// ([spec.CheckName]); "" for Base and Catalog.
 	Name string
 	// Ref is the last segment, unescaped and not checked: the tag or
 	// digest of a Manifest, the digest of a Blob or Referrers, the

@@ -7,7 +7,6 @@ import (
 
 	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/internal/spec"
-	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -61,8 +60,8 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagD
 	if err := begin(ctx, repo); err != nil {
 		return 0, err
 	}
-	if err := reference.ValidateTag(tag); err != nil {
-		return 0, transport.Errorf(transport.CodeTagInvalid, "%v", err)
+	if err := spec.CheckTag(tag); err != nil {
+		return 0, err
 	}
 	if err := s.deleteTag(repo, tag); err != nil {
 		return 0, err
