@@ -12,6 +12,7 @@
 // CNCF reference implementation), as each function's comment says.
 //
 // Every error is a [transport.Error] with the spec's code (NAME_INVALID,
-// TAG_INVALID, DIGEST_INVALID, MANIFEST_INVALID), made in one place,
-// [invalid], so that how an error carries its cause is decided there.
+// TAG_INVALID, DIGEST_INVALID, MANIFEST_INVALID), made in one place (the
+// unexported invalid), so that how an error carries its cause is decided
+// there.
 package spec
