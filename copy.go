@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/par"
-	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
@@ -248,17 +247,17 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 		return nil, errors.New("copy: source and destination repositories must not be nil")
 	}
 	what := "copy " + src.Name() + ":" + ref + " to " + dst.Name()
-	isDigest := isDigestRef(ref)
+	isDigest := spec.IsDigest(ref)
 	if isDigest {
 		what = "copy " + src.Name() + "@" + ref + " to " + dst.Name()
 	}
 	fail := func(err error) (*copier, error) { return nil, fmt.Errorf("%s: %w", what, err) }
 	for _, name := range []string{src.Name(), dst.Name()} {
-		if err := reference.ValidateRepository(name); err != nil {
-			return fail(transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", name, err))
+		if err := spec.CheckName(name); err != nil {
+			return fail(err)
 		}
 	}
-	if err := checkRef(ref); err != nil {
+	if err := spec.CheckRef(ref); err != nil {
 		return fail(err)
 	}
 	tags := o.Tags
@@ -266,8 +265,8 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 		tags = []string{ref}
 	}
 	for _, t := range tags {
-		if err := reference.ValidateTag(t); err != nil {
-			return fail(transport.Errorf(transport.CodeTagInvalid, "target tag %q: %v", t, err))
+		if err := spec.CheckTag(t); err != nil {
+			return fail(fmt.Errorf("target tag: %w", err))
 		}
 	}
 	for i, p := range o.Platforms {
@@ -305,23 +304,6 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 // Copy reports what it writes to dst, not the reads that feed it.
 func quiet(ctx context.Context) context.Context {
 	return progress.With(ctx, nil)
-}
-
-// isDigestRef reports whether ref is a digest rather than a tag.
-func isDigestRef(ref string) bool { return strings.Contains(ref, ":") }
-
-// checkRef validates ref as a digest or a tag.
-func checkRef(ref string) error {
-	if isDigestRef(ref) {
-		if _, err := reference.ValidateDigest(ref); err != nil {
-			return transport.Errorf(transport.CodeDigestInvalid, "ref %q: %v", ref, err)
-		}
-		return nil
-	}
-	if err := reference.ValidateTag(ref); err != nil {
-		return transport.Errorf(transport.CodeTagInvalid, "ref %q: %v", ref, err)
-	}
-	return nil
 }
 
 // sameTransport reports whether a and b reach the same registry, so that

@@ -12,8 +12,8 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/body"
 	"github.com/regkit/regkit/internal/par"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/internal/verify"
-	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
@@ -259,8 +259,8 @@ func (r *Repository) checkTags(tags []string) error {
 		return r.err
 	}
 	for _, t := range tags {
-		if err := reference.ValidateTag(t); err != nil {
-			return transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", t, err)
+		if err := spec.CheckTag(t); err != nil {
+			return err
 		}
 	}
 	return nil

@@ -10,6 +10,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/pull"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
@@ -114,21 +115,13 @@ func (r *Repository) check(ref string) error {
 	if r.err != nil {
 		return r.err
 	}
-	if pull.IsDigest(ref) {
-		return r.checkDigest(digest.Digest(ref))
-	}
-	if err := reference.ValidateTag(ref); err != nil {
-		return transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", ref, err)
-	}
-	return nil
+	return spec.CheckRef(ref)
 }
 
 func (r *Repository) checkDigest(d digest.Digest) error {
 	if r.err != nil {
 		return r.err
 	}
-	if err := d.Validate(); err != nil {
-		return transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", d, err)
-	}
-	return nil
+	_, err := spec.CheckDigest(string(d))
+	return err
 }

@@ -63,52 +63,6 @@ func TestBegin(t *testing.T) {
 	})
 }
 
-func TestCheckRepo(t *testing.T) {
-	t.Parallel()
-	run(t, "CheckRepo", noValue(CheckRepo), []tcase[string, struct{}]{
-		{name: "one component", in: "alpine"},
-		{name: "nested", in: "a/b-c/d_e.f"},
-		{name: "layout entry names are fine here", in: "x/blobs/index.json"},
-		{name: "empty", in: "", wantErr: transport.ErrNameInvalid},
-		{name: "upper case", in: "Alpine", wantErr: transport.ErrNameInvalid},
-		{name: "dot dot", in: "a/../b", wantErr: transport.ErrNameInvalid},
-		{name: "leading slash", in: "/a", wantErr: transport.ErrNameInvalid},
-	})
-}
-
-func TestCheckDigest(t *testing.T) {
-	t.Parallel()
-	run(t, "CheckDigest", CheckDigest, []tcase[string, digest.Digest]{
-		{name: "sha256", in: string(goodD), want: goodD},
-		{name: "sha512", in: string(sha512D), want: sha512D},
-		{name: "empty", in: "", wantErr: transport.ErrDigestInvalid},
-		{name: "upper-case hex", in: "sha256:" + strings.Repeat("A", 64), wantErr: transport.ErrDigestInvalid},
-		{name: "short", in: "sha256:abc", wantErr: transport.ErrDigestInvalid},
-		{name: "unknown algorithm", in: "md5:" + strings.Repeat("a", 32), wantErr: transport.ErrDigestInvalid},
-		{name: "path traversal", in: "sha256:../../etc/passwd", wantErr: transport.ErrDigestInvalid},
-	})
-}
-
-func TestParseRef(t *testing.T) {
-	t.Parallel()
-	type out struct {
-		tag string
-		d   digest.Digest
-	}
-	parse := func(ref string) (out, error) {
-		tag, d, err := ParseRef(ref)
-		return out{tag, d}, err
-	}
-	run(t, "ParseRef", parse, []tcase[string, out]{
-		{name: "tag", in: "v1.0_rc-1", want: out{tag: "v1.0_rc-1"}},
-		{name: "digest", in: string(goodD), want: out{d: goodD}},
-		{name: "bad tag", in: ".hidden", wantErr: transport.ErrTagInvalid},
-		{name: "empty", in: "", wantErr: transport.ErrTagInvalid},
-		{name: "long tag", in: strings.Repeat("t", 129), wantErr: transport.ErrTagInvalid},
-		{name: "a colon makes a digest", in: "v1:2", wantErr: transport.ErrDigestInvalid},
-	})
-}
-
 func TestCheckPageRequest(t *testing.T) {
 	t.Parallel()
 	run(t, "CheckPageRequest", noValue(CheckPageRequest), []tcase[transport.PageRequest, struct{}]{

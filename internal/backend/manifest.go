@@ -7,21 +7,22 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
 // IfMatch returns the digest opts.IfMatch names for a put of a manifest
-// under tag, checked with [CheckDigest], or "" when opts is nil or has
+// under tag, checked with [spec.CheckDigest], or "" when opts is nil or has
 // none, or when tag is "" (a put by digest, which ignores IfMatch).
 func IfMatch(tag string, opts *transport.PutManifestOptions) (digest.Digest, error) {
 	if opts == nil || opts.IfMatch == "" || tag == "" {
 		return "", nil
 	}
-	return CheckDigest(string(opts.IfMatch))
+	return spec.CheckDigest(string(opts.IfMatch))
 }
 
 // ManifestDigest returns the digest the manifest body is stored under. d is
-// the digest of the ref it was put by ([ParseRef]), or "" for a put by tag:
+// the digest of the ref it was put by ([spec.ParseRef]), or "" for a put by tag:
 // when set, body must hash to it with its algorithm, else the put fails
 // with DIGEST_INVALID; when "", it is body's sha256 digest.
 func ManifestDigest(d digest.Digest, body []byte) (digest.Digest, error) {

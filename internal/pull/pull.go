@@ -7,19 +7,16 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
-
-// IsDigest reports whether ref is a digest rather than a tag.
-func IsDigest(ref string) bool { return strings.Contains(ref, ":") }
 
 // Manifest fetches the manifest ref names in repo and checks that its bytes
 // hash to the digest the backend reported and, when ref is a digest, to ref.
@@ -31,7 +28,7 @@ func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string
 		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w", ref, repo, err)
 	}
 	want := desc.Digest
-	if IsDigest(ref) {
+	if spec.IsDigest(ref) {
 		want = digest.Digest(ref)
 	}
 	if err := want.Validate(); err != nil {

@@ -31,7 +31,7 @@ import (
 	"net/url"
 	"strings"
 
-	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/internal/spec"
 )
 
 // Kind is the endpoint a path names. The zero Kind, None, names none.
@@ -65,7 +65,7 @@ type Target struct {
 	// Kind is the endpoint.
 	Kind Kind
 	// Name is the repository, unescaped and valid
-	// ([reference.ValidateRepository]); "" for Base and Catalog.
+	// ([spec.CheckName]); "" for Base and Catalog.
 	Name string
 	// Ref is the last segment, unescaped and not checked: the tag or
 	// digest of a Manifest, the digest of a Blob or Referrers, the
@@ -149,7 +149,7 @@ func Parse(escaped string) (Target, error) {
 		return Target{}, noEndpoint(escaped)
 	}
 	t.Name = strings.Join(segs[:k-2], "/")
-	if err := reference.ValidateRepository(t.Name); err != nil {
+	if err := spec.CheckName(t.Name); err != nil {
 		return Target{}, &parseError{kind: ErrNameInvalid, msg: err.Error(), err: err}
 	}
 	return t, nil

@@ -12,6 +12,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -39,7 +40,7 @@ func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*
 	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	d, err := backend.CheckDigest(string(d))
+	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
@@ -71,7 +72,7 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := backend.CheckDigest(string(desc.Digest))
+	d, err := spec.CheckDigest(string(desc.Digest))
 	if err != nil {
 		return err
 	}
@@ -185,10 +186,10 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	if err := backend.CheckRepo(from); err != nil {
+	if err := spec.CheckName(from); err != nil {
 		return err
 	}
-	d, err := backend.CheckDigest(string(d))
+	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}
@@ -213,7 +214,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := backend.CheckDigest(string(d))
+	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -70,7 +71,7 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err := backend.Begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	subject, err := backend.CheckDigest(string(subject))
+	subject, err := spec.CheckDigest(string(subject))
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}

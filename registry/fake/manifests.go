@@ -3,21 +3,14 @@ package fake
 import (
 	"bytes"
 	"context"
-	"encoding/json"
-	"fmt"
 	"maps"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
-)
-
-// The Docker media types the store accepts besides the OCI ones.
-const (
-	mediaTypeDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-	mediaTypeDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
 )
 
 // manifestEntry is a stored manifest.
@@ -52,7 +45,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifest
 	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -80,11 +73,11 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifest
 // digest, size and artifact type).
 //
 // body must be an OCI image manifest or index, or a Docker schema 2
-// manifest or manifest list, with schemaVersion 2; if it has a mediaType
-// field it must equal mediaType. An empty mediaType is taken from the body,
-// or, if the body has none either, is an OCI index when the body has
-// "manifests" and an OCI image manifest otherwise. Anything else fails with
-// MANIFEST_INVALID.
+// manifest or manifest list, as every backend of regkit checks it
+// ([spec.ParseManifest]): mediaType is read without parameters, "" means
+// the type the body declares or its shape says, and an image manifest with
+// a "manifests" field or an index with "config" or "layers" is refused.
+// Anything else fails with MANIFEST_INVALID.
 //
 // If ref is a digest, body must hash to it with its algorithm (else
 // DIGEST_INVALID), and the manifest is stored under it; if ref is a tag, the
@@ -104,7 +97,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := backend.Begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -179,7 +172,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err := backend.Begin(ctx, repo); err != nil {
 		return err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return err
 	}
@@ -222,82 +215,24 @@ type parsedManifest struct {
 	children     []ocispec.Descriptor // index entries
 }
 
-// parseManifest decodes body as a manifest of mediaType, as
-// [Store.PutManifest] describes, or fails with MANIFEST_INVALID.
+// parseManifest checks body, put with mediaType, as [spec.ParseManifest]
+// does, and keeps what the store needs of it.
 func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
-	var probe struct {
-		SchemaVersion int             `json:"schemaVersion"`
-		MediaType     string          `json:"mediaType"`
-		Manifests     json.RawMessage `json:"manifests"`
+	m, err := spec.ParseManifest(mediaType, body)
+	if err != nil {
+		return nil, err
 	}
-	if err := json.Unmarshal(body, &probe); err != nil {
-		return nil, backend.ManifestInvalid("not a JSON manifest: %v", err)
+	p := &parsedManifest{mediaType: m.MediaType, artifactType: m.ArtifactType, annotations: m.Annotations, subject: m.Subject, children: m.Manifests}
+	if m.Config != nil {
+		p.configType = m.Config.MediaType
+		p.blobs = append(p.blobs, *m.Config)
 	}
-	switch {
-	case mediaType == "" && probe.MediaType != "":
-		mediaType = probe.MediaType
-	case mediaType == "" && probe.Manifests != nil:
-		mediaType = ocispec.MediaTypeImageIndex
-	case mediaType == "":
-		mediaType = ocispec.MediaTypeImageManifest
-	case probe.MediaType != "" && probe.MediaType != mediaType:
-		return nil, backend.ManifestInvalid("body has media type %q, but was put as %q", probe.MediaType, mediaType)
-	}
-	if probe.SchemaVersion != 2 {
-		return nil, backend.ManifestInvalid("schemaVersion is %d, want 2", probe.SchemaVersion)
-	}
-	p := &parsedManifest{mediaType: mediaType}
-	switch mediaType {
-	case ocispec.MediaTypeImageManifest, mediaTypeDockerManifest:
-		var m ocispec.Manifest
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
-		}
-		if err := checkDescriptor("config", m.Config); err != nil {
-			return nil, err
-		}
-		p.blobs = append(p.blobs, m.Config)
-		for i, l := range m.Layers {
-			if err := checkDescriptor(fmt.Sprintf("layer %d", i), l); err != nil {
-				return nil, err
-			}
-			if !backend.Foreign(l) {
-				p.blobs = append(p.blobs, l)
-			}
-		}
-		p.artifactType, p.configType, p.annotations, p.subject = m.ArtifactType, m.Config.MediaType, m.Annotations, m.Subject
-	case ocispec.MediaTypeImageIndex, mediaTypeDockerList:
-		var ix ocispec.Index
-		if err := json.Unmarshal(body, &ix); err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
-		}
-		for i, c := range ix.Manifests {
-			if err := checkDescriptor(fmt.Sprintf("manifest %d", i), c); err != nil {
-				return nil, err
-			}
-		}
-		p.children = ix.Manifests
-		p.artifactType, p.annotations, p.subject = ix.ArtifactType, ix.Annotations, ix.Subject
-	default:
-		return nil, backend.ManifestInvalid("unsupported manifest media type %q", mediaType)
-	}
-	if p.subject != nil {
-		if err := checkDescriptor("subject", *p.subject); err != nil {
-			return nil, err
+	for _, l := range m.Layers {
+		if !backend.Foreign(l) {
+			p.blobs = append(p.blobs, l)
 		}
 	}
 	return p, nil
-}
-
-// checkDescriptor checks the digest and size of the descriptor what.
-func checkDescriptor(what string, desc ocispec.Descriptor) error {
-	if _, err := backend.CheckDigest(string(desc.Digest)); err != nil {
-		return backend.ManifestInvalid("%s: %v", what, err)
-	}
-	if desc.Size < 0 {
-		return backend.ManifestInvalid("%s: negative size %d", what, desc.Size)
-	}
-	return nil
 }
 
 // checkRefs returns MANIFEST_BLOB_UNKNOWN unless r holds every blob and

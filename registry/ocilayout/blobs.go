@@ -17,6 +17,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -42,7 +43,7 @@ func (s *Store) blobArgs(ctx context.Context, repo string, d digest.Digest) (dig
 	if err := begin(ctx, repo); err != nil {
 		return "", err
 	}
-	d, err := backend.CheckDigest(string(d))
+	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return "", err
 	}
@@ -147,7 +148,7 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := backend.CheckDigest(string(desc.Digest))
+	d, err := spec.CheckDigest(string(desc.Digest))
 	if err != nil {
 		return err
 	}
@@ -275,7 +276,7 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 	if err := checkRepo(from); err != nil {
 		return err
 	}
-	d, err := backend.CheckDigest(string(d))
+	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}
@@ -356,7 +357,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	d, err := backend.CheckDigest(string(d))
+	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return err
 	}

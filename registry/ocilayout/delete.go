@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/regkit/regkit/internal/backend"
-	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -19,7 +19,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err := begin(ctx, repo); err != nil {
 		return err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return err
 	}
@@ -60,8 +60,8 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagD
 	if err := begin(ctx, repo); err != nil {
 		return 0, err
 	}
-	if err := reference.ValidateTag(tag); err != nil {
-		return 0, transport.Errorf(transport.CodeTagInvalid, "%v", err)
+	if err := spec.CheckTag(tag); err != nil {
+		return 0, err
 	}
 	if err := s.deleteTag(repo, tag); err != nil {
 		return 0, err

@@ -15,6 +15,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -104,7 +105,7 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err := begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	subject, err := backend.CheckDigest(string(subject))
+	subject, err := spec.CheckDigest(string(subject))
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}

@@ -5,13 +5,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -44,7 +44,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	if err := begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
@@ -154,9 +154,10 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 // digest, size and artifact type).
 //
 // body must be an OCI image manifest or index, or a Docker schema 2
-// manifest or manifest list, as [image.ParseManifest] and
-// [image.ParseIndex] check it; mediaType "" means the one detected from
-// body. Anything else fails with MANIFEST_INVALID. If ref is a digest, body
+// manifest or manifest list, as every backend of regkit checks it
+// ([spec.ParseManifest]): mediaType is read without parameters, "" means
+// the type the body declares or its shape says. Anything else fails with
+// MANIFEST_INVALID. If ref is a digest, body
 // must hash to it (else DIGEST_INVALID); if ref is a tag, the manifest is
 // stored under its sha256 digest. opts.IfMatch, for a tag, makes the put fail
 // with PRECONDITION_FAILED unless the tag points at that digest.
@@ -171,7 +172,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	tag, d, err := backend.ParseRef(ref)
+	tag, d, err := spec.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -301,39 +302,21 @@ type parsedManifest struct {
 	children     []ocispec.Descriptor // index entries
 }
 
-// parseManifest decodes body as a manifest of mediaType, as
-// [Store.PutManifest] describes, or fails with MANIFEST_INVALID.
+// parseManifest checks body, put with mediaType, as [spec.ParseManifest]
+// does, and keeps what the store needs of it.
 func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
-	mt, _, _ := strings.Cut(mediaType, ";")
-	mt = strings.TrimSpace(mt)
-	if mt == "" {
-		var err error
-		if mt, err = image.DetectMediaType(body); err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
-		}
+	m, err := spec.ParseManifest(mediaType, body)
+	if err != nil {
+		return nil, err
 	}
-	p := &parsedManifest{mediaType: mt}
-	switch {
-	case image.IsManifest(mt):
-		m, err := image.ParseManifest(mt, body)
-		if err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
+	p := &parsedManifest{mediaType: m.MediaType, artifactType: m.ArtifactType, children: m.Manifests}
+	if m.Config != nil {
+		p.blobs = append(p.blobs, *m.Config)
+	}
+	for _, l := range m.Layers {
+		if !backend.Foreign(l) {
+			p.blobs = append(p.blobs, l)
 		}
-		p.blobs = append(p.blobs, m.Config)
-		for _, l := range m.Layers {
-			if !backend.Foreign(l) {
-				p.blobs = append(p.blobs, l)
-			}
-		}
-		p.artifactType = m.ArtifactType
-	case image.IsIndex(mt):
-		ix, err := image.ParseIndex(mt, body)
-		if err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
-		}
-		p.children, p.artifactType = ix.Manifests, ix.ArtifactType
-	default:
-		return nil, backend.ManifestInvalid("unsupported manifest media type %q", mt)
 	}
 	return p, nil
 }

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/regkit/regkit/internal/backend"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/transport"
 )
@@ -149,7 +149,7 @@ var reserved = map[string]bool{"blobs": true, indexFile: true, ociLayoutFile: tr
 // ("blobs", "index.json", "oci-layout"). The grammar is [backend.CheckRepo],
 // shared with registry/fake; the reserved names are this package's own.
 func checkRepo(name string) error {
-	if err := backend.CheckRepo(name); err != nil {
+	if err := spec.CheckName(name); err != nil {
 		return err
 	}
 	for c := range strings.SplitSeq(name, "/") {

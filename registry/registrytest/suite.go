@@ -71,6 +71,7 @@ func RunWith(t *testing.T, newT Factory, caps Capabilities) {
 		{"Repositories", testRepositories},
 		{"Delete", testDelete},
 		{"BadInput", testBadInput},
+		{"MalformedManifests", testMalformedManifests},
 		{"CorruptReads", testCorruptReads},
 		{"SHA512", testSHA512},
 		{"Index", testIndex},

@@ -17,6 +17,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/internal/origin"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
@@ -314,37 +315,12 @@ func locationOf(resp *http.Response) (*url.URL, error) {
 	return u, nil
 }
 
-// checkRepo checks a repository name, so that no name can make a URL
-// other than its own.
-func checkRepo(repo string) error {
-	if err := reference.ValidateRepository(repo); err != nil {
-		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
-	}
-	return nil
-}
+// checkRepo checks a repository name ([spec.CheckName]), so that no name
+// can make a URL other than its own.
+func checkRepo(repo string) error { return spec.CheckName(repo) }
 
-// isDigest reports whether ref is a digest rather than a tag.
-func isDigest(ref string) bool { return strings.Contains(ref, ":") }
-
-// checkRef checks a tag or a digest. For a digest it returns it.
-func checkRef(ref string) (digest.Digest, error) {
-	if isDigest(ref) {
-		d := digest.Digest(ref)
-		if err := d.Validate(); err != nil {
-			return "", transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", ref, err)
-		}
-		return d, nil
-	}
-	if err := reference.ValidateTag(ref); err != nil {
-		return "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
-	}
-	return "", nil
-}
-
-// checkDigest checks a digest.
+// checkDigest checks a digest ([spec.CheckDigest]).
 func checkDigest(d digest.Digest) error {
-	if err := d.Validate(); err != nil {
-		return transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", d, err)
-	}
-	return nil
+	_, err := spec.CheckDigest(string(d))
+	return err
 }

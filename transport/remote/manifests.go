@@ -12,6 +12,7 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -43,7 +44,7 @@ func (c *Client) GetManifest(ctx context.Context, repo, ref string) (ocispec.Des
 	if err := checkRepo(repo); err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	want, err := checkRef(ref)
+	_, want, err := spec.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
@@ -108,7 +109,7 @@ func (c *Client) headManifest(ctx context.Context, repo, ref string) (ocispec.De
 	if err := checkRepo(repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	want, err := checkRef(ref)
+	_, want, err := spec.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -229,7 +230,7 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 	if err := checkRepo(repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	want, err := checkRef(ref)
+	_, want, err := spec.ParseRef(ref)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
@@ -336,7 +337,7 @@ func (c *Client) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err := checkRepo(repo); err != nil {
 		return err
 	}
-	want, err := checkRef(ref)
+	_, want, err := spec.ParseRef(ref)
 	if err != nil {
 		return err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -46,10 +47,7 @@ func (c *Client) DeleteTag(ctx context.Context, repo, tag string) (transport.Tag
 	if err := checkRepo(repo); err != nil {
 		return 0, err
 	}
-	if isDigest(tag) {
-		return 0, transport.Errorf(transport.CodeTagInvalid, "%q is a digest, not a tag", tag)
-	}
-	if _, err := checkRef(tag); err != nil {
+	if err := spec.CheckTag(tag); err != nil {
 		return 0, err
 	}
 	if c.caps.tagDelete.get() != triNo {

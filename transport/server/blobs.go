@@ -9,12 +9,13 @@ import (
 	"strings"
 
 	"github.com/opencontainers/go-digest"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
 // serveBlob serves /v2/<name>/blobs/<digest>.
 func (h *Handler) serveBlob(w *responseWriter, r *http.Request, t parsedTarget) {
-	d, err := parseDigest(t.ref)
+	d, err := spec.CheckDigest(t.ref)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -7,6 +7,7 @@ import (
 
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -113,7 +114,7 @@ func (h *Handler) serveCatalog(w *responseWriter, r *http.Request) {
 // referrers gives 404, which tells clients to fall back to the referrers
 // tag schema.
 func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTarget) {
-	d, err := parseDigest(t.ref)
+	d, err := spec.CheckDigest(t.ref)
 	if err != nil {
 		h.fail(w, r, err)
 		return

@@ -12,12 +12,13 @@ import (
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
 // serveManifest serves /v2/<name>/manifests/<ref>.
 func (h *Handler) serveManifest(w *responseWriter, r *http.Request, t parsedTarget) {
-	isTag, err := checkRef(t.ref)
+	tag, _, err := spec.ParseRef(t.ref)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -28,7 +29,7 @@ func (h *Handler) serveManifest(w *responseWriter, r *http.Request, t parsedTarg
 	case http.MethodPut:
 		h.putManifest(w, r, t)
 	case http.MethodDelete:
-		h.deleteManifest(w, r, t, isTag)
+		h.deleteManifest(w, r, t, tag != "")
 	}
 }
 
@@ -93,8 +94,8 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 		h.fail(w, r, err)
 		return
 	}
-	mediaType, _, _ := strings.Cut(r.Header.Get("Content-Type"), ";")
-	desc, err := h.t.PutManifest(r.Context(), t.name, t.ref, strings.TrimSpace(mediaType), data, opts)
+	mediaType := spec.MediaType(r.Header.Get("Content-Type"))
+	desc, err := h.t.PutManifest(r.Context(), t.name, t.ref, mediaType, data, opts)
 	if err != nil {
 		h.fail(w, r, err)
 		return

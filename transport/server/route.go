@@ -6,10 +6,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
-
 	"github.com/regkit/regkit/internal/route"
-	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -74,7 +71,9 @@ func parseRequest(r *http.Request) (parsedTarget, error) {
 	switch {
 	case errors.Is(err, route.ErrNoEndpoint):
 		return parsedTarget{}, notFound(r.URL.EscapedPath())
-	case err != nil:
+	case errors.Is(err, transport.ErrNameInvalid): // the name, as spec.CheckName judged it
+		return parsedTarget{}, err
+	case err != nil: // a malformed segment
 		return parsedTarget{}, transport.Errorf(transport.CodeNameInvalid, "%v", err)
 	}
 	return parsedTarget{route: t.Kind, name: t.Name, ref: t.Ref}, nil
@@ -84,26 +83,4 @@ func parseRequest(r *http.Request) (parsedTarget, error) {
 // UNSUPPORTED, the one spec code that says the operation does not exist.
 func notFound(escaped string) error {
 	return statusError(http.StatusNotFound, transport.CodeUnsupported, "no endpoint of the distribution API at %q", escaped)
-}
-
-// parseDigest checks a digest from a request.
-func parseDigest(s string) (digest.Digest, error) {
-	d, err := reference.ValidateDigest(s)
-	if err != nil {
-		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
-	}
-	return d, nil
-}
-
-// checkRef checks a manifest reference, a tag or a digest (if it has a
-// colon). It reports whether ref is a tag.
-func checkRef(ref string) (isTag bool, err error) {
-	if strings.Contains(ref, ":") {
-		_, err := parseDigest(ref)
-		return false, err
-	}
-	if err := reference.ValidateTag(ref); err != nil {
-		return true, transport.Errorf(transport.CodeTagInvalid, "%v", err)
-	}
-	return true, nil
 }

@@ -14,7 +14,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -37,15 +37,15 @@ func (h *Handler) serveUploadStart(w *responseWriter, r *http.Request, t parsedT
 // cannot mount. Without from, the blob counts as mounted when the
 // repository already holds it.
 func (h *Handler) mountBlob(w *responseWriter, r *http.Request, name string, q url.Values) {
-	d, err := parseDigest(q.Get("mount"))
+	d, err := spec.CheckDigest(q.Get("mount"))
 	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
 	from := q.Get("from")
 	if from != "" {
-		if err := reference.ValidateRepository(from); err != nil {
-			h.fail(w, r, transport.Errorf(transport.CodeNameInvalid, "from: %v", err))
+		if err := spec.CheckName(from); err != nil {
+			h.fail(w, r, err)
 			return
 		}
 		err = h.t.MountBlob(r.Context(), name, from, d)
@@ -67,7 +67,7 @@ func (h *Handler) mountBlob(w *responseWriter, r *http.Request, name string, q u
 // postBlob serves POST ?digest=<digest>, a whole blob in one request. Its
 // size is the Content-Length, when the request has one.
 func (h *Handler) postBlob(w *responseWriter, r *http.Request, name, dgst string) {
-	d, err := parseDigest(dgst)
+	d, err := spec.CheckDigest(dgst)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -148,7 +148,7 @@ func (h *Handler) serveUpload(w *responseWriter, r *http.Request, t parsedTarget
 // has a body, then the commit. A missing or malformed digest cancels the
 // session, so that it does not linger.
 func (h *Handler) closeUpload(w *responseWriter, r *http.Request, name string, bw transport.BlobWriter) {
-	d, err := parseDigest(r.URL.Query().Get("digest"))
+	d, err := spec.CheckDigest(r.URL.Query().Get("digest"))
 	if err != nil {
 		_ = bw.Cancel(r.Context())
 		h.fail(w, r, err)
