@@ -31,8 +31,8 @@
 //
 // # Using them
 //
-// A [Transport] is an [net/http.RoundTripper] that authenticates the
-// requests of one registry: it answers the registry's 401 challenges with
+// A [RoundTripper] is an [net/http.RoundTripper] that adds credentials to
+// the requests of one registry: it answers the registry's 401 challenges with
 // Basic, or with a Bearer token fetched from the challenge's realm for the
 // scopes the request needs (OAuth2 refresh-token and password grants, or
 // GET with Basic), and caches tokens per scope until they expire. Most

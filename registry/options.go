@@ -45,6 +45,6 @@ func WithClientOptions(opts ...remote.Option) Option {
 // authMiddleware answers the registry's challenges with creds.
 func authMiddleware(creds auth.Store) remote.Middleware {
 	return func(host string, next http.RoundTripper) http.RoundTripper {
-		return auth.NewTransport(host, creds, next)
+		return auth.NewRoundTripper(host, creds, next)
 	}
 }
