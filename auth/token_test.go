@@ -187,7 +187,7 @@ func TestTokenRedirects(t *testing.T) {
 				}
 				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"token":"t"}`)), Header: http.Header{}, Request: r}, nil
 			})
-			tr := NewRoundTripper("reg.example", StoreFunc(func(context.Context, string) (Credential, error) {
+			tr := NewRoundTripper("reg.example", CredentialFunc(func(context.Context, string) (Credential, error) {
 				return Credential{IdentityToken: "refresh"}, nil
 			}), base)
 			ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token")}
@@ -217,7 +217,7 @@ func TestTokenRequestNetworkError(t *testing.T) {
 
 func TestRegistryTokenServesAnyScope(t *testing.T) {
 	t.Parallel()
-	tr := NewRoundTripper("reg.example", StoreFunc(func(context.Context, string) (Credential, error) {
+	tr := NewRoundTripper("reg.example", CredentialFunc(func(context.Context, string) (Credential, error) {
 		return Credential{RegistryToken: "static"}, nil
 	}), answerWith(500, "", nil))
 	tok, err := tr.bearerToken(t.Context(), scopeSetOf("repository:a:pull"), &bearerChallenge{realm: rtURL(t, "https://auth.example/token")}, nil)

@@ -57,7 +57,7 @@ import (
 type RoundTripper struct {
 	host  string
 	names []string // the hosts (with port, lower case) of the registry
-	creds Store
+	creds CredentialStore
 	base  http.RoundTripper
 	now   func() time.Time
 	// tokenTimeout bounds each token request; tests shorten it.
@@ -85,7 +85,7 @@ var _ http.RoundTripper = (*RoundTripper)(nil)
 // means a new [http.Transport] cloned from [http.DefaultTransport].
 //
 // NewRoundTripper does no I/O.
-func NewRoundTripper(host string, creds Store, base http.RoundTripper) *RoundTripper {
+func NewRoundTripper(host string, creds CredentialStore, base http.RoundTripper) *RoundTripper {
 	if base == nil {
 		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 			base = dt.Clone()

@@ -27,7 +27,7 @@ func ExampleNewRoundTripper() {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 
-	creds := auth.StoreFunc(func(ctx context.Context, host string) (auth.Credential, error) {
+	creds := auth.CredentialFunc(func(ctx context.Context, host string) (auth.Credential, error) {
 		return auth.Credential{Username: "alice", Password: "s3cret"}, nil
 	})
 	client, err := remote.New(host, remote.WithRoundTripper(auth.NewRoundTripper(host, creds, nil)))
