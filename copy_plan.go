@@ -74,7 +74,7 @@ func (c *copier) run(ctx context.Context) error {
 // plan reads what ref names, picks the platforms, and walks the manifests
 // the copy needs, then their referrers.
 func (c *copier) plan(ctx context.Context) error {
-	desc, raw, err := c.src.Manifest(quiet(ctx), c.ref)
+	desc, raw, err := c.readRef(quiet(ctx))
 	if err != nil {
 		return err
 	}
@@ -214,12 +214,21 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte,
 	return n, nil
 }
 
+// readRef fetches the manifest c.ref names in src, by digest or through
+// its tag.
+func (c *copier) readRef(ctx context.Context) (ocispec.Descriptor, []byte, error) {
+	if isDigestRef(c.ref) {
+		return c.src.Manifest(ctx, digest.Digest(c.ref))
+	}
+	return c.src.Tag(c.ref).Manifest(ctx)
+}
+
 // read fetches n's bytes from src, verified, unless it has them.
 func (c *copier) read(ctx context.Context, n *node) error {
 	if n.raw != nil {
 		return nil
 	}
-	desc, raw, err := c.src.Manifest(quiet(ctx), n.desc.Digest.String())
+	desc, raw, err := c.src.Manifest(quiet(ctx), n.desc.Digest)
 	if err != nil {
 		return err
 	}

@@ -60,13 +60,14 @@ func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descripto
 	return desc, nil
 }
 
-// Manifest fetches the exact bytes of the manifest ref names, verified
-// against its digest.
-func (r *Repository) Manifest(ctx context.Context, ref string) (ocispec.Descriptor, []byte, error) {
-	if err := r.check(ref); err != nil {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", ref, err)
+// Manifest fetches the exact bytes of the manifest with digest d, of any
+// media type, verified against d. For the manifest a tag points at, use
+// [tag.Tag.Manifest] (repo.Tag("3.0").Manifest(ctx)).
+func (r *Repository) Manifest(ctx context.Context, d digest.Digest) (ocispec.Descriptor, []byte, error) {
+	if err := r.checkDigest(d); err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest: %w", err)
 	}
-	return pull.Manifest(ctx, r.t, r.name, ref)
+	return pull.Manifest(ctx, r.t, r.name, d.String())
 }
 
 // Image fetches the image manifest with digest d. Its blobs are read lazily,

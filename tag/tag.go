@@ -58,6 +58,15 @@ func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	return desc, nil
 }
 
+// Manifest fetches the exact bytes of the manifest the tag points at, of
+// any media type, verified against the digest the registry reports for it.
+func (tg *Tag) Manifest(ctx context.Context) (ocispec.Descriptor, []byte, error) {
+	if tg.err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", tg, tg.err)
+	}
+	return pull.Manifest(ctx, tg.t, tg.repo, tg.name)
+}
+
 // Image fetches and verifies the image manifest the tag points at. Its blobs
 // are read lazily, and verified as they stream, when opened. If the tag
 // points at an index, Image fails with [image.ErrUnsupportedMediaType]: use
