@@ -91,7 +91,7 @@ func WithBodyTimeout(d time.Duration) Option {
 	return func(o *handlerOptions) { o.bodyTimeout = d }
 }
 
-// WithHandlerSessionWait sets how long a request to an upload session
+// WithSessionWait sets how long a request to an upload session
 // waits while another request to the same session is being served (the
 // Handler serves them one at a time): past d it fails with 429,
 // TOOMANYREQUESTS and Retry-After: 1, instead of waiting for as long as
