@@ -24,6 +24,7 @@ type copier struct {
 	opts     CopyOptions // Tags settled, Concurrency and bounds not zero
 	what     string      // "copy app:3.0 to prod/app", the prefix of errors
 	same     bool        // src and dst are on the same registry
+	obs      progress.Observer
 
 	visited  map[digest.Digest]bool // manifests planned
 	blobSet  map[digest.Digest]bool // blobs planned
@@ -74,7 +75,7 @@ func (c *copier) run(ctx context.Context) error {
 // plan reads what ref names, picks the platforms, and walks the manifests
 // the copy needs, then their referrers.
 func (c *copier) plan(ctx context.Context) error {
-	desc, raw, err := c.readRef(quiet(ctx))
+	desc, raw, err := c.readRef(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,7 +95,7 @@ func (c *copier) plan(ctx context.Context) error {
 	for i := 0; i < len(c.subjects); i++ {
 		s := c.subjects[i]
 		c.depth = s.depth + 1
-		for d, err := range c.src.Referrers(quiet(ctx), s.digest, nil) {
+		for d, err := range c.src.Referrers(ctx, s.digest, nil) {
 			if err != nil {
 				return err
 			}
@@ -228,7 +229,7 @@ func (c *copier) read(ctx context.Context, n *node) error {
 	if n.raw != nil {
 		return nil
 	}
-	desc, raw, err := c.src.Manifest(quiet(ctx), n.desc.Digest)
+	desc, raw, err := c.src.Manifest(ctx, n.desc.Digest)
 	if err != nil {
 		return err
 	}
@@ -289,7 +290,7 @@ func (c *copier) putManifest(ctx context.Context, n *node, tag bool) error {
 		}
 		return fmt.Errorf("put manifest %s: %w", n.desc.Digest, err)
 	}
-	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
+	c.obs.Report(progress.Event{Kind: progress.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
 	return nil
 }
 
