@@ -48,9 +48,11 @@
 // function option (fake.WithMaxUploads, ocilayout.WithUploadExpiry,
 // server.WithBodyTimeout, …), reads the same way: zero means the default,
 // which each one documents, and a negative value turns it off: no limit,
-// no expiry, no timeout (for fake.WithRequestLog, no log). Sizes and counts
-// that cannot be off, such as a client's concurrency or chunk size, say
-// what they take.
+// no expiry, no timeout (for fake.WithRequestLog, no log; for
+// remote.WithSinglePOSTMax, no single-POST uploads). Settings that cannot
+// be off (a client's concurrency and chunk size, the most it reads of a
+// registry's answer) take zero as the default too, and refuse a negative
+// value with an error.
 //
 // The quickstart shows the whole model in sixty lines:
 //
