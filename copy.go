@@ -234,6 +234,9 @@ func Copy(ctx context.Context, src *repository.Repository, ref string, dst *repo
 	if err != nil {
 		return nil, err
 	}
+	// Copy reports what it writes to dst; the reads of the source that feed
+	// it get a context without the observer, and report nothing.
+	c.obs, ctx = progress.Take(ctx)
 	if err := c.run(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", c.what, err)
 	}
@@ -298,12 +301,6 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 		blobSet: map[digest.Digest]bool{},
 		report:  &CopyReport{Tags: o.Tags},
 	}, nil
-}
-
-// quiet returns ctx without its progress observer, for reading the source:
-// Copy reports what it writes to dst, not the reads that feed it.
-func quiet(ctx context.Context) context.Context {
-	return progress.With(ctx, nil)
 }
 
 // sameTransport reports whether a and b reach the same registry, so that

@@ -73,7 +73,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		}
 		return item, nil
 	}
-	meter := verify.NewMeter(ctx, c.dst.Name(), d)
+	meter := verify.NewMeter(c.obs, c.dst.Name(), d)
 	if c.same {
 		err := c.dt.MountBlob(ctx, c.dst.Name(), c.src.Name(), d.Digest)
 		if err == nil {
@@ -142,7 +142,7 @@ func mountRefused(err error) bool {
 // does not count them twice.
 func (c *copier) sourceBody(ctx context.Context, d ocispec.Descriptor, meter *verify.Meter, reported *int64) *body.Lazy {
 	return body.New(func() (io.ReadCloser, error) {
-		rc, err := c.src.Blob(quiet(ctx), d) // its errors name the blob and the source
+		rc, err := c.src.Blob(ctx, d) // its errors name the blob and the source
 		if err != nil {
 			return nil, err
 		}

@@ -65,9 +65,9 @@ func blobSizes(img *image.Image) int64 {
 func requireSameManifest(t *testing.T, src, dst *repository.Repository, d digest.Digest) {
 	t.Helper()
 	ctx := t.Context()
-	_, want, err := src.Manifest(ctx, d.String())
+	_, want, err := src.Manifest(ctx, d)
 	require.NoError(t, err)
-	_, got, err := dst.Manifest(ctx, d.String())
+	_, got, err := dst.Manifest(ctx, d)
 	require.NoError(t, err, "dst has %s", d)
 	require.Equal(t, want, got)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/regkit/regkit/internal/spec"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -24,6 +25,7 @@ type copier struct {
 	opts     CopyOptions // Tags settled, Concurrency and bounds not zero
 	what     string      // "copy app:3.0 to prod/app", the prefix of errors
 	same     bool        // src and dst are on the same registry
+	obs      progress.Observer
 
 	visited  map[digest.Digest]bool // manifests planned
 	blobSet  map[digest.Digest]bool // blobs planned
@@ -74,7 +76,7 @@ func (c *copier) run(ctx context.Context) error {
 // plan reads what ref names, picks the platforms, and walks the manifests
 // the copy needs, then their referrers.
 func (c *copier) plan(ctx context.Context) error {
-	desc, raw, err := c.src.Manifest(quiet(ctx), c.ref)
+	desc, raw, err := c.readRef(ctx)
 	if err != nil {
 		return err
 	}
@@ -94,7 +96,7 @@ func (c *copier) plan(ctx context.Context) error {
 	for i := 0; i < len(c.subjects); i++ {
 		s := c.subjects[i]
 		c.depth = s.depth + 1
-		for d, err := range c.src.Referrers(quiet(ctx), s.digest, nil) {
+		for d, err := range c.src.Referrers(ctx, s.digest, nil) {
 			if err != nil {
 				return err
 			}
@@ -214,12 +216,21 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte,
 	return n, nil
 }
 
+// readRef fetches the manifest c.ref names in src, by digest or through
+// its tag.
+func (c *copier) readRef(ctx context.Context) (ocispec.Descriptor, []byte, error) {
+	if spec.IsDigest(c.ref) {
+		return c.src.Manifest(ctx, digest.Digest(c.ref))
+	}
+	return c.src.Tag(c.ref).Manifest(ctx)
+}
+
 // read fetches n's bytes from src, verified, unless it has them.
 func (c *copier) read(ctx context.Context, n *node) error {
 	if n.raw != nil {
 		return nil
 	}
-	desc, raw, err := c.src.Manifest(quiet(ctx), n.desc.Digest.String())
+	desc, raw, err := c.src.Manifest(ctx, n.desc.Digest)
 	if err != nil {
 		return err
 	}
@@ -280,7 +291,7 @@ func (c *copier) putManifest(ctx context.Context, n *node, tag bool) error {
 		}
 		return fmt.Errorf("put manifest %s: %w", n.desc.Digest, err)
 	}
-	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
+	c.obs.Report(progress.Event{Kind: progress.ManifestDone, Repository: c.dst.Name(), Descriptor: n.desc, Done: int64(len(n.raw))})
 	return nil
 }
 

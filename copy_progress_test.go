@@ -200,6 +200,19 @@ func TestCopyProgressIndex(t *testing.T) {
 	require.Len(t, got, len(imgs)+1)
 	require.ElementsMatch(t, want, got[:len(imgs)])
 	require.Equal(t, ix.Descriptor().Digest, got[len(imgs)])
+	// The reads of the source report nothing: every event is the copy's,
+	// names the destination, and comes once (BlobBytes aside).
+	type key struct {
+		kind progress.Kind
+		d    digest.Digest
+	}
+	seen := map[key]bool{}
+	for _, p := range rec.all() {
+		require.Equal(t, "prod/app", p.Repository, "event %v of %s", p.Kind, p.Descriptor.Digest)
+		k := key{p.Kind, p.Descriptor.Digest}
+		require.False(t, p.Kind != progress.BlobBytes && seen[k], "event %v of %s reported twice", p.Kind, p.Descriptor.Digest)
+		seen[k] = true
+	}
 }
 
 // TestCopyProgressDryRun reports nothing.

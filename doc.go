@@ -41,6 +41,19 @@
 // Every operation that does I/O takes a context; constructors never do I/O;
 // every byte read is verified against its digest.
 //
+// # Zero and negative settings
+//
+// Every bound and timeout of the module, in an options struct
+// ([CopyOptions].MaxReferrers, the MaxPages of a listing) or given to a
+// function option (fake.WithMaxUploads, ocilayout.WithUploadExpiry,
+// server.WithBodyTimeout, …), reads the same way: zero means the default,
+// which each one documents, and a negative value turns it off: no limit,
+// no expiry, no timeout (for fake.WithRequestLog, no log; for
+// remote.WithSinglePOSTMax, no single-POST uploads). Settings that cannot
+// be off (a client's concurrency and chunk size, the most it reads of a
+// registry's answer) take zero as the default too, and refuse a negative
+// value with an error.
+//
 // The quickstart shows the whole model in sixty lines:
 //
 //	go run ./examples/quickstart

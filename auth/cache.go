@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// maxCachedTokens bounds the tokens a [Transport] keeps; past it, the one
+// maxCachedTokens bounds the tokens a [RoundTripper] keeps; past it, the one
 // that expires first goes.
 const maxCachedTokens = 64
 
@@ -34,7 +34,7 @@ func (tok *token) serves(need *scopeSet, now time.Time) bool {
 }
 
 // tokenCache holds the tokens of one registry. It is not safe for
-// concurrent use: the Transport's mutex guards it.
+// concurrent use: the RoundTripper's mutex guards it.
 type tokenCache struct {
 	tokens []*token
 }
@@ -101,7 +101,7 @@ type flight struct {
 // Requests that need the same scopes share one fetch. A waiter whose own
 // context is done stops waiting; one whose fetch failed only because the
 // fetching request was canceled tries again.
-func (t *Transport) bearerToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, reject *token) (*token, error) {
+func (t *RoundTripper) bearerToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, reject *token) (*token, error) {
 	for {
 		t.mu.Lock()
 		if reject != nil {

@@ -101,7 +101,7 @@ func TestWaiterStopsWithItsContext(t *testing.T) {
 	gate := make(chan struct{})
 	defer close(gate)
 	var n atomic.Int32
-	tr := NewTransport("reg.example", nil, gatedBase(gate, &n))
+	tr := NewRoundTripper("reg.example", nil, gatedBase(gate, &n))
 	ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token")}
 	go tr.bearerToken(t.Context(), scopeSetOf("repository:a:pull,push"), ch, nil) // the leader
 	for n.Load() == 0 {
@@ -126,7 +126,7 @@ func TestWaiterRetriesWhenTheLeaderGivesUp(t *testing.T) {
 	t.Parallel()
 	gate := make(chan struct{})
 	var n atomic.Int32
-	tr := NewTransport("reg.example", nil, gatedBase(gate, &n))
+	tr := NewRoundTripper("reg.example", nil, gatedBase(gate, &n))
 	ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token")}
 	leaderCtx, cancelLeader := context.WithCancel(t.Context())
 	leaderErr := make(chan error)
@@ -177,16 +177,16 @@ func TestHostMatching(t *testing.T) {
 		{"docker.io", "https://production.cloudflare.docker.com/blob", false},
 	}
 	for _, tc := range tests {
-		tr := NewTransport(tc.host, nil, nil)
+		tr := NewRoundTripper(tc.host, nil, nil)
 		if got := tr.ours(rtURL(t, tc.url)); got != tc.want {
-			t.Errorf("NewTransport(%q).ours(%q) = %v, want %v", tc.host, tc.url, got, tc.want)
+			t.Errorf("NewRoundTripper(%q).ours(%q) = %v, want %v", tc.host, tc.url, got, tc.want)
 		}
 	}
 }
 
-func TestNewTransportDefaults(t *testing.T) {
+func TestNewRoundTripperDefaults(t *testing.T) {
 	t.Parallel()
-	tr := NewTransport("reg.example", nil, nil)
+	tr := NewRoundTripper("reg.example", nil, nil)
 	ht, ok := tr.base.(*http.Transport)
 	if !ok || ht == http.DefaultTransport {
 		t.Errorf("base = %T, want a fresh *http.Transport", tr.base)

@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// Chain returns a [Store] that asks stores in order and returns the first
+// Chain returns a [CredentialStore] that asks stores in order and returns the first
 // credential that is not zero; a host none of them knows is anonymous. Nil
 // stores are skipped.
 //
@@ -14,14 +14,14 @@ import (
 // to another identity (or to anonymous). The error is returned wrapped with
 // the store's place in the chain; match it with [errors.Is] and
 // [errors.As]. The chain is safe for concurrent use when its stores are.
-func Chain(stores ...Store) Store {
-	return chainStore(append([]Store(nil), stores...))
+func Chain(stores ...CredentialStore) CredentialStore {
+	return chainStore(append([]CredentialStore(nil), stores...))
 }
 
-// chainStore is the Store of [Chain].
-type chainStore []Store
+// chainStore is the CredentialStore of [Chain].
+type chainStore []CredentialStore
 
-var _ Store = chainStore(nil)
+var _ CredentialStore = chainStore(nil)
 
 // Credential asks each store in turn.
 func (c chainStore) Credential(ctx context.Context, host string) (Credential, error) {

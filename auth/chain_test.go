@@ -11,21 +11,21 @@ func TestChain(t *testing.T) {
 	boom := errors.New("boom")
 	alice := Credential{Username: "alice", Password: "a"}
 	bob := Credential{Username: "bob", Password: "b"}
-	failing := StoreFunc(func(context.Context, string) (Credential, error) { return Credential{}, boom })
+	failing := CredentialFunc(func(context.Context, string) (Credential, error) { return Credential{}, boom })
 	tests := []struct {
 		name    string
-		stores  []Store
+		stores  []CredentialStore
 		host    string
 		want    Credential
 		wantErr error
 	}{
 		{name: "empty chain", stores: nil, host: "ghcr.io", want: Credential{}},
-		{name: "first wins", stores: []Store{Static("ghcr.io", alice), Static("ghcr.io", bob)}, host: "ghcr.io", want: alice},
-		{name: "skips anonymous", stores: []Store{Static("quay.io", alice), Static("ghcr.io", bob)}, host: "ghcr.io", want: bob},
-		{name: "none knows the host", stores: []Store{Static("quay.io", alice), Static("ghcr.io", bob)}, host: "docker.io", want: Credential{}},
-		{name: "nil stores skipped", stores: []Store{nil, Static("ghcr.io", bob), nil}, host: "ghcr.io", want: bob},
-		{name: "error stops the chain", stores: []Store{Static("quay.io", alice), failing, Static("ghcr.io", bob)}, host: "ghcr.io", wantErr: boom},
-		{name: "found before the error", stores: []Store{Static("ghcr.io", alice), failing}, host: "ghcr.io", want: alice},
+		{name: "first wins", stores: []CredentialStore{Static("ghcr.io", alice), Static("ghcr.io", bob)}, host: "ghcr.io", want: alice},
+		{name: "skips anonymous", stores: []CredentialStore{Static("quay.io", alice), Static("ghcr.io", bob)}, host: "ghcr.io", want: bob},
+		{name: "none knows the host", stores: []CredentialStore{Static("quay.io", alice), Static("ghcr.io", bob)}, host: "docker.io", want: Credential{}},
+		{name: "nil stores skipped", stores: []CredentialStore{nil, Static("ghcr.io", bob), nil}, host: "ghcr.io", want: bob},
+		{name: "error stops the chain", stores: []CredentialStore{Static("quay.io", alice), failing, Static("ghcr.io", bob)}, host: "ghcr.io", wantErr: boom},
+		{name: "found before the error", stores: []CredentialStore{Static("ghcr.io", alice), failing}, host: "ghcr.io", want: alice},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,8 +41,8 @@ func TestChain(t *testing.T) {
 func TestChainErrorNamesPlace(t *testing.T) {
 	t.Parallel()
 	asked := 0
-	later := StoreFunc(func(context.Context, string) (Credential, error) { asked++; return Credential{}, nil })
-	failing := StoreFunc(func(context.Context, string) (Credential, error) {
+	later := CredentialFunc(func(context.Context, string) (Credential, error) { asked++; return Credential{}, nil })
+	failing := CredentialFunc(func(context.Context, string) (Credential, error) {
 		return Credential{}, &ConfigError{Path: "/x/config.json", Err: errors.New("bad")}
 	})
 	_, err := Chain(Static("quay.io", Credential{Username: "a"}), failing, later).Credential(t.Context(), "ghcr.io")
@@ -60,7 +60,7 @@ func TestChainErrorNamesPlace(t *testing.T) {
 
 func TestChainCopiesStores(t *testing.T) {
 	t.Parallel()
-	stores := []Store{Static("ghcr.io", Credential{Username: "alice"})}
+	stores := []CredentialStore{Static("ghcr.io", Credential{Username: "alice"})}
 	c := Chain(stores...)
 	stores[0] = Static("ghcr.io", Credential{Username: "mallory"})
 	if got, _ := c.Credential(t.Context(), "ghcr.io"); got.Username != "alice" {
@@ -72,7 +72,7 @@ func TestChainCanceled(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
-	_, err := Chain(StoreFunc(func(context.Context, string) (Credential, error) { return Credential{Username: "x"}, nil })).Credential(ctx, "ghcr.io")
+	_, err := Chain(CredentialFunc(func(context.Context, string) (Credential, error) { return Credential{Username: "x"}, nil })).Credential(ctx, "ghcr.io")
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("Credential(canceled) = %v, want context.Canceled", err)
 	}

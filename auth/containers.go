@@ -10,7 +10,7 @@ import (
 	"strings"
 )
 
-// ContainersAuthFile returns a [Store] that reads credentials as podman,
+// ContainersAuthFile returns a [CredentialStore] that reads credentials as podman,
 // buildah and skopeo do (containers-auth.json(5)). For a host it reads, in
 // order, the first of these files that gives a credential:
 //
@@ -31,7 +31,7 @@ import (
 //
 // An auth.json key is a host ("quay.io", "docker.io", or a URL such as
 // "https://index.docker.io/v1/") or a repository namespace
-// ("quay.io/team" or "quay.io/team/app"). A Store answers for a whole host,
+// ("quay.io/team" or "quay.io/team/app"). A CredentialStore answers for a whole host,
 // so namespaced keys are never used: their credential is meant only for the
 // repositories below them. When several keys name the host, the ranking is
 // that of [DockerConfigStore].
@@ -39,12 +39,12 @@ import (
 // The environment is read and the files are read on every call, so the
 // store does no I/O until it is used and always sees the current files. It
 // is safe for concurrent use.
-func ContainersAuthFile() Store { return containersStore{} }
+func ContainersAuthFile() CredentialStore { return containersStore{} }
 
-// containersStore is the Store of [ContainersAuthFile].
+// containersStore is the CredentialStore of [ContainersAuthFile].
 type containersStore struct{}
 
-var _ Store = containersStore{}
+var _ CredentialStore = containersStore{}
 
 // caPath is a file to search.
 type caPath struct {

@@ -65,7 +65,7 @@ func (c Credential) Format(f fmt.State, verb rune) {
 	_, _ = io.WriteString(f, s)
 }
 
-// Store finds the credential for a registry host ("ghcr.io",
+// CredentialStore finds the credential for a registry host ("ghcr.io",
 // "localhost:5000", "docker.io"). A host with no credential gives the zero
 // Credential and a nil error (anonymous). Implementations are safe for
 // concurrent use.
@@ -73,17 +73,17 @@ func (c Credential) Format(f fmt.State, verb rune) {
 // The stores of this package treat the Docker Hub names "docker.io",
 // "index.docker.io" and "registry-1.docker.io" as one host, and compare host
 // names without regard to case.
-type Store interface {
+type CredentialStore interface {
 	Credential(ctx context.Context, host string) (Credential, error)
 }
 
-// StoreFunc is a function that is a [Store].
-type StoreFunc func(ctx context.Context, host string) (Credential, error)
+// CredentialFunc is a function that is a [CredentialStore].
+type CredentialFunc func(ctx context.Context, host string) (Credential, error)
 
-var _ Store = StoreFunc(nil)
+var _ CredentialStore = CredentialFunc(nil)
 
 // Credential calls f(ctx, host).
-func (f StoreFunc) Credential(ctx context.Context, host string) (Credential, error) {
+func (f CredentialFunc) Credential(ctx context.Context, host string) (Credential, error) {
 	return f(ctx, host)
 }
 

@@ -95,9 +95,9 @@ func TestCredentialFormatHidesSecrets(t *testing.T) {
 	credAssertNoSecret(t, "error", err.Error())
 }
 
-func TestStoreFunc(t *testing.T) {
+func TestCredentialFunc(t *testing.T) {
 	t.Parallel()
-	var s Store = StoreFunc(func(_ context.Context, host string) (Credential, error) {
+	var s CredentialStore = CredentialFunc(func(_ context.Context, host string) (Credential, error) {
 		if host == "bad" {
 			return Credential{}, errors.New("bad host")
 		}

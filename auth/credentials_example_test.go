@@ -39,7 +39,7 @@ func ExampleStatic() {
 func ExampleChain() {
 	// Credentials from the environment first, then a fixed one. Real
 	// programs chain auth.FromDockerConfig() and auth.ContainersAuthFile().
-	fromEnv := auth.StoreFunc(func(_ context.Context, host string) (auth.Credential, error) {
+	fromEnv := auth.CredentialFunc(func(_ context.Context, host string) (auth.Credential, error) {
 		if host != "ci.example" {
 			return auth.Credential{}, nil
 		}

@@ -2,7 +2,7 @@
 //
 // A [Credential] is a username and password, an OAuth2 identity (refresh)
 // token, or a registry bearer token; the zero Credential is anonymous. A
-// [Store] gives the credential of a registry host, and answers anonymous
+// [CredentialStore] gives the credential of a registry host, and answers anonymous
 // for hosts it knows nothing about, so a credential only ever goes to the
 // host it belongs to.
 //
@@ -18,7 +18,7 @@
 //   - [ContainersAuthFile]: the auth.json of podman, buildah and skopeo,
 //     falling back to Docker's files as they do.
 //   - [Chain]: the first of several stores that knows the host.
-//   - [StoreFunc]: any function.
+//   - [CredentialFunc]: any function.
 //
 // Docker Hub has three names, "docker.io", "index.docker.io" and
 // "registry-1.docker.io", which every store of this package treats as one
@@ -31,8 +31,8 @@
 //
 // # Using them
 //
-// A [Transport] is an [net/http.RoundTripper] that authenticates the
-// requests of one registry: it answers the registry's 401 challenges with
+// A [RoundTripper] is an [net/http.RoundTripper] that adds credentials to
+// the requests of one registry: it answers the registry's 401 challenges with
 // Basic, or with a Bearer token fetched from the challenge's realm for the
 // scopes the request needs (OAuth2 refresh-token and password grants, or
 // GET with Basic), and caches tokens per scope until they expire. Most

@@ -40,7 +40,7 @@ func (e *ConfigError) Error() string {
 // Unwrap returns the fault.
 func (e *ConfigError) Unwrap() error { return e.Err }
 
-// DockerConfigStore is a [Store] over a Docker config.json file. For a host
+// DockerConfigStore is a [CredentialStore] over a Docker config.json file. For a host
 // it asks, in this order (as the docker CLI does):
 //
 //  1. the credential helper that "credHelpers" names for the host (an
@@ -81,7 +81,7 @@ type DockerConfigStore struct {
 	stamp    dcStamp
 }
 
-var _ Store = (*DockerConfigStore)(nil)
+var _ CredentialStore = (*DockerConfigStore)(nil)
 
 // dcStamp tells whether a file changed since it was parsed.
 type dcStamp struct {

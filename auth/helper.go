@@ -64,7 +64,7 @@ const helperMaxOutput = 1 << 20
 // helperMaxShown bounds the output an error shows.
 const helperMaxShown = 512
 
-// HelperStore is a [Store] backed by a Docker credential helper, the program
+// HelperStore is a [CredentialStore] backed by a Docker credential helper, the program
 // docker-credential-<name> found on $PATH
 // (https://github.com/docker/docker-credential-helpers). It is safe for
 // concurrent use.
@@ -80,7 +80,7 @@ type HelperStore struct {
 	name string
 }
 
-var _ Store = (*HelperStore)(nil)
+var _ CredentialStore = (*HelperStore)(nil)
 
 // Helper returns the store of the credential helper docker-credential-<name>
 // ("pass", "secretservice", "osxkeychain", "ecr-login"). It does no I/O: a

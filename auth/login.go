@@ -88,7 +88,7 @@ func (l *loginer) run(ctx context.Context) error {
 	if resp.status != http.StatusUnauthorized {
 		return resp.check()
 	}
-	// The challenges of every well-formed value are used, as Transport
+	// The challenges of every well-formed value are used, as RoundTripper
 	// does; a malformed one is named only when nothing else is usable.
 	chs, perr := ParseChallenges(resp.header.Values("WWW-Authenticate"))
 	var basic, bearer *Challenge

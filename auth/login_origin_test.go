@@ -130,7 +130,7 @@ func originRecord(w http.ResponseWriter, _ *http.Request) {
 // each case names a place the credential must not reach. Login must refuse
 // with an *auth.OriginError before sending it there, and neither the client
 // of registry.New (remote.Client with the auth middleware) nor an
-// auth.Transport under a plain http.Client may send it there: one set of
+// auth.RoundTripper under a plain http.Client may send it there: one set of
 // rules.
 func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 	t.Parallel()
@@ -251,7 +251,7 @@ func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 				}
 			}
 		})
-		t.Run("Transport/"+tc.name, func(t *testing.T) {
+		t.Run("RoundTripper/"+tc.name, func(t *testing.T) {
 			t.Parallel()
 			w := newOriginWorld(t)
 			for o, h := range tc.servers {
@@ -261,7 +261,7 @@ func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 			if strings.HasPrefix(tc.host, "localhost") {
 				scheme = "http://"
 			}
-			hc := &http.Client{Transport: auth.NewTransport(tc.host, auth.Static(tc.host, tc.cred), w.transport())}
+			hc := &http.Client{Transport: auth.NewRoundTripper(tc.host, auth.Static(tc.host, tc.cred), w.transport())}
 			for range 2 { // the second goes with what the first taught
 				if resp, err := hc.Get(scheme + tc.host + "/v2/app/manifests/latest"); err == nil {
 					resp.Body.Close()
@@ -281,7 +281,7 @@ func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 				remote.WithRoundTripper(w.transport()),
 				remote.WithRetry(remote.RetryPolicy{MaxAttempts: 1}),
 				remote.WithMiddleware(func(host string, next http.RoundTripper) http.RoundTripper {
-					return auth.NewTransport(host, auth.Static(host, tc.cred), next)
+					return auth.NewRoundTripper(host, auth.Static(host, tc.cred), next)
 				}))
 			if err != nil {
 				t.Fatal(err)

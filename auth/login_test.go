@@ -202,8 +202,8 @@ func TestLogin(t *testing.T) {
 			wantErr: errLoginTestOther, errHas: "no usable realm"},
 		{name: "no realm", server: loginTestConfig{challenge: `Bearer service="registry.test"`}, c: alice,
 			wantErr: errLoginTestOther, errHas: "no usable realm"},
-		// Login reads challenges with ParseChallenges, as Transport does:
-		// what Transport refuses, Login does not guess at.
+		// Login reads challenges with ParseChallenges, as RoundTripper does:
+		// what RoundTripper refuses, Login does not guess at.
 		{name: "realm given twice", server: loginTestConfig{challenge: `Bearer realm="{realm}",service="registry.test",realm="{realm}-other"`, bearer: "tok-alice"},
 			c: alice, wantErr: transport.ErrUnauthorized, errHas: `parameter "realm" repeated with a different value`, wantReqs: 1},
 		{name: "unterminated quoted realm", server: loginTestConfig{challenge: `Basic realm="test`, basic: "alice:pa55word"}, c: alice,

@@ -4,7 +4,7 @@ import "github.com/regkit/regkit/internal/origin"
 
 // OriginError is a request refused because it would have carried a
 // credential where the client's origin rules forbid. [Login] and the
-// [Transport]'s token requests return it (wrapped; match it with
+// [RoundTripper]'s token requests return it (wrapped; match it with
 // [errors.As]) for:
 //
 //   - a redirect off the origin (scheme, host and port) of the registry or

@@ -145,7 +145,7 @@ func (ss *scopeSet) key() string {
 type scopesKey struct{}
 
 // WithScopes returns a copy of ctx that asks for scopes too whenever a
-// [Transport] fetches a token for a request made with it, on top of what
+// [RoundTripper] fetches a token for a request made with it, on top of what
 // the request itself needs. Use it so that one token covers a whole
 // operation: push access to the target before the first blob HEAD of a
 // push, pull access to the source repository of a cross-repository mount.

@@ -47,7 +47,7 @@ func newEchoRegistry(t *testing.T, bearer bool) *httptest.Server {
 
 // A registry quoting the credential or the token a request carried in its
 // refusal must not get it into the error the caller gets, whether through
-// Login or through a Transport under a Client: the fetched token and the
+// Login or through a RoundTripper under a Client: the fetched token and the
 // Basic credential are redacted like the password.
 func TestNoEchoedSecretInErrors(t *testing.T) {
 	cred := auth.Credential{Username: "alice", Password: "pw-8d2e6b40"}
@@ -55,7 +55,7 @@ func TestNoEchoedSecretInErrors(t *testing.T) {
 		srv := newEchoRegistry(t, bearer)
 		host := strings.TrimPrefix(srv.URL, "http://")
 		loginErr := auth.Login(context.Background(), host, cred, nil)
-		rt := auth.NewTransport(host, echoStore{cred}, nil)
+		rt := auth.NewRoundTripper(host, echoStore{cred}, nil)
 		c, err := remote.New(host, remote.WithRoundTripper(rt))
 		if err != nil {
 			t.Fatal(err)
@@ -105,7 +105,7 @@ func TestRedactionReadsLazily(t *testing.T) {
 	t.Cleanup(srv.Close)
 	t.Cleanup(func() { close(release) })
 	host := strings.TrimPrefix(srv.URL, "http://")
-	client := &http.Client{Transport: auth.NewTransport(host, echoStore{auth.Credential{Username: "alice", Password: "pw-1"}}, nil)}
+	client := &http.Client{Transport: auth.NewRoundTripper(host, echoStore{auth.Credential{Username: "alice", Password: "pw-1"}}, nil)}
 	got := make(chan error, 1)
 	go func() {
 		resp, err := client.Get(srv.URL + "/v2/app/manifests/latest")

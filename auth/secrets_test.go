@@ -90,7 +90,7 @@ func TestNoSecretInAnyValue(t *testing.T) {
 		secretsCheck(t, "Chain", Chain(Static("reg.example", all)), secretsForms(all))
 	})
 
-	t.Run("Transport after Basic", func(t *testing.T) {
+	t.Run("RoundTripper after Basic", func(t *testing.T) {
 		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if _, p, _ := r.BasicAuth(); p != secretsPW {
 				w.Header().Set("WWW-Authenticate", `Basic realm="r"`)
@@ -99,15 +99,15 @@ func TestNoSecretInAnyValue(t *testing.T) {
 		}))
 		defer srv.Close()
 		host := strings.TrimPrefix(srv.URL, "http://")
-		tr := NewTransport(host, Static(host, pw), nil)
+		tr := NewRoundTripper(host, Static(host, pw), nil)
 		secretsGet(t, tr, srv.URL+"/v2/")
 		if tr.basic == "" {
-			t.Fatal("the Transport learned no Basic credential: the test tests nothing")
+			t.Fatal("the RoundTripper learned no Basic credential: the test tests nothing")
 		}
-		secretsCheck(t, "*Transport", tr, secretsForms(pw))
+		secretsCheck(t, "*RoundTripper", tr, secretsForms(pw))
 	})
 
-	t.Run("Transport after Bearer", func(t *testing.T) {
+	t.Run("RoundTripper after Bearer", func(t *testing.T) {
 		var srv *httptest.Server
 		srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			switch {
@@ -120,9 +120,9 @@ func TestNoSecretInAnyValue(t *testing.T) {
 		}))
 		defer srv.Close()
 		host := strings.TrimPrefix(srv.URL, "http://")
-		tr := NewTransport(host, Static(host, pw), nil)
+		tr := NewRoundTripper(host, Static(host, pw), nil)
 		secretsGet(t, tr, srv.URL+"/v2/app/manifests/latest")
-		secretsCheck(t, "*Transport", tr, secretsForms(pw, secretsTok))
+		secretsCheck(t, "*RoundTripper", tr, secretsForms(pw, secretsTok))
 	})
 
 	t.Run("token error echoing the credential", func(t *testing.T) {
@@ -140,13 +140,13 @@ func TestNoSecretInAnyValue(t *testing.T) {
 		}))
 		defer srv.Close()
 		host := strings.TrimPrefix(srv.URL, "http://")
-		tr := NewTransport(host, Static(host, pw), nil)
+		tr := NewRoundTripper(host, Static(host, pw), nil)
 		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, srv.URL+"/v2/app/manifests/latest", nil)
 		_, err := tr.RoundTrip(req)
 		if err == nil {
 			t.Fatal("RoundTrip succeeded, want the token service's refusal")
 		}
-		secretsCheck(t, "Transport error", err, secretsForms(pw))
+		secretsCheck(t, "RoundTripper error", err, secretsForms(pw))
 	})
 
 	t.Run("Login errors echoing the credential", func(t *testing.T) {

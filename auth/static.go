@@ -6,7 +6,7 @@ import (
 	"io"
 )
 
-// Static returns a [Store] that gives c for host and the zero Credential
+// Static returns a [CredentialStore] that gives c for host and the zero Credential
 // (anonymous) for every other host, so that c is never sent elsewhere.
 //
 // Hosts are compared without regard to case, any scheme or path of host is
@@ -14,17 +14,17 @@ import (
 // "registry-1.docker.io") are one host. A port is part of the host:
 // "localhost:5000" does not match "localhost:5001". The store does no I/O and
 // is safe for concurrent use.
-func Static(host string, c Credential) Store {
+func Static(host string, c Credential) CredentialStore {
 	return &staticStore{host: credHost(host), c: c}
 }
 
-// staticStore is the Store of [Static].
+// staticStore is the CredentialStore of [Static].
 type staticStore struct {
 	host string
 	c    Credential
 }
 
-var _ Store = (*staticStore)(nil)
+var _ CredentialStore = (*staticStore)(nil)
 
 // Credential returns the credential for host.
 func (s *staticStore) Credential(ctx context.Context, host string) (Credential, error) {

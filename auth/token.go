@@ -50,7 +50,7 @@ const (
 	tokenTimeout = time.Minute
 	// maxChallengeScopes and maxChallengeScopeBytes bound the scope list
 	// a Bearer challenge may ask a token for: registries name one or two
-	// repositories, and each token the Transport caches keeps its scopes.
+	// repositories, and each token the RoundTripper caches keeps its scopes.
 	maxChallengeScopes     = 64
 	maxChallengeScopeBytes = 16 << 10
 )
@@ -103,7 +103,7 @@ func checkRealm(realm string, reg *url.URL) (*url.URL, error) {
 
 // fetchToken gets a new token for need from the challenge's realm, with
 // the host's credential.
-func (t *Transport) fetchToken(ctx context.Context, need *scopeSet, ch *bearerChallenge) (*token, error) {
+func (t *RoundTripper) fetchToken(ctx context.Context, need *scopeSet, ch *bearerChallenge) (*token, error) {
 	cred, err := t.credential(ctx)
 	if err != nil {
 		return nil, err
@@ -155,7 +155,7 @@ func oauthUnsupported(status int) bool {
 	return false
 }
 
-func (t *Transport) setGrant(realm string, g grant) {
+func (t *RoundTripper) setGrant(realm string, g grant) {
 	t.mu.Lock()
 	t.grants[realm] = g
 	t.mu.Unlock()
@@ -163,7 +163,7 @@ func (t *Transport) setGrant(realm string, g grant) {
 
 // getToken asks for a token with GET (token.md), authenticating with
 // Basic auth when cred is not nil.
-func (t *Transport) getToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, cred *Credential) (*token, error) {
+func (t *RoundTripper) getToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, cred *Credential) (*token, error) {
 	u := *ch.realm
 	q := u.Query()
 	if ch.service != "" {
@@ -185,7 +185,7 @@ func (t *Transport) getToken(ctx context.Context, need *scopeSet, ch *bearerChal
 
 // postToken asks for a token with an OAuth2 POST (oauth.md); form holds
 // the grant.
-func (t *Transport) postToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, form url.Values) (*token, error) {
+func (t *RoundTripper) postToken(ctx context.Context, need *scopeSet, ch *bearerChallenge, form url.Values) (*token, error) {
 	form.Set("client_id", clientID)
 	if ch.service != "" {
 		form.Set("service", ch.service)
@@ -210,7 +210,7 @@ type tokenResponse struct {
 }
 
 // exchange sends a token request and reads the token of its answer.
-func (t *Transport) exchange(req *http.Request, need *scopeSet, ch *bearerChallenge) (*token, error) {
+func (t *RoundTripper) exchange(req *http.Request, need *scopeSet, ch *bearerChallenge) (*token, error) {
 	realm := origin.RedactString(ch.realm.String())
 	start := t.now()
 	ctx, cancel := context.WithTimeoutCause(req.Context(), t.tokenTimeout, errTokenTimeout)

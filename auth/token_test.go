@@ -133,7 +133,7 @@ func TestExchangeAnswers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tr := NewTransport("reg.example", nil, answerWith(tc.status, tc.body, nil))
+			tr := NewRoundTripper("reg.example", nil, answerWith(tc.status, tc.body, nil))
 			ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token?x=secret"), service: "svc"}
 			tok, err := tr.fetchToken(t.Context(), scopeSetOf("repository:a:pull"), ch)
 			if tc.wantErr != "" {
@@ -155,7 +155,7 @@ func TestExchangeAnswers(t *testing.T) {
 func TestGetTokenKeepsRealmQuery(t *testing.T) {
 	t.Parallel()
 	var seen []*http.Request
-	tr := NewTransport("reg.example", nil, answerWith(200, `{"token":"t"}`, &seen))
+	tr := NewRoundTripper("reg.example", nil, answerWith(200, `{"token":"t"}`, &seen))
 	ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token?account=x")}
 	if _, err := tr.fetchToken(t.Context(), scopeSetOf("repository:a:pull repository:b:pull,push"), ch); err != nil {
 		t.Fatal(err)
@@ -187,7 +187,7 @@ func TestTokenRedirects(t *testing.T) {
 				}
 				return &http.Response{StatusCode: 200, Body: io.NopCloser(strings.NewReader(`{"token":"t"}`)), Header: http.Header{}, Request: r}, nil
 			})
-			tr := NewTransport("reg.example", StoreFunc(func(context.Context, string) (Credential, error) {
+			tr := NewRoundTripper("reg.example", CredentialFunc(func(context.Context, string) (Credential, error) {
 				return Credential{IdentityToken: "refresh"}, nil
 			}), base)
 			ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token")}
@@ -207,7 +207,7 @@ func TestTokenRedirects(t *testing.T) {
 func TestTokenRequestNetworkError(t *testing.T) {
 	t.Parallel()
 	boom := errors.New("connection refused")
-	tr := NewTransport("reg.example", nil, rtFunc(func(*http.Request) (*http.Response, error) { return nil, boom }))
+	tr := NewRoundTripper("reg.example", nil, rtFunc(func(*http.Request) (*http.Response, error) { return nil, boom }))
 	ch := &bearerChallenge{realm: rtURL(t, "https://auth.example/token?sig=secret")}
 	_, err := tr.fetchToken(t.Context(), scopeSetOf("repository:a:pull"), ch)
 	if !errors.Is(err, boom) || strings.Contains(err.Error(), "secret") {
@@ -217,7 +217,7 @@ func TestTokenRequestNetworkError(t *testing.T) {
 
 func TestRegistryTokenServesAnyScope(t *testing.T) {
 	t.Parallel()
-	tr := NewTransport("reg.example", StoreFunc(func(context.Context, string) (Credential, error) {
+	tr := NewRoundTripper("reg.example", CredentialFunc(func(context.Context, string) (Credential, error) {
 		return Credential{RegistryToken: "static"}, nil
 	}), answerWith(500, "", nil))
 	tok, err := tr.bearerToken(t.Context(), scopeSetOf("repository:a:pull"), &bearerChallenge{realm: rtURL(t, "https://auth.example/token")}, nil)

@@ -56,7 +56,7 @@ func TestTokenRequestTimeout(t *testing.T) {
 				if login {
 					err = auth.Login(ctx, host, auth.Credential{Username: "u", Password: "p"}, nil)
 				} else {
-					rt := auth.NewTransport(host, nil, nil)
+					rt := auth.NewRoundTripper(host, nil, nil)
 					auth.SetTokenTimeout(rt, 200*time.Millisecond)
 					req, _ := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL+"/v2/x/manifests/latest", nil)
 					var resp *http.Response

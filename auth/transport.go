@@ -15,8 +15,8 @@ import (
 	"github.com/regkit/regkit/transport"
 )
 
-// Transport is an [http.RoundTripper] that authenticates the requests of
-// one registry: it answers the registry's 401 challenges, Basic or Bearer
+// RoundTripper is an [http.RoundTripper] that adds credentials to the
+// requests of one registry: it answers the registry's 401 challenges, Basic or Bearer
 // (the token protocol of https://distribution.github.io/distribution/spec/auth/token/,
 // with its OAuth2 variant), fetches and caches tokens, and replays the
 // request with them. Requests to other hosts or ports (blob redirects to
@@ -31,7 +31,7 @@ import (
 // scope list names more than 64 scopes or is longer than 16 KiB is refused
 // with a [github.com/regkit/regkit/transport.LimitError].
 //
-// A Transport learns from the first challenge: later requests carry the
+// A RoundTripper learns from the first challenge: later requests carry the
 // Basic credential, or a token that covers the scopes they need, up front.
 // Until the registry has answered once, requests without a body wait for
 // the first one, so that a burst of them costs one 401, not one each.
@@ -42,22 +42,22 @@ import (
 // A request that gets a 401 is replayed once with new credentials, if its
 // body can be replayed (no body, or [http.Request.GetBody] set); otherwise
 // the 401 response is returned as it is. An error response (4xx, 5xx) to
-// a request the Transport authorized has every form of the credential or
+// a request the RoundTripper authorized has every form of the credential or
 // token it carried replaced by "***" in the first 128 KiB of its body, so
 // that a registry quoting it cannot get it into an error message. Like
 // every RoundTripper, a
-// Transport never changes the caller's request, always closes its body,
+// RoundTripper never changes the caller's request, always closes its body,
 // and returns a nil error for any HTTP status; it fails only when it
 // cannot send, cannot get a credential, or a token server refuses (errors
 // that match [github.com/regkit/regkit/transport.ErrUnauthorized] or
 // [github.com/regkit/regkit/transport.ErrDenied]). It never logs, and its
 // errors never hold passwords or tokens.
 //
-// A Transport is safe for concurrent use.
-type Transport struct {
+// A RoundTripper is safe for concurrent use.
+type RoundTripper struct {
 	host  string
 	names []string // the hosts (with port, lower case) of the registry
-	creds Store
+	creds CredentialStore
 	base  http.RoundTripper
 	now   func() time.Time
 	// tokenTimeout bounds each token request; tests shorten it.
@@ -75,17 +75,17 @@ type Transport struct {
 	probed  bool             // the registry has answered a request
 }
 
-var _ http.RoundTripper = (*Transport)(nil)
+var _ http.RoundTripper = (*RoundTripper)(nil)
 
-// NewTransport returns a Transport for the registry host, the host[:port]
+// NewRoundTripper returns a RoundTripper for the registry host, the host[:port]
 // its requests go to ("ghcr.io", "localhost:5000"). Docker Hub's names
 // ("docker.io", "index.docker.io", "registry-1.docker.io") all mean its
 // API host. creds gives the credential, looked up by host as given; nil
 // means anonymous. base sends the requests, token requests included; nil
 // means a new [http.Transport] cloned from [http.DefaultTransport].
 //
-// NewTransport does no I/O.
-func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
+// NewRoundTripper does no I/O.
+func NewRoundTripper(host string, creds CredentialStore, base http.RoundTripper) *RoundTripper {
 	if base == nil {
 		if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 			base = dt.Clone()
@@ -98,7 +98,7 @@ func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
 	case "docker.io", "index.docker.io", "registry-1.docker.io":
 		names = []string{"docker.io", "index.docker.io", "registry-1.docker.io"}
 	}
-	return &Transport{
+	return &RoundTripper{
 		host:         host,
 		names:        names,
 		creds:        creds,
@@ -110,20 +110,20 @@ func NewTransport(host string, creds Store, base http.RoundTripper) *Transport {
 	}
 }
 
-// String describes the Transport by its registry host, never a credential
+// String describes the RoundTripper by its registry host, never a credential
 // or token it holds.
-func (t *Transport) String() string { return "auth.Transport(" + t.host + ")" }
+func (t *RoundTripper) String() string { return "auth.RoundTripper(" + t.host + ")" }
 
 // GoString is String, so that %#v shows no secret either.
-func (t *Transport) GoString() string { return t.String() }
+func (t *RoundTripper) GoString() string { return t.String() }
 
 // Format writes String for every verb, so that no verb (%v, %+v, %#v, %x
-// and the rest) prints the credential or tokens the Transport holds.
-func (t *Transport) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
+// and the rest) prints the credential or tokens the RoundTripper holds.
+func (t *RoundTripper) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, t.String()) }
 
 // CloseIdleConnections closes the idle connections of the base round
 // tripper, when it has such a method (an [http.Transport] does).
-func (t *Transport) CloseIdleConnections() {
+func (t *RoundTripper) CloseIdleConnections() {
 	if ci, ok := t.base.(interface{ CloseIdleConnections() }); ok {
 		ci.CloseIdleConnections()
 	}
@@ -135,9 +135,9 @@ type attempt struct {
 	tok    *token // the bearer token sent, if any
 }
 
-// RoundTrip sends r, authenticating it if it goes to the Transport's
-// registry. See [Transport].
-func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
+// RoundTrip sends r, authenticating it if it goes to the RoundTripper's
+// registry. See [RoundTripper].
+func (t *RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 	if r.URL == nil || !t.ours(r.URL) || r.Header.Get("Authorization") != "" {
 		return t.base.RoundTrip(r)
 	}
@@ -189,11 +189,11 @@ func (t *Transport) RoundTrip(r *http.Request) (*http.Response, error) {
 	return resp, err
 }
 
-// ours reports whether u goes to the Transport's registry: to one of its
+// ours reports whether u goes to the RoundTripper's registry: to one of its
 // names, with the scheme of the first such request (the registry's origin;
 // a credential does not follow a switch from HTTPS to plain HTTP, see
 // [OriginError]).
-func (t *Transport) ours(u *url.URL) bool {
+func (t *RoundTripper) ours(u *url.URL) bool {
 	for _, n := range t.names {
 		if origin.Same(u, &url.URL{Scheme: u.Scheme, Host: n}) {
 			t.mu.Lock()
@@ -213,8 +213,8 @@ func (t *Transport) ours(u *url.URL) bool {
 // Until the registry has answered once, one bodiless request at a time
 // goes out as a probe, and the others wait for it (they would all get the
 // same 401): it reports true, and the caller ends the probe with
-// [Transport.endProbe].
-func (t *Transport) upfront(ctx context.Context, need *scopeSet, r *http.Request) (attempt, bool, error) {
+// [RoundTripper.endProbe].
+func (t *RoundTripper) upfront(ctx context.Context, need *scopeSet, r *http.Request) (attempt, bool, error) {
 	for {
 		t.mu.Lock()
 		scheme, basic, ch := t.scheme, t.basic, t.bearer
@@ -256,7 +256,7 @@ func (t *Transport) upfront(ctx context.Context, need *scopeSet, r *http.Request
 
 // endProbe lets the requests waiting for a probe go. It may be called more
 // than once.
-func (t *Transport) endProbe() {
+func (t *RoundTripper) endProbe() {
 	t.mu.Lock()
 	if t.probe != nil {
 		close(t.probe)
@@ -268,7 +268,7 @@ func (t *Transport) endProbe() {
 // answer works out the authorization that answers the challenges of a 401
 // response to a request for u sent with sent. It returns "" when there is
 // nothing to try, and whether the answer is Basic.
-func (t *Transport) answer(ctx context.Context, u *url.URL, resp *http.Response, need *scopeSet, sent attempt) (string, bool, error) {
+func (t *RoundTripper) answer(ctx context.Context, u *url.URL, resp *http.Response, need *scopeSet, sent attempt) (string, bool, error) {
 	chs, _ := ParseChallenges(resp.Header.Values("WWW-Authenticate")) // use what parses
 	var basic *Challenge
 	for i, c := range chs {
@@ -334,7 +334,7 @@ func challengeScopes(list string) (*scopeSet, error) {
 
 // learnBearer checks and remembers the token realm of a Bearer challenge
 // to a request for u.
-func (t *Transport) learnBearer(u *url.URL, c Challenge) (*bearerChallenge, error) {
+func (t *RoundTripper) learnBearer(u *url.URL, c Challenge) (*bearerChallenge, error) {
 	realm, err := checkRealm(c.Params["realm"], u)
 	if err != nil {
 		return nil, err
@@ -347,7 +347,7 @@ func (t *Transport) learnBearer(u *url.URL, c Challenge) (*bearerChallenge, erro
 }
 
 // learn remembers the token realm of a 401 response that is not answered.
-func (t *Transport) learn(u *url.URL, resp *http.Response) {
+func (t *RoundTripper) learn(u *url.URL, resp *http.Response) {
 	chs, _ := ParseChallenges(resp.Header.Values("WWW-Authenticate"))
 	for _, c := range chs {
 		if c.Scheme == "bearer" && c.Params["realm"] != "" {
@@ -358,7 +358,7 @@ func (t *Transport) learn(u *url.URL, resp *http.Response) {
 }
 
 // credential asks the store for the registry's credential.
-func (t *Transport) credential(ctx context.Context) (Credential, error) {
+func (t *RoundTripper) credential(ctx context.Context) (Credential, error) {
 	if t.creds == nil {
 		return Credential{}, nil
 	}
@@ -371,7 +371,7 @@ func (t *Transport) credential(ctx context.Context) (Credential, error) {
 
 // send sends a copy of r with body and, if not empty, the Authorization
 // header.
-func (t *Transport) send(r *http.Request, body io.ReadCloser, authorization string) (*http.Response, error) {
+func (t *RoundTripper) send(r *http.Request, body io.ReadCloser, authorization string) (*http.Response, error) {
 	if authorization == "" && body == r.Body {
 		return t.base.RoundTrip(r)
 	}

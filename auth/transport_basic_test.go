@@ -13,7 +13,7 @@ func TestBasicFlow(t *testing.T) {
 	reg := newAuthRegistry(t, nil)
 	reg.basicOnly, reg.user, reg.pass = true, "alice", "s3cret"
 	store := &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}
-	tr := auth.NewTransport(reg.host, store, nil)
+	tr := auth.NewRoundTripper(reg.host, store, nil)
 
 	if code, body := rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil); code != 200 || body != "ok" {
 		t.Fatalf("first GET = %d %q, want 200 ok", code, body)
@@ -39,7 +39,7 @@ func TestBasicWrongCredentialReturns401Once(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.basicOnly, reg.user, reg.pass = true, "alice", "s3cret"
-	tr := auth.NewTransport(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "wrong"}}, nil)
+	tr := auth.NewRoundTripper(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "wrong"}}, nil)
 	for i := range 2 {
 		if code, _ := rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil); code != 401 {
 			t.Fatalf("GET %d = %d, want 401", i, code)
@@ -54,7 +54,7 @@ func TestBasicAnonymousGets401AsIs(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.basicOnly, reg.user, reg.pass = true, "alice", "s3cret"
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	code, body := rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil)
 	if code != 401 || !strings.Contains(body, "UNAUTHORIZED") {
 		t.Errorf("GET = %d %q, want the registry's 401 with its body", code, body)
@@ -69,7 +69,7 @@ func TestBasicRotatedCredential(t *testing.T) {
 	reg := newAuthRegistry(t, nil)
 	reg.basicOnly, reg.user, reg.pass = true, "alice", "old"
 	store := &rtStore{cred: auth.Credential{Username: "alice", Password: "old"}}
-	tr := auth.NewTransport(reg.host, store, nil)
+	tr := auth.NewRoundTripper(reg.host, store, nil)
 	if code, _ := rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil); code != 200 {
 		t.Fatalf("GET = %d, want 200", code)
 	}

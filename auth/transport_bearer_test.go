@@ -72,7 +72,7 @@ func TestBearerFlows(t *testing.T) {
 			t.Parallel()
 			reg := newAuthRegistry(t, nil)
 			tc.setup(reg)
-			tr := auth.NewTransport(reg.host, &rtStore{cred: tc.cred}, nil)
+			tr := auth.NewRoundTripper(reg.host, &rtStore{cred: tc.cred}, nil)
 			for _, path := range []string{"/v2/app/manifests/latest", "/v2/app/blobs/sha256:abc", "/v2/app/tags/list"} {
 				if code, body := rtDo(t, tr, "GET", reg.url(path), nil); code != 200 {
 					t.Fatalf("GET %s = %d %q, want 200", path, code, body)
@@ -111,7 +111,7 @@ func TestPasswordFallbackIsRemembered(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.user, reg.pass, reg.postStatus = "alice", "s3cret", http.StatusNotFound
-	tr := auth.NewTransport(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
+	tr := auth.NewRoundTripper(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
 	for _, repo := range []string{"a", "b", "c"} {
 		if code, _ := rtDo(t, tr, "GET", reg.url("/v2/"+repo+"/manifests/latest"), nil); code != 200 {
 			t.Fatalf("GET %s = %d, want 200", repo, code)
@@ -181,7 +181,7 @@ func TestTokenServerErrors(t *testing.T) {
 			t.Parallel()
 			reg := newAuthRegistry(t, nil)
 			tc.setup(reg)
-			tr := auth.NewTransport(reg.host, &rtStore{cred: tc.cred}, nil)
+			tr := auth.NewRoundTripper(reg.host, &rtStore{cred: tc.cred}, nil)
 			req, _ := http.NewRequestWithContext(t.Context(), "GET", reg.url("/v2/app/manifests/latest"), nil)
 			resp, err := tr.RoundTrip(req)
 			if err == nil {
@@ -208,7 +208,7 @@ func TestCredentialStoreError(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	boom := errors.New("keychain locked")
-	tr := auth.NewTransport(reg.host, &rtStore{err: boom}, nil)
+	tr := auth.NewRoundTripper(reg.host, &rtStore{err: boom}, nil)
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", reg.url("/v2/app/manifests/latest"), nil)
 	if _, err := tr.RoundTrip(req); !errors.Is(err, boom) {
 		t.Errorf("RoundTrip error = %v, want the store's", err)
@@ -216,7 +216,7 @@ func TestCredentialStoreError(t *testing.T) {
 	// Basic too.
 	reg2 := newAuthRegistry(t, nil)
 	reg2.basicOnly = true
-	tr2 := auth.NewTransport(reg2.host, &rtStore{err: boom}, nil)
+	tr2 := auth.NewRoundTripper(reg2.host, &rtStore{err: boom}, nil)
 	req2, _ := http.NewRequestWithContext(t.Context(), "GET", reg2.url("/v2/app/manifests/latest"), nil)
 	if _, err := tr2.RoundTrip(req2); !errors.Is(err, boom) {
 		t.Errorf("RoundTrip (basic) error = %v, want the store's", err)
@@ -241,7 +241,7 @@ func TestTokenExpiry(t *testing.T) {
 			t.Parallel()
 			reg := newAuthRegistry(t, nil)
 			reg.anonymous, reg.expiresIn = true, tc.expiresIn
-			tr := auth.NewTransport(reg.host, nil, nil)
+			tr := auth.NewRoundTripper(reg.host, nil, nil)
 			var mu sync.Mutex
 			start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 			now := start
@@ -282,7 +282,7 @@ func TestConcurrentRequestsShareOneFetch(t *testing.T) {
 			t.Parallel()
 			reg := newAuthRegistry(t, nil)
 			reg.anonymous = true
-			tr := auth.NewTransport(reg.host, nil, nil)
+			tr := auth.NewRoundTripper(reg.host, nil, nil)
 			if tc.warmUp {
 				rtDo(t, tr, "GET", reg.url("/v2/warmup/manifests/latest"), nil)
 			}
@@ -340,7 +340,7 @@ func TestInsufficientScope(t *testing.T) {
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
 	reg.extra = map[string]string{"special": "repository:other"} // needs more than its path says
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	if code, _ := rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil); code != 200 {
 		t.Fatalf("GET app = %d", code)
 	}
@@ -365,7 +365,7 @@ func TestRefusedScopeReplaysOnce(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous, reg.deny = true, map[string]bool{"push": true}
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	code, _ := rtDo(t, tr, "PUT", reg.url("/v2/app/manifests/latest"), strings.NewReader("{}"))
 	if code != http.StatusUnauthorized {
 		t.Fatalf("PUT = %d, want 401", code)
@@ -385,7 +385,7 @@ func TestRevokedTokenIsReplaced(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil)
 	reg.revokeAll()
 	if code, _ := rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil); code != 200 {

@@ -50,7 +50,7 @@ func TestBodyReplayedThroughGetBody(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	b := &rtBodies{s: "layer bytes"}
 	req, _ := http.NewRequestWithContext(t.Context(), "PUT", reg.url("/v2/app/blobs/uploads/1?digest=sha256:x"), nil)
 	req.Body = b.next()
@@ -70,7 +70,7 @@ func TestNonReplayableBodyGets401(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	b := &rtBodies{s: "stream"}
 	req, _ := http.NewRequestWithContext(t.Context(), "PATCH", reg.url("/v2/app/blobs/uploads/1"), nil)
 	req.Body = b.next() // no GetBody
@@ -106,7 +106,7 @@ func TestBodyClosedWhenNotSent(t *testing.T) {
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
 	store := &rtStore{}
-	tr := auth.NewTransport(reg.host, store, nil)
+	tr := auth.NewRoundTripper(reg.host, store, nil)
 	rtDo(t, tr, "GET", reg.url("/v2/app/manifests/latest"), nil) // learn the realm
 	store.mu.Lock()
 	store.err = errors.New("store down")
@@ -128,7 +128,7 @@ func TestGetBodyFailure(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	b := &rtBodies{s: "x"}
 	boom := errors.New("cannot reopen")
 	req, _ := http.NewRequestWithContext(t.Context(), "PUT", reg.url("/v2/app/manifests/latest"), nil)

@@ -14,7 +14,7 @@ import (
 	"github.com/regkit/regkit/transport/server"
 )
 
-func ExampleNewTransport() {
+func ExampleNewRoundTripper() {
 	// A registry that takes alice's password, with Basic auth.
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if u, p, ok := r.BasicAuth(); !ok || u != "alice" || p != "s3cret" {
@@ -27,10 +27,10 @@ func ExampleNewTransport() {
 	defer srv.Close()
 	host := strings.TrimPrefix(srv.URL, "http://")
 
-	creds := auth.StoreFunc(func(ctx context.Context, host string) (auth.Credential, error) {
+	creds := auth.CredentialFunc(func(ctx context.Context, host string) (auth.Credential, error) {
 		return auth.Credential{Username: "alice", Password: "s3cret"}, nil
 	})
-	client, err := remote.New(host, remote.WithRoundTripper(auth.NewTransport(host, creds, nil)))
+	client, err := remote.New(host, remote.WithRoundTripper(auth.NewRoundTripper(host, creds, nil)))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -3,10 +3,10 @@ package auth
 import "time"
 
 // SetTransportClock makes tr read the time from now; for tests, before first use.
-func SetTransportClock(tr *Transport, now func() time.Time) { tr.now = now }
+func SetTransportClock(tr *RoundTripper, now func() time.Time) { tr.now = now }
 
 // SetTokenTimeout bounds tr's token requests by d; for tests, before first use.
-func SetTokenTimeout(tr *Transport, d time.Duration) { tr.tokenTimeout = d }
+func SetTokenTimeout(tr *RoundTripper, d time.Duration) { tr.tokenTimeout = d }
 
 // SetLoginTimeout bounds each request of Login by d until the returned
 // func restores the default; for tests that do not run in parallel.

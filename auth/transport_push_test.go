@@ -104,7 +104,7 @@ func TestPushTokenCount(t *testing.T) {
 			t.Parallel()
 			reg := newAuthRegistry(t, server.NewHandler(fake.NewStore()))
 			reg.user, reg.pass = "alice", "s3cret"
-			tr := auth.NewTransport(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
+			tr := auth.NewRoundTripper(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
 			cl, err := remote.New(reg.host, remote.WithRoundTripper(tr))
 			if err != nil {
 				t.Fatal(err)
@@ -152,7 +152,7 @@ func TestCrossRepositoryMount(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, server.NewHandler(fake.NewStore()))
 	reg.anonymous = true
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	cl, err := remote.New(reg.host, remote.WithRoundTripper(tr))
 	if err != nil {
 		t.Fatal(err)

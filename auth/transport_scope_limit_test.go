@@ -15,7 +15,7 @@ import (
 )
 
 // A registry's Bearer challenge may name the scopes a token must cover;
-// one naming more than the Transport keeps per token is refused with a
+// one naming more than the RoundTripper keeps per token is refused with a
 // LimitError before any token request, so that a registry answering every
 // request with a new list of 100,000 scopes cannot fill the token cache
 // (80 such requests held 768 MiB of heap before the limit).
@@ -55,7 +55,7 @@ func TestTransportChallengeScopeLimit(t *testing.T) {
 				w.WriteHeader(http.StatusUnauthorized)
 			}))
 			defer srv.Close()
-			rt := auth.NewTransport(strings.TrimPrefix(srv.URL, "http://"), nil, nil)
+			rt := auth.NewRoundTripper(strings.TrimPrefix(srv.URL, "http://"), nil, nil)
 			req, _ := http.NewRequestWithContext(context.Background(), http.MethodGet, srv.URL+"/v2/x/manifests/latest", nil)
 			resp, err := rt.RoundTrip(req)
 			if tc.unit == "" {

@@ -41,7 +41,7 @@ func TestRealmChecks(t *testing.T) {
 				}
 				return http.DefaultTransport.RoundTrip(r)
 			})
-			tr := auth.NewTransport(reg.host, &rtStore{cred: auth.Credential{Username: "u", Password: "pw"}}, base)
+			tr := auth.NewRoundTripper(reg.host, &rtStore{cred: auth.Credential{Username: "u", Password: "pw"}}, base)
 			req, _ := http.NewRequestWithContext(t.Context(), "GET", reg.url("/v2/app/manifests/latest"), nil)
 			resp, err := tr.RoundTrip(req)
 			if err == nil {
@@ -78,7 +78,7 @@ func TestRedirectToAnotherHostGetsNoAuthorization(t *testing.T) {
 	}))
 	reg.anonymous = true
 	store := &rtStore{}
-	hc := &http.Client{Transport: auth.NewTransport(reg.host, store, nil)}
+	hc := &http.Client{Transport: auth.NewRoundTripper(reg.host, store, nil)}
 	for range 2 {
 		resp, err := hc.Get(reg.url("/v2/app/blobs/sha256:abc"))
 		if err != nil {
@@ -108,7 +108,7 @@ func TestOtherHostsPassThrough(t *testing.T) {
 	}))
 	t.Cleanup(other.Close)
 	store := &rtStore{cred: auth.Credential{Username: "u", Password: "p"}}
-	tr := auth.NewTransport("registry.example:5000", store, nil)
+	tr := auth.NewRoundTripper("registry.example:5000", store, nil)
 	if code, _ := rtDo(t, tr, "GET", other.URL+"/v2/app/manifests/latest", nil); code != 401 {
 		t.Errorf("GET = %d, want the other host's 401 untouched", code)
 	}
@@ -122,7 +122,7 @@ func TestCallerAuthorizationIsKept(t *testing.T) {
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
 	store := &rtStore{}
-	tr := auth.NewTransport(reg.host, store, nil)
+	tr := auth.NewRoundTripper(reg.host, store, nil)
 	req, _ := http.NewRequestWithContext(t.Context(), "GET", reg.url("/v2/app/manifests/latest"), nil)
 	req.Header.Set("Authorization", "Bearer mine")
 	resp, err := tr.RoundTrip(req)
@@ -139,7 +139,7 @@ func TestRequestIsNotChanged(t *testing.T) {
 	t.Parallel()
 	reg := newAuthRegistry(t, nil)
 	reg.anonymous = true
-	tr := auth.NewTransport(reg.host, nil, nil)
+	tr := auth.NewRoundTripper(reg.host, nil, nil)
 	body := []byte("manifest")
 	req, _ := http.NewRequestWithContext(t.Context(), "PUT", reg.url("/v2/app/manifests/v1"), bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
@@ -178,7 +178,7 @@ func TestProbeWaiters(t *testing.T) {
 		}
 		return http.DefaultTransport.RoundTrip(r)
 	})
-	tr := auth.NewTransport(reg.host, nil, base)
+	tr := auth.NewRoundTripper(reg.host, nil, base)
 	probeErr := make(chan error)
 	go func() {
 		req, _ := http.NewRequestWithContext(t.Context(), "GET", reg.url("/v2/app/manifests/latest"), nil)
@@ -226,10 +226,10 @@ func (c *idleCloser) CloseIdleConnections() { c.closed++ }
 func TestCloseIdleConnectionsPassesOn(t *testing.T) {
 	t.Parallel()
 	base := &idleCloser{}
-	auth.NewTransport("registry.example", nil, base).CloseIdleConnections()
+	auth.NewRoundTripper("registry.example", nil, base).CloseIdleConnections()
 	if base.closed != 1 {
 		t.Errorf("base closed %d times, want 1", base.closed)
 	}
 	// A base without the method is left alone.
-	auth.NewTransport("registry.example", nil, struct{ http.RoundTripper }{}).CloseIdleConnections()
+	auth.NewRoundTripper("registry.example", nil, struct{ http.RoundTripper }{}).CloseIdleConnections()
 }

@@ -8,8 +8,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/repository"
 )
 
 func ExampleRegistry_Repositories() {
@@ -28,7 +28,7 @@ func ExampleRegistry_Repositories() {
 	}
 
 	// Two repositories per page; the iterator fetches the next page lazily.
-	for name, err := range reg.Repositories(ctx, &registry.ListOptions{PageSize: 2}) {
+	for name, err := range reg.Repositories(ctx, &repository.ListOptions{PageSize: 2}) {
 		if err != nil {
 			log.Fatal(err)
 		}

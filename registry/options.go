@@ -11,7 +11,7 @@ import (
 type Option func(*options)
 
 type options struct {
-	creds  auth.Store
+	creds  auth.CredentialStore
 	client []remote.Option
 }
 
@@ -27,7 +27,7 @@ type options struct {
 // Without WithAuth (or with a nil creds) the registry is used anonymously,
 // tokens included: public images on Docker Hub or ghcr.io pull without
 // credentials.
-func WithAuth(creds auth.Store) Option {
+func WithAuth(creds auth.CredentialStore) Option {
 	return func(o *options) { o.creds = creds }
 }
 
@@ -43,8 +43,8 @@ func WithClientOptions(opts ...remote.Option) Option {
 }
 
 // authMiddleware answers the registry's challenges with creds.
-func authMiddleware(creds auth.Store) remote.Middleware {
+func authMiddleware(creds auth.CredentialStore) remote.Middleware {
 	return func(host string, next http.RoundTripper) http.RoundTripper {
-		return auth.NewTransport(host, creds, next)
+		return auth.NewRoundTripper(host, creds, next)
 	}
 }

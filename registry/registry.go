@@ -66,31 +66,16 @@ func (r *Registry) Repository(name string) *repository.Repository {
 	return repository.New(r.t, name)
 }
 
-// ListOptions are the settings of [Registry.Repositories]. A nil
-// *ListOptions means the zero value.
-type ListOptions struct {
-	// PageSize is the n= of each page request. If zero, the registry
-	// chooses.
-	PageSize int
-	// MaxPages stops the listing with a [*transport.LimitError] (matching
-	// [transport.ErrTooManyPages]) after this many pages. If zero,
-	// [transport.DefaultMaxPages] (10,000); if negative, there is no limit.
-	MaxPages int
-	// Last starts the listing after this repository name (the spec's last=
-	// cursor).
-	Last string
-}
-
 // Repositories returns an iterator over the names of the registry's
 // repositories (its catalog), in lexical order. It fetches pages lazily, as
 // the loop asks for more; an error is yielded once, as the last element.
 // Registries without a catalog yield [transport.ErrUnsupported]. opts may be
-// nil; it is not modified.
-func (r *Registry) Repositories(ctx context.Context, opts *ListOptions) iter.Seq2[string, error] {
-	var o ListOptions
+// nil; it is not modified. Its Last is a repository name to start after.
+func (r *Registry) Repositories(ctx context.Context, opts *repository.ListOptions) iter.Seq2[string, error] {
+	var first transport.PageRequest
+	maxPages := 0
 	if opts != nil {
-		o = *opts
+		first, maxPages = transport.PageRequest{N: opts.PageSize, Last: opts.Last}, opts.MaxPages
 	}
-	return page.All(ctx, "repositories", page.Options{Size: o.PageSize, MaxPages: o.MaxPages, Last: o.Last},
-		r.t.ListRepositories)
+	return page.All(ctx, "repositories", first, maxPages, r.t.ListRepositories)
 }

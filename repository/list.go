@@ -9,9 +9,35 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/internal/page"
-	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
 )
+
+// ListOptions are the settings of every listing: [Repository.Tags],
+// [Repository.Referrers] (inside [ReferrersOptions]) and the catalog of
+// github.com/regkit/regkit/registry.Registry.Repositories. A nil
+// *ListOptions means the zero value: pages of the registry's choosing, at
+// most [transport.DefaultMaxPages] of them, from the start.
+type ListOptions struct {
+	// PageSize is the n= of each page request. If zero, the registry
+	// chooses.
+	PageSize int
+	// MaxPages stops the listing with a [*transport.LimitError] (matching
+	// [transport.ErrTooManyPages]) after this many pages. If zero,
+	// [transport.DefaultMaxPages] (10,000); if negative, there is no limit.
+	MaxPages int
+	// Last starts the listing after this entry (the spec's last= cursor),
+	// to resume a long listing. Referrers have no such cursor: a listing of
+	// them with Last set fails with [transport.ErrUnsupported].
+	Last string
+}
+
+// start returns the first page request and the page limit of o.
+func (o *ListOptions) start() (transport.PageRequest, int) {
+	if o == nil {
+		return transport.PageRequest{}, 0
+	}
+	return transport.PageRequest{N: o.PageSize, Last: o.Last}, o.MaxPages
+}
 
 // Tags returns an iterator over the repository's tags, in lexical order. It
 // fetches pages lazily, as the loop asks for more, and stops fetching when
@@ -22,34 +48,27 @@ import (
 //		if err != nil { return err }
 //		fmt.Println(name)
 //	}
-func (r *Repository) Tags(ctx context.Context, opts *tag.ListOptions) iter.Seq2[string, error] {
-	var o tag.ListOptions
-	if opts != nil {
-		o = *opts
-	}
+func (r *Repository) Tags(ctx context.Context, opts *ListOptions) iter.Seq2[string, error] {
 	what := "tags of " + r.name
 	if r.err != nil {
 		return fail[string](what, r.err)
 	}
-	return page.All(ctx, what, page.Options{Size: o.PageSize, MaxPages: o.MaxPages, Last: o.Last},
+	first, maxPages := opts.start()
+	return page.All(ctx, what, first, maxPages,
 		func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
 			return r.t.ListTags(ctx, r.name, req)
 		})
 }
 
-// ReferrersOptions are the settings of [Repository.Referrers]. A nil
-// *ReferrersOptions means all referrers, in pages of the registry's choosing.
+// ReferrersOptions are the settings of [Repository.Referrers]: the paging
+// of every listing, and a filter only referrers have. A nil
+// *ReferrersOptions means all referrers, in pages of the registry's
+// choosing.
 type ReferrersOptions struct {
 	// ArtifactType keeps only referrers of this artifact type
 	// ("application/spdx+json"). If empty, all are listed.
 	ArtifactType string
-	// PageSize is the number of descriptors asked for per page. If zero,
-	// the registry chooses.
-	PageSize int
-	// MaxPages stops the listing with a [*transport.LimitError] (matching
-	// [transport.ErrTooManyPages]) after this many pages. If zero,
-	// [transport.DefaultMaxPages] (10,000); if negative, there is no limit.
-	MaxPages int
+	ListOptions
 }
 
 // Referrers returns an iterator over the descriptors of the manifests whose
@@ -64,7 +83,11 @@ func (r *Repository) Referrers(ctx context.Context, subject digest.Digest, opts 
 	if err := r.checkDigest(subject); err != nil {
 		return fail[ocispec.Descriptor](what, err)
 	}
-	return page.All(ctx, what, page.Options{Size: o.PageSize, MaxPages: o.MaxPages},
+	if o.Last != "" {
+		return fail[ocispec.Descriptor](what, fmt.Errorf("Last %q: the referrers API has no start cursor: %w", o.Last, transport.ErrUnsupported))
+	}
+	first, maxPages := o.start()
+	return page.All(ctx, what, first, maxPages,
 		func(ctx context.Context, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
 			return r.t.ListReferrers(ctx, r.name, subject, o.ArtifactType, req)
 		})

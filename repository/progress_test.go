@@ -317,3 +317,61 @@ func readAll(ctx context.Context, b image.Blob) error {
 	_, err = io.Copy(io.Discard, rc)
 	return err
 }
+
+// checkOnce checks that every event names repo and that no event but
+// BlobBytes reaches the observer twice for the same blob or manifest.
+func checkOnce(t *testing.T, evs []progress.Event, repo string) {
+	t.Helper()
+	type key struct {
+		kind progress.Kind
+		d    digest.Digest
+	}
+	seen := map[key]bool{}
+	for _, p := range evs {
+		if p.Repository != repo {
+			t.Errorf("event %v of %s names %q, want %s", p.Kind, p.Descriptor.Digest, p.Repository, repo)
+		}
+		k := key{p.Kind, p.Descriptor.Digest}
+		if p.Kind != progress.BlobBytes && seen[k] {
+			t.Errorf("event %v of %s reported twice", p.Kind, p.Descriptor.Digest)
+		}
+		seen[k] = true
+	}
+}
+
+// TestPushPlatformsPulledProgress pushes the platforms of images pulled
+// from another repository: reading their configs to build the index, and
+// opening their blobs to upload them, are not pulls of their own, so every
+// event names the destination, and each is reported once.
+func TestPushPlatformsPulledProgress(t *testing.T) {
+	t.Parallel()
+	ctx := t.Context()
+	src, dst := fake.New().Repository("src"), fake.New().Repository("dst")
+	var pulled []*image.Image
+	for _, arch := range []string{"amd64", "arm64"} {
+		desc, err := src.Push(ctx, bigImage(t, "pp-"+arch, arch))
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err := src.Image(ctx, desc.Digest)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pulled = append(pulled, img)
+	}
+	var log progressLog
+	ix, err := dst.PushPlatforms(progress.With(ctx, log.observe), pulled, "1.0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkOnce(t, log.all(), "dst")
+	got := log.blobs()
+	for _, img := range pulled {
+		for _, b := range img.Blobs() {
+			checkStreamed(t, got[b.Descriptor().Digest], b.Descriptor(), false)
+		}
+	}
+	if n := len(log.manifests()); n != 3 {
+		t.Errorf("%d manifest events, want 3 (two images, then the index %s)", n, ix.Descriptor().Digest)
+	}
+}

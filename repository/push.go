@@ -34,6 +34,12 @@ import (
 // describes, then ManifestDone once the manifest is stored (once, however
 // many tags). When the tags already point at the image it reports nothing.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
+	obs, ctx := progress.Take(ctx)
+	return r.push(ctx, obs, img, tags)
+}
+
+// push is [Repository.Push], reporting to obs.
+func (r *Repository) push(ctx context.Context, obs progress.Observer, img *image.Image, tags []string) (ocispec.Descriptor, error) {
 	desc := img.Descriptor()
 	if err := r.checkTags(tags); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
@@ -44,12 +50,12 @@ func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string)
 	}
 	blobs := img.Blobs()
 	err = par.ForEach(ctx, par.DefaultWorkers, len(blobs), func(ctx context.Context, i int) error {
-		return r.PushBlob(ctx, blobs[i])
+		return r.pushBlob(ctx, obs, blobs[i])
 	})
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
 	}
-	if err := r.putManifest(ctx, desc, img.Raw(), missing); err != nil {
+	if err := r.putManifest(ctx, obs, desc, img.Raw(), missing); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
 	}
 	return desc, nil
@@ -84,11 +90,17 @@ func (r *Repository) untagged(ctx context.Context, desc ocispec.Descriptor, tags
 // stored it reports ManifestDone to the progress observer of ctx (see
 // [progress.With]).
 func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...string) (ocispec.Descriptor, error) {
+	obs, ctx := progress.Take(ctx)
+	return r.pushIndex(ctx, obs, ix, tags)
+}
+
+// pushIndex is [Repository.PushIndex], reporting to obs.
+func (r *Repository) pushIndex(ctx context.Context, obs progress.Observer, ix *image.Index, tags []string) (ocispec.Descriptor, error) {
 	desc := ix.Descriptor()
 	if err := r.checkTags(tags); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push index %s to %s: %w", desc.Digest, r.name, err)
 	}
-	if err := r.putManifest(ctx, desc, ix.Raw(), tags); err != nil {
+	if err := r.putManifest(ctx, obs, desc, ix.Raw(), tags); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push index %s to %s: %w", desc.Digest, r.name, err)
 	}
 	return desc, nil
@@ -101,6 +113,7 @@ func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...str
 // every image is in place. It reports the progress of each push, as
 // [Repository.Push] and [Repository.PushIndex] do.
 func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tags ...string) (*image.Index, error) {
+	obs, ctx := progress.Take(ctx)
 	if err := r.checkTags(tags); err != nil {
 		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
 	}
@@ -109,11 +122,11 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
 	}
 	for _, img := range imgs {
-		if _, err := r.Push(ctx, img); err != nil {
+		if _, err := r.push(ctx, obs, img, nil); err != nil {
 			return nil, err
 		}
 	}
-	if _, err := r.PushIndex(ctx, ix, tags...); err != nil {
+	if _, err := r.pushIndex(ctx, obs, ix, tags); err != nil {
 		return nil, err
 	}
 	return ix, nil
@@ -142,6 +155,12 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // blob's descriptor as it is read: if the blob itself is wrong, the error
 // says so.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
+	obs, ctx := progress.Take(ctx)
+	return r.pushBlob(ctx, obs, b)
+}
+
+// pushBlob is [Repository.PushBlob], reporting to obs.
+func (r *Repository) pushBlob(ctx context.Context, obs progress.Observer, b image.Blob) error {
 	if r.err != nil {
 		return r.err
 	}
@@ -154,7 +173,7 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 		return fmt.Errorf("push blob %s: %w", desc.Digest, err)
 	}
 	defer release()
-	hw := &highWater{meter: verify.NewMeter(ctx, r.name, desc)}
+	hw := &highWater{meter: verify.NewMeter(obs, r.name, desc)}
 	// A registry that found the bytes corrupt (DIGEST_INVALID, SIZE_INVALID)
 	// may have got them damaged on the way: they are sent once more, and
 	// checked as they leave this time, so that a blob whose own content does
@@ -224,8 +243,9 @@ func (h *highWater) wasOpened() bool {
 // against its descriptor as it is read when check is set, and counted in h.
 func (h *highWater) body(ctx context.Context, b image.Blob, check bool) *body.Lazy {
 	return body.New(func() (io.ReadCloser, error) {
-		// What opening the blob reports (a pull) is not this push's.
-		rc, err := b.Open(progress.With(ctx, nil))
+		// ctx carries no observer (the push took it): opening a blob of a
+		// pulled image reports no pull of its own.
+		rc, err := b.Open(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("open blob %s: %w", b.Descriptor().Digest, err)
 		}
@@ -241,7 +261,7 @@ func (h *highWater) body(ctx context.Context, b image.Blob, check bool) *body.La
 
 // putManifest stores raw by digest, or under each tag (the first put stores
 // the manifest and its first tag at once), then reports ManifestDone.
-func (r *Repository) putManifest(ctx context.Context, desc ocispec.Descriptor, raw []byte, tags []string) error {
+func (r *Repository) putManifest(ctx context.Context, obs progress.Observer, desc ocispec.Descriptor, raw []byte, tags []string) error {
 	if len(tags) == 0 {
 		tags = []string{desc.Digest.String()}
 	}
@@ -250,7 +270,7 @@ func (r *Repository) putManifest(ctx context.Context, desc ocispec.Descriptor, r
 			return fmt.Errorf("put manifest as %s: %w", t, err)
 		}
 	}
-	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: r.name, Descriptor: desc, Done: int64(len(raw))})
+	obs.Report(progress.Event{Kind: progress.ManifestDone, Repository: r.name, Descriptor: desc, Done: int64(len(raw))})
 	return nil
 }
 

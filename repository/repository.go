@@ -12,6 +12,7 @@ import (
 	"github.com/regkit/regkit/internal/pull"
 	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
 )
@@ -61,13 +62,15 @@ func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descripto
 	return desc, nil
 }
 
-// Manifest fetches the exact bytes of the manifest ref names, verified
-// against its digest.
-func (r *Repository) Manifest(ctx context.Context, ref string) (ocispec.Descriptor, []byte, error) {
-	if err := r.check(ref); err != nil {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", ref, err)
+// Manifest fetches the exact bytes of the manifest with digest d, of any
+// media type, verified against d. For the manifest a tag points at, use
+// [tag.Tag.Manifest] (repo.Tag("3.0").Manifest(ctx)).
+func (r *Repository) Manifest(ctx context.Context, d digest.Digest) (ocispec.Descriptor, []byte, error) {
+	if err := r.checkDigest(d); err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest: %w", err)
 	}
-	return pull.Manifest(ctx, r.t, r.name, ref)
+	obs, ctx := progress.Take(ctx)
+	return pull.Manifest(ctx, obs, r.t, r.name, d.String())
 }
 
 // Image fetches the image manifest with digest d. Its blobs are read lazily,
@@ -76,7 +79,8 @@ func (r *Repository) Image(ctx context.Context, d digest.Digest) (*image.Image, 
 	if err := r.checkDigest(d); err != nil {
 		return nil, fmt.Errorf("get image: %w", err)
 	}
-	return pull.Image(ctx, r.t, r.name, d.String())
+	obs, ctx := progress.Take(ctx)
+	return pull.Image(ctx, obs, r.t, r.name, d.String())
 }
 
 // Index fetches the index with digest d.
@@ -84,7 +88,8 @@ func (r *Repository) Index(ctx context.Context, d digest.Digest) (*image.Index, 
 	if err := r.checkDigest(d); err != nil {
 		return nil, fmt.Errorf("get index: %w", err)
 	}
-	return pull.Index(ctx, r.t, r.name, d.String())
+	obs, ctx := progress.Take(ctx)
+	return pull.Index(ctx, obs, r.t, r.name, d.String())
 }
 
 // Blob opens the blob desc describes for reading. The bytes are verified as
@@ -95,7 +100,8 @@ func (r *Repository) Blob(ctx context.Context, desc ocispec.Descriptor) (io.Read
 	if r.err != nil {
 		return nil, fmt.Errorf("get blob: %w", r.err)
 	}
-	return pull.Blob(ctx, r.t, r.name, desc)
+	obs, ctx := progress.Take(ctx)
+	return pull.Blob(ctx, obs, r.t, r.name, desc)
 }
 
 // Delete deletes the manifest with digest d, and so every tag that points at

@@ -10,6 +10,7 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/pull"
 	"github.com/regkit/regkit/reference"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -58,6 +59,16 @@ func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	return desc, nil
 }
 
+// Manifest fetches the exact bytes of the manifest the tag points at, of
+// any media type, verified against the digest the registry reports for it.
+func (tg *Tag) Manifest(ctx context.Context) (ocispec.Descriptor, []byte, error) {
+	if tg.err != nil {
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", tg, tg.err)
+	}
+	obs, ctx := progress.Take(ctx)
+	return pull.Manifest(ctx, obs, tg.t, tg.repo, tg.name)
+}
+
 // Image fetches and verifies the image manifest the tag points at. Its blobs
 // are read lazily, and verified as they stream, when opened. If the tag
 // points at an index, Image fails with [image.ErrUnsupportedMediaType]: use
@@ -66,7 +77,8 @@ func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 	if tg.err != nil {
 		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
 	}
-	return pull.Image(ctx, tg.t, tg.repo, tg.name)
+	obs, ctx := progress.Take(ctx)
+	return pull.Image(ctx, obs, tg.t, tg.repo, tg.name)
 }
 
 // PlatformImage fetches the image for platform p: the image the tag points
@@ -77,7 +89,8 @@ func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Im
 	if tg.err != nil {
 		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
 	}
-	return pull.PlatformImage(ctx, tg.t, tg.repo, tg.name, p)
+	obs, ctx := progress.Take(ctx)
+	return pull.PlatformImage(ctx, obs, tg.t, tg.repo, tg.name, p)
 }
 
 // Index fetches and verifies the index the tag points at.
@@ -85,7 +98,8 @@ func (tg *Tag) Index(ctx context.Context) (*image.Index, error) {
 	if tg.err != nil {
 		return nil, fmt.Errorf("get index %s: %w", tg, tg.err)
 	}
-	return pull.Index(ctx, tg.t, tg.repo, tg.name)
+	obs, ctx := progress.Take(ctx)
+	return pull.Index(ctx, obs, tg.t, tg.repo, tg.name)
 }
 
 // Point makes the tag point at the manifest desc describes, which must
@@ -111,7 +125,8 @@ func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transpo
 	if tg.err != nil {
 		return fmt.Errorf("point %s: %w", tg, tg.err)
 	}
-	got, raw, err := pull.Manifest(ctx, tg.t, tg.repo, desc.Digest.String())
+	obs, ctx := progress.Take(ctx)
+	got, raw, err := pull.Manifest(ctx, obs, tg.t, tg.repo, desc.Digest.String())
 	if err != nil {
 		return fmt.Errorf("point %s at %s: %w", tg, desc.Digest, err)
 	}

@@ -110,7 +110,7 @@ func login(ctx context.Context, host, path string) error {
 }
 
 // seed pushes one small image to team/app under three tags.
-func seed(ctx context.Context, host string, creds auth.Store) error {
+func seed(ctx context.Context, host string, creds auth.CredentialStore) error {
 	reg, err := registry.New(host, registry.WithAuth(creds))
 	if err != nil {
 		return err

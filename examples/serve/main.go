@@ -38,9 +38,9 @@ func main() {
 	flag.DurationVar(&cfg.headerTimeout, "header-timeout", 0, "longest time a client may take to send a request's headers (0: 10s)")
 	flag.DurationVar(&cfg.bodyTimeout, "body-timeout", 0, "window in which a request body must deliver 1 KiB a minute's worth of bytes, or end (0: 1m)")
 	flag.DurationVar(&cfg.idleTimeout, "idle-timeout", 0, "longest time a keep-alive connection may wait for its next request (0: 2m)")
-	flag.DurationVar(&cfg.uploadExpiry, "upload-expiry", 0, "how long an upload session may stay idle before it is dropped (0: 1h)")
-	flag.IntVar(&cfg.maxUploads, "max-uploads", 0, "upload sessions open at once; more get 429 (0: 1000)")
-	flag.Int64Var(&cfg.maxUploadBytes, "max-upload-bytes", 1<<30, "bytes all open upload sessions may hold together; more get 429 (0: no bound)")
+	flag.DurationVar(&cfg.uploadExpiry, "upload-expiry", 0, "how long an upload session may stay idle before it is dropped (0: 1h; negative: never)")
+	flag.IntVar(&cfg.maxUploads, "max-uploads", 0, "upload sessions open at once; more get 429 (0: 1000; negative: no bound)")
+	flag.Int64Var(&cfg.maxUploadBytes, "max-upload-bytes", 1<<30, "bytes all open upload sessions may hold together; more get 429 (0 or negative: no bound)")
 	flag.Parse()
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -69,17 +69,12 @@ type config struct {
 
 // storeOptions are the options of the in-memory store cfg asks for.
 func (cfg config) storeOptions() []fake.Option {
-	var opts []fake.Option
-	if cfg.uploadExpiry != 0 {
-		opts = append(opts, fake.WithUploadExpiry(cfg.uploadExpiry))
+	// Zero is each option's default, negative turns it off.
+	return []fake.Option{
+		fake.WithUploadExpiry(cfg.uploadExpiry),
+		fake.WithMaxUploads(cfg.maxUploads),
+		fake.WithMaxUploadBytes(cfg.maxUploadBytes),
 	}
-	if cfg.maxUploads != 0 {
-		opts = append(opts, fake.WithMaxUploads(cfg.maxUploads))
-	}
-	if cfg.maxUploadBytes != 0 {
-		opts = append(opts, fake.WithMaxUploadBytes(cfg.maxUploadBytes))
-	}
-	return opts
 }
 
 // newServer returns the server of a new in-memory registry, and its store.

@@ -14,6 +14,19 @@ const (
 	DefaultMaxUploads   = 1000
 )
 
+// Setting applies the module's convention for a bound or timeout v given
+// to an option: zero means def, a negative value means off, which the
+// backends store as zero.
+func Setting[T ~int | ~int64](v, def T) T {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return 0
+	}
+	return v
+}
+
 // TooManyUploads returns the TOOMANYREQUESTS error of a session refused
 // because n sessions, the most the backend allows, are open.
 func TooManyUploads(n int) error {

@@ -57,7 +57,7 @@ var authTargets = []authTarget{
 // asUser returns the registry at host spoken to as user (anonymous for "").
 func asUser(t *testing.T, host, user string) *registry.Registry {
 	t.Helper()
-	var creds auth.Store
+	var creds auth.CredentialStore
 	if user != "" {
 		creds = auth.Static(host, auth.Credential{Username: user, Password: authUsers[user]})
 	}
@@ -172,7 +172,7 @@ func TestSkopeoLoginFileIsRead(t *testing.T) {
 	t.Setenv("REGISTRY_AUTH_FILE", file)
 	docker, err := auth.DockerConfig(file)
 	require.NoError(t, err)
-	for name, store := range map[string]auth.Store{"containers": auth.ContainersAuthFile(), "docker": docker} {
+	for name, store := range map[string]auth.CredentialStore{"containers": auth.ContainersAuthFile(), "docker": docker} {
 		cred, err := store.Credential(ctx, host)
 		require.NoError(t, err, name)
 		assert.Equal(t, "bob", cred.Username, name)

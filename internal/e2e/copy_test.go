@@ -23,9 +23,9 @@ import (
 func requireCopied(t *testing.T, src, dst *repository.Repository, d digest.Digest, img *image.Image) {
 	t.Helper()
 	ctx := t.Context()
-	_, want, err := src.Manifest(ctx, d.String())
+	_, want, err := src.Manifest(ctx, d)
 	require.NoError(t, err)
-	_, got, err := dst.Manifest(ctx, d.String())
+	_, got, err := dst.Manifest(ctx, d)
 	require.NoError(t, err)
 	require.Equal(t, want, got, "manifest %s unchanged", d)
 	for _, b := range img.Blobs() {

@@ -192,7 +192,7 @@ func checkTag(ctx context.Context, repo *repository.Repository, tag string, opEr
 	}
 	i := slices.IndexFunc(imgs, func(img *image.Image) bool { return img.Descriptor().Digest == desc.Digest })
 	if i < 0 {
-		if _, _, merr := repo.Manifest(ctx, desc.Digest.String()); merr != nil {
+		if _, _, merr := repo.Manifest(ctx, desc.Digest); merr != nil {
 			return fmt.Errorf("%s:%s names %s, which cannot be read: %w", repo.Name(), tag, desc.Digest, merr)
 		}
 		if errors.Is(opErr, transport.ErrDigestInvalid) {

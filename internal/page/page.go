@@ -10,29 +10,20 @@ import (
 	"github.com/regkit/regkit/transport"
 )
 
-// Options are the settings shared by every list iterator.
-type Options struct {
-	Size int // entries per page; 0 lets the backend choose
-	// MaxPages stops the listing with a *transport.LimitError (matching
-	// transport.ErrTooManyPages) after this many pages; 0 means
-	// transport.DefaultMaxPages, negative means no limit.
-	MaxPages int
-	Last     string // start after this entry
-}
-
 // All returns an iterator that fetches pages lazily, one per call of fetch,
-// and yields their items. An error is yielded once, as the last element.
+// starting with first, and yields their items. After maxPages pages it
+// stops with a *transport.LimitError (matching transport.ErrTooManyPages);
+// 0 means transport.DefaultMaxPages, negative means no limit. An error is yielded once, as the last element.
 // what names the list in errors ("tags of myapp1"). A next-page cursor
 // that the listing has already followed ends it with
 // transport.ErrPageLoop: the registry would have it list forever.
-func All[T any](ctx context.Context, what string, o Options, fetch Fetch[T]) iter.Seq2[T, error] {
-	maxPages := o.MaxPages
+func All[T any](ctx context.Context, what string, first transport.PageRequest, maxPages int, fetch Fetch[T]) iter.Seq2[T, error] {
 	if maxPages == 0 {
 		maxPages = transport.DefaultMaxPages
 	}
 	return func(yield func(T, error) bool) {
 		var zero T
-		req := transport.PageRequest{N: o.Size, Last: o.Last}
+		req := first
 		// The cursors followed, hashed: a registry's cursors may be long.
 		seen := map[[sha256.Size]byte]bool{}
 		for n := 0; ; n++ {
@@ -60,7 +51,7 @@ func All[T any](ctx context.Context, what string, o Options, fetch Fetch[T]) ite
 				return
 			}
 			seen[h] = true
-			req = transport.PageRequest{N: o.Size, Next: p.Next}
+			req = transport.PageRequest{N: first.N, Next: p.Next}
 		}
 	}
 }

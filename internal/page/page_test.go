@@ -38,15 +38,16 @@ func TestAll(t *testing.T) {
 	items := []string{"a", "b", "c", "d", "e", "f", "g"}
 	tests := []struct {
 		name      string
-		opts      Options
+		first     transport.PageRequest
+		maxPages  int
 		want      []string
 		wantErr   error
 		wantCalls int
 	}{
 		{name: "default pages", want: items, wantCalls: 3},
-		{name: "pages of 2", opts: Options{Size: 2}, want: items, wantCalls: 4},
-		{name: "after c", opts: Options{Last: "c", Size: 10}, want: items[3:], wantCalls: 1},
-		{name: "page cap", opts: Options{Size: 2, MaxPages: 2}, want: items[:4], wantErr: transport.ErrTooManyPages, wantCalls: 2},
+		{name: "pages of 2", first: transport.PageRequest{N: 2}, want: items, wantCalls: 4},
+		{name: "after c", first: transport.PageRequest{N: 10, Last: "c"}, want: items[3:], wantCalls: 1},
+		{name: "page cap", first: transport.PageRequest{N: 2}, maxPages: 2, want: items[:4], wantErr: transport.ErrTooManyPages, wantCalls: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -54,7 +55,7 @@ func TestAll(t *testing.T) {
 			calls := 0
 			var got []string
 			var err error
-			for v, e := range All(t.Context(), "letters", tc.opts, pages(items, &calls)) {
+			for v, e := range All(t.Context(), "letters", tc.first, tc.maxPages, pages(items, &calls)) {
 				if e != nil {
 					err = e
 					break
@@ -62,7 +63,7 @@ func TestAll(t *testing.T) {
 				got = append(got, v)
 			}
 			if !errors.Is(err, tc.wantErr) || !slices.Equal(got, tc.want) || calls != tc.wantCalls {
-				t.Errorf("All(%+v) = %v, %v after %d calls; want %v, %v after %d", tc.opts, got, err, calls, tc.want, tc.wantErr, tc.wantCalls)
+				t.Errorf("All(%+v, %d) = %v, %v after %d calls; want %v, %v after %d", tc.first, tc.maxPages, got, err, calls, tc.want, tc.wantErr, tc.wantCalls)
 			}
 		})
 	}
@@ -75,7 +76,7 @@ func TestAllLoopingCursor(t *testing.T) {
 	}
 	var err error
 	n := 0
-	for _, e := range All(t.Context(), "loop", Options{}, loop) {
+	for _, e := range All(t.Context(), "loop", transport.PageRequest{}, 0, loop) {
 		if e != nil {
 			err = e
 		}
@@ -94,7 +95,7 @@ func TestAllFetchError(t *testing.T) {
 	fail := func(context.Context, transport.PageRequest) (transport.Page[string], error) {
 		return transport.Page[string]{}, transport.ErrNameUnknown
 	}
-	for _, err := range All(t.Context(), "x", Options{}, fail) {
+	for _, err := range All(t.Context(), "x", transport.PageRequest{}, 0, fail) {
 		if !errors.Is(err, transport.ErrNameUnknown) {
 			t.Fatalf("error = %v, want ErrNameUnknown", err)
 		}

@@ -20,9 +20,8 @@ import (
 
 // Manifest fetches the manifest ref names in repo and checks that its bytes
 // hash to the digest the backend reported and, when ref is a digest, to ref.
-// It then reports ManifestDone to the progress observer of ctx (see
-// [progress.With]).
-func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (ocispec.Descriptor, []byte, error) {
+// It then reports ManifestDone to obs, which may be nil.
+func Manifest(ctx context.Context, obs progress.Observer, t transport.ManifestFetcher, repo, ref string) (ocispec.Descriptor, []byte, error) {
 	desc, raw, err := t.GetManifest(ctx, repo, ref)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w", ref, repo, err)
@@ -49,24 +48,26 @@ func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string
 			desc.MediaType = mt
 		}
 	}
-	progress.Report(ctx, progress.Event{Kind: progress.ManifestDone, Repository: repo, Descriptor: desc, Done: desc.Size})
+	obs.Report(progress.Event{Kind: progress.ManifestDone, Repository: repo, Descriptor: desc, Done: desc.Size})
 	return desc, raw, nil
 }
 
 // Opener returns a fetch function that opens blobs of repo and verifies them
-// while they stream.
+// while they stream. Each open is a pull of its own: it takes the observer
+// of the ctx it is given (see [progress.Take]).
 func Opener(t transport.BlobFetcher, repo string) image.FetchFunc {
 	return func(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser, error) {
-		return Blob(ctx, t, repo, desc)
+		obs, ctx := progress.Take(ctx)
+		return Blob(ctx, obs, t, repo, desc)
 	}
 }
 
 // Blob opens the blob desc describes (digest, and size when it is not
 // negative) and verifies it while it streams. It reports its progress to
-// the observer of ctx (see [progress.With]): BlobStarted once
+// obs, which may be nil: BlobStarted once
 // opened, BlobBytes as it is read, BlobVerified and BlobDone at its
 // verified end.
-func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {
+func Blob(ctx context.Context, obs progress.Observer, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		return nil, fmt.Errorf("get blob %q in %s: %w", desc.Digest, repo,
 			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
@@ -82,13 +83,13 @@ func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispe
 	if err != nil {
 		return nil, fmt.Errorf("get blob %s in %s: %w", desc.Digest, repo, err)
 	}
-	return verify.Metered(ctx, repo, vr), nil
+	return verify.Metered(obs, repo, vr), nil
 }
 
 // Image fetches the image manifest ref names and returns it with blobs that
 // open lazily, verified, through t.
-func Image(ctx context.Context, t transport.Transport, repo, ref string) (*image.Image, error) {
-	desc, raw, err := Manifest(ctx, t, repo, ref)
+func Image(ctx context.Context, obs progress.Observer, t transport.Transport, repo, ref string) (*image.Image, error) {
+	desc, raw, err := Manifest(ctx, obs, t, repo, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -104,8 +105,8 @@ func Image(ctx context.Context, t transport.Transport, repo, ref string) (*image
 }
 
 // Index fetches the index ref names.
-func Index(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (*image.Index, error) {
-	desc, raw, err := Manifest(ctx, t, repo, ref)
+func Index(ctx context.Context, obs progress.Observer, t transport.ManifestFetcher, repo, ref string) (*image.Index, error) {
+	desc, raw, err := Manifest(ctx, obs, t, repo, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -118,8 +119,8 @@ func Index(ctx context.Context, t transport.ManifestFetcher, repo, ref string) (
 
 // PlatformImage fetches what ref names; when it is an index it picks the
 // manifest for platform p and fetches that.
-func PlatformImage(ctx context.Context, t transport.Transport, repo, ref string, p ocispec.Platform) (*image.Image, error) {
-	desc, raw, err := Manifest(ctx, t, repo, ref)
+func PlatformImage(ctx context.Context, obs progress.Observer, t transport.Transport, repo, ref string, p ocispec.Platform) (*image.Image, error) {
+	desc, raw, err := Manifest(ctx, obs, t, repo, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -138,5 +139,5 @@ func PlatformImage(ctx context.Context, t transport.Transport, repo, ref string,
 	if err != nil {
 		return nil, fmt.Errorf("get image %s in %s: %w", ref, repo, err)
 	}
-	return PlatformImage(ctx, t, repo, child.Digest.String(), p)
+	return PlatformImage(ctx, obs, t, repo, child.Digest.String(), p)
 }

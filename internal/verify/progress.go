@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -16,14 +15,14 @@ import (
 // [progress.With] documents.
 const progressInterval = 256 << 10
 
-// Meter reports the progress of one blob to the observer of a context (see
+// Meter reports the progress of one blob to an observer (see
 // [progress.With]): it counts the bytes as they move, throttles
 // the BlobBytes events, and keeps the events in order. It reports every
 // kind but BlobBytes at most once, and nothing once it has reported
 // BlobDone, so callers need not track what they reported. It is safe for
 // concurrent use.
 type Meter struct {
-	ctx  context.Context // only for the observer, which is request-scoped
+	obs  progress.Observer
 	repo string
 	desc ocispec.Descriptor
 
@@ -34,9 +33,9 @@ type Meter struct {
 }
 
 // NewMeter returns a Meter of the blob desc of repository repo, reporting
-// to the observer ctx carries, if any.
-func NewMeter(ctx context.Context, repo string, desc ocispec.Descriptor) *Meter {
-	return &Meter{ctx: ctx, repo: repo, desc: desc}
+// to obs, which may be nil.
+func NewMeter(obs progress.Observer, repo string, desc ocispec.Descriptor) *Meter {
+	return &Meter{obs: obs, repo: repo, desc: desc}
 }
 
 // Add counts n more bytes, and reports BlobBytes when at least 256 KiB
@@ -80,16 +79,15 @@ func (m *Meter) report(k progress.Kind) {
 	}
 	m.seen |= bit
 	m.last = m.n
-	progress.Report(m.ctx, progress.Event{Kind: k, Repository: m.repo, Descriptor: m.desc, Done: m.n})
+	m.obs.Report(progress.Event{Kind: k, Repository: m.repo, Descriptor: m.desc, Done: m.n})
 }
 
-// Metered reports BlobStarted for r's blob of repository repo to the
-// observer of ctx, and returns r reporting the rest as it is read:
+// Metered reports BlobStarted for r's blob of repository repo to obs, and returns r reporting the rest as it is read:
 // BlobBytes, then BlobVerified and BlobDone at the verified end of the
 // stream. A blob that fails verification reports neither. Its errors name
 // the blob and the repository.
-func Metered(ctx context.Context, repo string, r *Reader) io.ReadCloser {
-	m := NewMeter(ctx, repo, r.desc)
+func Metered(obs progress.Observer, repo string, r *Reader) io.ReadCloser {
+	m := NewMeter(obs, repo, r.desc)
 	m.Report(progress.BlobStarted)
 	return &meteredReader{r: r, m: m}
 }

@@ -115,7 +115,7 @@ func TestMeter(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var e events
-			m := NewMeter(progress.With(t.Context(), e.observe), "repo", ocispec.Descriptor{Digest: digest.FromString(tc.name)})
+			m := NewMeter(e.observe, "repo", ocispec.Descriptor{Digest: digest.FromString(tc.name)})
 			tc.run(m)
 			if got := e.kinds(); !slices.Equal(got, tc.want) {
 				t.Errorf("events = %q, want %q", got, tc.want)
@@ -132,7 +132,7 @@ func TestMeter(t *testing.T) {
 // TestMeterWithoutObserver counts bytes even when nobody listens.
 func TestMeterWithoutObserver(t *testing.T) {
 	t.Parallel()
-	m := NewMeter(t.Context(), "repo", ocispec.Descriptor{})
+	m := NewMeter(nil, "repo", ocispec.Descriptor{})
 	m.Report(progress.BlobStarted)
 	m.Add(300 << 10)
 	m.Add(5)
@@ -178,7 +178,7 @@ func TestMetered(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rc := Metered(progress.With(t.Context(), e.observe), "repo", r)
+			rc := Metered(e.observe, "repo", r)
 			defer rc.Close()
 			buf := make([]byte, 32<<10)
 			for err == nil {

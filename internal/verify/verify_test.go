@@ -192,7 +192,7 @@ func TestMeteredErrorNamesBlobAndRepository(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr := Metered(t.Context(), "team/app", r)
+	mr := Metered(nil, "team/app", r)
 	defer mr.Close()
 	_, err = io.ReadAll(mr)
 	if !errors.Is(err, transport.ErrDigestInvalid) {
@@ -250,7 +250,7 @@ func TestMeteredWriteTo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			mr := Metered(t.Context(), "app", r)
+			mr := Metered(nil, "app", r)
 			defer mr.Close()
 			if _, ok := mr.(io.WriterTo); !ok {
 				t.Fatal("the metered reader is no io.WriterTo")

@@ -1,18 +1,22 @@
 package fake
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/regkit/regkit/internal/backend"
+)
 
 // defaultRequestLog is how many requests the request log keeps by default.
 const defaultRequestLog = 10_000
 
 // WithRequestLog makes the request log ([Server.Requests]) keep the last n
-// requests the server answered, dropping older ones; n <= 0 turns it off,
-// for a server that runs long or takes many requests. The default, for
-// [Serve] and [NewServer] alike, is 10,000: enough for a test, a few MiB for
-// the requests of real clients, and under 45 MiB whatever the requests are
-// (a [Request] holds at most 4 KiB of path).
+// requests the server answered, dropping older ones; n < 0 turns it off,
+// for a server that runs long or takes many requests. n == 0 means the
+// default, for [Serve] and [NewServer] alike: 10,000, enough for a test, a
+// few MiB for the requests of real clients, and under 45 MiB whatever the
+// requests are (a [Request] holds at most 4 KiB of path).
 func WithRequestLog(n int) ServerOption {
-	return func(c *serverConfig) { c.logSize = max(n, 0) }
+	return func(c *serverConfig) { c.logSize = backend.Setting(n, defaultRequestLog) }
 }
 
 // requestLog is a ring of the last size requests a server answered. Its

@@ -33,7 +33,7 @@ func TestRequestLogCapacity(t *testing.T) {
 		{name: "at the capacity", opts: []ServerOption{WithRequestLog(3)}, sent: 3, want: []string{"/v2/r0/tags/list", "/v2/r1/tags/list", "/v2/r2/tags/list"}},
 		{name: "beyond the capacity", opts: []ServerOption{WithRequestLog(3)}, sent: 7, want: []string{"/v2/r4/tags/list", "/v2/r5/tags/list", "/v2/r6/tags/list"}},
 		{name: "capacity one", opts: []ServerOption{WithRequestLog(1)}, sent: 4, want: []string{"/v2/r3/tags/list"}},
-		{name: "off", opts: []ServerOption{WithRequestLog(0)}, sent: 4},
+		{name: "zero is the default", opts: []ServerOption{WithRequestLog(0)}, sent: 2, want: []string{"/v2/r0/tags/list", "/v2/r1/tags/list"}},
 		{name: "negative is off", opts: []ServerOption{WithRequestLog(-1)}, sent: 4},
 		{name: "default", sent: 2, want: []string{"/v2/r0/tags/list", "/v2/r1/tags/list"}},
 	}

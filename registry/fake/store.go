@@ -21,9 +21,9 @@ type Option func(*Store)
 // WithMaxPageSize caps the number of entries of one page of tags,
 // repositories or referrers at n, as real registries do (ECR allows 1000): a
 // larger or zero [transport.PageRequest.N] gets n entries, and a Next cursor
-// when more follow. n <= 0 means no cap, which is the default.
+// when more follow. n == 0 means the default, no cap, as does n < 0.
 func WithMaxPageSize(n int) Option {
-	return func(s *Store) { s.maxPage = max(n, 0) }
+	return func(s *Store) { s.maxPage = backend.Setting(n, 0) }
 }
 
 // Store is an in-memory registry that implements [transport.Transport].

@@ -3,6 +3,7 @@ package fake
 import (
 	"time"
 
+	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -10,34 +11,34 @@ import (
 // for d: no request resumed it and no byte was written to it for that
 // long. An expired session's bytes are released, and it is then unknown:
 // requests to it fail with BLOB_UPLOAD_UNKNOWN (404 over HTTP), as for a
-// session that never existed. The default is one hour, as in the
-// ocilayout backend; d <= 0 means sessions never expire.
+// session that never existed. d == 0 means the default, one hour, as in
+// the ocilayout backend; d < 0 means sessions never expire.
 //
 // Expiry costs no goroutine: expired sessions are released when a session
 // is started or resumed, and when [Store.Uploads] or [Store.UploadBytes]
 // looks.
 func WithUploadExpiry(d time.Duration) Option {
-	return func(s *Store) { s.uploadExpiry = max(d, 0) }
+	return func(s *Store) { s.uploadExpiry = backend.Setting(d, backend.DefaultUploadExpiry) }
 }
 
 // WithMaxUploads bounds the number of upload sessions open at once at n.
 // Beyond it, starting a session fails with TOOMANYREQUESTS (429 Too Many
 // Requests over HTTP, with the OCI error body) until a session is
 // committed, cancelled or expires. Single-request uploads (a PUT or POST
-// with the digest) and mounts open no session and are not refused. The
-// default is 1000; n <= 0 means no bound.
+// with the digest) and mounts open no session and are not refused. n == 0
+// means the default, 1000; n < 0 means no bound.
 func WithMaxUploads(n int) Option {
-	return func(s *Store) { s.maxUploads = max(n, 0) }
+	return func(s *Store) { s.maxUploads = backend.Setting(n, backend.DefaultMaxUploads) }
 }
 
 // WithMaxUploadBytes bounds the bytes all open upload sessions hold
 // together at n. A write that would go beyond it fails with
 // TOOMANYREQUESTS (429 over HTTP) and writes nothing; through
 // [server.Handler] the whole chunk is refused and the session stays as
-// it was. Bytes of committed blobs do not count. The default, and n <= 0,
-// means no bound.
+// it was. Bytes of committed blobs do not count. n == 0 means the
+// default, no bound, as does n < 0.
 func WithMaxUploadBytes(n int64) Option {
-	return func(s *Store) { s.maxUploadBytes = max(n, 0) }
+	return func(s *Store) { s.maxUploadBytes = backend.Setting(n, 0) }
 }
 
 // sweep releases the sessions idle for the expiry time or longer, from the

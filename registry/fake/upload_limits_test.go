@@ -118,14 +118,58 @@ func TestUploadExpiryStore(t *testing.T) {
 	err = w.Commit(ctx, descOf(digest.SHA256, []byte("abc")))
 	checkErr(t, "Commit of an expired session", err, transport.ErrBlobUploadUnknown)
 
-	// Without expiry, a session stays.
-	s = NewStore(WithUploadExpiry(0), func(s *Store) { s.now = clock.Now })
+	// Without expiry (negative), a session stays.
+	s = NewStore(WithUploadExpiry(-1), func(s *Store) { s.now = clock.Now })
 	if _, err := s.StartUpload(ctx, "repo"); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(1000 * time.Hour)
 	if s.Uploads() != 1 {
-		t.Fatalf("WithUploadExpiry(0): Uploads() = %d after 1000h, want 1", s.Uploads())
+		t.Fatalf("WithUploadExpiry(-1): Uploads() = %d after 1000h, want 1", s.Uploads())
+	}
+
+	// Zero is the default: the session expires after an hour.
+	s = NewStore(WithUploadExpiry(0), func(s *Store) { s.now = clock.Now })
+	if _, err := s.StartUpload(ctx, "repo"); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(time.Hour)
+	if s.Uploads() != 0 {
+		t.Fatalf("WithUploadExpiry(0): Uploads() = %d after the default hour, want 0", s.Uploads())
+	}
+}
+
+// TestUploadBoundsZeroAndNegative checks the module's convention on every
+// upload bound of the fake: zero is the default, negative is no bound.
+func TestUploadBoundsZeroAndNegative(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name       string
+		opt        Option
+		expiry     time.Duration
+		maxUploads int
+		maxBytes   int64
+		maxPage    int
+	}{
+		{name: "defaults", opt: func(*Store) {}, expiry: time.Hour, maxUploads: 1000},
+		{name: "expiry 0", opt: WithUploadExpiry(0), expiry: time.Hour, maxUploads: 1000},
+		{name: "expiry -1", opt: WithUploadExpiry(-1), expiry: 0, maxUploads: 1000},
+		{name: "expiry 1s", opt: WithUploadExpiry(time.Second), expiry: time.Second, maxUploads: 1000},
+		{name: "uploads 0", opt: WithMaxUploads(0), expiry: time.Hour, maxUploads: 1000},
+		{name: "uploads -1", opt: WithMaxUploads(-1), expiry: time.Hour, maxUploads: 0},
+		{name: "uploads 1", opt: WithMaxUploads(1), expiry: time.Hour, maxUploads: 1},
+		{name: "bytes 0", opt: WithMaxUploadBytes(0), expiry: time.Hour, maxUploads: 1000},
+		{name: "bytes -1", opt: WithMaxUploadBytes(-1), expiry: time.Hour, maxUploads: 1000},
+		{name: "bytes 1", opt: WithMaxUploadBytes(1), expiry: time.Hour, maxUploads: 1000, maxBytes: 1},
+		{name: "page 0", opt: WithMaxPageSize(0), expiry: time.Hour, maxUploads: 1000},
+		{name: "page -1", opt: WithMaxPageSize(-1), expiry: time.Hour, maxUploads: 1000},
+	}
+	for _, tc := range tests {
+		s := NewStore(tc.opt)
+		if s.uploadExpiry != tc.expiry || s.maxUploads != tc.maxUploads || s.maxUploadBytes != tc.maxBytes || s.maxPage != tc.maxPage {
+			t.Errorf("%s: expiry %v, uploads %d, bytes %d, page %d; want %v, %d, %d, %d (0: no bound)", tc.name,
+				s.uploadExpiry, s.maxUploads, s.maxUploadBytes, s.maxPage, tc.expiry, tc.maxUploads, tc.maxBytes, tc.maxPage)
+		}
 	}
 }
 

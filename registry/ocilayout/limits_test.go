@@ -234,13 +234,41 @@ func TestMaxUploadsExpired(t *testing.T) {
 	}
 }
 
-// TestOptionsZero checks that zero turns a bound off, as in the fake: no
-// expiry keeps an idle session for days, no maximum lets sessions past the
-// default of 1000 open.
+// TestOptionsZero checks that zero is the default, as everywhere in the
+// module: sessions expire after an hour, and at most 1000 are open.
 func TestOptionsZero(t *testing.T) {
 	t.Parallel()
 	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
 	s, err := ocilayout.NewStore(t.TempDir(), ocilayout.WithUploadExpiry(0), ocilayout.WithMaxUploads(0), ocilayout.WithClock(clk.Now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	first, err := s.StartUpload(t.Context(), "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 999 {
+		if _, err := s.StartUpload(t.Context(), "app"); err != nil {
+			t.Fatalf("StartUpload %d under the default maximum = %v", i+2, err)
+		}
+	}
+	if _, err := s.StartUpload(t.Context(), "app"); !errors.Is(err, transport.ErrTooManyRequests) {
+		t.Errorf("StartUpload 1001 with the default maximum = %v, want ErrTooManyRequests", err)
+	}
+	clk.Add(time.Hour + time.Minute)
+	if _, err := s.ResumeUpload(t.Context(), "app", first.ID()); !errors.Is(err, transport.ErrBlobUploadUnknown) {
+		t.Errorf("ResumeUpload of a session idle past the default expiry = %v, want ErrBlobUploadUnknown", err)
+	}
+}
+
+// TestOptionsNegative checks that a negative bound is off, as in the fake:
+// no expiry keeps an idle session for days, no maximum lets sessions past
+// the default of 1000 open.
+func TestOptionsNegative(t *testing.T) {
+	t.Parallel()
+	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	s, err := ocilayout.NewStore(t.TempDir(), ocilayout.WithUploadExpiry(-1), ocilayout.WithMaxUploads(-1), ocilayout.WithClock(clk.Now))
 	if err != nil {
 		t.Fatal(err)
 	}

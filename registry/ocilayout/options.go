@@ -24,11 +24,11 @@ func defaultOptions() options {
 // removed and its ID becomes unknown (BLOB_UPLOAD_UNKNOWN). Expired
 // sessions are swept when a session starts or resumes, and temporary files
 // older than d that a crash or another Store left in the directory are
-// removed when the Store opens. The default is one hour, as in the
-// in-memory fake; d <= 0 means sessions never expire and temporary files
+// removed when the Store opens. d == 0 means the default, one hour, as in
+// the in-memory fake; d < 0 means sessions never expire and temporary files
 // are never reclaimed.
 func WithUploadExpiry(d time.Duration) Option {
-	return func(o *options) { o.expiry = max(d, 0) }
+	return func(o *options) { o.expiry = backend.Setting(d, backend.DefaultUploadExpiry) }
 }
 
 // WithMaxUploads sets how many upload sessions may be open at once in the
@@ -37,7 +37,8 @@ func WithUploadExpiry(d time.Duration) Option {
 // [transport.ErrTooManyRequests], which [server.Handler] answers with
 // 429, until a session ends or expires. Sessions hold no open file between
 // calls, so the bound is on disk entries and memory, not file descriptors.
-// The default is 1000, as in the in-memory fake; n <= 0 means no bound.
+// n == 0 means the default, 1000, as in the in-memory fake; n < 0 means no
+// bound.
 func WithMaxUploads(n int) Option {
-	return func(o *options) { o.maxUploads = max(n, 0) }
+	return func(o *options) { o.maxUploads = backend.Setting(n, backend.DefaultMaxUploads) }
 }

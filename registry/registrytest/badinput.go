@@ -82,7 +82,7 @@ func testBadInput(t *testing.T, s *suite) {
 		}
 	})
 	t.Run("manifest under a digest that is not its own", func(t *testing.T) {
-		_, raw, err := repo.Manifest(e.ctx, good.Digest.String())
+		_, raw, err := repo.Manifest(e.ctx, good.Digest)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func testCorruptReads(t *testing.T, s *suite) {
 	if _, err := broken.Tag("1.0").Image(e.ctx); !errors.Is(err, transport.ErrDigestInvalid) {
 		t.Errorf("Image() over a corrupting transport = %v, want ErrDigestInvalid", err)
 	}
-	if _, _, err := broken.Manifest(e.ctx, desc.Digest.String()); !errors.Is(err, transport.ErrDigestInvalid) {
+	if _, _, err := broken.Manifest(e.ctx, desc.Digest); !errors.Is(err, transport.ErrDigestInvalid) {
 		t.Errorf("Manifest(digest) over a corrupting transport = %v, want ErrDigestInvalid", err)
 	}
 	layer := img.Layers()[0].Descriptor()

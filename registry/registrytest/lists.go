@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/regkit/regkit/registry"
-	"github.com/regkit/regkit/tag"
+	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -38,15 +37,15 @@ func testTags(t *testing.T, s *suite) {
 
 	tests := []struct {
 		name      string
-		opts      *tag.ListOptions
+		opts      *repository.ListOptions
 		want      []string
 		wantErr   error
 		wantCalls int // ListTags calls, when the loop runs to the end
 	}{
 		{name: "defaults", opts: nil, want: want},
-		{name: "pages of 10", opts: &tag.ListOptions{PageSize: 10}, want: want, wantCalls: 3},
-		{name: "resume after v19", opts: &tag.ListOptions{Last: "v19", PageSize: 4}, want: want[20:], wantCalls: 2},
-		{name: "page cap", opts: &tag.ListOptions{PageSize: 10, MaxPages: 2}, want: want[:20], wantErr: transport.ErrTooManyPages, wantCalls: 2},
+		{name: "pages of 10", opts: &repository.ListOptions{PageSize: 10}, want: want, wantCalls: 3},
+		{name: "resume after v19", opts: &repository.ListOptions{Last: "v19", PageSize: 4}, want: want[20:], wantCalls: 2},
+		{name: "page cap", opts: &repository.ListOptions{PageSize: 10, MaxPages: 2}, want: want[:20], wantErr: transport.ErrTooManyPages, wantCalls: 2},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +72,7 @@ func testTags(t *testing.T, s *suite) {
 	}
 	t.Run("early break fetches one page", func(t *testing.T) {
 		e.count.reset()
-		for range repo.Tags(e.ctx, &tag.ListOptions{PageSize: 5}) {
+		for range repo.Tags(e.ctx, &repository.ListOptions{PageSize: 5}) {
 			break
 		}
 		if n := e.count.take("ListTags"); n != 1 {
@@ -103,7 +102,7 @@ func testRepositories(t *testing.T, s *suite) {
 		e.mustPush(t, want[len(want)-1], img, "1.0")
 	}
 	slices.Sort(want) // lexical: myapp1, myapp10, myapp11, …
-	mine := func(opts *registry.ListOptions) []string {
+	mine := func(opts *repository.ListOptions) []string {
 		var got []string
 		for name, err := range e.reg.Repositories(e.ctx, opts) {
 			if err != nil {
@@ -118,10 +117,10 @@ func testRepositories(t *testing.T, s *suite) {
 	if got := mine(nil); !slices.Equal(got, want) {
 		t.Fatalf("Repositories() = %v, want %v", got, want)
 	}
-	if got := mine(&registry.ListOptions{PageSize: 7}); !slices.Equal(got, want) {
+	if got := mine(&repository.ListOptions{PageSize: 7}); !slices.Equal(got, want) {
 		t.Fatalf("Repositories(pages of 7) = %v, want %v", got, want)
 	}
-	if got := mine(&registry.ListOptions{Last: want[9], PageSize: 5}); !slices.Equal(got, want[10:]) {
+	if got := mine(&repository.ListOptions{Last: want[9], PageSize: 5}); !slices.Equal(got, want[10:]) {
 		t.Fatalf("Repositories(after %s) = %v, want %v", want[9], got, want[10:])
 	}
 }

@@ -52,7 +52,7 @@ func testSHA512(t *testing.T, s *suite) {
 	if _, err := e.raw.PutManifest(e.ctx, name, d512.String(), img.Descriptor().MediaType, img.Raw(), nil); err != nil {
 		t.Fatalf("PutManifest(%s) = %v", d512, err)
 	}
-	_, raw, err := e.reg.Repository(name).Manifest(e.ctx, d512.String())
+	_, raw, err := e.reg.Repository(name).Manifest(e.ctx, d512)
 	if err != nil || !bytes.Equal(raw, img.Raw()) {
 		t.Fatalf("Manifest(%s) = %v, want the pushed bytes", d512, err)
 	}

@@ -45,9 +45,9 @@ func testPushPull(t *testing.T, s *suite) {
 	if err != nil || cfg.Architecture != "amd64" {
 		t.Fatalf("ConfigFile() = %+v, %v, want architecture amd64", cfg.Platform, err)
 	}
-	d, raw, err := repo.Manifest(e.ctx, "3.0")
+	d, raw, err := repo.Tag("3.0").Manifest(e.ctx)
 	if err != nil || d.Digest != desc.Digest || !bytes.Equal(raw, img.Raw()) {
-		t.Fatalf("Manifest(3.0) = %s, %v; want %s and the pushed bytes", d.Digest, err, desc.Digest)
+		t.Fatalf("Tag(3.0).Manifest() = %s, %v; want %s and the pushed bytes", d.Digest, err, desc.Digest)
 	}
 }
 

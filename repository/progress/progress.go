@@ -1,6 +1,8 @@
 // Package progress reports what push, pull and copy do to each blob and
 // manifest: one stream of [Event] values for all three, to an observer a
-// context carries ([With]).
+// context carries ([With]). An operation takes the observer once, where it
+// starts ([Take]), and what it calls inside reports nothing of its own, so
+// no event reaches the observer twice.
 package progress
 
 import (
@@ -9,8 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// Kind says what happened to a blob or manifest in a [Event]
-// event.
+// Kind says what happened to a blob or manifest in an [Event].
 type Kind int
 
 const (
@@ -76,7 +77,7 @@ type Event struct {
 	Done int64
 }
 
-// progressKey is the context key of the observer set by WithProgress.
+// progressKey is the context key of the observer set by With.
 type progressKey struct{}
 
 // With returns a copy of ctx that carries f, the observer of the
@@ -103,13 +104,32 @@ func With(ctx context.Context, f func(Event)) context.Context {
 	return context.WithValue(ctx, progressKey{}, f)
 }
 
-// Report calls the observer ctx carries (see [With]) with
-// p, and does nothing when there is none. It is for implementations of
-// push, pull or copy outside regkit that report their progress the way
-// regkit does; they should keep to the order and throttling WithProgress
-// describes.
-func Report(ctx context.Context, p Event) {
-	if f, _ := ctx.Value(progressKey{}).(func(Event)); f != nil {
-		f(p)
+// Observer receives the events of one push, pull or copy; a nil Observer
+// drops them. See [With] for what it may expect.
+type Observer func(Event)
+
+// Report calls o with e, and does nothing when o is nil.
+func (o Observer) Report(e Event) {
+	if o != nil {
+		o(e)
 	}
+}
+
+// Take returns the observer ctx carries (see [With]), nil when there is
+// none, and a copy of ctx without it. A push, pull or copy takes the
+// observer once, where it starts, reports its events to it, and does its
+// work with the context Take returns: whatever it calls inside (the pull
+// of a blob that a push uploads, the fetch of a manifest that a copy
+// reads) finds no observer there and reports nothing, so no event reaches
+// the observer twice and no caller has to remove it by hand.
+//
+// It is also for implementations of push, pull or copy outside regkit
+// that report their progress the way regkit does; they should keep to the
+// order and throttling With describes.
+func Take(ctx context.Context) (Observer, context.Context) {
+	f, _ := ctx.Value(progressKey{}).(func(Event))
+	if f == nil {
+		return nil, ctx
+	}
+	return f, context.WithValue(ctx, progressKey{}, nil)
 }

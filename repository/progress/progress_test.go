@@ -30,7 +30,7 @@ func (r *recorder) got() []progress.Event {
 	return slices.Clone(r.events)
 }
 
-func TestReportProgress(t *testing.T) {
+func TestReport(t *testing.T) {
 	t.Parallel()
 	event := progress.Event{
 		Kind:       progress.BlobBytes,
@@ -84,7 +84,8 @@ func TestReportProgress(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var outer, inner recorder
-			progress.Report(tc.ctx(outer.observe, inner.observe), event)
+			obs, _ := progress.Take(tc.ctx(outer.observe, inner.observe))
+			obs.Report(event)
 			for _, c := range []struct {
 				name string
 				rec  *recorder
@@ -104,17 +105,17 @@ func TestReportProgress(t *testing.T) {
 	}
 }
 
-// TestReportProgressConcurrent reports from many goroutines at once: the
+// TestReportConcurrent reports from many goroutines at once: the
 // observer gets every event (run with -race).
-func TestReportProgressConcurrent(t *testing.T) {
+func TestReportConcurrent(t *testing.T) {
 	t.Parallel()
 	var rec recorder
-	ctx := progress.With(t.Context(), rec.observe)
+	obs, _ := progress.Take(progress.With(t.Context(), rec.observe))
 	const n = 64
 	var wg sync.WaitGroup
 	for i := range n {
 		wg.Go(func() {
-			progress.Report(ctx, progress.Event{Kind: progress.BlobBytes, Done: int64(i)})
+			obs.Report(progress.Event{Kind: progress.BlobBytes, Done: int64(i)})
 		})
 	}
 	wg.Wait()
@@ -154,5 +155,33 @@ func TestProgressKindString(t *testing.T) {
 				t.Errorf("ProgressKind(%d).String() = %q, want %q", int(tc.kind), got, tc.want)
 			}
 		})
+	}
+}
+
+// TestTake checks that Take hands the observer to the operation that takes
+// it and leaves none in the context it returns, for what the operation
+// calls inside; the caller's context keeps it.
+func TestTake(t *testing.T) {
+	t.Parallel()
+	var rec recorder
+	ctx := progress.With(t.Context(), rec.observe)
+	obs, inner := progress.Take(ctx)
+	if obs == nil {
+		t.Fatal("Take returned no observer from a context that carries one")
+	}
+	if again, _ := progress.Take(inner); again != nil {
+		t.Error("the context Take returned still carries the observer")
+	}
+	if again, _ := progress.Take(ctx); again == nil {
+		t.Error("Take removed the observer from the caller's context")
+	}
+	obs.Report(progress.Event{Kind: progress.ManifestDone})
+	if got := rec.got(); len(got) != 1 {
+		t.Errorf("observer got %d events, want 1", len(got))
+	}
+	none, same := progress.Take(t.Context())
+	none.Report(progress.Event{Kind: progress.ManifestDone}) // a nil Observer drops it
+	if none != nil || same != t.Context() {
+		t.Error("Take of a context without an observer changed it")
 	}
 }

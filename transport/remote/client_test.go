@@ -52,9 +52,11 @@ func TestNewClient(t *testing.T) {
 		{name: "skip verify with own round tripper", host: "r.example", opts: []Option{WithRoundTripper(rt), WithTLS(TLSSkipVerify)}, wantErr: "conflicts"},
 		{name: "bad mode", host: "r.example", opts: []Option{WithTLS(TLSMode(9))}, wantErr: "unknown mode"},
 		{name: "empty user agent", host: "r.example", opts: []Option{WithUserAgent("")}, wantErr: "WithUserAgent"},
-		{name: "zero manifest size", host: "r.example", opts: []Option{WithMaxManifestSize(0)}, wantErr: "positive"},
-		{name: "zero chunk", host: "r.example", opts: []Option{WithChunkSize(0)}, wantErr: "positive"},
-		{name: "negative single post", host: "r.example", opts: []Option{WithSinglePOSTMax(-1)}, wantErr: "negative"},
+		{name: "negative manifest size", host: "r.example", opts: []Option{WithMaxManifestSize(-1)}, wantErr: "negative"},
+		{name: "negative list size", host: "r.example", opts: []Option{WithMaxListSize(-1)}, wantErr: "negative"},
+		{name: "negative list entries", host: "r.example", opts: []Option{WithMaxListEntries(-1)}, wantErr: "negative"},
+		{name: "negative chunk", host: "r.example", opts: []Option{WithChunkSize(-1)}, wantErr: "negative"},
+		{name: "negative concurrency", host: "r.example", opts: []Option{WithMaxConcurrency(-1)}, wantErr: "negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -328,7 +330,7 @@ func TestPutBlobRefusesForeignUploadLocations(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			evil := newForeignHost(t)
-			mux, c := newMux(t, WithSinglePOSTMax(0), WithChunkSize(4), WithRoundTripper(signingRT{}))
+			mux, c := newMux(t, WithSinglePOSTMax(-1), WithChunkSize(4), WithRoundTripper(signingRT{}))
 			reg := c.base.Host
 			var sessionReqs atomic.Int32
 			mux.HandleFunc("POST /v2/x/blobs/uploads/", func(w http.ResponseWriter, r *http.Request) {
@@ -453,7 +455,7 @@ func TestPutBlobRefusesHTTPSDowngrade(t *testing.T) {
 		w.WriteHeader(http.StatusNoContent)
 	}))
 	t.Cleanup(srv.Close)
-	c, err := New(srv.Listener.Addr().String(), WithTLS(TLSSkipVerify), WithSinglePOSTMax(0))
+	c, err := New(srv.Listener.Addr().String(), WithTLS(TLSSkipVerify), WithSinglePOSTMax(-1))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -541,8 +543,27 @@ func TestClientAcquire(t *testing.T) {
 	if d, _ := New("r.example"); cap(d.slots) != 8 {
 		t.Errorf("default slots = %d, want 8", cap(d.slots))
 	}
-	if _, err := New("r.example", WithMaxConcurrency(0)); err == nil {
-		t.Error("WithMaxConcurrency(0) accepted")
+	if d, err := New("r.example", WithMaxConcurrency(0)); err != nil || cap(d.slots) != 8 {
+		t.Errorf("WithMaxConcurrency(0) = %v, want the default 8 slots", err)
+	}
+}
+
+// TestOptionsZeroIsDefault checks the module's convention on the client's
+// settings: zero is the default; negative turns single-POST uploads off.
+func TestOptionsZeroIsDefault(t *testing.T) {
+	t.Parallel()
+	c, err := New("r.example", WithMaxManifestSize(0), WithMaxListSize(0), WithMaxListEntries(0), WithChunkSize(0), WithSinglePOSTMax(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _ := New("r.example")
+	if c.maxManifest != d.maxManifest || c.maxList != d.maxList || c.maxListEntries != d.maxListEntries ||
+		c.chunkSize != d.chunkSize || c.chunkKnown != d.chunkKnown || c.singlePOSTMax != 1<<20 {
+		t.Errorf("zero options: %d %d %d %d %v %d, want the defaults %d %d %d %d %v 1 MiB", c.maxManifest, c.maxList, c.maxListEntries,
+			c.chunkSize, c.chunkKnown, c.singlePOSTMax, d.maxManifest, d.maxList, d.maxListEntries, d.chunkSize, d.chunkKnown)
+	}
+	if off, err := New("r.example", WithSinglePOSTMax(-1)); err != nil || off.singlePOSTMax != 0 {
+		t.Errorf("WithSinglePOSTMax(-1) = %v, single POST up to %d bytes; want it off", err, off.singlePOSTMax)
 	}
 }
 

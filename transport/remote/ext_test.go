@@ -49,7 +49,7 @@ func TestListPaging(t *testing.T) {
 		fmt.Fprintf(w, `{"tags":["%s"]}`, strings.Join(tags[start:end], `","`))
 	})
 	var got []string
-	for tag, err := range page.All(t.Context(), "tags", page.Options{Size: 2}, func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
+	for tag, err := range page.All(t.Context(), "tags", transport.PageRequest{N: 2}, 0, func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
 		return c.ListTags(ctx, "x", req)
 	}) {
 		if err != nil {
@@ -72,7 +72,7 @@ func TestListLinkLoop(t *testing.T) {
 		io.WriteString(w, `{"tags":["a"]}`)
 	})
 	var err error
-	for _, e := range page.All(t.Context(), "tags", page.Options{Size: 1}, func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
+	for _, e := range page.All(t.Context(), "tags", transport.PageRequest{N: 1}, 0, func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
 		return c.ListTags(ctx, "x", req)
 	}) {
 		err = e

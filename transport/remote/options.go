@@ -134,12 +134,15 @@ func WithRedirectRoundTripper(rt http.RoundTripper) Option {
 
 // WithMaxConcurrency sets how many blob transfers (uploads, downloads,
 // mounts) push and copy run at once against the registry, across every
-// operation that uses the client (see [transport.Limiter]). The default is 8; n below
-// 1 is an error.
+// operation that uses the client (see [transport.Limiter]). n == 0 means
+// the default, 8; there is always a bound, so negative n is an error.
 func WithMaxConcurrency(n int) Option {
 	return func(o *clientOptions) error {
-		if n < 1 {
-			return fmt.Errorf("remote: WithMaxConcurrency(%d): want at least 1", n)
+		if n < 0 {
+			return fmt.Errorf("remote: WithMaxConcurrency(%d): must not be negative", n)
+		}
+		if n == 0 {
+			return nil
 		}
 		o.maxConcurrent = n
 		return nil
@@ -196,12 +199,16 @@ func WithUserAgent(ua string) Option {
 // WithMaxManifestSize sets the size of the largest manifest (or referrers
 // list) the client reads, in bytes. A larger one is refused with
 // [transport.ErrManifestInvalid], without reading more than n+1 bytes of it. The
-// default is 4 MiB, the limit registries commonly enforce; n must be
-// positive.
+// default is 4 MiB, the limit registries commonly enforce, and n == 0
+// means it; the client always bounds what it reads, so negative n is an
+// error.
 func WithMaxManifestSize(n int64) Option {
 	return func(o *clientOptions) error {
-		if n <= 0 {
-			return fmt.Errorf("remote: WithMaxManifestSize(%d): must be positive", n)
+		if n < 0 {
+			return fmt.Errorf("remote: WithMaxManifestSize(%d): must not be negative", n)
+		}
+		if n == 0 {
+			return nil
 		}
 		o.maxManifest = n
 		return nil
@@ -212,12 +219,16 @@ func WithMaxManifestSize(n int64) Option {
 // catalog the client reads, in bytes once decompressed: a registry that
 // sends a page gzip-compressed cannot make the client hold more. A larger
 // page fails with a [*transport.LimitError] without more than n+1 bytes read. The
-// default is [DefaultMaxListSize], 32 MiB; n must be positive. Pages of
+// default is [DefaultMaxListSize], 32 MiB, and n == 0 means it; negative
+// n is an error. Pages of
 // referrers are manifests: see [WithMaxManifestSize].
 func WithMaxListSize(n int64) Option {
 	return func(o *clientOptions) error {
-		if n <= 0 {
-			return fmt.Errorf("remote: WithMaxListSize(%d): must be positive", n)
+		if n < 0 {
+			return fmt.Errorf("remote: WithMaxListSize(%d): must not be negative", n)
+		}
+		if n == 0 {
+			return nil
 		}
 		o.maxList = n
 		return nil
@@ -228,11 +239,15 @@ func WithMaxListSize(n int64) Option {
 // from one page. A page with more fails with a [*transport.LimitError]; the client
 // counts the entries before it decodes any, and stops at the first past n,
 // so that a page of many tiny entries costs no more than n. The default
-// is [DefaultMaxListEntries], 1,000,000; n must be positive.
+// is [DefaultMaxListEntries], 1,000,000, and n == 0 means it; negative n
+// is an error.
 func WithMaxListEntries(n int) Option {
 	return func(o *clientOptions) error {
-		if n <= 0 {
-			return fmt.Errorf("remote: WithMaxListEntries(%d): must be positive", n)
+		if n < 0 {
+			return fmt.Errorf("remote: WithMaxListEntries(%d): must not be negative", n)
+		}
+		if n == 0 {
+			return nil
 		}
 		o.maxListEntries = n
 		return nil
@@ -249,11 +264,14 @@ func WithMaxListEntries(n int) Option {
 // client holds a chunk in memory: an upload of unknown size, and a
 // [transport.BlobWriter], hold up to one chunk, and fail with a [*transport.LimitError] when the
 // registry asks for chunks larger than [DefaultMaxChunkMin] or n, whichever
-// is larger. n must be positive.
+// is larger. n == 0 means the default; negative n is an error.
 func WithChunkSize(n int64) Option {
 	return func(o *clientOptions) error {
-		if n <= 0 {
-			return fmt.Errorf("remote: WithChunkSize(%d): must be positive", n)
+		if n < 0 {
+			return fmt.Errorf("remote: WithChunkSize(%d): must not be negative", n)
+		}
+		if n == 0 {
+			return nil
 		}
 		o.chunkSize, o.chunkKnown = n, true
 		return nil
@@ -264,13 +282,16 @@ func WithChunkSize(n int64) Option {
 // with one POST request (the spec's single-POST monolithic upload), held in
 // memory for it. It is used only where the registry cannot tell whether it
 // already has the blob in the same request (see [Client.PutBlob]). The
-// default is 1 MiB; 0 disables single-POST uploads; negative is an error.
+// default is 1 MiB, and n == 0 means it; negative n turns single-POST
+// uploads off.
 func WithSinglePOSTMax(n int64) Option {
 	return func(o *clientOptions) error {
-		if n < 0 {
-			return fmt.Errorf("remote: WithSinglePOSTMax(%d): must not be negative", n)
+		switch {
+		case n < 0:
+			o.singlePOSTMax = 0
+		case n > 0:
+			o.singlePOSTMax = n
 		}
-		o.singlePOSTMax = n
 		return nil
 	}
 }

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/regkit/regkit/repository"
-	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
 	"github.com/regkit/regkit/transport/remote"
 )
@@ -71,7 +70,7 @@ func TestListPageBounds(t *testing.T) {
 				t.Fatal(err)
 			}
 			n := 0
-			for _, e := range repository.New(c, "x").Tags(t.Context(), &tag.ListOptions{MaxPages: tc.maxPages}) {
+			for _, e := range repository.New(c, "x").Tags(t.Context(), &repository.ListOptions{MaxPages: tc.maxPages}) {
 				if err = e; e == nil {
 					n++
 				}

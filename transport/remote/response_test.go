@@ -146,7 +146,7 @@ func TestRedact(t *testing.T) {
 		t.Error("redact(nil)")
 	}
 	// Through a real request: a refused PUT to a signed location.
-	mux, c := newMux(t, WithSinglePOSTMax(0))
+	mux, c := newMux(t, WithSinglePOSTMax(-1))
 	mux.HandleFunc("POST /v2/x/blobs/uploads/", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Location", "/v2/x/blobs/uploads/1?token=hunter2")
 		w.WriteHeader(http.StatusAccepted)

@@ -352,7 +352,7 @@ func TestRetryNotReplayed(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var failed atomic.Bool
-			opts := append([]Option{WithSinglePOSTMax(0)}, tc.opts...)
+			opts := append([]Option{WithSinglePOSTMax(-1)}, tc.opts...)
 			tr, c := newTestReg(t, func(tr *testReg) {
 				tr.selfMountErr = http.StatusMethodNotAllowed
 				tr.hook = func(w http.ResponseWriter, r *http.Request) bool {

@@ -149,7 +149,7 @@ func TestPutBlobMountRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			tr, c := newTestReg(t, nil, WithSinglePOSTMax(0))
+			tr, c := newTestReg(t, nil, WithSinglePOSTMax(-1))
 			tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
 				if r.URL.Query().Get("mount") != "" {
 					testError(w, tc.status, tc.code)
@@ -194,7 +194,7 @@ func TestPutBlobChunked(t *testing.T) {
 			var mu sync.Mutex
 			var patches []string
 			var putLen int64 = -1
-			tr, c := newTestReg(t, func(tr *testReg) { tr.chunkMin = tc.chunkMin }, WithChunkSize(10), WithSinglePOSTMax(0))
+			tr, c := newTestReg(t, func(tr *testReg) { tr.chunkMin = tc.chunkMin }, WithChunkSize(10), WithSinglePOSTMax(-1))
 			tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
 				mu.Lock()
 				defer mu.Unlock()
@@ -248,7 +248,7 @@ func TestPutBlobKnownSizeGoesWhole(t *testing.T) {
 			t.Parallel()
 			var mu sync.Mutex
 			patches, puts := 0, 0
-			tr, c := newTestReg(t, nil, append(tc.opts, WithSinglePOSTMax(0))...)
+			tr, c := newTestReg(t, nil, append(tc.opts, WithSinglePOSTMax(-1))...)
 			c.chunkSize = 10 // as the default would be, WithChunkSize or not
 			tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
 				mu.Lock()
@@ -278,7 +278,7 @@ func TestPutBlobKnownSizeGoesWhole(t *testing.T) {
 // 413 (a proxy's cap on request bodies) points at WithChunkSize.
 func TestPutBlobTooLargeSaysWhatToDo(t *testing.T) {
 	t.Parallel()
-	tr, c := newTestReg(t, nil, WithSinglePOSTMax(0))
+	tr, c := newTestReg(t, nil, WithSinglePOSTMax(-1))
 	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method != http.MethodPut {
 			return false
@@ -313,7 +313,7 @@ func TestPutBlobLocations(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			mux, c := newMux(t, WithSinglePOSTMax(0))
+			mux, c := newMux(t, WithSinglePOSTMax(-1))
 			var put string
 			mux.HandleFunc("POST /v2/x/blobs/uploads/", func(w http.ResponseWriter, r *http.Request) {
 				w.Header().Set("Location", tc.location(c.base.Host))
@@ -334,7 +334,7 @@ func TestPutBlobLocations(t *testing.T) {
 	}
 	// A 202 without a Location, or with one that is not HTTP, is an error.
 	for _, loc := range []string{"", "ftp://x/y", "%zz"} {
-		mux, c := newMux(t, WithSinglePOSTMax(0))
+		mux, c := newMux(t, WithSinglePOSTMax(-1))
 		mux.HandleFunc("POST /v2/x/blobs/uploads/", func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Location", loc)
 			w.WriteHeader(http.StatusAccepted)
@@ -387,7 +387,7 @@ func TestPutBlobWrongSize(t *testing.T) {
 			t.Parallel()
 			opts := []Option{WithChunkSize(max(tc.chunk, 100))}
 			if !tc.singlePOST {
-				opts = append(opts, WithSinglePOSTMax(0))
+				opts = append(opts, WithSinglePOSTMax(-1))
 			}
 			tr, c := newTestReg(t, func(tr *testReg) { tr.selfMountErr = http.StatusBadRequest }, opts...)
 			desc := ocispec.Descriptor{Digest: digest.FromBytes(content), Size: tc.size}

@@ -146,7 +146,7 @@ func TestWriterResyncsOnRangeMismatch(t *testing.T) {
 
 func TestPutBlobChunkRangeMismatch(t *testing.T) {
 	t.Parallel()
-	tr, c := newTestReg(t, func(tr *testReg) { tr.selfMountErr = http.StatusBadRequest }, WithChunkSize(4), WithSinglePOSTMax(0))
+	tr, c := newTestReg(t, func(tr *testReg) { tr.selfMountErr = http.StatusBadRequest }, WithChunkSize(4), WithSinglePOSTMax(-1))
 	var patches atomic.Int32
 	tr.hook = func(w http.ResponseWriter, r *http.Request) bool {
 		if r.Method == http.MethodPatch && patches.Add(1) == 2 {

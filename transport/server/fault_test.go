@@ -244,4 +244,16 @@ func TestServerMaxManifestSize(t *testing.T) {
 	if rec.Code != 400 {
 		t.Errorf("PUT of 1 MiB with the default limit = %d, want 400 (schemaVersion)", rec.Code)
 	}
+	// Zero is that default: 5 MiB is too large; negative is no limit.
+	for _, tc := range []struct {
+		n    int64
+		want int
+	}{{0, 413}, {-1, 400}} {
+		req := httptest.NewRequest("PUT", "/v2/demo/manifests/v1", strings.NewReader(strings.Repeat(" ", 5<<20)+"{}"))
+		rec := httptest.NewRecorder()
+		server.NewHandler(fake.NewStore(), server.WithMaxManifestSize(tc.n)).ServeHTTP(rec, req)
+		if rec.Code != tc.want {
+			t.Errorf("PUT of 5 MiB with WithMaxManifestSize(%d) = %d, want %d", tc.n, rec.Code, tc.want)
+		}
+	}
 }

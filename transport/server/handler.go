@@ -86,7 +86,8 @@ func WithLogger(l *slog.Logger) Option {
 
 // WithMaxManifestSize sets the largest manifest body the [Handler]
 // accepts, in bytes; a larger PUT fails with 413 and MANIFEST_INVALID after
-// reading at most n+1 bytes. n <= 0 means the default, 4 MiB.
+// reading at most n+1 bytes. n == 0 means the default, 4 MiB; n < 0 means
+// no limit.
 func WithMaxManifestSize(n int64) Option {
 	return func(o *handlerOptions) { o.maxManifest = n }
 }
@@ -100,8 +101,11 @@ func NewHandler(t transport.Transport, opts ...Option) *Handler {
 	for _, opt := range opts {
 		opt(&o)
 	}
-	if o.maxManifest <= 0 {
+	switch {
+	case o.maxManifest == 0:
 		o.maxManifest = defaultMaxManifestSize
+	case o.maxManifest < 0:
+		o.maxManifest = math.MaxInt64 - 1 // n+1 bytes are read
 	}
 	if o.bodyTimeout == 0 {
 		o.bodyTimeout = defaultBodyTimeout
