@@ -34,9 +34,18 @@
 //   - package auth: credentials from Docker's config.json, credential
 //     helpers and podman's auth.json, and the token dance; registry.WithAuth
 //     puts them to use.
-//   - package transport: the one seam between the model and a backend, and
-//     the typed errors every operation returns (ErrNotFound,
+//   - package transport: the one seam between the model and a backend
+//     (the Transport contract and its optional interfaces, found through
+//     Unwrap chains with transport.Find, so decorators keep them), and the
+//     one vocabulary of typed errors every operation returns (ErrNotFound,
 //     ErrManifestUnknown, …), matched with errors.Is.
+//   - package transport/remote: the HTTP client of real registries, which
+//     registry.New builds; package transport/server: any Transport served
+//     as the OCI distribution API (the fake over HTTP, a proxy).
+//   - package repository/progress: one stream of progress events for push,
+//     pull and copy.
+//   - package registry/registrytest: the behaviour suite, to run against
+//     your own Transport.
 //
 // Every operation that does I/O takes a context; constructors never do I/O;
 // every byte read is verified against its digest.
