@@ -207,6 +207,10 @@ func classify(r *http.Request, err error) (int, *transport.Error) {
 	if errors.As(err, &e) && e.Code != "" {
 		return e.Code.HTTPStatus(), e
 	}
+	var c transport.Code
+	if errors.As(err, &c) && c != "" { // a bare sentinel: transport.ErrDenied
+		return c.HTTPStatus(), &transport.Error{Code: c}
+	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusGatewayTimeout, &transport.Error{Code: "UNKNOWN", Message: "the backend timed out"}
 	}
@@ -224,6 +228,11 @@ type errorEntry struct {
 // responses get the headers only.
 func writeError(w http.ResponseWriter, r *http.Request, status int, e *transport.Error) {
 	msg := e.Message
+	if e.Err != nil && msg != "" {
+		msg += ": " + e.Err.Error()
+	} else if e.Err != nil {
+		msg = e.Err.Error()
+	}
 	if msg == "" {
 		msg = e.Code.Text()
 	}
