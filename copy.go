@@ -255,11 +255,11 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	fail := func(err error) (*copier, error) { return nil, fmt.Errorf("%s: %w", what, err) }
 	for _, name := range []string{src.Name(), dst.Name()} {
 		if err := reference.ValidateRepository(name); err != nil {
-			return fail(transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", name, err))
+			return nil, fmt.Errorf("copy: %w", transport.Wrap(transport.CodeNameInvalid, err))
 		}
 	}
 	if err := checkRef(ref); err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("copy %s to %s: %w", src.Name(), dst.Name(), err)
 	}
 	tags := o.Tags
 	if tags == nil && !isDigest {
@@ -267,7 +267,7 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	}
 	for _, t := range tags {
 		if err := reference.ValidateTag(t); err != nil {
-			return fail(transport.Errorf(transport.CodeTagInvalid, "target tag %q: %v", t, err))
+			return fail(fmt.Errorf("CopyOptions.Tags: %w", transport.Wrap(transport.CodeTagInvalid, err)))
 		}
 	}
 	for i, p := range o.Platforms {
@@ -314,12 +314,12 @@ func isDigestRef(ref string) bool { return strings.Contains(ref, ":") }
 func checkRef(ref string) error {
 	if isDigestRef(ref) {
 		if _, err := reference.ValidateDigest(ref); err != nil {
-			return transport.Errorf(transport.CodeDigestInvalid, "ref %q: %v", ref, err)
+			return transport.Wrap(transport.CodeDigestInvalid, err)
 		}
 		return nil
 	}
 	if err := reference.ValidateTag(ref); err != nil {
-		return transport.Errorf(transport.CodeTagInvalid, "ref %q: %v", ref, err)
+		return transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return nil
 }

@@ -27,10 +27,10 @@ func (r *Repository) Tags(ctx context.Context, opts *tag.ListOptions) iter.Seq2[
 	if opts != nil {
 		o = *opts
 	}
-	what := "tags of " + r.name
 	if r.err != nil {
-		return fail[string](what, r.err)
+		return fail[string]("tags", r.err)
 	}
+	what := "tags of " + r.name
 	return page.All(ctx, what, page.Options{Size: o.PageSize, MaxPages: o.MaxPages, Last: o.Last},
 		func(ctx context.Context, req transport.PageRequest) (transport.Page[string], error) {
 			return r.t.ListTags(ctx, r.name, req)
@@ -60,10 +60,10 @@ func (r *Repository) Referrers(ctx context.Context, subject digest.Digest, opts 
 	if opts != nil {
 		o = *opts
 	}
-	what := fmt.Sprintf("referrers of %s in %s", subject, r.name)
 	if err := r.checkDigest(subject); err != nil {
-		return fail[ocispec.Descriptor](what, err)
+		return fail[ocispec.Descriptor]("referrers", err)
 	}
+	what := fmt.Sprintf("referrers of %s in %s", subject, r.name)
 	return page.All(ctx, what, page.Options{Size: o.PageSize, MaxPages: o.MaxPages},
 		func(ctx context.Context, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
 			return r.t.ListReferrers(ctx, r.name, subject, o.ArtifactType, req)

@@ -37,7 +37,7 @@ import (
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
 	desc := img.Descriptor()
 	if err := r.checkTags(tags); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
+		return ocispec.Descriptor{}, fmt.Errorf("push %s: %w", desc.Digest, err)
 	}
 	missing, err := r.untagged(ctx, desc, tags)
 	if err != nil || len(missing) == 0 {
@@ -87,7 +87,7 @@ func (r *Repository) untagged(ctx context.Context, desc ocispec.Descriptor, tags
 func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...string) (ocispec.Descriptor, error) {
 	desc := ix.Descriptor()
 	if err := r.checkTags(tags); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("push index %s to %s: %w", desc.Digest, r.name, err)
+		return ocispec.Descriptor{}, fmt.Errorf("push index %s: %w", desc.Digest, err)
 	}
 	if err := r.putManifest(ctx, desc, ix.Raw(), tags); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push index %s to %s: %w", desc.Digest, r.name, err)
@@ -103,7 +103,7 @@ func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...str
 // [Repository.Push] and [Repository.PushIndex] do.
 func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tags ...string) (*image.Index, error) {
 	if err := r.checkTags(tags); err != nil {
-		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
+		return nil, fmt.Errorf("push platforms: %w", err)
 	}
 	ix, err := image.IndexOf(ctx, imgs, nil)
 	if err != nil {
@@ -147,8 +147,8 @@ func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 		return r.err
 	}
 	desc := b.Descriptor()
-	if err := desc.Digest.Validate(); err != nil {
-		return fmt.Errorf("push blob: %w", transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", desc.Digest, err))
+	if _, err := reference.ValidateDigest(string(desc.Digest)); err != nil {
+		return fmt.Errorf("push blob: %w", transport.Wrap(transport.CodeDigestInvalid, err))
 	}
 	release, err := par.Acquire(ctx, r.t)
 	if err != nil {
@@ -261,7 +261,7 @@ func (r *Repository) checkTags(tags []string) error {
 	}
 	for _, t := range tags {
 		if err := reference.ValidateTag(t); err != nil {
-			return transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", t, err)
+			return transport.Wrap(transport.CodeTagInvalid, err)
 		}
 	}
 	return nil

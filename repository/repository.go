@@ -31,7 +31,7 @@ type Repository struct {
 func New(t transport.Transport, name string) *Repository {
 	r := &Repository{t: t, name: name}
 	if err := reference.ValidateRepository(name); err != nil {
-		r.err = transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", name, err)
+		r.err = transport.Wrap(transport.CodeNameInvalid, err)
 	}
 	return r
 }
@@ -51,7 +51,7 @@ func (r *Repository) Tag(name string) *tag.Tag { return tag.New(r.t, r.name, nam
 // names, without fetching it.
 func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descriptor, error) {
 	if err := r.check(ref); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", ref, err)
+		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", err)
 	}
 	desc, err := r.t.HeadManifest(ctx, r.name, ref)
 	if err != nil {
@@ -64,7 +64,7 @@ func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descripto
 // against its digest.
 func (r *Repository) Manifest(ctx context.Context, ref string) (ocispec.Descriptor, []byte, error) {
 	if err := r.check(ref); err != nil {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", ref, err)
+		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest: %w", err)
 	}
 	return pull.Manifest(ctx, r.t, r.name, ref)
 }
@@ -118,7 +118,7 @@ func (r *Repository) check(ref string) error {
 		return r.checkDigest(digest.Digest(ref))
 	}
 	if err := reference.ValidateTag(ref); err != nil {
-		return transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", ref, err)
+		return transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return nil
 }
@@ -127,8 +127,8 @@ func (r *Repository) checkDigest(d digest.Digest) error {
 	if r.err != nil {
 		return r.err
 	}
-	if err := d.Validate(); err != nil {
-		return transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", d, err)
+	if _, err := reference.ValidateDigest(string(d)); err != nil {
+		return transport.Wrap(transport.CodeDigestInvalid, err)
 	}
 	return nil
 }

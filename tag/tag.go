@@ -29,9 +29,9 @@ type Tag struct {
 func New(t transport.Transport, repo, name string) *Tag {
 	tg := &Tag{t: t, repo: repo, name: name}
 	if err := reference.ValidateRepository(repo); err != nil {
-		tg.err = transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", repo, err)
+		tg.err = transport.Wrap(transport.CodeNameInvalid, err)
 	} else if err := reference.ValidateTag(name); err != nil {
-		tg.err = transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", name, err)
+		tg.err = transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return tg
 }
@@ -49,7 +49,7 @@ func (tg *Tag) String() string { return tg.repo + ":" + tg.name }
 // fetching it. A tag that does not exist gives [transport.ErrManifestUnknown].
 func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	if tg.err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", tg, tg.err)
+		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", tg.err)
 	}
 	desc, err := tg.t.HeadManifest(ctx, tg.repo, tg.name)
 	if err != nil {
@@ -64,7 +64,7 @@ func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 // [Tag.PlatformImage] or [Tag.Index].
 func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 	if tg.err != nil {
-		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
+		return nil, fmt.Errorf("get image: %w", tg.err)
 	}
 	return pull.Image(ctx, tg.t, tg.repo, tg.name)
 }
@@ -75,7 +75,7 @@ func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 // platforms there are.
 func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Image, error) {
 	if tg.err != nil {
-		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
+		return nil, fmt.Errorf("get image: %w", tg.err)
 	}
 	return pull.PlatformImage(ctx, tg.t, tg.repo, tg.name, p)
 }
@@ -83,7 +83,7 @@ func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Im
 // Index fetches and verifies the index the tag points at.
 func (tg *Tag) Index(ctx context.Context) (*image.Index, error) {
 	if tg.err != nil {
-		return nil, fmt.Errorf("get index %s: %w", tg, tg.err)
+		return nil, fmt.Errorf("get index: %w", tg.err)
 	}
 	return pull.Index(ctx, tg.t, tg.repo, tg.name)
 }
@@ -100,16 +100,15 @@ func (tg *Tag) Point(ctx context.Context, desc ocispec.Descriptor) error {
 // only if the tag still points at current, and otherwise fails with
 // [transport.ErrPreconditionFailed] and changes nothing.
 func (tg *Tag) PointIf(ctx context.Context, desc ocispec.Descriptor, current digest.Digest) error {
-	if err := current.Validate(); err != nil {
-		return fmt.Errorf("point %s: current digest %q: %w", tg, current,
-			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
+	if _, err := reference.ValidateDigest(string(current)); err != nil {
+		return fmt.Errorf("point %s: current %w", tg, transport.Wrap(transport.CodeDigestInvalid, err))
 	}
 	return tg.point(ctx, desc, &transport.PutManifestOptions{IfMatch: current})
 }
 
 func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transport.PutManifestOptions) error {
 	if tg.err != nil {
-		return fmt.Errorf("point %s: %w", tg, tg.err)
+		return fmt.Errorf("point: %w", tg.err)
 	}
 	got, raw, err := pull.Manifest(ctx, tg.t, tg.repo, desc.Digest.String())
 	if err != nil {
@@ -127,7 +126,7 @@ func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transpo
 // deleted (see [transport.TagDeleter]).
 func (tg *Tag) Delete(ctx context.Context) (transport.TagDeletion, error) {
 	if tg.err != nil {
-		return 0, fmt.Errorf("delete %s: %w", tg, tg.err)
+		return 0, fmt.Errorf("delete: %w", tg.err)
 	}
 	if td, ok := tg.t.(transport.TagDeleter); ok {
 		how, err := td.DeleteTag(ctx, tg.repo, tg.name)

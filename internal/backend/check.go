@@ -25,7 +25,7 @@ func Begin(ctx context.Context, repo string) error {
 // [reference.ValidateRepository] checks it.
 func CheckRepo(name string) error {
 	if err := reference.ValidateRepository(name); err != nil {
-		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
+		return transport.Wrap(transport.CodeNameInvalid, err)
 	}
 	return nil
 }
@@ -36,7 +36,7 @@ func CheckRepo(name string) error {
 func CheckDigest(d string) (digest.Digest, error) {
 	dg, err := reference.ValidateDigest(d)
 	if err != nil {
-		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
+		return "", transport.Wrap(transport.CodeDigestInvalid, err)
 	}
 	return dg, nil
 }
@@ -50,7 +50,7 @@ func ParseRef(ref string) (tag string, d digest.Digest, err error) {
 		return "", d, err
 	}
 	if err := reference.ValidateTag(ref); err != nil {
-		return "", "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
+		return "", "", transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return ref, "", nil
 }

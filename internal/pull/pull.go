@@ -14,6 +14,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/verify"
+	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
@@ -70,9 +71,8 @@ func Opener(t transport.BlobFetcher, repo string) image.FetchFunc {
 // opened, BlobBytes as it is read, BlobVerified and BlobDone at its
 // verified end.
 func Blob(ctx context.Context, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	if err := desc.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("get blob %q in %s: %w", desc.Digest, repo,
-			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
+	if _, err := reference.ValidateDigest(string(desc.Digest)); err != nil {
+		return nil, fmt.Errorf("get blob in %s: %w", repo, transport.Wrap(transport.CodeDigestInvalid, err))
 	}
 	rc, got, err := t.GetBlob(ctx, repo, desc.Digest)
 	if err != nil {

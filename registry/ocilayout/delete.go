@@ -61,7 +61,7 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagD
 		return 0, err
 	}
 	if err := reference.ValidateTag(tag); err != nil {
-		return 0, transport.Errorf(transport.CodeTagInvalid, "%v", err)
+		return 0, transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	if err := s.deleteTag(repo, tag); err != nil {
 		return 0, err

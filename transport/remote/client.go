@@ -306,7 +306,7 @@ func locationOf(resp *http.Response) (*url.URL, error) {
 // other than its own.
 func checkRepo(repo string) error {
 	if err := reference.ValidateRepository(repo); err != nil {
-		return transport.Errorf(transport.CodeNameInvalid, "%v", err)
+		return transport.Wrap(transport.CodeNameInvalid, err)
 	}
 	return nil
 }
@@ -317,22 +317,22 @@ func isDigest(ref string) bool { return strings.Contains(ref, ":") }
 // checkRef checks a tag or a digest. For a digest it returns it.
 func checkRef(ref string) (digest.Digest, error) {
 	if isDigest(ref) {
-		d := digest.Digest(ref)
-		if err := d.Validate(); err != nil {
-			return "", transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", ref, err)
+		d, err := reference.ValidateDigest(ref)
+		if err != nil {
+			return "", transport.Wrap(transport.CodeDigestInvalid, err)
 		}
 		return d, nil
 	}
 	if err := reference.ValidateTag(ref); err != nil {
-		return "", transport.Errorf(transport.CodeTagInvalid, "%v", err)
+		return "", transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return "", nil
 }
 
 // checkDigest checks a digest.
 func checkDigest(d digest.Digest) error {
-	if err := d.Validate(); err != nil {
-		return transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", d, err)
+	if _, err := reference.ValidateDigest(string(d)); err != nil {
+		return transport.Wrap(transport.CodeDigestInvalid, err)
 	}
 	return nil
 }

@@ -74,8 +74,8 @@ func parseRequest(r *http.Request) (parsedTarget, error) {
 	switch {
 	case errors.Is(err, route.ErrNoEndpoint):
 		return parsedTarget{}, notFound(r.URL.EscapedPath())
-	case err != nil:
-		return parsedTarget{}, transport.Errorf(transport.CodeNameInvalid, "%v", err)
+	case err != nil: // a transport.ErrNameInvalid
+		return parsedTarget{}, err
 	}
 	return parsedTarget{route: t.Kind, name: t.Name, ref: t.Ref}, nil
 }
@@ -90,7 +90,7 @@ func notFound(escaped string) error {
 func parseDigest(s string) (digest.Digest, error) {
 	d, err := reference.ValidateDigest(s)
 	if err != nil {
-		return "", transport.Errorf(transport.CodeDigestInvalid, "%v", err)
+		return "", transport.Wrap(transport.CodeDigestInvalid, err)
 	}
 	return d, nil
 }
@@ -103,7 +103,7 @@ func checkRef(ref string) (isTag bool, err error) {
 		return false, err
 	}
 	if err := reference.ValidateTag(ref); err != nil {
-		return true, transport.Errorf(transport.CodeTagInvalid, "%v", err)
+		return true, transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return true, nil
 }

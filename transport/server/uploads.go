@@ -45,7 +45,7 @@ func (h *Handler) mountBlob(w *responseWriter, r *http.Request, name string, q u
 	from := q.Get("from")
 	if from != "" {
 		if err := reference.ValidateRepository(from); err != nil {
-			h.fail(w, r, transport.Errorf(transport.CodeNameInvalid, "from: %v", err))
+			h.fail(w, r, &transport.Error{Code: transport.CodeNameInvalid, Message: "from", Err: err})
 			return
 		}
 		err = h.t.MountBlob(r.Context(), name, from, d)
