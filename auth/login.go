@@ -55,7 +55,7 @@ const loginClientID = "regkit"
 // another host or port, or from HTTPS to plain HTTP, is refused; a token
 // realm must be HTTPS, unless the registry is plain HTTP itself and the
 // realm is on its host, or both are on loopback. Such a refusal is an
-// [*OriginError]. rt sends the requests; nil means [http.DefaultTransport].
+// [*transport.OriginError]. rt sends the requests; nil means [http.DefaultTransport].
 // Each request must be answered in full within a minute.
 func Login(ctx context.Context, host string, c Credential, rt http.RoundTripper) error {
 	base, err := loginBase(host)
