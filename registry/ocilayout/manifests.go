@@ -309,7 +309,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	if mt == "" {
 		var err error
 		if mt, err = image.DetectMediaType(body); err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%w", err)
 		}
 	}
 	p := &parsedManifest{mediaType: mt}
@@ -317,7 +317,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	case image.IsManifest(mt):
 		m, err := image.ParseManifest(mt, body)
 		if err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%w", err)
 		}
 		p.blobs = append(p.blobs, m.Config)
 		for _, l := range m.Layers {
@@ -329,7 +329,7 @@ func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
 	case image.IsIndex(mt):
 		ix, err := image.ParseIndex(mt, body)
 		if err != nil {
-			return nil, backend.ManifestInvalid("%v", err)
+			return nil, backend.ManifestInvalid("%w", err)
 		}
 		p.children, p.artifactType = ix.Manifests, ix.ArtifactType
 	default:
