@@ -27,7 +27,10 @@ type Repository struct {
 
 // New returns the repository name served by t. An invalid name is reported
 // by every method of the returned Repository as a
-// [transport.ErrNameInvalid] error.
+// [transport.ErrNameInvalid] error wrapping the [*reference.Error] that says
+// what is wrong (errors.Is matches reference.ErrUppercase, …). Invalid tags
+// and digests given to its methods are reported the same way, with
+// [transport.ErrTagInvalid] and [transport.ErrDigestInvalid].
 func New(t transport.Transport, name string) *Repository {
 	r := &Repository{t: t, name: name}
 	if err := reference.ValidateRepository(name); err != nil {

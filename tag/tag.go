@@ -25,7 +25,8 @@ type Tag struct {
 
 // New returns the tag name of repository repo in t. Invalid names are
 // reported by every method of the returned Tag, as a
-// [transport.ErrTagInvalid] or [transport.ErrNameInvalid] error.
+// [transport.ErrTagInvalid] or [transport.ErrNameInvalid] error wrapping the
+// [*reference.Error] that says what is wrong.
 func New(t transport.Transport, repo, name string) *Tag {
 	tg := &Tag{t: t, repo: repo, name: name}
 	if err := reference.ValidateRepository(repo); err != nil {
