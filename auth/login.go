@@ -119,7 +119,7 @@ func (l *loginer) run(ctx context.Context) error {
 		}
 		h.Set("Authorization", loginBasic(l.c))
 	case perr != nil:
-		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no usable Basic or Bearer challenge: %v", l.base, perr)
+		return &transport.Error{Code: transport.CodeUnauthorized, Message: fmt.Sprintf("GET %s answered 401 with no usable Basic or Bearer challenge", l.base), Err: perr}
 	default:
 		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no Basic or Bearer challenge", l.base)
 	}

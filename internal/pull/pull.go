@@ -37,7 +37,7 @@ func Manifest(ctx context.Context, t transport.ManifestFetcher, repo, ref string
 	}
 	if err := want.Validate(); err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w",
-			ref, repo, transport.Errorf(transport.CodeDigestInvalid, "registry reported digest %q: %v", want, err))
+			ref, repo, &transport.Error{Code: transport.CodeDigestInvalid, Message: fmt.Sprintf("registry reported digest %q", want), Err: err})
 	}
 	got := want.Algorithm().FromBytes(raw)
 	if got != want || (desc.Digest != "" && desc.Digest != want) {

@@ -180,7 +180,7 @@ func (c *Client) fallbackReferrers(ctx context.Context, repo string, subject dig
 	}
 	ix, err := decodeIndex(raw)
 	if err != nil {
-		return transport.Page[ocispec.Descriptor]{}, indexError(err, transport.Errorf(transport.CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
+		return transport.Page[ocispec.Descriptor]{}, indexError(err, &transport.Error{Code: transport.CodeManifestInvalid, Message: fmt.Sprintf("referrers fallback tag %q of %s is not an image index", tag, repo), Err: err})
 	}
 	return transport.Page[ocispec.Descriptor]{Items: filterReferrers(ix.Manifests, artifactType)}, nil
 }
@@ -251,7 +251,7 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		default:
 			got, err := decodeIndex(raw)
 			if err != nil {
-				return indexError(err, transport.Errorf(transport.CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
+				return indexError(err, &transport.Error{Code: transport.CodeManifestInvalid, Message: fmt.Sprintf("referrers fallback tag %q of %s is not an image index", tag, repo), Err: err})
 			}
 			if got.SchemaVersion == 0 {
 				got.SchemaVersion = ix.SchemaVersion
