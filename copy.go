@@ -257,11 +257,11 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	fail := func(err error) (*copier, error) { return nil, fmt.Errorf("%s: %w", what, err) }
 	for _, name := range []string{src.Name(), dst.Name()} {
 		if err := spec.CheckName(name); err != nil {
-			return fail(err)
+			return nil, fmt.Errorf("copy: %w", err)
 		}
 	}
 	if err := spec.CheckRef(ref); err != nil {
-		return fail(err)
+		return nil, fmt.Errorf("copy %s to %s: %w", src.Name(), dst.Name(), err)
 	}
 	tags := o.Tags
 	if tags == nil && !isDigest {
@@ -269,7 +269,7 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	}
 	for _, t := range tags {
 		if err := spec.CheckTag(t); err != nil {
-			return fail(fmt.Errorf("target tag: %w", err))
+			return fail(fmt.Errorf("CopyOptions.Tags: %w", err))
 		}
 	}
 	for i, p := range o.Platforms {

@@ -323,7 +323,7 @@ func TestCopyBadInput(t *testing.T) {
 		{name: "nil source", dst: out.Repository("prod/app"), ref: "3.0", contains: "must not be nil"},
 		{name: "nil destination", src: src, ref: "3.0", contains: "must not be nil"},
 		{name: "invalid ref", src: src, dst: out.Repository("prod/app"), ref: "bad ref!", want: transport.ErrTagInvalid},
-		{name: "invalid digest", src: src, dst: out.Repository("prod/app"), ref: "sha256:xyz", want: transport.ErrDigestInvalid, contains: "copy app@sha256:xyz to prod/app"},
+		{name: "invalid digest", src: src, dst: out.Repository("prod/app"), ref: "sha256:xyz", want: transport.ErrDigestInvalid, contains: `copy app to prod/app: digest invalid: digest "sha256:xyz": `},
 		{name: "invalid target tag", src: src, dst: out.Repository("prod/app"), ref: "3.0", opts: &regkit.CopyOptions{Tags: []string{"ok", "-bad"}}, want: transport.ErrTagInvalid, contains: `"-bad"`},
 		{name: "invalid destination name", src: src, dst: out.Repository("Prod/App"), ref: "3.0", want: transport.ErrNameInvalid},
 		{name: "platform without arch", src: src, dst: out.Repository("prod/app"), ref: "3.0", opts: &regkit.CopyOptions{Platforms: []ocispec.Platform{{OS: "linux"}}}, want: image.ErrInvalidPlatform},

@@ -55,7 +55,7 @@ const loginClientID = "regkit"
 // another host or port, or from HTTPS to plain HTTP, is refused; a token
 // realm must be HTTPS, unless the registry is plain HTTP itself and the
 // realm is on its host, or both are on loopback. Such a refusal is an
-// [*OriginError]. rt sends the requests; nil means [http.DefaultTransport].
+// [*transport.OriginError]. rt sends the requests; nil means [http.DefaultTransport].
 // Each request must be answered in full within a minute.
 func Login(ctx context.Context, host string, c Credential, rt http.RoundTripper) error {
 	base, err := loginBase(host)
@@ -119,7 +119,7 @@ func (l *loginer) run(ctx context.Context) error {
 		}
 		h.Set("Authorization", loginBasic(l.c))
 	case perr != nil:
-		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no usable Basic or Bearer challenge: %v", l.base, perr)
+		return &transport.Error{Code: transport.CodeUnauthorized, Message: fmt.Sprintf("GET %s answered 401 with no usable Basic or Bearer challenge", l.base), Err: perr}
 	default:
 		return transport.Errorf(transport.CodeUnauthorized, "GET %s answered 401 with no Basic or Bearer challenge", l.base)
 	}

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/regkit/regkit/auth"
+	"github.com/regkit/regkit/transport"
 	"github.com/regkit/regkit/transport/remote"
 )
 
@@ -128,7 +129,7 @@ func originRecord(w http.ResponseWriter, _ *http.Request) {
 
 // TestLoginKeepsTheCredentialOnItsOrigin is findings 2 and 3 of issue 13:
 // each case names a place the credential must not reach. Login must refuse
-// with an *auth.OriginError before sending it there, and neither the client
+// with an *transport.OriginError before sending it there, and neither the client
 // of registry.New (remote.Client with the auth middleware) nor an
 // auth.RoundTripper under a plain http.Client may send it there: one set of
 // rules.
@@ -238,9 +239,9 @@ func TestLoginKeepsTheCredentialOnItsOrigin(t *testing.T) {
 			if leaks := w.leaks(tc.allowed, secrets); len(leaks) > 0 {
 				t.Errorf("the credential reached %v", leaks)
 			}
-			var oe *auth.OriginError
+			var oe *transport.OriginError
 			if !errors.As(err, &oe) {
-				t.Fatalf("Login = %v, want an *auth.OriginError", err)
+				t.Fatalf("Login = %v, want an *transport.OriginError", err)
 			}
 			if oe.Reason == "" || oe.For == "" || oe.To == "" || !strings.Contains(err.Error(), oe.Reason) {
 				t.Errorf("OriginError %+v does not say why", oe)

@@ -18,7 +18,7 @@ import (
 
 // tokenRedirect is the redirect policy of token requests, which carry a
 // credential in a header or a form: at most maxTokenRedirects, all on the
-// realm's origin ([origin.Send]). A refusal wraps an [*OriginError].
+// realm's origin ([origin.Send]). A refusal wraps an [*transport.OriginError].
 func tokenRedirect(realm *url.URL, next *http.Request, via []*http.Request) error {
 	if len(via) > maxTokenRedirects {
 		return fmt.Errorf("stopped after %d redirects", maxTokenRedirects)
@@ -92,7 +92,7 @@ func (e *tokenError) Unwrap() error { return e.err }
 // credentials, by the rules of [origin.Realm] (reg is the URL of the
 // challenged request): it must be https, or plain http only when the
 // registry is plain http itself and the realm is on its host, or both are
-// on loopback. A refusal is an [*OriginError].
+// on loopback. A refusal is an [*transport.OriginError].
 func checkRealm(realm string, reg *url.URL) (*url.URL, error) {
 	u, err := origin.Realm(reg, realm)
 	if err != nil {

@@ -27,7 +27,7 @@ import (
 // is plain HTTP itself and the realm is on its host, or both are on
 // loopback; token requests follow redirects only on the realm's origin,
 // and must be answered in full within a minute.
-// A realm or redirect refused so is an [*OriginError]. A challenge whose
+// A realm or redirect refused so is an [*transport.OriginError]. A challenge whose
 // scope list names more than 64 scopes or is longer than 16 KiB is refused
 // with a [github.com/regkit/regkit/transport.LimitError].
 //
@@ -192,7 +192,7 @@ func (t *RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 // ours reports whether u goes to the RoundTripper's registry: to one of its
 // names, with the scheme of the first such request (the registry's origin;
 // a credential does not follow a switch from HTTPS to plain HTTP, see
-// [OriginError]).
+// [transport.OriginError]).
 func (t *RoundTripper) ours(u *url.URL) bool {
 	for _, n := range t.names {
 		if origin.Same(u, &url.URL{Scheme: u.Scheme, Host: n}) {

@@ -66,6 +66,10 @@
 //
 //	invalid reference "ghcr.io/Foo/bar": repository: must be lower case
 //
+// or, for a part checked alone by a Validate function or a With method,
+//
+//	repository "Foo": must be lower case
+//
 // Match errors with [errors.Is] against the sentinels ([ErrEmpty],
 // [ErrUppercase], [ErrNameTooLong], [ErrInvalidTag], [ErrTagTooLong],
 // [ErrUnsupportedDigestAlgorithm], [ErrDigestLength], …). An error also

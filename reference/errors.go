@@ -110,14 +110,22 @@ type Error struct {
 	Part Part
 	// Err says what is wrong. It is or wraps one of the sentinel errors.
 	Err error
+
+	alone bool // Input is the part alone: from a Validate function
 }
 
 // Error returns a message such as
-// `invalid reference "Foo": repository: must be lower case`.
+// `invalid reference "Foo": repository: must be lower case`, or, for a part
+// given alone (to a Validate function or a With method), one such as
+// `tag "-x": must be 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`,
+// which names the input once however the error is wrapped.
 func (e *Error) Error() string {
 	err := e.Err
 	if err == nil {
 		err = ErrInvalidFormat
+	}
+	if e.alone && e.Part != PartWhole {
+		return fmt.Sprintf("%s %q: %v", e.Part, e.Input, err)
 	}
 	if e.Part == PartWhole {
 		return fmt.Sprintf("invalid reference %q: %v", e.Input, err)

@@ -43,7 +43,7 @@ func mustName(s string) distref.Named {
 // matches [ErrEmpty] or [ErrInvalidRegistry], or nil.
 func ValidateRegistry(host string) error {
 	if err := checkRegistry(host); err != nil {
-		return &Error{Input: host, Part: PartRegistry, Err: err}
+		return &Error{Input: host, Part: PartRegistry, Err: err, alone: true}
 	}
 	return nil
 }
@@ -55,7 +55,7 @@ func ValidateRegistry(host string) error {
 // [ErrInvalidRepository] (which all its errors match), or nil.
 func ValidateRepository(name string) error {
 	if err := checkRepository(name); err != nil {
-		return &Error{Input: name, Part: PartRepository, Err: err}
+		return &Error{Input: name, Part: PartRepository, Err: err, alone: true}
 	}
 	return nil
 }
@@ -66,7 +66,7 @@ func ValidateRepository(name string) error {
 // match), or nil.
 func ValidateTag(tag string) error {
 	if err := checkTag(tag); err != nil {
-		return &Error{Input: tag, Part: PartTag, Err: err}
+		return &Error{Input: tag, Part: PartTag, Err: err, alone: true}
 	}
 	return nil
 }
@@ -79,7 +79,7 @@ func ValidateTag(tag string) error {
 func ValidateDigest(d string) (digest.Digest, error) {
 	dg, err := checkDigest(d)
 	if err != nil {
-		return "", &Error{Input: d, Part: PartDigest, Err: err}
+		return "", &Error{Input: d, Part: PartDigest, Err: err, alone: true}
 	}
 	return dg, nil
 }

@@ -259,3 +259,27 @@ func TestErrorIsByPart(t *testing.T) {
 		t.Errorf("errors.Is(whole-input error, ErrInvalidRepository) = true, want false")
 	}
 }
+
+// TestPartAloneMessage checks the message of the Validate functions and the
+// With methods, which are given one part: it names the part and the input
+// once, and does not call the part a reference.
+func TestPartAloneMessage(t *testing.T) {
+	t.Parallel()
+	_, digestErr := reference.ValidateDigest("sha256:abc")
+	_, withTagErr := reference.MustParse("ubuntu").WithTag("-x")
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{reference.ValidateRepository("Foo"), `repository "Foo": must be lower case`},
+		{reference.ValidateTag("-x"), `tag "-x": must be 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`},
+		{reference.ValidateRegistry(""), `registry "": empty`},
+		{digestErr, `digest "sha256:abc": sha256 takes 64 hex digits, got 3`},
+		{withTagErr, `tag "-x": must be 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -`},
+	}
+	for _, tc := range tests {
+		if tc.err == nil || tc.err.Error() != tc.want {
+			t.Errorf("error = %v, want %s", tc.err, tc.want)
+		}
+	}
+}

@@ -61,7 +61,8 @@ func (r *Registry) CloseIdleConnections() {
 // Repository returns the repository name ("myapp1", "library/ubuntu"). It
 // does no I/O: a repository that does not exist yet is created by the first
 // push. An invalid name is reported by every method of the repository as a
-// [transport.ErrNameInvalid] error.
+// [transport.ErrNameInvalid] error that also matches the reference
+// package's ([github.com/regkit/regkit/reference.ErrUppercase], …).
 func (r *Registry) Repository(name string) *repository.Repository {
 	return repository.New(r.t, name)
 }

@@ -51,7 +51,7 @@ func (o *ListOptions) start() (transport.PageRequest, int) {
 func (r *Repository) Tags(ctx context.Context, opts *ListOptions) iter.Seq2[string, error] {
 	what := "tags of " + r.name
 	if r.err != nil {
-		return fail[string](what, r.err)
+		return fail[string]("tags", r.err)
 	}
 	first, maxPages := opts.start()
 	return page.All(ctx, what, first, maxPages,
@@ -79,10 +79,10 @@ func (r *Repository) Referrers(ctx context.Context, subject digest.Digest, opts 
 	if opts != nil {
 		o = *opts
 	}
-	what := fmt.Sprintf("referrers of %s in %s", subject, r.name)
 	if err := r.checkDigest(subject); err != nil {
-		return fail[ocispec.Descriptor](what, err)
+		return fail[ocispec.Descriptor]("referrers", err)
 	}
+	what := fmt.Sprintf("referrers of %s in %s", subject, r.name)
 	if o.Last != "" {
 		return fail[ocispec.Descriptor](what, fmt.Errorf("Last %q: the referrers API has no start cursor: %w", o.Last, transport.ErrUnsupported))
 	}

@@ -42,7 +42,7 @@ func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string)
 func (r *Repository) push(ctx context.Context, obs progress.Observer, img *image.Image, tags []string) (ocispec.Descriptor, error) {
 	desc := img.Descriptor()
 	if err := r.checkTags(tags); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("push %s to %s: %w", desc.Digest, r.name, err)
+		return ocispec.Descriptor{}, fmt.Errorf("push %s: %w", desc.Digest, err)
 	}
 	missing, err := r.untagged(ctx, desc, tags)
 	if err != nil || len(missing) == 0 {
@@ -98,7 +98,7 @@ func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...str
 func (r *Repository) pushIndex(ctx context.Context, obs progress.Observer, ix *image.Index, tags []string) (ocispec.Descriptor, error) {
 	desc := ix.Descriptor()
 	if err := r.checkTags(tags); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("push index %s to %s: %w", desc.Digest, r.name, err)
+		return ocispec.Descriptor{}, fmt.Errorf("push index %s: %w", desc.Digest, err)
 	}
 	if err := r.putManifest(ctx, obs, desc, ix.Raw(), tags); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("push index %s to %s: %w", desc.Digest, r.name, err)
@@ -115,7 +115,7 @@ func (r *Repository) pushIndex(ctx context.Context, obs progress.Observer, ix *i
 func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tags ...string) (*image.Index, error) {
 	obs, ctx := progress.Take(ctx)
 	if err := r.checkTags(tags); err != nil {
-		return nil, fmt.Errorf("push platforms to %s: %w", r.name, err)
+		return nil, fmt.Errorf("push platforms: %w", err)
 	}
 	ix, err := image.IndexOf(ctx, imgs, nil)
 	if err != nil {
@@ -165,8 +165,8 @@ func (r *Repository) pushBlob(ctx context.Context, obs progress.Observer, b imag
 		return r.err
 	}
 	desc := b.Descriptor()
-	if err := desc.Digest.Validate(); err != nil {
-		return fmt.Errorf("push blob: %w", transport.Errorf(transport.CodeDigestInvalid, "digest %q: %v", desc.Digest, err))
+	if _, err := spec.CheckDigest(string(desc.Digest)); err != nil {
+		return fmt.Errorf("push blob: %w", err)
 	}
 	release, err := par.Acquire(ctx, r.t)
 	if err != nil {

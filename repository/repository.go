@@ -29,11 +29,14 @@ type Repository struct {
 
 // New returns the repository name served by t. An invalid name is reported
 // by every method of the returned Repository as a
-// [transport.ErrNameInvalid] error.
+// [transport.ErrNameInvalid] error wrapping the [*reference.Error] that says
+// what is wrong (errors.Is matches reference.ErrUppercase, …). Invalid tags
+// and digests given to its methods are reported the same way, with
+// [transport.ErrTagInvalid] and [transport.ErrDigestInvalid].
 func New(t transport.Transport, name string) *Repository {
 	r := &Repository{t: t, name: name}
 	if err := reference.ValidateRepository(name); err != nil {
-		r.err = transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", name, err)
+		r.err = transport.Wrap(transport.CodeNameInvalid, err)
 	}
 	return r
 }
@@ -53,7 +56,7 @@ func (r *Repository) Tag(name string) *tag.Tag { return tag.New(r.t, r.name, nam
 // names, without fetching it.
 func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descriptor, error) {
 	if err := r.check(ref); err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", ref, err)
+		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", err)
 	}
 	desc, err := r.t.HeadManifest(ctx, r.name, ref)
 	if err != nil {

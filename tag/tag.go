@@ -26,13 +26,14 @@ type Tag struct {
 
 // New returns the tag name of repository repo in t. Invalid names are
 // reported by every method of the returned Tag, as a
-// [transport.ErrTagInvalid] or [transport.ErrNameInvalid] error.
+// [transport.ErrTagInvalid] or [transport.ErrNameInvalid] error wrapping the
+// [*reference.Error] that says what is wrong.
 func New(t transport.Transport, repo, name string) *Tag {
 	tg := &Tag{t: t, repo: repo, name: name}
 	if err := reference.ValidateRepository(repo); err != nil {
-		tg.err = transport.Errorf(transport.CodeNameInvalid, "repository %q: %v", repo, err)
+		tg.err = transport.Wrap(transport.CodeNameInvalid, err)
 	} else if err := reference.ValidateTag(name); err != nil {
-		tg.err = transport.Errorf(transport.CodeTagInvalid, "tag %q: %v", name, err)
+		tg.err = transport.Wrap(transport.CodeTagInvalid, err)
 	}
 	return tg
 }
@@ -50,7 +51,7 @@ func (tg *Tag) String() string { return tg.repo + ":" + tg.name }
 // fetching it. A tag that does not exist gives [transport.ErrManifestUnknown].
 func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	if tg.err != nil {
-		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", tg, tg.err)
+		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", tg.err)
 	}
 	desc, err := tg.t.HeadManifest(ctx, tg.repo, tg.name)
 	if err != nil {
@@ -75,7 +76,7 @@ func (tg *Tag) Manifest(ctx context.Context) (ocispec.Descriptor, []byte, error)
 // [Tag.PlatformImage] or [Tag.Index].
 func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 	if tg.err != nil {
-		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
+		return nil, fmt.Errorf("get image: %w", tg.err)
 	}
 	obs, ctx := progress.Take(ctx)
 	return pull.Image(ctx, obs, tg.t, tg.repo, tg.name)
@@ -87,7 +88,7 @@ func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 // platforms there are.
 func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Image, error) {
 	if tg.err != nil {
-		return nil, fmt.Errorf("get image %s: %w", tg, tg.err)
+		return nil, fmt.Errorf("get image: %w", tg.err)
 	}
 	obs, ctx := progress.Take(ctx)
 	return pull.PlatformImage(ctx, obs, tg.t, tg.repo, tg.name, p)
@@ -96,7 +97,7 @@ func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Im
 // Index fetches and verifies the index the tag points at.
 func (tg *Tag) Index(ctx context.Context) (*image.Index, error) {
 	if tg.err != nil {
-		return nil, fmt.Errorf("get index %s: %w", tg, tg.err)
+		return nil, fmt.Errorf("get index: %w", tg.err)
 	}
 	obs, ctx := progress.Take(ctx)
 	return pull.Index(ctx, obs, tg.t, tg.repo, tg.name)
@@ -114,16 +115,15 @@ func (tg *Tag) Point(ctx context.Context, desc ocispec.Descriptor) error {
 // only if the tag still points at current, and otherwise fails with
 // [transport.ErrPreconditionFailed] and changes nothing.
 func (tg *Tag) PointIf(ctx context.Context, desc ocispec.Descriptor, current digest.Digest) error {
-	if err := current.Validate(); err != nil {
-		return fmt.Errorf("point %s: current digest %q: %w", tg, current,
-			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
+	if _, err := reference.ValidateDigest(string(current)); err != nil {
+		return fmt.Errorf("point %s: current %w", tg, transport.Wrap(transport.CodeDigestInvalid, err))
 	}
 	return tg.point(ctx, desc, &transport.PutManifestOptions{IfMatch: current})
 }
 
 func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transport.PutManifestOptions) error {
 	if tg.err != nil {
-		return fmt.Errorf("point %s: %w", tg, tg.err)
+		return fmt.Errorf("point: %w", tg.err)
 	}
 	obs, ctx := progress.Take(ctx)
 	got, raw, err := pull.Manifest(ctx, obs, tg.t, tg.repo, desc.Digest.String())
@@ -142,7 +142,7 @@ func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transpo
 // deleted (see [transport.TagDeleter]).
 func (tg *Tag) Delete(ctx context.Context) (transport.TagDeletion, error) {
 	if tg.err != nil {
-		return 0, fmt.Errorf("delete %s: %w", tg, tg.err)
+		return 0, fmt.Errorf("delete: %w", tg.err)
 	}
 	if td, ok := transport.Find[transport.TagDeleter](tg.t); ok {
 		how, err := td.DeleteTag(ctx, tg.repo, tg.name)

@@ -38,7 +38,19 @@
 // Registry conditions are reported as [*Error] values carrying an OCI error
 // code. Match them with [errors.Is] against the sentinels ([ErrManifestUnknown],
 // [ErrBlobUnknown], [ErrNameInvalid], …) or [ErrNotFound]; read the code,
-// message and detail with [errors.As].
+// message and detail with [errors.As]. The sentinels are constants: each is
+// its [Code], which is an error, so no caller can change what they match.
+//
+// An [*Error] may carry a cause ([Wrap], [Error.Unwrap]), which errors.Is and
+// errors.As also find: an invalid name or tag given to the model is an
+// [*Error] of code NAME_INVALID or TAG_INVALID wrapping the
+// [github.com/regkit/regkit/reference.Error] that says what is wrong, so it
+// matches both [ErrTagInvalid] and reference.ErrInvalidTag, and reads
+//
+//	tag invalid: tag "-x": must be 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -
+//
+// A request refused because it would have left its origin (a credential or
+// an upload sent to another host) is an [*OriginError].
 //
 // # Limits
 //

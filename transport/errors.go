@@ -34,29 +34,32 @@ const (
 	CodePreconditionFailed Code = "PRECONDITION_FAILED"
 )
 
-// Sentinel errors, one per code. Every error a [Transport] returns for a
-// registry condition matches one of them with [errors.Is], whatever its
-// message and detail:
+// Sentinel errors, one per code: each is its [Code], which is an error.
+// They are constants, so no caller can change what they match. Every error
+// a [Transport] returns for a registry condition matches one of them with
+// [errors.Is], whatever its message, detail and cause:
 //
 //	if errors.Is(err, transport.ErrManifestUnknown) { … }
-var (
-	ErrBlobUnknown         = &Error{Code: CodeBlobUnknown}
-	ErrBlobUploadInvalid   = &Error{Code: CodeBlobUploadInvalid}
-	ErrBlobUploadUnknown   = &Error{Code: CodeBlobUploadUnknown}
-	ErrDigestInvalid       = &Error{Code: CodeDigestInvalid}
-	ErrManifestBlobUnknown = &Error{Code: CodeManifestBlobUnknown}
-	ErrManifestInvalid     = &Error{Code: CodeManifestInvalid}
-	ErrManifestUnknown     = &Error{Code: CodeManifestUnknown}
-	ErrNameInvalid         = &Error{Code: CodeNameInvalid}
-	ErrNameUnknown         = &Error{Code: CodeNameUnknown}
-	ErrSizeInvalid         = &Error{Code: CodeSizeInvalid}
-	ErrTagInvalid          = &Error{Code: CodeTagInvalid}
-	ErrUnauthorized        = &Error{Code: CodeUnauthorized}
-	ErrDenied              = &Error{Code: CodeDenied}
-	ErrUnsupported         = &Error{Code: CodeUnsupported}
-	ErrTooManyRequests     = &Error{Code: CodeTooManyRequests}
-	ErrPreconditionFailed  = &Error{Code: CodePreconditionFailed}
+const (
+	ErrBlobUnknown         = CodeBlobUnknown
+	ErrBlobUploadInvalid   = CodeBlobUploadInvalid
+	ErrBlobUploadUnknown   = CodeBlobUploadUnknown
+	ErrDigestInvalid       = CodeDigestInvalid
+	ErrManifestBlobUnknown = CodeManifestBlobUnknown
+	ErrManifestInvalid     = CodeManifestInvalid
+	ErrManifestUnknown     = CodeManifestUnknown
+	ErrNameInvalid         = CodeNameInvalid
+	ErrNameUnknown         = CodeNameUnknown
+	ErrSizeInvalid         = CodeSizeInvalid
+	ErrTagInvalid          = CodeTagInvalid
+	ErrUnauthorized        = CodeUnauthorized
+	ErrDenied              = CodeDenied
+	ErrUnsupported         = CodeUnsupported
+	ErrTooManyRequests     = CodeTooManyRequests
+	ErrPreconditionFailed  = CodePreconditionFailed
+)
 
+var (
 	// ErrNotFound matches every "unknown" error: of a blob, a manifest, a
 	// repository or an upload session.
 	ErrNotFound = errors.New("not found")
@@ -66,9 +69,10 @@ var (
 	ErrTooManyPages = errors.New("too many pages")
 )
 
-// Error is a registry error: an OCI error code with a message and optional
-// detail. It matches the sentinel of its code with [errors.Is], and
-// [ErrNotFound] when the code says something is unknown.
+// Error is a registry error: an OCI error code with a message, optional
+// detail and an optional cause. It matches the sentinel of its code with
+// [errors.Is], [ErrNotFound] when the code says something is unknown, and
+// whatever its cause matches.
 type Error struct {
 	// Code is the OCI error code.
 	Code Code `json:"code"`
@@ -78,30 +82,70 @@ type Error struct {
 	// Detail is optional structured information, sent as the error body's
 	// "detail" field.
 	Detail any `json:"detail,omitempty"`
+	// Err is the cause, if any: an error of another package (a
+	// [github.com/regkit/regkit/reference.Error], an [*OriginError]) that
+	// the code classifies. It is part of the message, and found by
+	// [errors.Is] and [errors.As], but never sent over the wire.
+	Err error `json:"-"`
 }
 
 // Errorf returns an [Error] with the given code and a formatted message.
+// To keep an error as the cause, use [Wrap]: Errorf formats it into the
+// message only.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// Error returns the code's text followed by the message, if any.
-func (e *Error) Error() string {
-	text := e.Code.Text()
-	if e.Message == "" || e.Message == text {
-		return text
-	}
-	return text + ": " + e.Message
+// Wrap returns an [Error] with the given code and err as its cause: it
+// reads as the code's text followed by err's, and matches both the code's
+// sentinel and whatever err matches:
+//
+//	err := transport.Wrap(transport.CodeTagInvalid, reference.ValidateTag("-x"))
+//	// tag invalid: tag "-x": must be 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -
+//	errors.Is(err, transport.ErrTagInvalid) // true
+//	errors.Is(err, reference.ErrInvalidTag) // true
+func Wrap(code Code, err error) *Error {
+	return &Error{Code: code, Err: err}
 }
 
-// Is reports whether target is the sentinel of e's code, or [ErrNotFound]
-// when e's code says something is unknown.
-func (e *Error) Is(target error) bool {
-	if target == ErrNotFound {
-		return e.Code.IsNotFound()
+// Error returns the code's text followed by the message and the cause, if
+// any.
+func (e *Error) Error() string {
+	s := e.Code.Text()
+	if e.Message != "" && e.Message != s {
+		s += ": " + e.Message
 	}
-	t, ok := target.(*Error)
-	return ok && t.Code == e.Code && t.Message == "" && t.Detail == nil
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause, or nil.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is the sentinel of e's code, or [ErrNotFound]
+// when e's code says something is unknown. An [*Error] target with only a
+// code matches too.
+func (e *Error) Is(target error) bool {
+	switch t := target.(type) {
+	case Code:
+		return t == e.Code
+	case *Error:
+		return t.Code == e.Code && t.Message == "" && t.Detail == nil && t.Err == nil
+	}
+	return e.Code.Is(target)
+}
+
+// Error returns the code as it is sent ("MANIFEST_UNKNOWN"), so that a code
+// is its own sentinel error, and formats the same as an error as it does as
+// a string. An [Error] reads as the code's [Code.Text] instead.
+func (c Code) Error() string { return string(c) }
+
+// Is reports whether target is [ErrNotFound] and c says that something is
+// unknown. ([errors.Is] already matches c with itself.)
+func (c Code) Is(target error) bool {
+	return target == ErrNotFound && c.IsNotFound()
 }
 
 // Text returns the code in lower case words ("manifest unknown").

@@ -1,6 +1,7 @@
 package transport_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -8,6 +9,8 @@ import (
 
 	"github.com/regkit/regkit/transport"
 )
+
+var errCause = errors.New("the cause")
 
 func TestErrorIs(t *testing.T) {
 	t.Parallel()
@@ -26,6 +29,14 @@ func TestErrorIs(t *testing.T) {
 		{"specific error is not a sentinel", transport.ErrDenied, transport.Errorf(transport.CodeDenied, "x"), false},
 		{"sentinel is itself", transport.ErrDenied, transport.ErrDenied, true},
 		{"plain error", errors.New("x"), transport.ErrDenied, false},
+		{"code target", transport.Errorf(transport.CodeDenied, "x"), transport.CodeDenied, true},
+		{"bare unknown sentinel is not found", transport.ErrManifestUnknown, transport.ErrNotFound, true},
+		{"bare invalid sentinel is not not found", transport.ErrTagInvalid, transport.ErrNotFound, false},
+		{"code-only *Error target", transport.Errorf(transport.CodeDenied, "x"), &transport.Error{Code: transport.CodeDenied}, true},
+		{"wrapped cause, code", transport.Wrap(transport.CodeTagInvalid, errCause), transport.ErrTagInvalid, true},
+		{"wrapped cause, cause", transport.Wrap(transport.CodeTagInvalid, errCause), errCause, true},
+		{"wrapped cause, other code", transport.Wrap(transport.CodeTagInvalid, errCause), transport.ErrNameInvalid, false},
+		{"cause of a cause", transport.Wrap(transport.CodeDenied, fmt.Errorf("x: %w", transport.ErrNameUnknown)), transport.ErrNotFound, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,13 +51,16 @@ func TestErrorIs(t *testing.T) {
 func TestErrorText(t *testing.T) {
 	t.Parallel()
 	tests := []struct {
-		err  *transport.Error
+		err  error
 		want string
 	}{
-		{transport.ErrManifestUnknown, "manifest unknown"},
+		{transport.ErrManifestUnknown, "MANIFEST_UNKNOWN"},
+		{&transport.Error{Code: transport.CodeManifestUnknown}, "manifest unknown"},
 		{transport.Errorf(transport.CodeManifestUnknown, "tag %q not found", "v1"), `manifest unknown: tag "v1" not found`},
-		{transport.ErrTooManyRequests, "too many requests"},
+		{&transport.Error{Code: transport.CodeTooManyRequests}, "too many requests"},
 		{&transport.Error{Code: transport.CodeDenied, Message: "denied"}, "denied"},
+		{transport.Wrap(transport.CodeTagInvalid, errCause), "tag invalid: the cause"},
+		{&transport.Error{Code: transport.CodeDenied, Message: "no", Err: errCause}, "denied: no: the cause"},
 	}
 	for _, tc := range tests {
 		if got := tc.err.Error(); got != tc.want {
@@ -80,5 +94,36 @@ func TestCodeHTTPStatus(t *testing.T) {
 		if got := code.HTTPStatus(); got != want {
 			t.Errorf("%s.HTTPStatus() = %d, want %d", code, got, want)
 		}
+	}
+}
+
+// TestSentinelsAreConstants shows that a caller cannot change what a
+// sentinel matches: the sentinels are constants of type Code (the const
+// declaration below would not compile if they were variables).
+func TestSentinelsAreConstants(t *testing.T) {
+	t.Parallel()
+	const sentinel = transport.ErrBlobUnknown // compiles for constants only
+	if got := fmt.Sprintf("%v %q", sentinel, sentinel); got != `BLOB_UNKNOWN "BLOB_UNKNOWN"` {
+		t.Errorf("ErrBlobUnknown formats as %s, want the code", got)
+	}
+	e := transport.Errorf(transport.CodeBlobUnknown, "b")
+	e.Message = "changed"
+	if !errors.Is(e, transport.ErrBlobUnknown) {
+		t.Errorf("an error whose message a caller changed no longer matches its sentinel")
+	}
+}
+
+func TestErrorUnwrapAndJSON(t *testing.T) {
+	t.Parallel()
+	e := transport.Wrap(transport.CodeNameInvalid, errCause)
+	if errors.Unwrap(e) != errCause {
+		t.Errorf("Unwrap = %v, want the cause", errors.Unwrap(e))
+	}
+	body, err := json.Marshal(e)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(body), `{"code":"NAME_INVALID"}`; got != want {
+		t.Errorf("json = %s, want %s (no cause on the wire)", got, want)
 	}
 }

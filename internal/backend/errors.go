@@ -1,6 +1,8 @@
 package backend
 
 import (
+	"fmt"
+
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/transport"
@@ -35,8 +37,10 @@ func ManifestBlobUnknown(kind string, d digest.Digest, repo string) error {
 	return transport.Errorf(transport.CodeManifestBlobUnknown, "%s %s not found in repository %q", kind, d, repo)
 }
 
-// ManifestInvalid returns a MANIFEST_INVALID error whose message is
-// formatted as by [fmt.Sprintf].
+// ManifestInvalid returns a MANIFEST_INVALID error whose cause is
+// formatted as by [fmt.Errorf]: an error formatted with %w (one of package
+// image's, such as
+// [github.com/regkit/regkit/image.ErrInvalid]) is kept, and matches.
 func ManifestInvalid(format string, args ...any) error {
-	return transport.Errorf(transport.CodeManifestInvalid, format, args...)
+	return transport.Wrap(transport.CodeManifestInvalid, fmt.Errorf(format, args...))
 }

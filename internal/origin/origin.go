@@ -16,27 +16,12 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/regkit/regkit/transport"
 )
 
 // MaxRedirects is how many redirects a request of the client follows.
 const MaxRedirects = 10
-
-// Error is a request refused because it would have carried a credential
-// somewhere the rules do not allow. It holds no secret: its URLs are
-// redacted (no user information, no query).
-type Error struct {
-	// For is the origin (scheme://host:port) the credential is for: the
-	// registry's, or its token realm's.
-	For string
-	// To is where the credential would have gone.
-	To string
-	// Reason says why it may not go there.
-	Reason string
-}
-
-func (e *Error) Error() string {
-	return fmt.Sprintf("refusing to send the credential for %s to %s: %s", e.For, e.To, e.Reason)
-}
 
 // Same reports whether a and b have the same scheme, host and port (a
 // missing port is the scheme's default).
@@ -45,11 +30,11 @@ func Same(a, b *url.URL) bool {
 }
 
 // Send returns nil when a credential for the origin of owner may be sent to
-// to, and an [*Error] saying why not otherwise. It may only when to is on
+// to, and a [*transport.OriginError] saying why not otherwise. It may only when to is on
 // owner's origin and holds no user information.
 func Send(owner, to *url.URL) error {
 	fail := func(reason string) error {
-		return &Error{For: Of(owner), To: Redact(to), Reason: reason}
+		return &transport.OriginError{For: Of(owner), To: Redact(to), Reason: reason}
 	}
 	switch {
 	case to.User != nil:
@@ -70,7 +55,7 @@ func Send(owner, to *url.URL) error {
 // a credential may go there: reg is the URL of the challenged request. The
 // realm must be an absolute http or https URL without user information; it
 // may be plain HTTP only when reg is plain HTTP and the realm is on reg's
-// own host, or both are on loopback. Anything else is an [*Error] (or a
+// own host, or both are on loopback. Anything else is a [*transport.OriginError] (or a
 // plain error for a realm that does not parse).
 func Realm(reg *url.URL, realm string) (*url.URL, error) {
 	u, err := url.Parse(realm)
@@ -78,7 +63,7 @@ func Realm(reg *url.URL, realm string) (*url.URL, error) {
 		return nil, fmt.Errorf("registry %s sent a bearer challenge with no usable realm %q", reg.Host, RedactString(realm))
 	}
 	fail := func(reason string) (*url.URL, error) {
-		return nil, &Error{For: Of(reg), To: Redact(u), Reason: reason}
+		return nil, &transport.OriginError{For: Of(reg), To: Redact(u), Reason: reason}
 	}
 	if u.User != nil {
 		return fail("the token realm holds user information")

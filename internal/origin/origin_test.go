@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/regkit/regkit/transport"
 )
 
 func mustURL(t *testing.T, s string) *url.URL {
@@ -39,9 +41,9 @@ func TestSend(t *testing.T) {
 			}
 			continue
 		}
-		var e *Error
+		var e *transport.OriginError
 		if !errors.As(err, &e) || !strings.Contains(e.Reason, tc.reason) || strings.Contains(err.Error(), "u:p") {
-			t.Errorf("Send(%s, %s) = %v, want an *Error saying %q without user information", tc.owner, tc.to, err, tc.reason)
+			t.Errorf("Send(%s, %s) = %v, want an *transport.OriginError saying %q without user information", tc.owner, tc.to, err, tc.reason)
 		}
 	}
 }

@@ -32,7 +32,7 @@ func Manifest(ctx context.Context, obs progress.Observer, t transport.ManifestFe
 	}
 	if err := want.Validate(); err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w",
-			ref, repo, transport.Errorf(transport.CodeDigestInvalid, "registry reported digest %q: %v", want, err))
+			ref, repo, &transport.Error{Code: transport.CodeDigestInvalid, Message: fmt.Sprintf("registry reported digest %q", want), Err: err})
 	}
 	got := want.Algorithm().FromBytes(raw)
 	if got != want || (desc.Digest != "" && desc.Digest != want) {
@@ -68,9 +68,8 @@ func Opener(t transport.BlobFetcher, repo string) image.FetchFunc {
 // opened, BlobBytes as it is read, BlobVerified and BlobDone at its
 // verified end.
 func Blob(ctx context.Context, obs progress.Observer, t transport.BlobFetcher, repo string, desc ocispec.Descriptor) (io.ReadCloser, error) {
-	if err := desc.Digest.Validate(); err != nil {
-		return nil, fmt.Errorf("get blob %q in %s: %w", desc.Digest, repo,
-			transport.Errorf(transport.CodeDigestInvalid, "%v", err))
+	if _, err := spec.CheckDigest(string(desc.Digest)); err != nil {
+		return nil, fmt.Errorf("get blob in %s: %w", repo, err)
 	}
 	rc, got, err := t.GetBlob(ctx, repo, desc.Digest)
 	if err != nil {

@@ -32,6 +32,7 @@ import (
 	"strings"
 
 	"github.com/regkit/regkit/internal/spec"
+	"github.com/regkit/regkit/transport"
 )
 
 // Kind is the endpoint a path names. The zero Kind, None, names none.
@@ -73,15 +74,11 @@ type Target struct {
 	Ref string
 }
 
-// The errors of [Parse], which its errors match with [errors.Is].
-var (
-	// ErrNoEndpoint: the path names no endpoint of the API.
-	ErrNoEndpoint = errors.New("no endpoint of the distribution API")
-	// ErrNameInvalid: the path names an endpoint, but a segment is
-	// malformed (an escaped slash, a bad escape) or the repository name
-	// is invalid.
-	ErrNameInvalid = errors.New("invalid repository name")
-)
+// ErrNoEndpoint is matched by the error of [Parse] for a path that names no
+// endpoint of the API. A path that names one with a malformed segment (an
+// escaped slash, a bad escape) or an invalid repository name gives a
+// [*transport.Error] matching [transport.ErrNameInvalid].
+var ErrNoEndpoint = errors.New("no endpoint of the distribution API")
 
 // parseError is an error of Parse: a message, and the sentinel it matches.
 type parseError struct {
@@ -101,7 +98,7 @@ func (e *parseError) Is(target error) bool { return target == e.kind }
 // own. A path that names no endpoint gives an error matching
 // [ErrNoEndpoint]; an escaped slash, a bad escape, an empty segment, "."
 // or ".." and anything else a repository name cannot hold give one
-// matching [ErrNameInvalid]. On error the Target is the zero Target, which
+// matching [transport.ErrNameInvalid]. On error the Target is the zero Target, which
 // names no repository.
 func Parse(escaped string) (Target, error) {
 	if escaped == "/v2" || escaped == "/v2/" {
@@ -115,10 +112,10 @@ func Parse(escaped string) (Target, error) {
 	for i, s := range segs {
 		u, err := url.PathUnescape(s)
 		if err != nil {
-			return Target{}, &parseError{kind: ErrNameInvalid, msg: "malformed path: " + err.Error(), err: err}
+			return Target{}, &transport.Error{Code: transport.CodeNameInvalid, Message: "malformed path", Err: err}
 		}
 		if strings.Contains(u, "/") {
-			return Target{}, &parseError{kind: ErrNameInvalid, msg: fmt.Sprintf("malformed path: escaped slash in %q", s)}
+			return Target{}, transport.Errorf(transport.CodeNameInvalid, "malformed path: escaped slash in %q", s)
 		}
 		segs[i] = u
 	}
@@ -150,7 +147,7 @@ func Parse(escaped string) (Target, error) {
 	}
 	t.Name = strings.Join(segs[:k-2], "/")
 	if err := spec.CheckName(t.Name); err != nil {
-		return Target{}, &parseError{kind: ErrNameInvalid, msg: err.Error(), err: err}
+		return Target{}, err
 	}
 	return t, nil
 }

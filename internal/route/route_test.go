@@ -4,6 +4,8 @@ import (
 	"errors"
 	"net/http/httptest"
 	"testing"
+
+	"github.com/regkit/regkit/transport"
 )
 
 func TestParse(t *testing.T) {
@@ -39,13 +41,13 @@ func TestParse(t *testing.T) {
 		{path: "/v2/a/other/thing", wantErr: ErrNoEndpoint},
 		{path: "/v2/blobs/uploads/abc", wantErr: ErrNoEndpoint},
 		{path: "/v2/_catalog/x", wantErr: ErrNoEndpoint},
-		{path: "/v2/a%2Fb/manifests/v1", wantErr: ErrNameInvalid},
-		{path: "/v2/a/manifests/v1%2fx", wantErr: ErrNameInvalid},
-		{path: "/v2/a%zz/manifests/v1", wantErr: ErrNameInvalid},
-		{path: "/v2/A/manifests/v1", wantErr: ErrNameInvalid},
-		{path: "/v2/a/../b/manifests/v1", wantErr: ErrNameInvalid},
-		{path: "/v2/a//b/manifests/v1", wantErr: ErrNameInvalid},
-		{path: "/v2//manifests/v1", wantErr: ErrNameInvalid},
+		{path: "/v2/a%2Fb/manifests/v1", wantErr: transport.ErrNameInvalid},
+		{path: "/v2/a/manifests/v1%2fx", wantErr: transport.ErrNameInvalid},
+		{path: "/v2/a%zz/manifests/v1", wantErr: transport.ErrNameInvalid},
+		{path: "/v2/A/manifests/v1", wantErr: transport.ErrNameInvalid},
+		{path: "/v2/a/../b/manifests/v1", wantErr: transport.ErrNameInvalid},
+		{path: "/v2/a//b/manifests/v1", wantErr: transport.ErrNameInvalid},
+		{path: "/v2//manifests/v1", wantErr: transport.ErrNameInvalid},
 	}
 	for _, tc := range tests {
 		got, err := Parse(tc.path)
@@ -74,8 +76,8 @@ func TestFromRequest(t *testing.T) {
 	// A parse error travels as well.
 	ctx, _, _ = NewContext(r.Context(), "/v2/A/tags/list")
 	r = httptest.NewRequest("GET", "/v2/A/tags/list", nil).WithContext(ctx)
-	if _, err := FromRequest(r); !errors.Is(err, ErrNameInvalid) {
-		t.Errorf("FromRequest of an invalid name = %v, want ErrNameInvalid", err)
+	if _, err := FromRequest(r); !errors.Is(err, transport.ErrNameInvalid) {
+		t.Errorf("FromRequest of an invalid name = %v, want transport.ErrNameInvalid", err)
 	}
 }
 
@@ -99,7 +101,7 @@ func FuzzParse(f *testing.F) {
 			if got != (Target{}) {
 				t.Fatalf("Parse(%q) = %+v with error %v, want the zero Target", path, got, err)
 			}
-			if !errors.Is(err, ErrNoEndpoint) && !errors.Is(err, ErrNameInvalid) {
+			if !errors.Is(err, ErrNoEndpoint) && !errors.Is(err, transport.ErrNameInvalid) {
 				t.Fatalf("Parse(%q) error %v matches no sentinel", path, err)
 			}
 			return

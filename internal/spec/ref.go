@@ -76,5 +76,5 @@ func CheckDigest(s string) (digest.Digest, error) {
 // invalid returns the error of code for input its cause rejects. It is the
 // one place this package makes an error.
 func invalid(code transport.Code, cause error) error {
-	return transport.Errorf(code, "%v", cause)
+	return transport.Wrap(code, cause)
 }

@@ -40,7 +40,7 @@ type Reader struct {
 func NewReader(rc io.ReadCloser, desc ocispec.Descriptor) (*Reader, error) {
 	if err := desc.Digest.Validate(); err != nil {
 		rc.Close()
-		return nil, transport.Errorf(transport.CodeDigestInvalid, "%q: %v", desc.Digest, err)
+		return nil, &transport.Error{Code: transport.CodeDigestInvalid, Message: fmt.Sprintf("%q", desc.Digest), Err: err}
 	}
 	return &Reader{rc: rc, desc: desc, h: desc.Digest.Algorithm().Hash()}, nil
 }

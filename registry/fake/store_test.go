@@ -195,8 +195,8 @@ func TestInvalidNames(t *testing.T) {
 			err := tc.call()
 			checkErr(t, tc.name, err, tc.want)
 			var te *transport.Error
-			if !errors.As(err, &te) || te.Message == "" {
-				t.Errorf("%s: error %v is not a *transport.Error with a message", tc.name, err)
+			if !errors.As(err, &te) || te.Error() == te.Code.Text() {
+				t.Errorf("%s: error %v is not a *transport.Error that says more than its code", tc.name, err)
 			}
 		})
 	}

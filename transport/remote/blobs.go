@@ -50,7 +50,7 @@ func checkBlobDigest(resp *http.Response, d digest.Digest) error {
 		return nil
 	}
 	if err := h.Validate(); err != nil {
-		return transport.Errorf(transport.CodeDigestInvalid, "blob %s: registry sent Docker-Content-Digest %q: %v", d, h, err)
+		return &transport.Error{Code: transport.CodeDigestInvalid, Message: fmt.Sprintf("blob %s: registry sent Docker-Content-Digest %q", d, h), Err: err}
 	}
 	if h.Algorithm() == d.Algorithm() && h != d {
 		return transport.Errorf(transport.CodeDigestInvalid, "blob %s: registry answered with digest %s", d, h)

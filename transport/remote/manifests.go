@@ -139,7 +139,7 @@ func manifestDescriptor(resp *http.Response, repo, ref string, want digest.Diges
 	if h := resp.Header.Get("Docker-Content-Digest"); h != "" {
 		header = digest.Digest(h)
 		if err := header.Validate(); err != nil {
-			return ocispec.Descriptor{}, transport.Errorf(transport.CodeDigestInvalid, "manifest %s of %s: registry sent Docker-Content-Digest %q: %v", ref, repo, h, err)
+			return ocispec.Descriptor{}, &transport.Error{Code: transport.CodeDigestInvalid, Message: fmt.Sprintf("manifest %s of %s: registry sent Docker-Content-Digest %q", ref, repo, h), Err: err}
 		}
 	}
 	if body == nil {

@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -40,8 +41,10 @@ func (r router) CloseIdleConnections() {
 
 // checkRedirect caps redirects, and keeps requests that carry content or
 // state on the registry's origin: a redirect of an upload request, or of
-// any request but GET and HEAD, to another scheme, host or port is refused.
-// Blob GETs may go anywhere (object storage).
+// any request but GET and HEAD, to another scheme, host or port is refused
+// with a [*transport.OriginError] (for an upload, wrapped in a
+// BLOB_UPLOAD_INVALID [*transport.Error]). Blob GETs may go anywhere
+// (object storage) that the redirect policy allows.
 //
 // It also strips the Authorization header from requests to other origins
 // (Go drops it only for another domain, not for another port of the same
@@ -55,10 +58,10 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 	}
 	first := via[0]
 	if strings.Contains(first.URL.Path, "/blobs/uploads/") {
-		return transport.Errorf(transport.CodeBlobUploadInvalid, "redirect of an upload request to %s refused: uploads only go to the registry %s", origin.Redact(req.URL), c.base.Host)
+		return transport.Wrap(transport.CodeBlobUploadInvalid, c.offOrigin("an upload", req.URL))
 	}
 	if first.Method != http.MethodGet && first.Method != http.MethodHead {
-		return fmt.Errorf("redirect of a %s request to %s refused: it only goes to the registry %s", first.Method, origin.Redact(req.URL), c.base.Host)
+		return c.offOrigin("a "+first.Method+" request", req.URL)
 	}
 	req.Header.Del("Authorization")
 	policy := c.redirectPolicy
@@ -66,9 +69,23 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 		policy = DefaultRedirectPolicy
 	}
 	if err := policy(req, via); err != nil {
+		if oe := (*transport.OriginError)(nil); errors.As(err, &oe) {
+			return err // it says where to already
+		}
 		return fmt.Errorf("redirect of %s to %s refused: %w", origin.Redact(first.URL), origin.Redact(req.URL), err)
 	}
 	return nil
+}
+
+// offOrigin returns the refusal to send what to u, off the registry's
+// origin or holding user information.
+func (c *Client) offOrigin(what string, u *url.URL) *transport.OriginError {
+	var oe *transport.OriginError
+	if !errors.As(origin.Send(&c.base, u), &oe) {
+		oe = &transport.OriginError{For: origin.Of(&c.base), To: origin.Redact(u), Reason: "another origin"}
+	}
+	oe.What = what
+	return oe
 }
 
 // DefaultRedirectPolicy is the redirect policy of a [Client] unless
@@ -76,12 +93,18 @@ func (c *Client) checkRedirect(req *http.Request, via []*http.Request) error {
 // loopback, private or link-local address may not send a blob GET to one
 // (IP literals, with or without an IPv6 zone, and localhost; names are not
 // resolved), so that a public registry cannot point the client at the
-// services of its own network. A registry known by a name counts as public:
+// services of its own network. A refusal is a [*transport.OriginError],
+// wrapped in a [*transport.Error] that matches [transport.ErrDenied]. A registry known by a name counts as public:
 // a private registry with a name that redirects to object storage on a
 // private address (MinIO on 10.0.0.5) needs a policy of its own.
 func DefaultRedirectPolicy(req *http.Request, via []*http.Request) error {
 	if len(via) > 0 && !origin.IsPrivate(via[0].URL.Hostname()) && origin.IsPrivate(req.URL.Hostname()) {
-		return transport.Errorf(transport.CodeDenied, "a registry on a public address may not send the client to a private or loopback address")
+		return transport.Wrap(transport.CodeDenied, &transport.OriginError{
+			What:   "a " + via[0].Method + " request",
+			For:    origin.Of(via[0].URL),
+			To:     origin.Redact(req.URL),
+			Reason: "a registry on a public address may not send the client to a private or loopback address",
+		})
 	}
 	return nil
 }
@@ -94,7 +117,7 @@ func DefaultRedirectPolicy(req *http.Request, via []*http.Request) error {
 // callers) can send a blob, credentials or a DELETE elsewhere.
 func (c *Client) checkUploadURL(repo string, u *url.URL) error {
 	if !origin.Same(u, &c.base) || u.User != nil {
-		return transport.Errorf(transport.CodeBlobUploadInvalid, "upload location %s refused: uploads only go to the registry %s://%s", origin.Redact(u), c.base.Scheme, c.base.Host)
+		return transport.Wrap(transport.CodeBlobUploadInvalid, c.offOrigin("an upload", u))
 	}
 	rest, ok := strings.CutPrefix(u.Path, "/v2/"+repo+"/blobs/uploads/")
 	if ok && rest != "" {

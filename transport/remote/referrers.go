@@ -98,7 +98,7 @@ func (c *Client) referrersPage(ctx context.Context, u *url.URL, artifactType str
 	}
 	ix, err := decodeIndex(body)
 	if err != nil {
-		return page, false, indexError(err, transport.Errorf(transport.CodeManifestInvalid, "GET %s: referrers list is not an image index: %v", redact(u), err))
+		return page, false, indexError(err, &transport.Error{Code: transport.CodeManifestInvalid, Message: "GET " + redact(u) + ": referrers list is not an image index", Err: err})
 	}
 	page.Items = ix.Manifests
 	if artifactType != "" && !isFiltered(resp.Header, "artifactType") {
@@ -180,7 +180,7 @@ func (c *Client) fallbackReferrers(ctx context.Context, repo string, subject dig
 	}
 	ix, err := decodeIndex(raw)
 	if err != nil {
-		return transport.Page[ocispec.Descriptor]{}, indexError(err, transport.Errorf(transport.CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
+		return transport.Page[ocispec.Descriptor]{}, indexError(err, &transport.Error{Code: transport.CodeManifestInvalid, Message: fmt.Sprintf("referrers fallback tag %q of %s is not an image index", tag, repo), Err: err})
 	}
 	return transport.Page[ocispec.Descriptor]{Items: filterReferrers(ix.Manifests, artifactType)}, nil
 }
@@ -251,7 +251,7 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		default:
 			got, err := decodeIndex(raw)
 			if err != nil {
-				return indexError(err, transport.Errorf(transport.CodeManifestInvalid, "referrers fallback tag %q of %s is not an image index: %v", tag, repo, err))
+				return indexError(err, &transport.Error{Code: transport.CodeManifestInvalid, Message: fmt.Sprintf("referrers fallback tag %q of %s is not an image index", tag, repo), Err: err})
 			}
 			if got.SchemaVersion == 0 {
 				got.SchemaVersion = ix.SchemaVersion

@@ -82,8 +82,13 @@ func (e *ResponseError) Is(target error) bool {
 	if target == transport.ErrNotFound {
 		return e.StatusCode == http.StatusNotFound
 	}
-	t, ok := target.(*transport.Error)
-	return ok && t.Message == "" && t.Detail == nil && t.Code == statusCode(e.StatusCode, "")
+	switch t := target.(type) {
+	case transport.Code:
+		return t == statusCode(e.StatusCode, "")
+	case *transport.Error:
+		return t.Message == "" && t.Detail == nil && t.Err == nil && t.Code == statusCode(e.StatusCode, "")
+	}
+	return false
 }
 
 // knownCode reports whether c is one of the codes of this package.

@@ -105,7 +105,7 @@ func (c *Client) sessionURL(repo, id string) (*url.URL, error) {
 		// first, then checked like any other.
 		var err error
 		if u, err = c.base.Parse(id); err != nil {
-			return nil, transport.Errorf(transport.CodeBlobUploadInvalid, "upload session id is not a URL: %v", err)
+			return nil, &transport.Error{Code: transport.CodeBlobUploadInvalid, Message: "upload session id is not a URL", Err: err}
 		}
 	default:
 		u = c.endpoint(repo, "blobs", "uploads", id)

@@ -80,7 +80,7 @@ func (h *Handler) getBlob(w *responseWriter, r *http.Request, name string, d dig
 	start, n, partial, err := parseRange(rng, size)
 	if err != nil {
 		hdr.Set("Content-Range", "bytes */"+strconv.FormatInt(size, 10))
-		h.fail(w, r, &hTTPError{status: http.StatusRequestedRangeNotSatisfiable, err: transport.Errorf(transport.CodeSizeInvalid, "%v", err)})
+		h.fail(w, r, &httpError{status: http.StatusRequestedRangeNotSatisfiable, err: transport.Wrap(transport.CodeSizeInvalid, err)})
 		return
 	}
 	if !partial {

@@ -15,6 +15,8 @@
 // request waits for a busy upload session ([WithSessionWait]).
 //
 // Errors of the backend become the spec's JSON error bodies and status
-// codes: a [*transport.Error] keeps its code, anything else is a 500 that
-// is logged ([WithLogger]).
+// codes: a [*transport.Error] or a bare [transport.Code] (a sentinel such
+// as [transport.ErrDenied]) keeps its code, and the body carries its
+// message (followed by its cause's, if any) and detail; anything else is a
+// 500 that is logged ([WithLogger]).
 package server

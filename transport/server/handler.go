@@ -184,18 +184,18 @@ func (h *Handler) fail(w *responseWriter, r *http.Request, err error) {
 	writeError(w, r, status, e)
 }
 
-// hTTPError is an [*Error] sent with a status other than its code's.
-type hTTPError struct {
+// httpError is an [*Error] sent with a status other than its code's.
+type httpError struct {
 	status int
 	err    *transport.Error
 }
 
-func (e *hTTPError) Error() string { return e.err.Error() }
-func (e *hTTPError) Unwrap() error { return e.err }
+func (e *httpError) Error() string { return e.err.Error() }
+func (e *httpError) Unwrap() error { return e.err }
 
 // statusError returns an error that [Handler.fail] sends with status.
 func statusError(status int, code transport.Code, format string, args ...any) error {
-	return &hTTPError{status: status, err: transport.Errorf(code, format, args...)}
+	return &httpError{status: status, err: transport.Errorf(code, format, args...)}
 }
 
 // classify returns the status and error body entry for err.
@@ -203,13 +203,17 @@ func classify(r *http.Request, err error) (int, *transport.Error) {
 	if r.Context().Err() != nil {
 		return statusClientClosed, &transport.Error{Code: "UNKNOWN", Message: "request canceled"}
 	}
-	var he *hTTPError
+	var he *httpError
 	if errors.As(err, &he) {
 		return he.status, he.err
 	}
 	var e *transport.Error
 	if errors.As(err, &e) && e.Code != "" {
 		return e.Code.HTTPStatus(), e
+	}
+	var c transport.Code
+	if errors.As(err, &c) && c != "" { // a bare sentinel: transport.ErrDenied
+		return c.HTTPStatus(), &transport.Error{Code: c}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return http.StatusGatewayTimeout, &transport.Error{Code: "UNKNOWN", Message: "the backend timed out"}
@@ -228,6 +232,11 @@ type errorEntry struct {
 // responses get the headers only.
 func writeError(w http.ResponseWriter, r *http.Request, status int, e *transport.Error) {
 	msg := e.Message
+	if e.Err != nil && msg != "" {
+		msg += ": " + e.Err.Error()
+	} else if e.Err != nil {
+		msg = e.Err.Error()
+	}
 	if msg == "" {
 		msg = e.Code.Text()
 	}

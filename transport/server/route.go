@@ -74,7 +74,7 @@ func parseRequest(r *http.Request) (parsedTarget, error) {
 	case errors.Is(err, transport.ErrNameInvalid): // the name, as spec.CheckName judged it
 		return parsedTarget{}, err
 	case err != nil: // a malformed segment
-		return parsedTarget{}, transport.Errorf(transport.CodeNameInvalid, "%v", err)
+		return parsedTarget{}, transport.Wrap(transport.CodeNameInvalid, err)
 	}
 	return parsedTarget{route: t.Kind, name: t.Name, ref: t.Ref}, nil
 }

@@ -187,12 +187,12 @@ func (h *Handler) writeChunk(w *responseWriter, r *http.Request, name string, bw
 		// could.
 		if last-first >= maxChunk {
 			uploadHeaders(w.Header(), name, bw)
-			return &hTTPError{status: http.StatusRequestedRangeNotSatisfiable,
+			return &httpError{status: http.StatusRequestedRangeNotSatisfiable,
 				err: transport.Errorf(transport.CodeSizeInvalid, "Content-Range %q announces a chunk larger than %d bytes", cr, int64(maxChunk))}
 		}
 		if size := bw.Size(); first != size {
 			uploadHeaders(w.Header(), name, bw)
-			return &hTTPError{status: http.StatusRequestedRangeNotSatisfiable,
+			return &httpError{status: http.StatusRequestedRangeNotSatisfiable,
 				err: transport.Errorf(transport.CodeBlobUploadInvalid, "the chunk starts at byte %d, but the session holds %d bytes", first, size)}
 		}
 		limit = last - first + 1
