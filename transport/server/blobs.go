@@ -67,7 +67,7 @@ func (h *Handler) getBlob(w *responseWriter, r *http.Request, name string, d dig
 	}
 	defer rc.Close()
 	hdr := w.Header()
-	if eTagsMatch(r.Header.Values("If-None-Match"), d) {
+	if etagsMatch(r.Header.Values("If-None-Match"), d) {
 		setDigest(hdr, d)
 		writeEmpty(w, http.StatusNotModified)
 		return

@@ -97,13 +97,13 @@ func runCalls(t *testing.T, calls []handlerCall) {
 }
 
 const (
-	oCIManifest = "application/vnd.oci.image.manifest.v1+json"
-	oCIIndex    = "application/vnd.oci.image.index.v1+json"
+	ociManifest = "application/vnd.oci.image.manifest.v1+json"
+	ociIndex    = "application/vnd.oci.image.index.v1+json"
 )
 
 func TestServerBaseAndManifests(t *testing.T) {
 	t.Parallel()
-	ct := map[string]string{"Content-Type": oCIManifest}
+	ct := map[string]string{"Content-Type": ociManifest}
 	runCalls(t, []handlerCall{
 		{name: "version check", method: "GET", path: "/v2/", status: 200, bodyIs: "{}", headers: map[string]string{"Content-Type": "application/json"}},
 		{name: "version check without slash", method: "GET", path: "/v2", status: 200, bodyIs: "{}"},
@@ -111,12 +111,12 @@ func TestServerBaseAndManifests(t *testing.T) {
 		{name: "version check POST", method: "POST", path: "/v2/", status: 405, code: transport.CodeUnsupported, headers: map[string]string{"Allow": "GET, HEAD"}},
 
 		{name: "get manifest by tag", method: "GET", path: "/v2/demo/manifests/v1", status: 200, bodyIs: "{manifestbody}", headers: map[string]string{
-			"Content-Type": oCIManifest, "Content-Length": "{manifestlen}", "Docker-Content-Digest": "{manifest}", "ETag": `"{manifest}"`,
+			"Content-Type": ociManifest, "Content-Length": "{manifestlen}", "Docker-Content-Digest": "{manifest}", "ETag": `"{manifest}"`,
 		}},
 		{name: "get manifest by digest", method: "GET", path: "/v2/demo/manifests/{manifest}", status: 200, bodyIs: "{manifestbody}", headers: map[string]string{"Docker-Content-Digest": "{manifest}"}},
 		{name: "get manifest with an escaped colon", method: "GET", path: "/v2/demo/manifests/sha256%3A{hex}", status: 404, code: transport.CodeManifestUnknown},
 		{name: "head manifest", method: "HEAD", path: "/v2/demo/manifests/v1", status: 200, empty: true, headers: map[string]string{
-			"Content-Type": oCIManifest, "Content-Length": "{manifestlen}", "Docker-Content-Digest": "{manifest}",
+			"Content-Type": ociManifest, "Content-Length": "{manifestlen}", "Docker-Content-Digest": "{manifest}",
 		}},
 		{name: "get manifest not modified", method: "GET", path: "/v2/demo/manifests/v1", header: map[string]string{"If-None-Match": `"{manifest}"`}, status: 304, empty: true},
 		{name: "get manifest modified", method: "GET", path: "/v2/demo/manifests/v1", header: map[string]string{"If-None-Match": `"{missing}"`}, status: 200, bodyIs: "{manifestbody}"},
@@ -132,18 +132,18 @@ func TestServerBaseAndManifests(t *testing.T) {
 		{name: "put manifest by digest", method: "PUT", path: "/v2/demo/manifests/{manifest}", header: ct, body: "{manifestbody}", status: 201, headers: map[string]string{"Docker-Content-Digest": "{manifest}"}},
 		{name: "put manifest in a new repository", method: "PUT", path: "/v2/fresh/manifests/v1", header: ct, body: "{manifestbody}", status: 400, code: transport.CodeManifestBlobUnknown},
 		{name: "put manifest without content type", method: "PUT", path: "/v2/demo/manifests/v9", body: "{manifestbody}", status: 201},
-		{name: "put manifest with content type parameters", method: "PUT", path: "/v2/demo/manifests/v9", header: map[string]string{"Content-Type": oCIManifest + "; charset=utf-8"}, body: "{manifestbody}", status: 201},
+		{name: "put manifest with content type parameters", method: "PUT", path: "/v2/demo/manifests/v9", header: map[string]string{"Content-Type": ociManifest + "; charset=utf-8"}, body: "{manifestbody}", status: 201},
 		{name: "put manifest with subject", method: "PUT", path: "/v2/demo/manifests/{referrer}", header: ct, body: "{referrerbody}", status: 201, headers: map[string]string{
 			"OCI-Subject": "{manifest}", "Location": "/v2/demo/manifests/{referrer}",
 		}},
-		{name: "put manifest of the wrong media type", method: "PUT", path: "/v2/demo/manifests/v9", header: map[string]string{"Content-Type": oCIIndex}, body: "{manifestbody}", status: 400, code: transport.CodeManifestInvalid},
+		{name: "put manifest of the wrong media type", method: "PUT", path: "/v2/demo/manifests/v9", header: map[string]string{"Content-Type": ociIndex}, body: "{manifestbody}", status: 400, code: transport.CodeManifestInvalid},
 		{name: "put manifest with a missing blob", method: "PUT", path: "/v2/demo/manifests/v9", header: ct, body: "{badmanifest}", status: 400, code: transport.CodeManifestBlobUnknown},
 		{name: "put manifest under the wrong digest", method: "PUT", path: "/v2/demo/manifests/{missing}", header: ct, body: "{manifestbody}", status: 400, code: transport.CodeDigestInvalid},
 		{name: "put manifest not JSON", method: "PUT", path: "/v2/demo/manifests/v9", header: ct, body: "not json", status: 400, code: transport.CodeManifestInvalid},
 		{name: "put empty manifest", method: "PUT", path: "/v2/demo/manifests/v9", header: ct, status: 400, code: transport.CodeManifestInvalid},
 		{name: "put manifest too large", method: "PUT", path: "/v2/demo/manifests/v9", header: ct, body: strings.Repeat(" ", 4<<20) + "{manifestbody}", status: 413, code: transport.CodeManifestInvalid},
 
-		{name: "if-match current", method: "PUT", path: "/v2/demo/manifests/v1", header: map[string]string{"Content-Type": oCIManifest, "If-Match": `"{manifest}"`}, body: "{manifestbody}", status: 201},
+		{name: "if-match current", method: "PUT", path: "/v2/demo/manifests/v1", header: map[string]string{"Content-Type": ociManifest, "If-Match": `"{manifest}"`}, body: "{manifestbody}", status: 201},
 		{name: "if-match unquoted", method: "PUT", path: "/v2/demo/manifests/v1", header: map[string]string{"If-Match": `{manifest}`}, body: "{manifestbody}", status: 201},
 		{name: "if-match weak", method: "PUT", path: "/v2/demo/manifests/v1", header: map[string]string{"If-Match": `W/"{manifest}"`}, body: "{manifestbody}", status: 201},
 		{name: "if-match stale", method: "PUT", path: "/v2/demo/manifests/v1", header: map[string]string{"If-Match": `"{missing}"`}, body: "{manifestbody}", status: 412, code: transport.CodePreconditionFailed},

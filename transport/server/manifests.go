@@ -54,7 +54,7 @@ func (h *Handler) getManifest(w *responseWriter, r *http.Request, t parsedTarget
 	}
 	hdr := w.Header()
 	setDigest(hdr, desc.Digest)
-	if eTagsMatch(r.Header.Values("If-None-Match"), desc.Digest) {
+	if etagsMatch(r.Header.Values("If-None-Match"), desc.Digest) {
 		writeEmpty(w, http.StatusNotModified)
 		return
 	}
@@ -190,8 +190,8 @@ func parseETags(values []string) (tags []string, wildcard bool) {
 	return tags, wildcard
 }
 
-// eTagsMatch reports whether If-None-Match values name d.
-func eTagsMatch(values []string, d digest.Digest) bool {
+// etagsMatch reports whether If-None-Match values name d.
+func etagsMatch(values []string, d digest.Digest) bool {
 	if len(values) == 0 || d == "" {
 		return false
 	}

@@ -110,8 +110,8 @@ func TestServerLists(t *testing.T) {
 		{name: "catalog POST", method: "POST", path: "/v2/_catalog", status: 405, code: transport.CodeUnsupported},
 
 		{name: "referrers", method: "GET", path: "/v2/demo/referrers/{manifest}", status: 200,
-			headers: map[string]string{"Content-Type": oCIIndex, "OCI-Filters-Applied": ""},
-			bodyHas: []string{`"schemaVersion":2`, `"mediaType":"` + oCIIndex + `"`, "{referrer}", "{referrer2}", `"artifactType":"application/vnd.example.sbom"`, `"org.example.kind":"application/vnd.example.sig"`}},
+			headers: map[string]string{"Content-Type": ociIndex, "OCI-Filters-Applied": ""},
+			bodyHas: []string{`"schemaVersion":2`, `"mediaType":"` + ociIndex + `"`, "{referrer}", "{referrer2}", `"artifactType":"application/vnd.example.sbom"`, `"org.example.kind":"application/vnd.example.sig"`}},
 		{name: "referrers filtered", method: "GET", path: "/v2/demo/referrers/{manifest}?artifactType=application/vnd.example.sbom", status: 200,
 			headers: map[string]string{"OCI-Filters-Applied": "artifactType"}, bodyHas: []string{"{referrer}"}, bodyNot: []string{"{referrer2}"}},
 		{name: "referrers filtered to none", method: "GET", path: "/v2/demo/referrers/{manifest}?artifactType=application/none", status: 200,
