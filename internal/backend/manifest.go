@@ -42,3 +42,51 @@ func Foreign(layer ocispec.Descriptor) bool {
 	return len(layer.URLs) > 0 || layer.MediaType == image.MediaTypeDockerForeignLayer ||
 		strings.HasPrefix(layer.MediaType, "application/vnd.oci.image.layer.nondistributable.")
 }
+
+// ManifestPut is a manifest put as every in-process backend checks it
+// before it looks at its store: the ref, the condition, the body.
+type ManifestPut struct {
+	// Tag is the tag put under, or "" for a put by digest.
+	Tag string
+	// Digest is the digest the body is stored under ([ManifestDigest]).
+	Digest digest.Digest
+	// IfMatch is the digest the tag must point at for the put to go
+	// ahead, or "" ([IfMatch]).
+	IfMatch digest.Digest
+	// Manifest is the body, parsed and validated by [spec.ParseManifest].
+	Manifest spec.Manifest
+	// Blobs are the config and the layers the repository must hold for
+	// the put to succeed: the layers that need not be pushed ([Foreign])
+	// are left out.
+	Blobs []ocispec.Descriptor
+}
+
+// CheckManifestPut checks a put of body, of mediaType, under ref, with
+// opts, in the order the OCI conformance suite expects: the ref, the
+// condition, the body, then its digest. Its errors are the transport
+// errors a backend returns as they are.
+func CheckManifestPut(ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ManifestPut, error) {
+	var p ManifestPut
+	var err error
+	if p.Tag, p.Digest, err = spec.ParseRef(ref); err != nil {
+		return ManifestPut{}, err
+	}
+	if p.IfMatch, err = IfMatch(p.Tag, opts); err != nil {
+		return ManifestPut{}, err
+	}
+	if p.Manifest, err = spec.ParseManifest(mediaType, body); err != nil {
+		return ManifestPut{}, err
+	}
+	if p.Digest, err = ManifestDigest(p.Digest, body); err != nil {
+		return ManifestPut{}, err
+	}
+	if c := p.Manifest.Config; c != nil {
+		p.Blobs = append(p.Blobs, *c)
+	}
+	for _, l := range p.Manifest.Layers {
+		if !Foreign(l) {
+			p.Blobs = append(p.Blobs, l)
+		}
+	}
+	return p, nil
+}

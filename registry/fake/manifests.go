@@ -97,32 +97,22 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := backend.Begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	tag, d, err := spec.ParseRef(ref)
+	p, err := backend.CheckManifestPut(ref, mediaType, body, opts)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	ifMatch, err := backend.IfMatch(tag, opts)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	p, err := parseManifest(mediaType, body)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	if d, err = backend.ManifestDigest(d, body); err != nil {
-		return ocispec.Descriptor{}, err
-	}
+	tag, d, ifMatch := p.Tag, p.Digest, p.IfMatch
 	m := &manifestEntry{
 		desc: ocispec.Descriptor{
-			MediaType:    p.mediaType,
+			MediaType:    p.Manifest.MediaType,
 			Digest:       d,
 			Size:         int64(len(body)),
-			ArtifactType: p.artifactType,
+			ArtifactType: p.Manifest.ArtifactType,
 		},
 		body: bytes.Clone(body),
 	}
-	if p.subject != nil {
-		m.subject = p.subject.Digest
+	if p.Manifest.Subject != nil {
+		m.subject = p.Manifest.Subject.Digest
 	}
 
 	s.mu.Lock()
@@ -131,7 +121,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if r == nil {
 		r = &repository{} // a new repository holds nothing yet
 	}
-	if err := p.checkRefs(repo, r); err != nil {
+	if err := checkRefs(repo, r, p); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	if ifMatch != "" {
@@ -154,11 +144,11 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 			r.referrers[m.subject] = refs
 		}
 		refs[d] = ocispec.Descriptor{
-			MediaType:    p.mediaType,
+			MediaType:    p.Manifest.MediaType,
 			Digest:       d,
 			Size:         int64(len(body)),
-			ArtifactType: p.referrerType(),
-			Annotations:  maps.Clone(p.annotations),
+			ArtifactType: referrerType(p.Manifest),
+			Annotations:  maps.Clone(p.Manifest.Annotations),
 		}
 	}
 	return m.desc, nil
@@ -204,46 +194,15 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	return nil
 }
 
-// parsedManifest is what the store needs of a manifest body.
-type parsedManifest struct {
-	mediaType    string
-	artifactType string
-	configType   string // image manifests only
-	annotations  map[string]string
-	subject      *ocispec.Descriptor
-	blobs        []ocispec.Descriptor // config and layers
-	children     []ocispec.Descriptor // index entries
-}
-
-// parseManifest checks body, put with mediaType, as [spec.ParseManifest]
-// does, and keeps what the store needs of it.
-func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
-	m, err := spec.ParseManifest(mediaType, body)
-	if err != nil {
-		return nil, err
-	}
-	p := &parsedManifest{mediaType: m.MediaType, artifactType: m.ArtifactType, annotations: m.Annotations, subject: m.Subject, children: m.Manifests}
-	if m.Config != nil {
-		p.configType = m.Config.MediaType
-		p.blobs = append(p.blobs, *m.Config)
-	}
-	for _, l := range m.Layers {
-		if !backend.Foreign(l) {
-			p.blobs = append(p.blobs, l)
-		}
-	}
-	return p, nil
-}
-
 // checkRefs returns MANIFEST_BLOB_UNKNOWN unless r holds every blob and
 // child manifest p references. The caller holds the store's lock.
-func (p *parsedManifest) checkRefs(repo string, r *repository) error {
-	for _, b := range p.blobs {
+func checkRefs(repo string, r *repository, p backend.ManifestPut) error {
+	for _, b := range p.Blobs {
 		if _, ok := r.blobs[b.Digest]; !ok {
 			return backend.ManifestBlobUnknown("blob", b.Digest, repo)
 		}
 	}
-	for _, c := range p.children {
+	for _, c := range p.Manifest.Manifests {
 		if r.manifests[c.Digest] == nil {
 			return backend.ManifestBlobUnknown("manifest", c.Digest, repo)
 		}
@@ -251,11 +210,11 @@ func (p *parsedManifest) checkRefs(repo string, r *repository) error {
 	return nil
 }
 
-// referrerType is the artifact type the referrers API lists p under: its
+// referrerType is the artifact type the referrers API lists m under: its
 // artifactType, else the media type of its config.
-func (p *parsedManifest) referrerType() string {
-	if p.artifactType != "" {
-		return p.artifactType
+func referrerType(m spec.Manifest) string {
+	if m.ArtifactType != "" || m.Config == nil {
+		return m.ArtifactType
 	}
-	return p.configType
+	return m.Config.MediaType
 }

@@ -172,22 +172,12 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	tag, d, err := spec.ParseRef(ref)
+	p, err := backend.CheckManifestPut(ref, mediaType, body, opts)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	ifMatch, err := backend.IfMatch(tag, opts)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	p, err := parseManifest(mediaType, body)
-	if err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	if d, err = backend.ManifestDigest(d, body); err != nil {
-		return ocispec.Descriptor{}, err
-	}
-	desc := ocispec.Descriptor{MediaType: p.mediaType, Digest: d, Size: int64(len(body)), ArtifactType: p.artifactType}
+	tag, d, ifMatch := p.Tag, p.Digest, p.IfMatch
+	desc := ocispec.Descriptor{MediaType: p.Manifest.MediaType, Digest: d, Size: int64(len(body)), ArtifactType: p.Manifest.ArtifactType}
 
 	unlock, err := s.lock(repo)
 	if err != nil {
@@ -265,8 +255,8 @@ func (s *Store) writeBlob(repo string, d digest.Digest, body []byte) error {
 // checkRefs returns MANIFEST_BLOB_UNKNOWN unless repo, whose index is ix,
 // holds every blob and child manifest p references. exists says whether
 // repo exists. The caller holds the repository's lock.
-func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p *parsedManifest) error {
-	for _, b := range p.blobs {
+func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p backend.ManifestPut) error {
+	for _, b := range p.Blobs {
 		err := backend.BlobUnknown(repo, b.Digest)
 		if exists {
 			_, err = s.statBlob(repo, b.Digest)
@@ -277,7 +267,7 @@ func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p *parsedM
 			return err
 		}
 	}
-	for _, c := range p.children {
+	for _, c := range p.Manifest.Manifests {
 		if _, ok := findDigest(ix, c.Digest); ok {
 			continue
 		}
@@ -292,31 +282,4 @@ func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p *parsedM
 		}
 	}
 	return nil
-}
-
-// parsedManifest is what the store needs of a manifest body.
-type parsedManifest struct {
-	mediaType    string
-	artifactType string
-	blobs        []ocispec.Descriptor // config and layers
-	children     []ocispec.Descriptor // index entries
-}
-
-// parseManifest checks body, put with mediaType, as [spec.ParseManifest]
-// does, and keeps what the store needs of it.
-func parseManifest(mediaType string, body []byte) (*parsedManifest, error) {
-	m, err := spec.ParseManifest(mediaType, body)
-	if err != nil {
-		return nil, err
-	}
-	p := &parsedManifest{mediaType: m.MediaType, artifactType: m.ArtifactType, children: m.Manifests}
-	if m.Config != nil {
-		p.blobs = append(p.blobs, *m.Config)
-	}
-	for _, l := range m.Layers {
-		if !backend.Foreign(l) {
-			p.blobs = append(p.blobs, l)
-		}
-	}
-	return p, nil
 }
