@@ -1,0 +1,6 @@
+package layer
+
+import "errors"
+
+// errZstd is returned until zstd decompression lands.
+var errZstd = errors.New("zstd layers are not readable yet")
