@@ -110,47 +110,15 @@ var (
 // with [transport.ErrBlobUploadInvalid]. None of the big registries do that for
 // uploads; blob GETs may still be redirected anywhere.
 func New(host string, opts ...Option) (*Client, error) {
-	if scheme, _, ok := strings.Cut(host, "://"); ok {
-		return nil, fmt.Errorf("remote.New: host %q has a scheme (%s://): give the host alone and choose the protocol with WithTLS", host, scheme)
-	}
-	if i := strings.IndexAny(host, "/?#"); i >= 0 {
-		return nil, fmt.Errorf("remote.New: host %q has a path: give the registry host alone, as in \"ghcr.io\"", host)
-	}
-	if err := reference.ValidateRegistry(host); err != nil {
+	if err := checkHost(host); err != nil {
 		return nil, fmt.Errorf("remote.New: %w", err)
 	}
-	o := clientOptions{
-		tls:            TLSDefault,
-		userAgent:      defaultUserAgent,
-		maxManifest:    defaultMaxManifestSize,
-		maxList:        DefaultMaxListSize,
-		maxListEntries: DefaultMaxListEntries,
-		chunkSize:      defaultChunkSize,
-		singlePOSTMax:  defaultSinglePOSTMax,
-		maxConcurrent:  defaultMaxConcurrent,
-		retry:          RetryPolicy{}.withDefaults(),
+	o, err := newOptions(opts)
+	if err != nil {
+		return nil, err
 	}
-	for _, opt := range opts {
-		if err := opt(&o); err != nil {
-			return nil, err
-		}
-	}
-	if o.tls == TLSSkipVerify && o.rt != nil {
-		return nil, errors.New("remote.New: TLSSkipVerify conflicts with WithRoundTripper: configure certificate checks on your round tripper and use TLSVerify")
-	}
-	if o.rt == nil {
-		o.rt = defaultTransport(o.tls == TLSSkipVerify)
-		if o.redirectRT == nil {
-			o.redirectRT = o.rt // no credentials in it: share its connections
-		}
-	}
-	if o.redirectRT == nil {
-		o.redirectRT = defaultTransport(o.tls == TLSSkipVerify)
-	}
-	for i := len(o.middleware) - 1; i >= 0; i-- {
-		if o.rt = o.middleware[i](host, o.rt); o.rt == nil {
-			return nil, errors.New("remote.New: a middleware returned a nil round tripper")
-		}
+	if err := o.roundTrippers(host); err != nil {
+		return nil, fmt.Errorf("remote.New: %w", err)
 	}
 	api := host
 	if host == "docker.io" || host == "index.docker.io" {
@@ -183,6 +151,63 @@ func New(host string, opts ...Option) (*Client, error) {
 		CheckRedirect: c.checkRedirect,
 	}
 	return c, nil
+}
+
+// checkHost refuses a host that is not a registry host alone ("ghcr.io",
+// "localhost:5000"): no scheme, no path.
+func checkHost(host string) error {
+	if scheme, _, ok := strings.Cut(host, "://"); ok {
+		return fmt.Errorf("host %q has a scheme (%s://): give the host alone and choose the protocol with WithTLS", host, scheme)
+	}
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		return fmt.Errorf("host %q has a path: give the registry host alone, as in \"ghcr.io\"", host)
+	}
+	return reference.ValidateRegistry(host)
+}
+
+// newOptions applies opts over the defaults.
+func newOptions(opts []Option) (clientOptions, error) {
+	o := clientOptions{
+		tls:            TLSDefault,
+		userAgent:      defaultUserAgent,
+		maxManifest:    defaultMaxManifestSize,
+		maxList:        DefaultMaxListSize,
+		maxListEntries: DefaultMaxListEntries,
+		chunkSize:      defaultChunkSize,
+		singlePOSTMax:  defaultSinglePOSTMax,
+		maxConcurrent:  defaultMaxConcurrent,
+		retry:          RetryPolicy{}.withDefaults(),
+	}
+	for _, opt := range opts {
+		if err := opt(&o); err != nil {
+			return clientOptions{}, err
+		}
+	}
+	return o, nil
+}
+
+// roundTrippers sets the round tripper of requests to the registry (the
+// caller's or a default one, under the middleware) and the one of
+// requests redirected elsewhere, which carries no credentials.
+func (o *clientOptions) roundTrippers(host string) error {
+	if o.tls == TLSSkipVerify && o.rt != nil {
+		return errors.New("TLSSkipVerify conflicts with WithRoundTripper: configure certificate checks on your round tripper and use TLSVerify")
+	}
+	if o.rt == nil {
+		o.rt = defaultTransport(o.tls == TLSSkipVerify)
+		if o.redirectRT == nil {
+			o.redirectRT = o.rt // no credentials in it: share its connections
+		}
+	}
+	if o.redirectRT == nil {
+		o.redirectRT = defaultTransport(o.tls == TLSSkipVerify)
+	}
+	for i := len(o.middleware) - 1; i >= 0; i-- {
+		if o.rt = o.middleware[i](host, o.rt); o.rt == nil {
+			return errors.New("a middleware returned a nil round tripper")
+		}
+	}
+	return nil
 }
 
 // CloseIdleConnections closes the connections the client keeps open for
