@@ -137,10 +137,11 @@ func (e *Error) Is(target error) bool {
 	return e.Code.Is(target)
 }
 
-// Error returns the code as it is sent ("MANIFEST_UNKNOWN"), so that a code
-// is its own sentinel error, and formats the same as an error as it does as
-// a string. An [Error] reads as the code's [Code.Text] instead.
-func (c Code) Error() string { return string(c) }
+// Error returns the code's [Code.Text] ("manifest unknown"), so that a code
+// is its own sentinel error and reads as an [*Error] of that code without a
+// message does. Because of it, fmt's %s and %v of a Code print that text
+// too: print string(c) for the code as it is sent.
+func (c Code) Error() string { return c.Text() }
 
 // Is reports whether target is [ErrNotFound] and c says that something is
 // unknown. ([errors.Is] already matches c with itself.)

@@ -54,7 +54,7 @@ func TestErrorText(t *testing.T) {
 		err  error
 		want string
 	}{
-		{transport.ErrManifestUnknown, "MANIFEST_UNKNOWN"},
+		{transport.ErrManifestUnknown, "manifest unknown"}, // a bare sentinel reads as its Error would
 		{&transport.Error{Code: transport.CodeManifestUnknown}, "manifest unknown"},
 		{transport.Errorf(transport.CodeManifestUnknown, "tag %q not found", "v1"), `manifest unknown: tag "v1" not found`},
 		{&transport.Error{Code: transport.CodeTooManyRequests}, "too many requests"},
@@ -103,8 +103,8 @@ func TestCodeHTTPStatus(t *testing.T) {
 func TestSentinelsAreConstants(t *testing.T) {
 	t.Parallel()
 	const sentinel = transport.ErrBlobUnknown // compiles for constants only
-	if got := fmt.Sprintf("%v %q", sentinel, sentinel); got != `BLOB_UNKNOWN "BLOB_UNKNOWN"` {
-		t.Errorf("ErrBlobUnknown formats as %s, want the code", got)
+	if got := fmt.Sprintf("%v %q", sentinel, string(sentinel)); got != `blob unknown "BLOB_UNKNOWN"` {
+		t.Errorf("ErrBlobUnknown formats as %s, want its text and, as a string, its code", got)
 	}
 	e := transport.Errorf(transport.CodeBlobUnknown, "b")
 	e.Message = "changed"

@@ -127,7 +127,7 @@ func (tr *testReg) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func testError(w http.ResponseWriter, status int, code transport.Code) {
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":"test registry says %s"}]}`, code, code.Text())
+	fmt.Fprintf(w, `{"errors":[{"code":%q,"message":"test registry says %s"}]}`, string(code), code.Text())
 }
 
 func (tr *testReg) resolve(repo, ref string) (testManifest, digest.Digest, bool) {
