@@ -255,10 +255,11 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 		what = "copy " + src.Name() + "@" + ref + " to " + dst.Name()
 	}
 	fail := func(err error) (*copier, error) { return nil, fmt.Errorf("%s: %w", what, err) }
-	for _, name := range []string{src.Name(), dst.Name()} {
-		if err := spec.CheckName(name); err != nil {
-			return nil, fmt.Errorf("copy: %w", err)
-		}
+	if err := spec.CheckName(src.Name()); err != nil {
+		return nil, fmt.Errorf("copy: source: %w", err)
+	}
+	if err := spec.CheckName(dst.Name()); err != nil {
+		return nil, fmt.Errorf("copy: destination: %w", err)
 	}
 	if err := spec.CheckRef(ref); err != nil {
 		return nil, fmt.Errorf("copy %s to %s: %w", src.Name(), dst.Name(), err)

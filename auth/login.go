@@ -43,7 +43,7 @@ const loginClientID = "regkit"
 // service refuses), and one matching [transport.ErrDenied] on 403. Errors
 // never show a secret.
 //
-// host is as for [remote.New] ("ghcr.io", "localhost:5000"; Docker
+// host is as for [github.com/regkit/regkit/transport/remote.New] ("ghcr.io", "localhost:5000"; Docker
 // Hub is reached at registry-1.docker.io): loopback hosts are spoken to over
 // plain HTTP, others over HTTPS. A host written as "http://host:port" forces
 // plain HTTP.

@@ -11,7 +11,6 @@ import (
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/pull"
 	"github.com/regkit/regkit/internal/spec"
-	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
@@ -35,9 +34,7 @@ type Repository struct {
 // [transport.ErrTagInvalid] and [transport.ErrDigestInvalid].
 func New(t transport.Transport, name string) *Repository {
 	r := &Repository{t: t, name: name}
-	if err := reference.ValidateRepository(name); err != nil {
-		r.err = transport.Wrap(transport.CodeNameInvalid, err)
-	}
+	r.err = spec.CheckName(name)
 	return r
 }
 

@@ -3,13 +3,13 @@ package tag
 import (
 	"context"
 	"fmt"
+	"github.com/regkit/regkit/internal/spec"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/pull"
-	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
@@ -30,10 +30,8 @@ type Tag struct {
 // [*reference.Error] that says what is wrong.
 func New(t transport.Transport, repo, name string) *Tag {
 	tg := &Tag{t: t, repo: repo, name: name}
-	if err := reference.ValidateRepository(repo); err != nil {
-		tg.err = transport.Wrap(transport.CodeNameInvalid, err)
-	} else if err := reference.ValidateTag(name); err != nil {
-		tg.err = transport.Wrap(transport.CodeTagInvalid, err)
+	if tg.err = spec.CheckName(repo); tg.err == nil {
+		tg.err = spec.CheckTag(name)
 	}
 	return tg
 }
@@ -115,8 +113,8 @@ func (tg *Tag) Point(ctx context.Context, desc ocispec.Descriptor) error {
 // only if the tag still points at current, and otherwise fails with
 // [transport.ErrPreconditionFailed] and changes nothing.
 func (tg *Tag) PointIf(ctx context.Context, desc ocispec.Descriptor, current digest.Digest) error {
-	if _, err := reference.ValidateDigest(string(current)); err != nil {
-		return fmt.Errorf("point %s: current %w", tg, transport.Wrap(transport.CodeDigestInvalid, err))
+	if _, err := spec.CheckDigest(string(current)); err != nil {
+		return fmt.Errorf("point %s: current %w", tg, err)
 	}
 	return tg.point(ctx, desc, &transport.PutManifestOptions{IfMatch: current})
 }

@@ -13,16 +13,18 @@ import (
 const DefaultMaxPages = 10_000
 
 // ErrLimitExceeded is matched with [errors.Is] by every [*LimitError]: an
-// answer of the registry went past one of the client's limits.
+// answer of the registry, or a walk over what it holds, went past one of
+// regkit's limits.
 var ErrLimitExceeded = errors.New("limit exceeded")
 
 // ErrPageLoop says a registry's next-page link led back to a page the
 // listing had already fetched: followed, it would list forever.
 var ErrPageLoop = errors.New("next page link loops back to a page already listed")
 
-// LimitError says an answer of the registry went past one of the client's
-// limits, which bound the memory and the requests a registry can make the
-// client spend whatever it sends. The operation stopped there, having read
+// LimitError says an answer of the registry, or a walk over what it holds
+// (a listing, Copy's plan, a challenge's scopes), went past one of regkit's
+// limits, which bound the memory and the requests a registry can make a
+// caller spend whatever it sends. The operation stopped there, having read
 // no more than the limit (a byte or an entry past it). It matches
 // [ErrLimitExceeded] with [errors.Is], and [ErrTooManyPages] when the
 // limit is on pages. It is no transient error: it is never retried.
@@ -65,8 +67,8 @@ func (e *LimitError) Is(target error) bool {
 	return target == ErrLimitExceeded || (target == ErrTooManyPages && e.Unit == "pages")
 }
 
-// RateLimitError is what a [remote.Client] returns when the registry kept
-// answering 429 Too Many Requests: it retried as its [remote.RetryPolicy] allows,
+// RateLimitError is what a [github.com/regkit/regkit/transport/remote.Client] returns when the registry kept
+// answering 429 Too Many Requests: it retried as its [github.com/regkit/regkit/transport/remote.RetryPolicy] allows,
 // or not at all because the registry asked for a wait longer than MaxWait
 // or than the context allows. It matches [ErrTooManyRequests] with
 // [errors.Is], and unwraps to the [*remote.ResponseError] of the last answer.

@@ -14,7 +14,7 @@ func newClient(t *testing.T, host string) *remote.Client {
 	t.Helper()
 	c, err := remote.New(host)
 	if err != nil {
-		t.Fatalf("NewClient(%s) = %v", host, err)
+		t.Fatalf("remote.New(%s) = %v", host, err)
 	}
 	return c
 }

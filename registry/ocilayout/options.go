@@ -34,7 +34,7 @@ func WithUploadExpiry(d time.Duration) Option {
 // WithMaxUploads sets how many upload sessions may be open at once in the
 // Store, over all repositories. Past it, [Store.StartUpload] (and the resume
 // of a session that an earlier Store left) fails with an error matching
-// [transport.ErrTooManyRequests], which [server.Handler] answers with
+// [transport.ErrTooManyRequests], which [github.com/regkit/regkit/transport/server.Handler] answers with
 // 429, until a session ends or expires. Sessions hold no open file between
 // calls, so the bound is on disk entries and memory, not file descriptors.
 // n == 0 means the default, 1000, as in the in-memory fake; n < 0 means no

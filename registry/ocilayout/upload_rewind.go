@@ -13,7 +13,7 @@ var _ transport.BlobTruncater = (*upload)(nil)
 
 // Truncate drops the bytes of the session's file after the first size, so
 // that the session holds what it held when its Size was size;
-// [server.Handler] calls it to undo a chunk it refuses. It fails with
+// [github.com/regkit/regkit/transport/server.Handler] calls it to undo a chunk it refuses. It fails with
 // BLOB_UPLOAD_INVALID when size is negative or beyond Size, and with
 // BLOB_UPLOAD_UNKNOWN once the session ended. The bytes kept are hashed
 // again at Commit.

@@ -19,6 +19,10 @@ type counting struct {
 	calls map[string]int
 }
 
+// Unwrap returns the transport counted, so that the model finds its
+// optional interfaces (retries, the limiter, its origin) through the count.
+func (c *counting) Unwrap() transport.Transport { return c.Transport }
+
 func (c *counting) add(m string) {
 	c.mu.Lock()
 	c.calls[m]++

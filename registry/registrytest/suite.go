@@ -4,7 +4,7 @@
 //
 // It sits beside package registry, not under transport, because it drives
 // the model (registry, repository, tag) that is built on a Transport, the
-// way net/http/httptest sits beside net/http: transport stays the contract
+// way net/http/httptest sits with net/http: transport stays the contract
 // alone and imports nothing of the model.
 //
 // regkit runs it against the in-memory registry, the registry on disk, the

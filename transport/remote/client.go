@@ -237,11 +237,19 @@ func (c *Client) Host() string { return c.host }
 
 // Origin returns the scheme and host of the registry API the client sends
 // its requests to, lowercase ("https://registry-1.docker.io" for a client
-// of "docker.io"): two clients with equal origins reach the same registry,
+// of "docker.io"), without the default port of its scheme: two clients
+// with equal origins reach the same registry,
 // so a blob can be mounted from a repository of one into a repository of
 // the other (see [transport.Originer]).
 func (c *Client) Origin() string {
-	return strings.ToLower(c.base.Scheme + "://" + c.base.Host)
+	host := strings.ToLower(c.base.Host)
+	switch c.base.Scheme {
+	case "https":
+		host = strings.TrimSuffix(host, ":443")
+	case "http":
+		host = strings.TrimSuffix(host, ":80")
+	}
+	return c.base.Scheme + "://" + host
 }
 
 // defaultTransport returns a new transport of the client's own.

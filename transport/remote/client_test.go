@@ -22,7 +22,7 @@ import (
 	"github.com/regkit/regkit/transport"
 )
 
-func TestNewClient(t *testing.T) {
+func TestNew(t *testing.T) {
 	t.Parallel()
 	rt := http.DefaultTransport
 	tests := []struct {
@@ -64,15 +64,15 @@ func TestNewClient(t *testing.T) {
 			c, err := New(tc.host, tc.opts...)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("NewClient(%q) = %v, want an error with %q", tc.host, err, tc.wantErr)
+					t.Fatalf("New(%q) = %v, want an error with %q", tc.host, err, tc.wantErr)
 				}
 				return
 			}
 			if err != nil {
-				t.Fatalf("NewClient(%q) = %v", tc.host, err)
+				t.Fatalf("New(%q) = %v", tc.host, err)
 			}
 			if got := c.base.String(); got != tc.wantBase {
-				t.Errorf("NewClient(%q) API = %s, want %s", tc.host, got, tc.wantBase)
+				t.Errorf("New(%q) API = %s, want %s", tc.host, got, tc.wantBase)
 			}
 			if c.Host() != tc.host {
 				t.Errorf("Host() = %q, want %q", c.Host(), tc.host)
@@ -81,7 +81,7 @@ func TestNewClient(t *testing.T) {
 	}
 }
 
-func TestNewClientDefaults(t *testing.T) {
+func TestNewDefaults(t *testing.T) {
 	t.Parallel()
 	a, _ := New("r.example")
 	b, _ := New("r.example")
@@ -616,6 +616,8 @@ func TestOrigin(t *testing.T) {
 		{"localhost:5000", nil, "http://localhost:5000"},
 		{"r.example:5000", []Option{WithTLS(TLSOff)}, "http://r.example:5000"},
 		{"r.example:5000", nil, "https://r.example:5000"},
+		{"ghcr.io:443", nil, "https://ghcr.io"}, // the default port is the same origin
+		{"r.example:80", []Option{WithTLS(TLSOff)}, "http://r.example"},
 	}
 	for _, tc := range tests {
 		c, err := New(tc.host, tc.opts...)

@@ -73,7 +73,7 @@ func newTestClient(t *testing.T, srv *httptest.Server, opts ...Option) *Client {
 	t.Helper()
 	c, err := New(strings.TrimPrefix(srv.URL, "http://"), opts...)
 	if err != nil {
-		t.Fatalf("NewClient(%s) = %v", srv.URL, err)
+		t.Fatalf("remote.New(%s) = %v", srv.URL, err)
 	}
 	return c
 }

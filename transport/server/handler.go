@@ -28,7 +28,7 @@ const statusClientClosed = 499
 // Handler serves a [transport.Transport] as the OCI distribution API v1.1, over HTTP:
 // over the in-memory store of [github.com/regkit/regkit/registry/fake] it is
 // a registry that any client (docker, skopeo, crane, oras, regkit's own
-// [remote.Client]) can talk to; over a [remote.Client] it is a proxy.
+// [github.com/regkit/regkit/transport/remote.Client]) can talk to; over a [github.com/regkit/regkit/transport/remote.Client] it is a proxy.
 //
 // It serves the endpoints of the spec under /v2/: the version check,
 // manifests (GET, HEAD, PUT, DELETE), blobs (GET with Range, HEAD, DELETE),
@@ -37,7 +37,7 @@ const statusClientClosed = 499
 // lists paged with n, last and Link, and the referrers API. Every response
 // carries Docker-Distribution-API-Version: registry/2.0; failures carry the
 // spec's JSON error body, with the code of the [*Error] the Transport
-// returned and its status ([Code.HTTPStatus]).
+// returned and its status ([transport.Code.HTTPStatus]).
 //
 // The Handler checks every request before the Transport sees it: paths with
 // "..", empty segments or encoded slashes, invalid names, tags and digests,
@@ -47,7 +47,7 @@ const statusClientClosed = 499
 // An upload session's Range header is "0-<last byte>", and "0-0" when it is
 // empty, as the distribution registry sends: a client cannot tell an empty
 // session from one of one byte, except by the 416 (with the Range again)
-// that a chunk at the wrong offset gets. Over a [remote.Client] (a proxy) the Range
+// that a chunk at the wrong offset gets. Over a [github.com/regkit/regkit/transport/remote.Client] (a proxy) the Range
 // counts only the bytes the upstream registry acknowledged.
 //
 // A Handler is safe for concurrent use. Requests to one upload session are

@@ -132,7 +132,7 @@ func TestServerBodyTimeoutSparesProgress(t *testing.T) {
 
 // TestServerBodyMinimum checks that a request body must deliver its
 // minimum in each window of the body timeout (35 bytes in 2 s: 1 KiB a
-// minute, as WithHandlerBodyTimeout documents), not merely a byte now and
+// minute, as WithBodyTimeout documents), not merely a byte now and
 // then: a body that drips one byte a third of a window is cut with 408 and
 // its upload session serves the next request, while a slow body that
 // sends more than its minimum each window (two tenths of a window each
