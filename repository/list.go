@@ -19,7 +19,8 @@ import (
 // most [transport.DefaultMaxPages] of them, from the start.
 type ListOptions struct {
 	// PageSize is the n= of each page request. If zero, the registry
-	// chooses.
+	// chooses; a negative size is refused with [transport.ErrSizeInvalid]
+	// by every backend.
 	PageSize int
 	// MaxPages stops the listing with a [*transport.LimitError] (matching
 	// [transport.ErrTooManyPages]) after this many pages. If zero,

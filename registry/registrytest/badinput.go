@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"github.com/regkit/regkit/repository"
 	"io"
+	"iter"
 	"strings"
 	"testing"
 
@@ -36,6 +38,10 @@ func testBadInput(t *testing.T, s *suite) {
 		{"unknown tag", func() error { _, err := repo.Tag("nope").Resolve(e.ctx); return err }, transport.ErrManifestUnknown},
 		{"unknown digest", func() error { _, err := repo.Image(e.ctx, digest.FromString("nope")); return err }, transport.ErrManifestUnknown},
 		{"malformed digest", func() error { _, err := repo.Image(e.ctx, "sha256:abc"); return err }, transport.ErrDigestInvalid},
+		{"negative page size of tags", func() error { return firstErr(repo.Tags(e.ctx, &repository.ListOptions{PageSize: -1})) }, transport.ErrSizeInvalid},
+		{"negative page size of referrers", func() error {
+			return firstErr(repo.Referrers(e.ctx, good.Digest, &repository.ReferrersOptions{ListOptions: repository.ListOptions{PageSize: -1}}))
+		}, transport.ErrSizeInvalid},
 		// Registries differ here: the spec says NAME_UNKNOWN, the distribution
 		// registry answers MANIFEST_UNKNOWN. Both are "not found".
 		{"unknown repository", func() error { _, err := e.reg.Repository(e.repo("absent")).Tag("1.0").Resolve(e.ctx); return err }, transport.ErrNotFound},
@@ -167,4 +173,14 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// firstErr returns the first error a listing yields, or nil.
+func firstErr[T any](seq iter.Seq2[T, error]) error {
+	for _, err := range seq {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }

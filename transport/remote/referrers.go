@@ -40,6 +40,9 @@ func (c *Client) ListReferrers(ctx context.Context, repo string, subject digest.
 	if err := checkDigest(subject); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
+	if err := checkPageSize(req); err != nil {
+		return transport.Page[ocispec.Descriptor]{}, err
+	}
 	var u *url.URL
 	switch {
 	case req.Next != "":
