@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -59,14 +58,14 @@ const (
 	ErrPreconditionFailed  = CodePreconditionFailed
 )
 
-var (
+const (
 	// ErrNotFound matches every "unknown" error: of a blob, a manifest, a
 	// repository or an upload session.
-	ErrNotFound = errors.New("not found")
+	ErrNotFound = sentinel("not found")
 
 	// ErrTooManyPages is matched by the [*LimitError] of list iterators
 	// that reached their page limit: the caller's, or [DefaultMaxPages].
-	ErrTooManyPages = errors.New("too many pages")
+	ErrTooManyPages = sentinel("too many pages")
 )
 
 // Error is a registry error: an OCI error code with a message, optional
@@ -187,3 +186,10 @@ func (c Code) HTTPStatus() int {
 	}
 	return http.StatusBadRequest
 }
+
+// sentinel is the type of the sentinel errors that no code carries
+// ([ErrNotFound], [ErrTooManyPages], [ErrLimitExceeded], [ErrPageLoop]):
+// constants, like the codes, so that no caller can change what they match.
+type sentinel string
+
+func (s sentinel) Error() string { return string(s) }

@@ -103,6 +103,13 @@ func TestCodeHTTPStatus(t *testing.T) {
 func TestSentinelsAreConstants(t *testing.T) {
 	t.Parallel()
 	const sentinel = transport.ErrBlobUnknown // compiles for constants only
+	// So are the sentinels no code carries.
+	const notFound, pages, limit, loop = transport.ErrNotFound, transport.ErrTooManyPages, transport.ErrLimitExceeded, transport.ErrPageLoop
+	for _, err := range []error{notFound, pages, limit, loop} {
+		if !errors.Is(err, err) || err.Error() == "" {
+			t.Errorf("sentinel %v does not match itself", err)
+		}
+	}
 	if got := fmt.Sprintf("%v %q", sentinel, string(sentinel)); got != `blob unknown "BLOB_UNKNOWN"` {
 		t.Errorf("ErrBlobUnknown formats as %s, want its text and, as a string, its code", got)
 	}

@@ -1,7 +1,6 @@
 package transport
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -15,11 +14,11 @@ const DefaultMaxPages = 10_000
 // ErrLimitExceeded is matched with [errors.Is] by every [*LimitError]: an
 // answer of the registry, or a walk over what it holds, went past one of
 // regkit's limits.
-var ErrLimitExceeded = errors.New("limit exceeded")
+const ErrLimitExceeded = sentinel("limit exceeded")
 
 // ErrPageLoop says a registry's next-page link led back to a page the
 // listing had already fetched: followed, it would list forever.
-var ErrPageLoop = errors.New("next page link loops back to a page already listed")
+const ErrPageLoop = sentinel("next page link loops back to a page already listed")
 
 // LimitError says an answer of the registry, or a walk over what it holds
 // (a listing, Copy's plan, a challenge's scopes), went past one of regkit's
