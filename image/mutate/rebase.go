@@ -89,4 +89,3 @@ func ownHistory(history []ocispec.History, baseLayers int) []ocispec.History {
 	}
 	return nil
 }
-
