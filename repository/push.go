@@ -138,15 +138,19 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 }
 
 // PushBlob uploads one blob, streaming it, unless the repository already has
-// it: then the blob is not even opened. The registry verifies the bytes
-// against the blob's digest and size before it keeps them.
+// it: then the blob is not even opened. A blob pulled from another
+// repository of the same registry (see [image.Blob.Source]) is mounted from
+// there, and not opened either; if the registry refuses the mount, it is
+// uploaded. The registry verifies the bytes against the blob's digest and
+// size before it keeps them.
 //
 // PushBlob reports its progress to the observer of ctx (see
 // [progress.With]), under this repository's name: BlobStarted when
 // the blob is opened, BlobBytes as the registry reads it, and BlobDone once
 // the registry has stored it; or BlobSkipped alone when the registry
-// already had it. Opening the blob reports nothing of its own: a blob of a
-// pulled image does not also report its pull.
+// already had it, BlobMounted alone when it was mounted. Opening the blob
+// reports nothing of its own: a blob of a pulled image does not also report
+// its pull.
 //
 // An upload that fails transiently (a connection that broke, a 503)
 // starts again from the start, reopening the blob, within the retry policy
