@@ -124,12 +124,10 @@ func (b *countingBody) Read(p []byte) (int, error) {
 
 // tally is what a request log says an operation cost.
 type tally struct {
-	requests   int
-	blobGETs   map[digest.Digest]int // GETs of each blob
-	uploads    int                   // PATCH and PUT of upload sessions
-	mounts     int                   // POSTs that mounted (201)
-	bytesRead  int64                 // response bytes of blob GETs
-	writePaths []string
+	requests  int
+	blobGETs  map[digest.Digest]int // GETs of each blob
+	mounts    int                   // POSTs that mounted (201)
+	bytesRead int64                 // response bytes of blob GETs
 }
 
 // count reads a request log.
@@ -141,9 +139,6 @@ func count(reqs []fake.Request) tally {
 			i := strings.LastIndex(r.Path, "/blobs/")
 			tl.blobGETs[digest.Digest(r.Path[i+len("/blobs/"):])]++
 			tl.bytesRead += r.Bytes
-		case r.Route == fake.RouteUpload && (r.Method == http.MethodPatch || r.Method == http.MethodPut):
-			tl.uploads++
-			tl.writePaths = append(tl.writePaths, r.Method+" "+r.Path)
 		case r.Route == fake.RouteUpload && r.Method == http.MethodPost && r.Status == http.StatusCreated:
 			tl.mounts++
 		}
