@@ -4,17 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/mount"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/repository/progress"
-	"github.com/regkit/regkit/transport"
 )
 
 // CopyOptions are the settings of [Copy]. A nil *CopyOptions means the zero
@@ -297,48 +296,9 @@ func newCopier(src *repository.Repository, ref string, dst *repository.Repositor
 	return &copier{
 		src: src, dst: dst, ref: ref, opts: o, what: what,
 		st: src.Transport(), dt: dst.Transport(),
-		same:    sameTransport(src.Transport(), dst.Transport()),
+		same:    mount.Same(src.Transport(), dst.Transport()),
 		visited: map[digest.Digest]bool{},
 		blobSet: map[digest.Digest]bool{},
 		report:  &CopyReport{Tags: o.Tags},
 	}, nil
-}
-
-// sameTransport reports whether a and b reach the same registry, so that
-// blobs can be mounted from one into the other: their origins are equal
-// (two clients of one registry, which may hold different credentials: a
-// mount they refuse falls back to a copy), or they are, under their
-// decorators, the same transport. Both are found through Unwrap chains
-// (see [transport.Find]). Transports that cannot be compared are not the
-// same.
-func sameTransport(a, b transport.Transport) bool {
-	if a == nil || b == nil {
-		return false
-	}
-	oa, okA := transport.Find[transport.Originer](a)
-	ob, okB := transport.Find[transport.Originer](b)
-	if okA && okB && oa.Origin() == ob.Origin() {
-		return true
-	}
-	return identical(innermost(a), innermost(b))
-}
-
-// innermost returns the transport at the end of t's Unwrap chain, or t
-// when the chain loops.
-func innermost(t transport.Transport) transport.Transport {
-	for range 64 {
-		u := transport.Unwrap(t)
-		if u == nil {
-			return t
-		}
-		t = u
-	}
-	return t
-}
-
-// identical reports whether a and b are the same value, without the panic
-// of == on values of a type that is not comparable.
-func identical(a, b transport.Transport) bool {
-	va, vb := reflect.ValueOf(a), reflect.ValueOf(b)
-	return va.Type() == vb.Type() && va.Comparable() && va.Equal(vb)
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/body"
+	"github.com/regkit/regkit/internal/mount"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/verify"
 	"github.com/regkit/regkit/repository/progress"
@@ -81,7 +82,7 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 			meter.Report(progress.BlobMounted)
 			return item, nil
 		}
-		if !mountRefused(err) {
+		if !mount.Refused(err) {
 			return item, fmt.Errorf("mount blob %s from %s: %w", d.Digest, c.src.Name(), err)
 		}
 	}
@@ -121,16 +122,6 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 		meter.Report(progress.BlobDone)
 	}
 	return item, nil
-}
-
-// mountRefused reports whether a failed mount is worth retrying as a copy.
-func mountRefused(err error) bool {
-	for _, target := range []error{transport.ErrUnsupported, transport.ErrBlobUnknown, transport.ErrDenied, transport.ErrUnauthorized} {
-		if errors.Is(err, target) {
-			return true
-		}
-	}
-	return false
 }
 
 // sourceBody returns the body of one attempt at copying blob d: the blob

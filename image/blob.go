@@ -26,6 +26,7 @@ type FetchFunc func(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser
 // descriptor, and how to open its bytes. The zero Blob has an empty
 // descriptor and cannot be opened. A Blob is a small value; copy it freely.
 type Blob struct {
+	src  *Source // where a pulled blob is stored; nil if not pulled
 	desc ocispec.Descriptor
 	open OpenFunc
 }

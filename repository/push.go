@@ -11,6 +11,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/body"
+	"github.com/regkit/regkit/internal/mount"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/internal/verify"
@@ -26,13 +27,17 @@ import (
 //
 // Push spends as few round trips as it can: when the tags already point at
 // the image it stops after asking; blobs the repository already has are not
-// read, let alone uploaded. Blobs upload in parallel, within the limit of
-// the transport (see [transport.Limiter]) and at most 8 at once.
+// read, let alone uploaded. Blobs of a pulled image (or of one made from it,
+// see [github.com/regkit/regkit/image/mutate]) that came from another
+// repository of the same registry are mounted from there, not read; pushed
+// to another registry, each is read once, streamed from its source. Blobs
+// upload in parallel, within the limit of the transport (see
+// [transport.Limiter]) and at most 8 at once.
 //
 // Push reports its progress to the observer of ctx (see
 // [progress.With]): the events of each blob as [Repository.PushBlob]
-// describes, then ManifestDone once the manifest is stored (once, however
-// many tags). When the tags already point at the image it reports nothing.
+// describes (BlobMounted for a mounted one), then ManifestDone once the
+// manifest is stored (once, however many tags). When the tags already point at the image it reports nothing.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
 	obs, ctx := progress.Take(ctx)
 	return r.push(ctx, obs, img, tags)
@@ -133,15 +138,19 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 }
 
 // PushBlob uploads one blob, streaming it, unless the repository already has
-// it: then the blob is not even opened. The registry verifies the bytes
-// against the blob's digest and size before it keeps them.
+// it: then the blob is not even opened. A blob pulled from another
+// repository of the same registry (see [image.Blob.Source]) is mounted from
+// there, and not opened either; if the registry refuses the mount, it is
+// uploaded. The registry verifies the bytes against the blob's digest and
+// size before it keeps them.
 //
 // PushBlob reports its progress to the observer of ctx (see
 // [progress.With]), under this repository's name: BlobStarted when
 // the blob is opened, BlobBytes as the registry reads it, and BlobDone once
 // the registry has stored it; or BlobSkipped alone when the registry
-// already had it. Opening the blob reports nothing of its own: a blob of a
-// pulled image does not also report its pull.
+// already had it, BlobMounted alone when it was mounted. Opening the blob
+// reports nothing of its own: a blob of a pulled image does not also report
+// its pull.
 //
 // An upload that fails transiently (a connection that broke, a 503)
 // starts again from the start, reopening the blob, within the retry policy
@@ -174,6 +183,9 @@ func (r *Repository) pushBlob(ctx context.Context, obs progress.Observer, b imag
 	}
 	defer release()
 	hw := &highWater{meter: verify.NewMeter(obs, r.name, desc)}
+	if done, err := r.mountBlob(ctx, hw.meter, b); done || err != nil {
+		return err
+	}
 	// A registry that found the bytes corrupt (DIGEST_INVALID, SIZE_INVALID)
 	// may have got them damaged on the way: they are sent once more, and
 	// checked as they leave this time, so that a blob whose own content does
@@ -199,6 +211,27 @@ func (r *Repository) pushBlob(ctx context.Context, obs progress.Observer, b imag
 		hw.meter.Report(progress.BlobSkipped)
 	}
 	return nil
+}
+
+// mountBlob mounts b from the repository it was pulled from, when that is
+// another repository of this registry (see [image.Blob.Source]), and
+// reports BlobMounted. It returns false, and no error, when b has no such
+// source or the registry refused the mount: the caller then uploads it.
+func (r *Repository) mountBlob(ctx context.Context, meter *verify.Meter, b image.Blob) (bool, error) {
+	src, ok := b.Source()
+	if !ok || src.Repository == r.name || !mount.Same(src.Transport, r.t) {
+		return false, nil
+	}
+	d := b.Descriptor().Digest
+	err := r.t.MountBlob(ctx, r.name, src.Repository, d)
+	switch {
+	case err == nil:
+		meter.Report(progress.BlobMounted)
+		return true, nil
+	case mount.Refused(err):
+		return false, nil
+	}
+	return false, fmt.Errorf("mount blob %s from %s: %w", d, src.Repository, err)
 }
 
 // highWater counts the bytes of a blob that the attempts of its upload

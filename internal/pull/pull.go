@@ -96,11 +96,17 @@ func Image(ctx context.Context, obs progress.Observer, t transport.Transport, re
 		return nil, fmt.Errorf("get image %s in %s: it is an index (%s) of several images: pick a platform: %w",
 			ref, repo, desc.MediaType, image.ErrUnsupportedMediaType)
 	}
+	return load(t, repo, ref, desc, raw)
+}
+
+// load decodes the image manifest raw of repo, whose blobs open through t
+// and record where they are stored (see [image.Blob.Source]).
+func load(t transport.Transport, repo, ref string, desc ocispec.Descriptor, raw []byte) (*image.Image, error) {
 	img, err := image.Load(desc, raw, Opener(t, repo))
 	if err != nil {
 		return nil, fmt.Errorf("get image %s in %s: %w", ref, repo, err)
 	}
-	return img, nil
+	return img.WithSource(image.Source{Transport: t, Repository: repo}), nil
 }
 
 // Index fetches the index ref names.
@@ -124,11 +130,7 @@ func PlatformImage(ctx context.Context, obs progress.Observer, t transport.Trans
 		return nil, err
 	}
 	if !image.IsIndex(desc.MediaType) {
-		img, err := image.Load(desc, raw, Opener(t, repo))
-		if err != nil {
-			return nil, fmt.Errorf("get image %s in %s: %w", ref, repo, err)
-		}
-		return img, nil
+		return load(t, repo, ref, desc, raw)
 	}
 	ix, err := image.LoadIndex(desc, raw)
 	if err != nil {
