@@ -86,4 +86,3 @@ var basicPAX = map[string]bool{
 func isSparsePAX(k string) bool {
 	return len(k) > len("GNU.sparse.") && k[:len("GNU.sparse.")] == "GNU.sparse."
 }
-

@@ -147,7 +147,7 @@ func lookup(ctx context.Context, layers []image.Blob, top int, p string, o *opti
 	for i := top; i >= 0; i-- {
 		var (
 			f       = found{layer: i}
-			hides   bool                    // a whiteout hides p below
+			hides   bool                       // a whiteout hides p below
 			nonDir  = map[string]*tar.Header{} // p's directories as non-directories here
 			dirHere = map[string]bool{}
 		)
