@@ -58,7 +58,7 @@ func readLayer(ctx context.Context, l image.Blob, index int, o *options, fn entr
 	}
 	defer zr.Close()
 	tr := tar.NewReader(&boundedReader{ctx: ctx, r: zr, limit: o.maxLayerSize})
-	content := &contentReader{r: tr}
+	content := &contentReader{r: tr, limit: o.maxLayerSize}
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
@@ -155,13 +155,28 @@ func (b *boundedReader) Read(p []byte) (int, error) {
 
 // contentReader reads the content of the current entry and remembers the
 // first error other than io.EOF, which is the layer's, not the caller's.
+// It counts what it reads against limit (when > 0) too: a sparse entry
+// reads back longer than it is stored.
 type contentReader struct {
-	r   io.Reader
-	err error
+	r     io.Reader
+	err   error
+	n     int64
+	limit int64
 }
 
 func (c *contentReader) Read(p []byte) (int, error) {
+	if c.limit > 0 && c.n+int64(len(p)) > c.limit {
+		if c.n >= c.limit {
+			p = p[:min(len(p), 1)] // one byte more tells EOF from too long
+		} else {
+			p = p[:c.limit-c.n]
+		}
+	}
 	n, err := c.r.Read(p)
+	c.n += int64(n)
+	if c.limit > 0 && c.n > c.limit {
+		n, err = 0, &LimitError{What: "layer size", Limit: c.limit}
+	}
 	if err != nil && err != io.EOF && c.err == nil {
 		c.err = err
 	}

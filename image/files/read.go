@@ -2,6 +2,7 @@ package files
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"io"
 	"io/fs"
@@ -172,10 +173,13 @@ func lookup(ctx context.Context, layers []image.Blob, top int, p string, o *opti
 					if hdr.Size > o.maxFileSize {
 						return &LimitError{What: "file size", Limit: o.maxFileSize}
 					}
-					f.data = make([]byte, hdr.Size)
-					if _, err := io.ReadFull(r, f.data); err != nil {
+					// Grow with what arrives, not with what the header claims.
+					var buf bytes.Buffer
+					buf.Grow(int(min(hdr.Size, 64<<10)))
+					if _, err := io.CopyN(&buf, r, hdr.Size); err != nil {
 						return err
 					}
+					f.data = buf.Bytes()
 				}
 				return nil
 			}
