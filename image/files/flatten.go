@@ -19,13 +19,15 @@ import (
 // error, w has a partial tar.
 func Flatten(ctx context.Context, img *image.Image, w io.Writer, opts ...Option) error {
 	tw := tar.NewWriter(w)
+	buf := make([]byte, 32<<10)
 	err := Walk(ctx, img, func(hdr *tar.Header, r io.Reader) error {
 		out := copyHeader(hdr)
 		if err := tw.WriteHeader(out); err != nil {
 			return fmt.Errorf("flatten %s: %w", hdr.Name, err)
 		}
 		if out.Size > 0 {
-			if _, err := io.Copy(tw, r); err != nil {
+			// One buffer for all files: io.Copy would make one per file.
+			if _, err := io.CopyBuffer(onlyWriter{tw}, r, buf); err != nil {
 				return fmt.Errorf("flatten %s: %w", hdr.Name, err)
 			}
 		}
@@ -86,3 +88,7 @@ var basicPAX = map[string]bool{
 func isSparsePAX(k string) bool {
 	return len(k) > len("GNU.sparse.") && k[:len("GNU.sparse.")] == "GNU.sparse."
 }
+
+// onlyWriter hides the io.ReaderFrom of a tar.Writer, which would copy
+// with a buffer of its own.
+type onlyWriter struct{ io.Writer }

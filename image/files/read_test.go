@@ -147,4 +147,3 @@ func TestLstat(t *testing.T) {
 	_, err := files.Lstat(context.Background(), img, "nope")
 	assert.ErrorIs(t, err, fs.ErrNotExist)
 }
-
