@@ -44,6 +44,11 @@
 // function of this package follows them on a real filesystem, and
 // [ReadFile] resolves them inside the image, where ".." stops at the root.
 //
+// A hard link names a file of its own layer. [Walk] and [Flatten] report it
+// as it is, so if an upper layer deletes or replaces its target, the link
+// in the flattened tar dangles or names the new file (as with crane
+// export); [ReadFile] reads the content the link had in its layer.
+//
 // # Memory and limits
 //
 // Everything streams: memory does not grow with the size of a layer or of a
