@@ -54,9 +54,10 @@
 // Everything streams: memory does not grow with the size of a layer or of a
 // file (except [ReadFile], which returns the file's bytes, up to
 // [WithMaxFileSize]). [Walk] and [Flatten] keep one small record per path
-// they have reported or seen deleted, up to [WithMaxEntries] paths
-// (1,048,576 by default, about 150 MiB in the worst case); past it they stop
-// with a [*LimitError]. A layer that decompresses to more than
+// they have reported or seen deleted, up to [WithMaxEntries] paths and 128
+// bytes a path on average for names and records (a million paths and 128
+// MiB by default); past it they stop with a [*LimitError]. [ReadFile] keeps
+// only the directories of the path it looks for. A layer that decompresses to more than
 // [WithMaxLayerSize] bytes (unlimited by default; a gzip bomb costs time, not
 // memory) stops with a [*LimitError] too. Errors from reading a layer,
 // including a truncated one (wrapping [io.ErrUnexpectedEOF]), come as a

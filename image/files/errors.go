@@ -49,7 +49,8 @@ func (e *UnsafeNameError) Error() string {
 // LimitError reports input past one of the limits set by [WithMaxEntries],
 // [WithMaxLayerSize] or [WithMaxFileSize].
 type LimitError struct {
-	// What is "entries", "layer size" or "file size".
+	// What is "entries", "entry names" (their bytes), "layer size" or
+	// "file size".
 	What string
 	// Limit is the limit that was passed.
 	Limit int64

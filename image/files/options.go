@@ -27,10 +27,10 @@ func makeOptions(opts []Option) options {
 	return o
 }
 
-// WithMaxEntries bounds the number of paths [Walk] and [Flatten] remember
-// (those reported, and those deleted by whiteouts): past n they stop with a
-// [*LimitError]. Each costs about a hundred bytes plus its name. n <= 0
-// means [DefaultMaxEntries].
+// WithMaxEntries bounds what [Walk] and [Flatten] remember: the paths they
+// reported and those deleted by whiteouts. Past n paths, or past n*128
+// bytes for their names and records (names can be long), they stop with a
+// [*LimitError]. n <= 0 means [DefaultMaxEntries]: a million paths, 128 MiB.
 func WithMaxEntries(n int) Option {
 	return func(o *options) {
 		if n <= 0 {

@@ -93,7 +93,16 @@ type tracker struct {
 	paths map[string]pathState
 	layer int32
 	max   int
+	bytes int // estimated memory of paths
 }
+
+// Memory accounting of the tracker: each path costs its name and about
+// pathOverhead bytes of map; all of them may cost bytesPerEntry times the
+// entry limit.
+const (
+	pathOverhead  = 48
+	bytesPerEntry = 128
+)
 
 // from returns the flags layers above the current one set on p.
 func (t *tracker) from(p string) uint8 {
@@ -124,6 +133,9 @@ func (t *tracker) hidden(name string, isDir bool) bool {
 
 // limit returns the error for a tracker that is full.
 func (t *tracker) limit() error {
+	if len(t.paths) < t.max {
+		return &LimitError{What: "entry names", Limit: int64(t.max) * bytesPerEntry}
+	}
 	return &LimitError{What: "entries", Limit: int64(t.max)}
 }
 
@@ -131,8 +143,11 @@ func (t *tracker) limit() error {
 // returns false when p is new and the tracker is full.
 func (t *tracker) set(p string, clear, flags uint8) bool {
 	s, ok := t.paths[p]
-	if !ok && len(t.paths) >= t.max {
-		return false
+	if !ok {
+		if len(t.paths) >= t.max || t.bytes+len(p)+pathOverhead > t.max*bytesPerEntry {
+			return false
+		}
+		t.bytes += len(p) + pathOverhead
 	}
 	if s.layer != t.layer {
 		s.above |= s.here

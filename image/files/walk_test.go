@@ -5,8 +5,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -224,6 +226,18 @@ func TestWalkBadInput(t *testing.T) {
 			check: limit("layer size", 1<<20),
 		},
 		{
+			name:  "sparse bomb past the layer size limit",
+			layer: gzBlob(t, sparseBomb(t)),
+			opts:  []files.Option{files.WithMaxLayerSize(1 << 20)},
+			check: limit("layer size", 1<<20),
+		},
+		{
+			name:  "long names past the entry memory limit",
+			layer: gzBlob(t, tarOf(t, file(strings.Repeat("n", 300), ""), file(strings.Repeat("m", 300), ""))),
+			opts:  []files.Option{files.WithMaxEntries(4)},
+			check: limit("entry names", 4*128),
+		},
+		{
 			name:  "more paths than the entry limit",
 			layer: gzBlob(t, tarOf(t, file("a", ""), file("b", ""), file("c", ""))),
 			opts:  []files.Option{files.WithMaxEntries(2)},
@@ -307,3 +321,33 @@ func limit(what string, n int64) func(*testing.T, error) {
 }
 
 func halve(p []byte) []byte { return p[:len(p)/2] }
+
+// sparseBomb returns a tar holding a GNU sparse file of one stored byte
+// that reads back as 1 GiB: the tar is 2 KiB, and no compression is
+// involved, so only a bound on what is read stops it.
+func sparseBomb(t *testing.T) []byte {
+	t.Helper()
+	const real = 1 << 30
+	hdr := make([]byte, 512)
+	field := func(off, n int, v int64) { copy(hdr[off:off+n], fmt.Sprintf("%0*o\x00", n-1, v)) }
+	copy(hdr, "bomb")
+	field(100, 8, 0o644)
+	field(108, 8, 0)
+	field(116, 8, 0)
+	field(124, 12, 1) // stored bytes
+	field(136, 12, 0)
+	hdr[156] = tar.TypeGNUSparse
+	copy(hdr[257:], "ustar  \x00")
+	field(386, 12, real-1) // one fragment: the last byte
+	field(398, 12, 1)
+	field(483, 12, real)
+	copy(hdr[148:156], "        ")
+	var sum int64
+	for _, c := range hdr {
+		sum += int64(c)
+	}
+	copy(hdr[148:156], fmt.Sprintf("%06o\x00 ", sum))
+	out := append(hdr, make([]byte, 512)...)
+	out[512] = 'x'
+	return append(out, make([]byte, 1024)...)
+}
