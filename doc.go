@@ -29,6 +29,8 @@
 //   - package tag: Resolve, Image, Point, PointIf, Delete.
 //   - package image: build an image from a config and layers; decode
 //     manifests and indexes; pick a platform.
+//   - package image/files: an image's filesystem, whiteouts applied: walk
+//     it, flatten it to one tar (crane export), read one file.
 //   - package reference: parse "ubuntu:24.04" into registry, repository,
 //     tag and digest.
 //   - package auth: credentials from Docker's config.json, credential
