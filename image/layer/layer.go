@@ -86,8 +86,8 @@ func WithModTime(t time.Time) Option {
 	return func(o *options) { o.mtime = t.Truncate(time.Second) }
 }
 
-// WithCompression sets how the layer is compressed: [Gzip] (the default)
-// or [Uncompressed]. [Zstd] is refused when the layer is encoded.
+// WithCompression sets how the layer is compressed: [Gzip] (the default),
+// [Zstd] (at the zstd library's default level) or [Uncompressed].
 func WithCompression(c Compression) Option {
 	return func(o *options) { o.compression = c }
 }
@@ -114,14 +114,17 @@ func WithHostOwners() Option {
 }
 
 // MediaType returns the media type of the layer's bytes: by default
-// [ocispec.MediaTypeImageLayerGzip], or [ocispec.MediaTypeImageLayer] when
-// uncompressed.
+// [ocispec.MediaTypeImageLayerGzip], [ocispec.MediaTypeImageLayerZstd] for
+// zstd, or [ocispec.MediaTypeImageLayer] when uncompressed; with
+// [WithDockerMediaType] the Docker ones (Docker has none for zstd).
 func (l *Layer) MediaType() string {
 	switch {
 	case l.o.compression == Uncompressed && l.o.docker:
 		return MediaTypeDockerTar
 	case l.o.compression == Uncompressed:
 		return ocispec.MediaTypeImageLayer
+	case l.o.compression == Zstd:
+		return ocispec.MediaTypeImageLayerZstd
 	case l.o.docker:
 		return MediaTypeDockerGzip
 	}
@@ -143,22 +146,26 @@ func (l *Layer) Encode(ctx context.Context, w io.Writer) (Info, error) {
 		}
 		l.used = true
 	}
-	if l.o.compression != Gzip && l.o.compression != Uncompressed {
-		return Info{}, fmt.Errorf("build layer: %s compression is not supported for writing", l.o.compression)
-	}
 	out := &hashCounter{h: digest.SHA256.Hash(), w: w}
 	buf := bufio.NewWriterSize(out, 64<<10)
 	diff := digest.SHA256.Hash()
-	var zw *gzip.Writer
-	var tarOut io.Writer
-	if l.o.compression == Gzip {
-		var err error
-		if zw, err = gzip.NewWriterLevel(buf, l.o.level); err != nil {
-			return Info{}, fmt.Errorf("build layer: %w", err)
-		}
+	var zw io.WriteCloser
+	var err error
+	switch l.o.compression {
+	case Gzip:
+		zw, err = gzip.NewWriterLevel(buf, l.o.level)
+	case Zstd:
+		zw, err = newZstdWriter(buf)
+	case Uncompressed:
+	default:
+		err = fmt.Errorf("unknown compression %d", l.o.compression)
+	}
+	if err != nil {
+		return Info{}, fmt.Errorf("build layer: %w", err)
+	}
+	tarOut := io.MultiWriter(diff, buf)
+	if zw != nil {
 		tarOut = io.MultiWriter(diff, zw)
-	} else {
-		tarOut = io.MultiWriter(diff, buf)
 	}
 	tw := tar.NewWriter(tarOut)
 	if err := l.entries(ctx, tw, &l.o); err != nil {
