@@ -105,3 +105,18 @@ func tarOf(t *testing.T, hs ...*tar.Header) []byte {
 	require.NoError(t, tw.Close())
 	return buf.Bytes()
 }
+
+// exampleDir returns a directory holding etc/motd, for the examples.
+func exampleDir() string {
+	dir, err := os.MkdirTemp("", "layer-example-")
+	if err != nil {
+		panic(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		panic(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "motd"), []byte("hello\n"), 0o644); err != nil {
+		panic(err)
+	}
+	return dir
+}
