@@ -320,4 +320,3 @@ func TestMemoryFlat(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
-

@@ -17,21 +17,19 @@
 // types. Entry names are cleaned; absolute names and names that lead out
 // of the root are refused with an [*EntryError].
 //
-// There are three ways to use the result:
+// There are three ways to use the result. [Layer.Encode] writes the bytes
+// to any io.Writer and returns their [Info] (descriptor and diff_id).
+// [Layer.Spool] writes them to a temporary file, for when the digest is
+// needed before the upload (an image built with image.New):
 //
-//   - [Layer.Encode] writes the bytes to any io.Writer and returns their
-//     [Info] (descriptor and diff_id).
-//   - [Layer.Spool] writes them to a temporary file, for when the digest is
-//     needed before the upload (an image built with image.New):
+//	sp, err := layer.FromDir("./app").Spool(ctx, "")
+//	defer sp.Remove()
+//	blob := image.NewBlob(sp.Descriptor, sp.Open) // and sp.DiffID for the config
 //
-//     sp, err := layer.FromDir("./app").Spool(ctx, "")
-//     defer sp.Remove()
-//     blob := image.NewBlob(sp.Descriptor, sp.Open) // and sp.DiffID for the config
+// repository.PushLayer uploads the bytes as they are made, in the same
+// pass, and returns the Info once the registry has them:
 //
-//   - repository.PushLayer uploads the bytes as they are made, in the same
-//     pass, and returns the Info once the registry has them:
-//
-//     info, err := repo.PushLayer(ctx, layer.FromDir("./app"))
+//	info, err := repo.PushLayer(ctx, layer.FromDir("./app"))
 //
 // # Reading
 //
