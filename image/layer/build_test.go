@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -320,3 +321,23 @@ func TestMemoryFlat(t *testing.T) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// TestMemoryManyFiles checks that what encoding allocates per file is small:
+// no copy buffer of its own for each file.
+func TestMemoryManyFiles(t *testing.T) {
+	fsys := fstest.MapFS{}
+	const n = 512
+	for i := range n {
+		fsys[fmt.Sprintf("d/f%04d", i)] = &fstest.MapFile{Data: []byte("x"), Mode: 0o644}
+	}
+	l := layer.FromFS(fsys, layer.WithCompression(layer.Uncompressed))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	_, err := l.Encode(t.Context(), discard{})
+	runtime.ReadMemStats(&after)
+	require.NoError(t, err)
+	perFile := (after.TotalAlloc - before.TotalAlloc) / n
+	t.Logf("%d bytes allocated per file", perFile)
+	assert.Less(t, perFile, uint64(4<<10))
+}

@@ -3,7 +3,6 @@ package layer
 import (
 	"archive/tar"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -93,6 +92,10 @@ func FromFiles(files []File, opts ...Option) *Layer {
 	}}
 }
 
+// copyBuffer is the size of the buffer a layer's file contents are copied
+// through, one for each encoding.
+const copyBuffer = 64 << 10
+
 // walkKey orders paths as [fs.WalkDir] visits them: "a", "a/b", "a.txt".
 func walkKey(name string) string { return strings.ReplaceAll(name, "/", "\x00") }
 
@@ -126,6 +129,7 @@ func FromFS(fsys fs.FS, opts ...Option) *Layer {
 
 // walk writes the files of fsys to tw.
 func walk(ctx context.Context, tw *tar.Writer, fsys fs.FS, o *options) error {
+	buf := make([]byte, copyBuffer)
 	return fs.WalkDir(fsys, ".", func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -168,13 +172,11 @@ func walk(ctx context.Context, tw *tar.Writer, fsys fs.FS, o *options) error {
 			return err
 		}
 		defer f.Close()
-		if _, err := io.CopyN(tw, f, h.Size); err != nil {
-			if errors.Is(err, io.EOF) {
-				err = fmt.Errorf("%s shrank while it was read", name)
-			}
-			return err
+		n, err := io.CopyBuffer(tw, io.LimitReader(f, h.Size), buf)
+		if err == nil && n < h.Size {
+			err = fmt.Errorf("%s shrank while it was read", name)
 		}
-		return nil
+		return err
 	})
 }
 
@@ -190,6 +192,7 @@ func walk(ctx context.Context, tw *tar.Writer, fsys fs.FS, o *options) error {
 func FromTar(r io.Reader, opts ...Option) *Layer {
 	return &Layer{o: newOptions(opts), once: true, entries: func(ctx context.Context, tw *tar.Writer, o *options) error {
 		tr := tar.NewReader(r)
+		buf := make([]byte, copyBuffer)
 		for {
 			hdr, err := tr.Next()
 			if err == io.EOF {
@@ -242,7 +245,7 @@ func FromTar(r io.Reader, opts ...Option) *Layer {
 			if err := tw.WriteHeader(h); err != nil {
 				return err
 			}
-			if _, err := io.Copy(tw, tr); err != nil {
+			if _, err := io.CopyBuffer(tw, tr, buf); err != nil {
 				return err
 			}
 		}
