@@ -341,3 +341,15 @@ func TestMemoryManyFiles(t *testing.T) {
 	t.Logf("%d bytes allocated per file", perFile)
 	assert.Less(t, perFile, uint64(4<<10))
 }
+
+func TestFromDirHardLinks(t *testing.T) {
+	dir := tree(t, map[string]string{"a": "same"})
+	require.NoError(t, os.Link(filepath.Join(dir, "a"), filepath.Join(dir, "b")))
+	info, b := encode(t, layer.FromDir(dir))
+	hs, content := headers(t, info.Descriptor.MediaType, b)
+	require.Len(t, hs, 2)
+	for _, h := range hs {
+		assert.Equal(t, byte(tar.TypeReg), h.Typeflag, "hard links are stored as regular files")
+	}
+	assert.Equal(t, map[string]string{"a": "same", "b": "same"}, content)
+}
