@@ -73,7 +73,7 @@ func Decompress(mediaType string, r io.Reader) (io.ReadCloser, error) {
 		}
 		return zr, nil
 	case Zstd:
-		return nil, fmt.Errorf("layer of type %s: zstd: %w", mediaType, errZstd)
+		return openZstd(mediaType, r)
 	}
 	return io.NopCloser(r), nil
 }
