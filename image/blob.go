@@ -28,6 +28,10 @@ type FetchFunc func(ctx context.Context, desc ocispec.Descriptor) (io.ReadCloser
 type Blob struct {
 	desc ocispec.Descriptor
 	open OpenFunc
+	// data holds the bytes when they are in memory and match desc
+	// (BytesBlob, embedded data); nil otherwise. It lets [New] check an
+	// image config without I/O.
+	data []byte
 }
 
 // errNoContent is returned by Open on a Blob that has no way to read.
@@ -50,7 +54,7 @@ func BytesBlob(mediaType string, p []byte) Blob {
 		data = []byte{}
 	}
 	desc := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(data), Size: int64(len(data))}
-	return Blob{desc: desc, open: bytesOpener(data)}
+	return Blob{desc: desc, open: bytesOpener(data), data: data}
 }
 
 // bytesOpener returns an OpenFunc over p, which must not change afterwards.
@@ -83,7 +87,7 @@ func fetchedBlob(desc ocispec.Descriptor, fetch FetchFunc) Blob {
 	desc = cloneDescriptor(desc)
 	if len(desc.Data) > 0 && int64(len(desc.Data)) == desc.Size && desc.Digest.Validate() == nil &&
 		desc.Digest.Algorithm().FromBytes(desc.Data) == desc.Digest {
-		return Blob{desc: desc, open: bytesOpener(desc.Data)}
+		return Blob{desc: desc, open: bytesOpener(desc.Data), data: desc.Data}
 	}
 	if fetch == nil {
 		return Blob{desc: desc}

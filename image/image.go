@@ -54,7 +54,15 @@ type Image struct {
 // that the options fit the media type (a Docker manifest has no artifactType
 // or subject; an empty config needs an artifactType). Errors wrap
 // [ErrInvalid] or [ErrUnsupportedMediaType]. No layers is allowed, as
-// artifacts often have none. New does not read the blobs.
+// artifacts often have none.
+//
+// An image config (the OCI or Docker config media type, or any config of a
+// Docker manifest) whose bytes are in memory ([BytesBlob], a [Builder]'s)
+// must list one rootfs.diff_id per layer: otherwise the error is a
+// [*DiffIDCountError] naming both counts. Configs of other media types
+// (artifacts) are not read. New does no I/O: a config given through
+// [NewBlob] is not read, and a layer's diff_id is not checked against its
+// content; the image/validate package checks both.
 func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 	var o Options
 	if opts != nil {
@@ -78,6 +86,9 @@ func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 			return nil, err
 		}
 	}
+	if err := checkDiffIDs(mt, config, len(layers)); err != nil {
+		return nil, err
+	}
 	m := ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
 		MediaType:    mt,
@@ -95,7 +106,7 @@ func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 		desc:     manifestDescriptor(mt, digest.FromBytes(raw), raw, o.ArtifactType),
 		raw:      raw,
 		manifest: m,
-		config:   Blob{desc: cfg, open: config.open},
+		config:   Blob{desc: cfg, open: config.open, data: config.data},
 		layers:   append([]Blob(nil), layers...),
 	}, nil
 }
