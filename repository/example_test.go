@@ -1,6 +1,7 @@
 package repository_test
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -83,11 +84,16 @@ func ExampleRepository_Image() {
 		log.Fatal(err)
 	}
 	defer rc.Close()
-	layer, err := io.ReadAll(rc)
+	// The layer is a tar of one file.
+	tr := tar.NewReader(rc)
+	if _, err := tr.Next(); err != nil {
+		log.Fatal(err)
+	}
+	file, err := io.ReadAll(tr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s\n", layer)
+	fmt.Printf("%s\n", file)
 	// Output:
 	// myapp 2.0
 }
