@@ -153,6 +153,10 @@ func manifestDescriptor(mediaType string, d digest.Digest, raw []byte, artifactT
 // The image's blobs open through fetch, except those whose descriptor embeds
 // matching data. With a nil fetch the other blobs cannot be opened.
 // Load keeps raw; the caller must not modify it afterwards.
+//
+// Load does not read the config: an image whose config's rootfs.diff_ids
+// do not match its layers loads (a registry may hold one, and copying it
+// should not fail). Check the content with the image/validate package.
 func Load(desc ocispec.Descriptor, raw []byte, fetch FetchFunc) (*Image, error) {
 	mt, err := loadType(desc, raw)
 	if err != nil {
