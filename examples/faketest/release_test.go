@@ -7,6 +7,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/validate"
 	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
@@ -24,6 +25,10 @@ func pushVersion(t *testing.T, reg *fake.Registry, tag string) ocispec.Descripto
 	}
 	desc, err := reg.Repository("myapp1").Push(t.Context(), img, tag)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// What the test pushed is a valid image, read back from the registry.
+	if err := validate.Manifest(t.Context(), reg.Repository("myapp1"), desc); err != nil {
 		t.Fatal(err)
 	}
 	return desc
