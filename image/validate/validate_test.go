@@ -56,7 +56,9 @@ func TestImage(t *testing.T) {
 		wantKind validate.Kind // 0: no LayerError
 		wantErr  error
 	}{
-		{name: "valid", img: func(t *testing.T) *image.Image { return build(t, []image.Blob{gz, plain}, []digest.Digest{gzID, plainID}) }},
+		{name: "valid", img: func(t *testing.T) *image.Image {
+			return build(t, []image.Blob{gz, plain}, []digest.Digest{gzID, plainID})
+		}},
 		{name: "valid docker", img: func(t *testing.T) *image.Image {
 			img, err := testimage.Image(linux, image.MediaTypeDockerConfig, image.MediaTypeDockerLayer, [][]byte{[]byte("a")}, nil, &image.Options{MediaType: image.MediaTypeDockerManifest})
 			if err != nil {

@@ -18,8 +18,8 @@ import (
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/internal/regtest"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport/remote"
