@@ -29,6 +29,7 @@
 //   - package tag: Resolve, Image, Point, PointIf, Delete.
 //   - package image: build an image from a config and layers; decode
 //     manifests and indexes; pick a platform.
+//   - package image/validate: check an image's content end to end.
 //   - package reference: parse "ubuntu:24.04" into registry, repository,
 //     tag and digest.
 //   - package auth: credentials from Docker's config.json, credential
