@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
@@ -30,13 +31,11 @@ func testImage(t testing.TB, name, platform string, n int, docker bool) *image.I
 		cfgType, layerType = image.MediaTypeDockerConfig, image.MediaTypeDockerLayer
 		opts = &image.Options{MediaType: image.MediaTypeDockerManifest}
 	}
-	config := fmt.Sprintf(`{"os":%q,"architecture":%q,"variant":%q,"rootfs":{"type":"layers","diff_ids":[]},"comment":%q}`,
-		p.OS, p.Architecture, p.Variant, name)
-	layers := make([]image.Blob, n)
-	for i := range layers {
-		layers[i] = image.BytesBlob(layerType, []byte(fmt.Sprintf("%s %s layer %d %s", name, platform, i, bytes.Repeat([]byte{'x'}, i*10))))
+	contents := make([][]byte, n)
+	for i := range contents {
+		contents[i] = []byte(fmt.Sprintf("%s %s layer %d %s", name, platform, i, bytes.Repeat([]byte{'x'}, i*10)))
 	}
-	img, err := image.New(image.BytesBlob(cfgType, []byte(config)), layers, opts)
+	img, err := testimage.Image(p, cfgType, layerType, contents, map[string]string{"name": name}, opts)
 	require.NoError(t, err)
 	return img
 }

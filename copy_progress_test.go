@@ -12,6 +12,7 @@ import (
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/repository/progress"
@@ -87,12 +88,12 @@ func requireStreamed(t *testing.T, rec *progressRecorder, desc ocispec.Descripto
 // events; the layers are the same whatever comment, the config is not.
 func progressImage(t *testing.T, comment string) *image.Image {
 	t.Helper()
-	var layers []image.Blob
+	var contents [][]byte
 	for i, n := range []int{1<<20 + 7, 600 << 10, 10} {
-		layers = append(layers, image.BytesBlob(ocispec.MediaTypeImageLayer, bytes.Repeat([]byte{byte('a' + i)}, n)))
+		contents = append(contents, bytes.Repeat([]byte{byte('a' + i)}, n))
 	}
-	config := `{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"comment":"` + comment + `"}`
-	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(config)), layers, nil)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, "", ocispec.MediaTypeImageLayer,
+		contents, map[string]string{"comment": comment}, nil)
 	require.NoError(t, err)
 	return img
 }

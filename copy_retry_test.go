@@ -15,6 +15,7 @@ import (
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository/progress"
@@ -49,8 +50,8 @@ func bigImage(t *testing.T) *image.Image {
 	t.Helper()
 	big := make([]byte, 8<<20)
 	rand.Read(big)
-	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}`)),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, big)}, nil)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, "", ocispec.MediaTypeImageLayer,
+		[][]byte{big}, nil, nil)
 	require.NoError(t, err)
 	return img
 }

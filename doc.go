@@ -31,6 +31,7 @@
 //     manifests and indexes; pick a platform.
 //   - package image/files: an image's filesystem, whiteouts applied: walk
 //     it, flatten it to one tar (crane export), read one file.
+//   - package image/validate: check an image's content end to end.
 //   - package reference: parse "ubuntu:24.04" into registry, repository,
 //     tag and digest.
 //   - package auth: credentials from Docker's config.json, credential

@@ -9,6 +9,7 @@ import (
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 )
 
@@ -16,10 +17,10 @@ func ExampleCopy() {
 	ctx := context.Background()
 	reg := fake.New()
 	app := reg.Repository("myapp1")
-	img, err := image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp 3.0"))},
-		nil)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp 3.0"))
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.AddLayer(layer, diffID, "")
+	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)
 	}

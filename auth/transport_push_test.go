@@ -14,7 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/auth"
-	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
@@ -187,11 +187,11 @@ func TestRegistryPushTokenCount(t *testing.T) {
 		t.Fatal(err)
 	}
 	repo := r.Repository("team/app")
-	var layers []image.Blob
+	var contents [][]byte
 	for i := range 20 {
-		layers = append(layers, image.BytesBlob(ocispec.MediaTypeImageLayer, []byte(strings.Repeat(fmt.Sprintf("layer %d;", i), 500))))
+		contents = append(contents, []byte(strings.Repeat(fmt.Sprintf("layer %d;", i), 500)))
 	}
-	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)), layers, nil)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, "", ocispec.MediaTypeImageLayer, contents, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

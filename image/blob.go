@@ -29,6 +29,10 @@ type Blob struct {
 	src  *Source // where a pulled blob is stored; nil if not pulled
 	desc ocispec.Descriptor
 	open OpenFunc
+	// data holds the bytes when they are in memory and match desc
+	// (BytesBlob, embedded data); nil otherwise. It lets [New] check an
+	// image config without I/O.
+	data []byte
 }
 
 // errNoContent is returned by Open on a Blob that has no way to read.
@@ -51,7 +55,7 @@ func BytesBlob(mediaType string, p []byte) Blob {
 		data = []byte{}
 	}
 	desc := ocispec.Descriptor{MediaType: mediaType, Digest: digest.FromBytes(data), Size: int64(len(data))}
-	return Blob{desc: desc, open: bytesOpener(data)}
+	return Blob{desc: desc, open: bytesOpener(data), data: data}
 }
 
 // bytesOpener returns an OpenFunc over p, which must not change afterwards.
@@ -84,7 +88,7 @@ func fetchedBlob(desc ocispec.Descriptor, fetch FetchFunc) Blob {
 	desc = cloneDescriptor(desc)
 	if len(desc.Data) > 0 && int64(len(desc.Data)) == desc.Size && desc.Digest.Validate() == nil &&
 		desc.Digest.Algorithm().FromBytes(desc.Data) == desc.Digest {
-		return Blob{desc: desc, open: bytesOpener(desc.Data)}
+		return Blob{desc: desc, open: bytesOpener(desc.Data), data: desc.Data}
 	}
 	if fetch == nil {
 		return Blob{desc: desc}

@@ -20,6 +20,21 @@
 //	layer := image.BytesBlob(ocispec.MediaTypeImageLayerGzip, tgz)
 //	img, err := image.New(cfg, []image.Blob{layer}, nil)
 //
+// [Builder] assembles an image config with its layers: set the fields
+// people set (Env, Entrypoint, Cmd, WorkingDir, User, Labels, ports,
+// volumes, created, platform) and add each layer with its diff_id; the
+// config's rootfs.diff_ids and history follow the layers. [Image.Edit]
+// starts one from an existing image, to add layers to a base. [New]
+// refuses an image config whose diff_ids do not count its layers
+// ([DiffIDCountError]):
+//
+//	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+//	b.SetEntrypoint("/app")
+//	b.AddLayer(layer, diffID, "COPY app /app")
+//	img, err := b.Image(nil)
+//
+// The image/validate package reads an image's content and checks it.
+//
 // # Decoding
 //
 // [Load] and [LoadIndex] take the bytes pulled for a descriptor, check that

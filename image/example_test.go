@@ -6,12 +6,14 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 )
 
 func ExampleNew() {
+	// A gzip'd tar, and the digest of the tar: its diff_id.
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayerGzip, []byte("hello"))
 	config := image.BytesBlob(ocispec.MediaTypeImageConfig,
-		[]byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`))
-	layer := image.BytesBlob(ocispec.MediaTypeImageLayerGzip, []byte("a gzip'd tar, in real life"))
+		[]byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["`+diffID+`"]}}`))
 
 	img, err := image.New(config, []image.Blob{layer}, nil)
 	if err != nil {

@@ -54,7 +54,15 @@ type Image struct {
 // that the options fit the media type (a Docker manifest has no artifactType
 // or subject; an empty config needs an artifactType). Errors wrap
 // [ErrInvalid] or [ErrUnsupportedMediaType]. No layers is allowed, as
-// artifacts often have none. New does not read the blobs.
+// artifacts often have none.
+//
+// An image config (the OCI or Docker config media type, or any config of a
+// Docker manifest) whose bytes are in memory ([BytesBlob], a [Builder]'s)
+// must list one rootfs.diff_id per layer: otherwise the error is a
+// [*DiffIDCountError] naming both counts. Configs of other media types
+// (artifacts) are not read. New does no I/O: a config given through
+// [NewBlob] is not read, and a layer's diff_id is not checked against its
+// content; the image/validate package checks both.
 func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 	var o Options
 	if opts != nil {
@@ -78,6 +86,9 @@ func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 			return nil, err
 		}
 	}
+	if err := checkDiffIDs(mt, config, len(layers)); err != nil {
+		return nil, err
+	}
 	m := ocispec.Manifest{
 		Versioned:    specs.Versioned{SchemaVersion: 2},
 		MediaType:    mt,
@@ -95,7 +106,7 @@ func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 		desc:     manifestDescriptor(mt, digest.FromBytes(raw), raw, o.ArtifactType),
 		raw:      raw,
 		manifest: m,
-		config:   Blob{desc: cfg, open: config.open},
+		config:   Blob{desc: cfg, open: config.open, data: config.data},
 		layers:   append([]Blob(nil), layers...),
 	}, nil
 }
@@ -142,6 +153,10 @@ func manifestDescriptor(mediaType string, d digest.Digest, raw []byte, artifactT
 // The image's blobs open through fetch, except those whose descriptor embeds
 // matching data. With a nil fetch the other blobs cannot be opened.
 // Load keeps raw; the caller must not modify it afterwards.
+//
+// Load does not read the config: an image whose config's rootfs.diff_ids
+// do not match its layers loads (a registry may hold one, and copying it
+// should not fail). Check the content with the image/validate package.
 func Load(desc ocispec.Descriptor, raw []byte, fetch FetchFunc) (*Image, error) {
 	mt, err := loadType(desc, raw)
 	if err != nil {

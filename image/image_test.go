@@ -15,6 +15,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 )
 
 // store is a content store for tests: a FetchFunc over a map of blobs.
@@ -38,9 +39,22 @@ func (s store) fetch(_ context.Context, d ocispec.Descriptor) (io.ReadCloser, er
 
 const configJSON = `{"architecture":"arm64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Env":["A=1"]}}`
 
+// withLayers returns layers of mediaType holding contents, and an arm64
+// config listing their diff_ids.
+func withLayers(mediaType string, contents ...string) ([]image.Blob, []byte) {
+	layers := make([]image.Blob, len(contents))
+	diffIDs := make([]digest.Digest, len(contents))
+	for i, c := range contents {
+		layers[i], diffIDs[i] = testimage.Layer(mediaType, []byte(c))
+	}
+	return layers, testimage.Config(ocispec.Platform{OS: "linux", Architecture: "arm64"}, diffIDs, nil)
+}
+
 func TestNewLoadRoundTrip(t *testing.T) {
 	t.Parallel()
 	subject := &ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: dC, Size: 3}
+	ociLayers, ociConfig := withLayers(ocispec.MediaTypeImageLayerGzip, "l1", "l2")
+	dockerLayers, dockerConfig := withLayers(image.MediaTypeDockerLayer, "l1")
 	tests := []struct {
 		name      string
 		config    image.Blob
@@ -49,11 +63,11 @@ func TestNewLoadRoundTrip(t *testing.T) {
 		wantType  string
 		wantLayer int
 	}{
-		{name: "oci default", config: image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(configJSON)),
-			layers:   []image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayerGzip, []byte("l1")), image.BytesBlob(ocispec.MediaTypeImageLayerGzip, []byte("l2"))},
+		{name: "oci default", config: image.BytesBlob(ocispec.MediaTypeImageConfig, ociConfig),
+			layers:   ociLayers,
 			wantType: ocispec.MediaTypeImageManifest, wantLayer: 2},
-		{name: "docker", config: image.BytesBlob(image.MediaTypeDockerConfig, []byte(configJSON)),
-			layers: []image.Blob{image.BytesBlob(image.MediaTypeDockerLayer, []byte("l1"))},
+		{name: "docker", config: image.BytesBlob(image.MediaTypeDockerConfig, dockerConfig),
+			layers: dockerLayers,
 			opts:   &image.Options{MediaType: image.MediaTypeDockerManifest, Annotations: map[string]string{"a": "b"}}, wantType: image.MediaTypeDockerManifest, wantLayer: 1},
 		{name: "artifact", config: image.BytesBlob(ocispec.MediaTypeEmptyJSON, []byte("{}")),
 			layers: []image.Blob{image.BytesBlob("application/spdx+json", []byte(`{"spdx":1}`))},
@@ -150,7 +164,7 @@ func TestNewDoesNotAlias(t *testing.T) {
 	t.Parallel()
 	opts := &image.Options{Annotations: map[string]string{"k": "v"}, Subject: &ocispec.Descriptor{MediaType: "x", Digest: dC, Size: 1}}
 	layers := []image.Blob{image.BytesBlob("l", []byte("1"))}
-	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte("{}")), layers, opts)
+	img, err := image.New(image.BytesBlob("application/vnd.example.config", []byte("{}")), layers, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,7 +272,7 @@ func TestConfigFile(t *testing.T) {
 	failing := func(context.Context) (io.ReadCloser, error) {
 		return io.NopCloser(io.MultiReader(strings.NewReader("{"), iotestErrReader{})), nil
 	}
-	notJSON := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte("not json"))
+	notJSON := image.NewBlob(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte("not json")).Descriptor(), opener("not json", nil)) // New would refuse it in memory
 	tests := []struct {
 		name    string
 		config  image.Blob

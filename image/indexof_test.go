@@ -3,6 +3,7 @@ package image
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -11,8 +12,9 @@ import (
 // platformImage builds an image whose config says platform (os/arch[/variant]).
 func platformImage(t *testing.T, config string) *Image {
 	t.Helper()
-	img, err := New(BytesBlob(ocispec.MediaTypeImageConfig, []byte(config)),
-		[]Blob{BytesBlob(ocispec.MediaTypeImageLayer, []byte("layer of "+config))}, nil)
+	layer := BytesBlob(ocispec.MediaTypeImageLayer, []byte("layer of "+config)) // uncompressed: the diff_id is the digest
+	config = strings.Replace(config, `"diff_ids":[]`, `"diff_ids":["`+layer.Descriptor().Digest.String()+`"]`, 1)
+	img, err := New(BytesBlob(ocispec.MediaTypeImageConfig, []byte(config)), []Blob{layer}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

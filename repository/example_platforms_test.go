@@ -8,17 +8,17 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 )
 
 // platformImage builds a one-layer image for os/arch/variant.
 func platformImage(os, arch, variant string) *image.Image {
-	config := fmt.Sprintf(`{"os":%q,"architecture":%q,"variant":%q,"rootfs":{"type":"layers","diff_ids":[]}}`, os, arch, variant)
-	img, err := image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(config)),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp for "+arch+variant))},
-		nil)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp for "+arch+variant))
+	b := image.NewBuilder(ocispec.Platform{OS: os, Architecture: arch, Variant: variant})
+	b.AddLayer(layer, diffID, "")
+	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package repository_test
 
 import (
+	"archive/tar"
 	"context"
 	"fmt"
 	"io"
@@ -9,16 +10,17 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 )
 
 // appImage builds a small one-layer image whose layer says version.
 func appImage(version string) *image.Image {
-	img, err := image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp "+version))},
-		nil)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp "+version))
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.AddLayer(layer, diffID, "")
+	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -82,11 +84,16 @@ func ExampleRepository_Image() {
 		log.Fatal(err)
 	}
 	defer rc.Close()
-	layer, err := io.ReadAll(rc)
+	// The layer is a tar of one file.
+	tr := tar.NewReader(rc)
+	if _, err := tr.Next(); err != nil {
+		log.Fatal(err)
+	}
+	file, err := io.ReadAll(tr)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%s\n", layer)
+	fmt.Printf("%s\n", file)
 	// Output:
 	// myapp 2.0
 }

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/repository/progress"
@@ -114,15 +115,14 @@ func checkAlone(t *testing.T, evs []progress.Event, desc ocispec.Descriptor, kin
 // events, one of them small. Different salts give different blobs.
 func bigImage(t *testing.T, salt, arch string) *image.Image {
 	t.Helper()
-	layer := func(n int, b byte) image.Blob {
+	layer := func(n int, b byte) []byte {
 		p := bytes.Repeat([]byte{b}, n)
 		copy(p, salt)
-		return image.BytesBlob(ocispec.MediaTypeImageLayer, p)
+		return p
 	}
-	img, err := image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"`+arch+`","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"comment":"`+salt+`"}`)),
-		[]image.Blob{layer(1<<20+13, 'a'), layer(700<<10, 'b'), layer(100, 'c'), layer(3<<20, 'd')},
-		nil)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: arch}, "", ocispec.MediaTypeImageLayer,
+		[][]byte{layer(1<<20+13, 'a'), layer(700<<10, 'b'), layer(100, 'c'), layer(3<<20, 'd')},
+		map[string]string{"salt": salt}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

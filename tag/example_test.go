@@ -9,16 +9,17 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
 )
 
 func appImage(version string) *image.Image {
-	img, err := image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp "+version))},
-		nil)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp "+version))
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.AddLayer(layer, diffID, "")
+	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)
 	}

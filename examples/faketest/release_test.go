@@ -7,6 +7,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/validate"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
 )
@@ -14,15 +16,19 @@ import (
 // pushVersion pushes a small image under tag and returns its descriptor.
 func pushVersion(t *testing.T, reg *fake.Registry, tag string) ocispec.Descriptor {
 	t.Helper()
-	img, err := image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("version "+tag))},
-		nil)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("version "+tag))
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.AddLayer(layer, diffID, "")
+	img, err := b.Image(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	desc, err := reg.Repository("myapp1").Push(t.Context(), img, tag)
 	if err != nil {
+		t.Fatal(err)
+	}
+	// What the test pushed is a valid image, read back from the registry.
+	if err := validate.Manifest(t.Context(), reg.Repository("myapp1"), desc); err != nil {
 		t.Fatal(err)
 	}
 	return desc

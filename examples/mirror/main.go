@@ -13,6 +13,9 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
@@ -23,10 +26,12 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/validate"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/registry/ocilayout"
@@ -95,6 +100,12 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 		return err
 	}
 	fmt.Fprintf(out, "air-gapped ubuntu:24.04 = %s, same digest: %v\n", got.Digest, got.Digest == ix.Descriptor().Digest)
+	// Read every byte that arrived: each platform's layers decompress to
+	// the diff_ids its config lists.
+	if err := validate.Manifest(ctx, dst, got); err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "validated: every layer matches its config")
 	for d, err := range dst.Referrers(ctx, got.Digest, nil) {
 		if err != nil {
 			return err
@@ -115,9 +126,13 @@ func seed(ctx context.Context, repo *repository.Repository) (*image.Index, error
 	var imgs []*image.Image
 	for _, p := range []string{"amd64", "arm64/v8", "arm/v7"} {
 		arch, variant, _ := strings.Cut(p, "/")
-		config := fmt.Sprintf(`{"os":"linux","architecture":%q,"variant":%q,"rootfs":{"type":"layers","diff_ids":[]}}`, arch, variant)
-		img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(config)),
-			[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("ubuntu 24.04 for "+p))}, nil)
+		layer, diffID, err := tarLayer("etc/os-release", "ubuntu 24.04 for "+p+"\n")
+		if err != nil {
+			return nil, err
+		}
+		b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: arch, Variant: variant})
+		b.AddLayer(layer, diffID, "")
+		img, err := b.Image(nil)
 		if err != nil {
 			return nil, err
 		}
@@ -138,6 +153,33 @@ func seed(ctx context.Context, repo *repository.Repository) (*image.Index, error
 		return nil, err
 	}
 	return ix, nil
+}
+
+// tarLayer returns a gzip-compressed layer holding one file, and its
+// diff_id (the digest of the uncompressed tar), which the image config
+// lists. Entries have a fixed time, so the same content gives the same
+// digest.
+func tarLayer(name, content string) (image.Blob, digest.Digest, error) {
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
+		return image.Blob{}, "", err
+	}
+	if _, err := io.WriteString(tw, content); err != nil {
+		return image.Blob{}, "", err
+	}
+	if err := tw.Close(); err != nil {
+		return image.Blob{}, "", err
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(tarball.Bytes()); err != nil {
+		return image.Blob{}, "", err
+	}
+	if err := zw.Close(); err != nil {
+		return image.Blob{}, "", err
+	}
+	return image.BytesBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes()), digest.FromBytes(tarball.Bytes()), nil
 }
 
 // attach pushes an artifact of artifactType holding body, whose subject is

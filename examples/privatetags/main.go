@@ -109,14 +109,19 @@ func login(ctx context.Context, host, path string) error {
 	return store.Save(ctx, host, ci)
 }
 
+// seedImage is the image seed pushes: a config and no layers, enough to
+// list tags.
+func seedImage() (*image.Image, error) {
+	return image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"}).Image(nil)
+}
+
 // seed pushes one small image to team/app under three tags.
 func seed(ctx context.Context, host string, creds auth.CredentialStore) error {
 	reg, err := registry.New(host, registry.WithAuth(creds))
 	if err != nil {
 		return err
 	}
-	config := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`))
-	img, err := image.New(config, nil, nil)
+	img, err := seedImage()
 	if err != nil {
 		return err
 	}

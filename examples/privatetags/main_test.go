@@ -4,7 +4,20 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/regkit/regkit/image/validate"
 )
+
+// TestSeedImageValid checks the image the example pushes end to end.
+func TestSeedImageValid(t *testing.T) {
+	img, err := seedImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(t.Context(), img); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestRun runs the example: it must log in, be refused anonymously and list
 // the three tags with the saved credential.

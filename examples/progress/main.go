@@ -14,6 +14,8 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -213,17 +215,27 @@ func generatedImage() (*image.Image, error) {
 	return image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, config), ls, nil)
 }
 
-// noiseLayer returns a layer of size bytes of noise seeded by seed. The
-// bytes are generated anew each time the layer is opened; its digest is
-// computed once, by streaming them. (A real layer is a tar archive: the
-// registry does not look inside.)
+// noiseLayer returns an uncompressed layer: a tar holding one file of size
+// bytes of noise seeded by seed. The bytes are generated anew each time
+// the layer is opened; its digest, which is also its diff_id as it is not
+// compressed, is computed once, by streaming them.
 func noiseLayer(seed byte, size int64) (image.Blob, error) {
-	gen := func() io.Reader { return io.LimitReader(rand.NewChaCha8([32]byte{seed}), size) }
+	var hdr bytes.Buffer
+	if err := tar.NewWriter(&hdr).WriteHeader(&tar.Header{Name: fmt.Sprintf("noise/%d", seed), Mode: 0o644, Size: size}); err != nil {
+		return image.Blob{}, err
+	}
+	// After the header: the file, padding to a 512-byte block, and the
+	// two zero blocks that end a tar.
+	trailer := make([]byte, (512-size%512)%512+1024)
+	gen := func() io.Reader {
+		return io.MultiReader(bytes.NewReader(hdr.Bytes()), io.LimitReader(rand.NewChaCha8([32]byte{seed}), size), bytes.NewReader(trailer))
+	}
+	tarSize := int64(hdr.Len()+len(trailer)) + size
 	d := digest.Canonical.Digester()
 	if _, err := io.Copy(d.Hash(), gen()); err != nil {
 		return image.Blob{}, err
 	}
-	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: d.Digest(), Size: size}
+	desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: d.Digest(), Size: tarSize}
 	return image.NewBlob(desc, func(context.Context) (io.ReadCloser, error) {
 		return io.NopCloser(gen()), nil
 	}), nil

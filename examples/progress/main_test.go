@@ -4,7 +4,21 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/regkit/regkit/image/validate"
 )
+
+// TestImageValid checks the generated image end to end: each layer is a
+// tar whose digest is the diff_id its config lists.
+func TestImageValid(t *testing.T) {
+	img, err := generatedImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(t.Context(), img); err != nil {
+		t.Fatal(err)
+	}
+}
 
 // TestRun pushes, pulls and copies the generated image, and checks the
 // summary line of each operation: every blob done, every byte counted.

@@ -13,12 +13,16 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"log"
 	"os"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit"
@@ -95,11 +99,43 @@ func run(ctx context.Context, out io.Writer) error {
 // release builds a small image of myapp1 at version: a config, a base layer
 // shared by every version, and a layer of its own.
 func release(version string) (*image.Image, error) {
-	config := fmt.Sprintf(`{"architecture":"amd64","os":"linux","config":{"Labels":{"version":%q}},"rootfs":{"type":"layers","diff_ids":[]}}`, version)
-	return image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(config)), []image.Blob{
-		image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("base system")),
-		image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("myapp1 "+version)),
-	}, nil)
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.SetLabel("version", version)
+	for _, f := range [][2]string{{"etc/base", "base system\n"}, {"app/VERSION", "myapp1 " + version + "\n"}} {
+		layer, diffID, err := tarLayer(f[0], f[1])
+		if err != nil {
+			return nil, err
+		}
+		b.AddLayer(layer, diffID, "")
+	}
+	return b.Image(nil)
+}
+
+// tarLayer returns a gzip-compressed layer holding one file, and its
+// diff_id (the digest of the uncompressed tar), which the image config
+// lists. Entries have a fixed time, so the same content gives the same
+// digest.
+func tarLayer(name, content string) (image.Blob, digest.Digest, error) {
+	var tarball bytes.Buffer
+	tw := tar.NewWriter(&tarball)
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
+		return image.Blob{}, "", err
+	}
+	if _, err := io.WriteString(tw, content); err != nil {
+		return image.Blob{}, "", err
+	}
+	if err := tw.Close(); err != nil {
+		return image.Blob{}, "", err
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(tarball.Bytes()); err != nil {
+		return image.Blob{}, "", err
+	}
+	if err := zw.Close(); err != nil {
+		return image.Blob{}, "", err
+	}
+	return image.BytesBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes()), digest.FromBytes(tarball.Bytes()), nil
 }
 
 func short(d string) string { return d[:19] }

@@ -4,7 +4,22 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/regkit/regkit/image/validate"
 )
+
+// TestReleaseValid checks the images the example pushes end to end.
+func TestReleaseValid(t *testing.T) {
+	for _, v := range []string{"2.0", "3.0"} {
+		img, err := release(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := validate.Image(t.Context(), img); err != nil {
+			t.Errorf("release(%s): %v", v, err)
+		}
+	}
+}
 
 // TestRun runs the promotion: 3.0 arrives with the same digest and latest
 // moves to it.

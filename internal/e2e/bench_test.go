@@ -19,6 +19,7 @@ import (
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/regtest"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport/remote"
@@ -185,15 +186,15 @@ func BenchmarkBigBlob(b *testing.B) {
 
 // smallImage builds an image of n layers of 1 MiB each.
 func smallImage(b *testing.B, seed int, n int) *image.Image {
-	var layers []image.Blob
+	var contents [][]byte
 	for i := range n {
 		p := make([]byte, 1<<20)
 		r := newGen(byte(seed*31+i), int64(len(p)))
 		io.ReadFull(r, p)
-		layers = append(layers, image.BytesBlob(ocispec.MediaTypeImageLayer, p))
+		contents = append(contents, p)
 	}
-	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, fmt.Appendf(nil, `{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]},"config":{"Labels":{"seed":"%d"}}}`, seed))
-	img, err := image.New(cfg, layers, nil)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, "", ocispec.MediaTypeImageLayer,
+		contents, map[string]string{"seed": fmt.Sprint(seed)}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
@@ -177,7 +178,11 @@ func withRandomLayer(t *testing.T, img *image.Image, size int) *image.Image {
 	t.Helper()
 	p := make([]byte, size)
 	cryptorand.Read(p)
-	out, err := image.New(img.Config(), append(img.Layers(), image.BytesBlob(ocispec.MediaTypeImageLayer, p)), nil)
+	b, err := img.Edit(t.Context())
+	require.NoError(t, err)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, p)
+	b.AddLayer(layer, diffID, "")
+	out, err := b.Image(nil)
 	require.NoError(t, err)
 	return out
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/auth"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
@@ -27,11 +28,12 @@ const alicePassword = "wonderland"
 // testImage returns an image of two small layers, unique to name.
 func testImage(t *testing.T, name string) *image.Image {
 	t.Helper()
-	var layers []image.Blob
+	var contents [][]byte
 	for i := range 2 {
-		layers = append(layers, image.BytesBlob(ocispec.MediaTypeImageLayer, []byte(fmt.Sprintf("%s layer %d %s", name, i, strings.Repeat("x", 100*i)))))
+		contents = append(contents, []byte(fmt.Sprintf("%s layer %d %s", name, i, strings.Repeat("x", 100*i))))
 	}
-	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","name":"`+name+`"}`)), layers, nil)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, "", ocispec.MediaTypeImageLayer,
+		contents, map[string]string{"name": name}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

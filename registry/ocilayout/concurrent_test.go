@@ -7,9 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -21,10 +23,11 @@ func TestConcurrentWrites(t *testing.T) {
 	s := newStore(t)
 	ctx := t.Context()
 	const workers = 12
-	shared := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("a layer every image shares "+randomHex(8)))
+	shared, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("a layer every image shares "+randomHex(8)))
 	imgs := make([]*image.Image, workers)
 	for i := range imgs {
-		imgs[i] = mustImage(t, image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(fmt.Sprintf(`{"i":%d}`, i))), []image.Blob{shared})
+		cfg := testimage.Config(ocispec.Platform{OS: "linux", Architecture: "amd64"}, []digest.Digest{diffID}, map[string]string{"i": fmt.Sprint(i)})
+		imgs[i] = mustImage(t, image.BytesBlob(ocispec.MediaTypeImageConfig, cfg), []image.Blob{shared})
 	}
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*8)

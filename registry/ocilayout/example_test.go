@@ -9,6 +9,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/ocilayout"
 )
 
@@ -29,9 +30,10 @@ func ExampleNew() {
 	}
 	defer reg.Close()
 
-	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux"}`))
-	layer := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("hello"))
-	img, err := image.New(cfg, []image.Blob{layer}, nil)
+	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("hello"))
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.AddLayer(layer, diffID, "")
+	img, err := b.Image(nil)
 	if err != nil {
 		panic(err)
 	}

@@ -20,6 +20,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/ocilayout"
 )
 
@@ -32,12 +33,12 @@ func randomHex(n int) string {
 // newImage builds an image with n layers of random content.
 func newImage(t testing.TB, n int, opts *image.Options) *image.Image {
 	t.Helper()
-	var layers []image.Blob
+	var contents [][]byte
 	for i := range n {
-		layers = append(layers, image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("layer "+string(rune('a'+i))+" "+randomHex(16))))
+		contents = append(contents, []byte("layer "+string(rune('a'+i))+" "+randomHex(16)))
 	}
-	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","nonce":"`+randomHex(8)+`"}`))
-	img, err := image.New(cfg, layers, opts)
+	img, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, "", ocispec.MediaTypeImageLayer,
+		contents, map[string]string{"nonce": randomHex(8)}, opts)
 	if err != nil {
 		t.Fatalf("image.New = %v", err)
 	}

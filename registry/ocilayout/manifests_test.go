@@ -26,7 +26,16 @@ func TestPutManifestRefused(t *testing.T) {
 	baseDesc := push(t, s, "app", base, "1.0")
 
 	missingLayer := newImage(t, 2, nil)
-	push(t, s, "app", mustImage(t, missingLayer.Config(), missingLayer.Layers()[:1])) // all but its second layer
+	for _, b := range missingLayer.Blobs()[:2] { // all but its second layer
+		rc, err := b.Open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.PutBlob(ctx, "app", b.Descriptor(), rc); err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+	}
 	noConfig := newImage(t, 1, nil)
 	layerAsChild, err := image.NewIndex([]ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageManifest, Digest: base.Layers()[0].Descriptor().Digest, Size: base.Layers()[0].Descriptor().Size}}, nil)
 	if err != nil {

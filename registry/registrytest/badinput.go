@@ -14,6 +14,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/transport"
 )
@@ -67,8 +68,8 @@ func testBadInput(t *testing.T, s *suite) {
 	}
 
 	t.Run("manifest with a missing blob", func(t *testing.T) {
-		missing := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("never pushed"))
-		cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`))
+		missing, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("never pushed"))
+		cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, testimage.Config(linuxAMD64, []digest.Digest{diffID}, nil))
 		if err := repo.PushBlob(e.ctx, cfg); err != nil {
 			t.Fatal(err)
 		}

@@ -13,6 +13,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -23,7 +24,7 @@ func bytesOpener(p []byte) image.OpenFunc {
 func testSHA512(t *testing.T, s *suite) {
 	e := s.env(t)
 	name := e.repo("sha512")
-	content := []byte("a layer addressed by sha512: " + randomHex(32))
+	content := testimage.Tar([]byte("a layer addressed by sha512: " + randomHex(32)))
 	layer := image.NewBlob(ocispec.Descriptor{
 		MediaType: ocispec.MediaTypeImageLayer,
 		Digest:    digest.SHA512.FromBytes(content),
@@ -31,7 +32,7 @@ func testSHA512(t *testing.T, s *suite) {
 	}, bytesOpener(content))
 	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, mustJSON(t, ocispec.Image{
 		Platform: linuxAMD64,
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Descriptor().Digest}},
+		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{layer.Descriptor().Digest}}, // uncompressed: the diff_id is the digest
 	}))
 	img, err := image.New(cfg, []image.Blob{layer}, nil)
 	if err != nil {

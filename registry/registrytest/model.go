@@ -11,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
@@ -113,9 +114,14 @@ func testPushSkipsExisting(t *testing.T, s *suite) {
 	}
 
 	// A second image sharing three layers: only its new blobs are read.
-	extra := counted(image.BytesBlob(ocispec.MediaTypeImageLayer, []byte("new layer "+randomHex(8))))
-	cfg := counted(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)))
-	img2, err := image.New(cfg, append(layers[:3:3], extra), nil)
+	extra, extraID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("new layer "+randomHex(8)))
+	baseCfg, err := base.ConfigFile(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	diffIDs := append(baseCfg.RootFS.DiffIDs[:3:3], extraID)
+	cfg := counted(image.BytesBlob(ocispec.MediaTypeImageConfig, testimage.Config(linuxAMD64, diffIDs, nil)))
+	img2, err := image.New(cfg, append(layers[:3:3], counted(extra)), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

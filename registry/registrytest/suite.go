@@ -29,6 +29,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/transport"
 )
@@ -132,9 +133,9 @@ func newImage(t *testing.T, p ocispec.Platform, n int) *image.Image {
 	var diffIDs []digest.Digest
 	for i := range n {
 		content := []byte(fmt.Sprintf("layer %d of %s: %s", i, image.FormatPlatform(p), randomHex(64)))
-		b := image.BytesBlob(ocispec.MediaTypeImageLayer, content)
+		b, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, content)
 		layers = append(layers, b)
-		diffIDs = append(diffIDs, b.Descriptor().Digest)
+		diffIDs = append(diffIDs, diffID)
 	}
 	cfg, err := json.Marshal(ocispec.Image{
 		Platform: p,
