@@ -13,8 +13,8 @@ import (
 // TestWithSource checks that WithSource records the source on the config
 // and every layer, and changes nothing else.
 func TestWithSource(t *testing.T) {
-	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{}`))
 	l := image.BytesBlob(ocispec.MediaTypeImageLayerGzip, []byte("layer"))
+	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"rootfs":{"type":"layers","diff_ids":["`+l.Descriptor().Digest.String()+`"]}}`))
 	img, err := image.New(cfg, []image.Blob{l}, nil)
 	require.NoError(t, err)
 	for _, b := range img.Blobs() {

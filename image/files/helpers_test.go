@@ -79,6 +79,11 @@ func imageOfBlobs(t testing.TB, tars [][]byte, layers ...image.Blob) *image.Imag
 	for _, p := range tars {
 		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, digest.FromBytes(p))
 	}
+	// Layers given without their tar (broken ones) get a stand-in
+	// diff_id, so that the config counts every layer, as image.New wants.
+	for i := len(cfg.RootFS.DiffIDs); i < len(layers); i++ {
+		cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, layers[i].Descriptor().Digest)
+	}
 	raw, err := json.Marshal(cfg)
 	require.NoError(t, err)
 	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, raw), layers, nil)

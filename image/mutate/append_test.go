@@ -90,8 +90,12 @@ func TestAppendErrors(t *testing.T) {
 	good := base(t, "amd64", 2)
 	app := tgz(t, "app", "x")
 	l := tgz(t, "a", "a")
-	lying, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig,
-		[]byte(`{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}`)), []image.Blob{l.Blob}, nil)
+	// A base whose config lies about its layers, as a pulled image may:
+	// image.New refuses such a config in memory, so it comes as a blob
+	// New does not read.
+	lie := image.BytesBlob(ocispec.MediaTypeImageConfig,
+		[]byte(`{"os":"linux","architecture":"amd64","rootfs":{"type":"layers","diff_ids":[]}}`))
+	lying, err := image.New(image.NewBlob(lie.Descriptor(), lie.Open), []image.Blob{l.Blob}, nil)
 	require.NoError(t, err)
 	art, err := image.New(image.BytesBlob(ocispec.MediaTypeEmptyJSON, []byte("{}")), nil,
 		&image.Options{ArtifactType: "application/vnd.example.sbom"})
