@@ -33,7 +33,13 @@
 //	b.AddLayer(layer, diffID, "COPY app /app")
 //	img, err := b.Image(nil)
 //
-// The image/validate package reads an image's content and checks it.
+// Four sub-packages work on an image's content: image/layer makes layers
+// from directories, files, filesystems and tars, with their digest and
+// diff_id in one pass, and decompresses them by media type; image/mutate
+// makes a new image or index from a base plus layers (Append, AppendIndex,
+// Rebase); image/files reads an image's filesystem, whiteouts applied
+// (Walk, Flatten, ReadFile); image/validate reads an image's content and
+// checks it end to end.
 //
 // # Decoding
 //
