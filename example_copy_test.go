@@ -1,6 +1,7 @@
 package regkit_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log"
@@ -9,7 +10,7 @@ import (
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/registry/fake"
 )
 
@@ -17,9 +18,14 @@ func ExampleCopy() {
 	ctx := context.Background()
 	reg := fake.New()
 	app := reg.Repository("myapp1")
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp 3.0"))
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "VERSION", Mode: 0o644, Content: []byte("myapp 3.0")}}).
+		Encode(ctx, &tgz)
+	if err != nil {
+		log.Fatal(err)
+	}
 	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
-	b.AddLayer(layer, diffID, "")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /")
 	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)

@@ -1,21 +1,30 @@
 package image_test
 
 import (
+	"bytes"
+	"context"
 	"fmt"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
+	"github.com/regkit/regkit/image/layer"
 )
 
 func ExampleNew() {
-	// A gzip'd tar, and the digest of the tar: its diff_id.
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayerGzip, []byte("hello"))
+	// A gzip'd tar of one file, and the digest of the tar: its diff_id.
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "hello.txt", Mode: 0o644, Content: []byte("hello")}}).
+		Encode(context.Background(), &tgz)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	// A config that names the diff_id (image.Builder writes it for you).
 	config := image.BytesBlob(ocispec.MediaTypeImageConfig,
-		[]byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["`+diffID+`"]}}`))
+		[]byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["`+info.DiffID+`"]}}`))
 
-	img, err := image.New(config, []image.Blob{layer}, nil)
+	img, err := image.New(config, []image.Blob{image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes())}, nil)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -37,6 +46,44 @@ func ExampleNew() {
 	// blobs to upload first: 2
 	// digest is of the raw bytes: true
 	// same manifest: true application/vnd.oci.image.layer.v1.tar+gzip
+}
+
+func ExampleNewBuilder() {
+	ctx := context.Background()
+	// A layer of files, spooled to a temporary file so that its digest is
+	// known before it is pushed.
+	sp, err := layer.FromFiles([]layer.File{
+		{Name: "app", Mode: 0o755, Content: []byte("#!/bin/sh\necho hello\n")},
+		{Name: "etc/app.conf", Mode: 0o644, Content: []byte("greeting=hello\n")},
+	}).Spool(ctx, "")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer sp.Remove()
+
+	// The config: the fields people set, and rootfs.diff_ids and history
+	// kept in step with the layers.
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.SetEntrypoint("/app")
+	b.SetEnv("GREETING", "hello")
+	b.ExposePort("8080/tcp")
+	b.AddLayer(image.NewBlob(sp.Descriptor, sp.Open), sp.DiffID, "COPY app etc/ /")
+	img, err := b.Image(nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cfg := b.Config()
+	fmt.Println("layer:", img.Manifest().Layers[0].MediaType)
+	fmt.Println("diff_ids:", len(cfg.RootFS.DiffIDs), cfg.RootFS.DiffIDs[0] == sp.DiffID)
+	fmt.Println("history:", cfg.History[0].CreatedBy)
+	fmt.Println("entrypoint:", cfg.Config.Entrypoint, "env:", cfg.Config.Env)
+	// Output:
+	// layer: application/vnd.oci.image.layer.v1.tar+gzip
+	// diff_ids: 1 true
+	// history: COPY app etc/ /
+	// entrypoint: [/app] env: [GREETING=hello]
 }
 
 func ExampleSelectPlatform() {

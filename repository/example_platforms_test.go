@@ -1,6 +1,7 @@
 package repository_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log"
@@ -8,16 +9,21 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 )
 
 // platformImage builds a one-layer image for os/arch/variant.
 func platformImage(os, arch, variant string) *image.Image {
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp for "+arch+variant))
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "VERSION", Mode: 0o644, Content: []byte("myapp for " + arch + variant)}}).
+		Encode(context.Background(), &tgz)
+	if err != nil {
+		log.Fatal(err)
+	}
 	b := image.NewBuilder(ocispec.Platform{OS: os, Architecture: arch, Variant: variant})
-	b.AddLayer(layer, diffID, "")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /")
 	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)

@@ -1,25 +1,30 @@
 package repository_test
 
 import (
-	"archive/tar"
+	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"log"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
+	"github.com/regkit/regkit/image/files"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/repository"
 )
 
 // appImage builds a small one-layer image whose layer says version.
 func appImage(version string) *image.Image {
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp "+version))
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "VERSION", Mode: 0o644, Content: []byte("myapp " + version)}}).
+		Encode(context.Background(), &tgz)
+	if err != nil {
+		log.Fatal(err)
+	}
 	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
-	b.AddLayer(layer, diffID, "")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /")
 	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)
@@ -79,17 +84,9 @@ func ExampleRepository_Image() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	rc, err := img.Layers()[0].Open(ctx)
-	if err != nil {
-		log.Fatal(err)
-	}
-	defer rc.Close()
-	// The layer is a tar of one file.
-	tr := tar.NewReader(rc)
-	if _, err := tr.Next(); err != nil {
-		log.Fatal(err)
-	}
-	file, err := io.ReadAll(tr)
+	// Read one file out of its filesystem (image/files decompresses the
+	// layers and applies their whiteouts).
+	file, err := files.ReadFile(ctx, img, "/VERSION")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package tag_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,16 +10,21 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/tag"
 	"github.com/regkit/regkit/transport"
 )
 
 func appImage(version string) *image.Image {
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("myapp "+version))
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "VERSION", Mode: 0o644, Content: []byte("myapp " + version)}}).
+		Encode(context.Background(), &tgz)
+	if err != nil {
+		log.Fatal(err)
+	}
 	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
-	b.AddLayer(layer, diffID, "")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /")
 	img, err := b.Image(nil)
 	if err != nil {
 		log.Fatal(err)

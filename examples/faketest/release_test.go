@@ -1,14 +1,15 @@
 package faketest
 
 import (
+	"bytes"
 	"errors"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/image/validate"
-	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
 )
@@ -16,9 +17,16 @@ import (
 // pushVersion pushes a small image under tag and returns its descriptor.
 func pushVersion(t *testing.T, reg *fake.Registry, tag string) ocispec.Descriptor {
 	t.Helper()
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("version "+tag))
+	// A gzip'd layer of one file, built in memory: its descriptor and
+	// diff_id come out of the same pass.
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "VERSION", Mode: 0o644, Content: []byte("version " + tag)}}).
+		Encode(t.Context(), &tgz)
+	if err != nil {
+		t.Fatal(err)
+	}
 	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
-	b.AddLayer(layer, diffID, "")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /")
 	img, err := b.Image(nil)
 	if err != nil {
 		t.Fatal(err)

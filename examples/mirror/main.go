@@ -13,9 +13,7 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"flag"
 	"fmt"
@@ -26,11 +24,11 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/image/validate"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
@@ -126,12 +124,17 @@ func seed(ctx context.Context, repo *repository.Repository) (*image.Index, error
 	var imgs []*image.Image
 	for _, p := range []string{"amd64", "arm64/v8", "arm/v7"} {
 		arch, variant, _ := strings.Cut(p, "/")
-		layer, diffID, err := tarLayer("etc/os-release", "ubuntu 24.04 for "+p+"\n")
+		// A gzip'd layer of one file, encoded in memory: the same pass
+		// gives its descriptor and its diff_id, which the config lists.
+		var tgz bytes.Buffer
+		info, err := layer.FromFiles([]layer.File{
+			{Name: "etc/os-release", Mode: 0o644, Content: []byte("ubuntu 24.04 for " + p + "\n")},
+		}).Encode(ctx, &tgz)
 		if err != nil {
 			return nil, err
 		}
 		b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: arch, Variant: variant})
-		b.AddLayer(layer, diffID, "")
+		b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY os-release /etc/")
 		img, err := b.Image(nil)
 		if err != nil {
 			return nil, err
@@ -153,33 +156,6 @@ func seed(ctx context.Context, repo *repository.Repository) (*image.Index, error
 		return nil, err
 	}
 	return ix, nil
-}
-
-// tarLayer returns a gzip-compressed layer holding one file, and its
-// diff_id (the digest of the uncompressed tar), which the image config
-// lists. Entries have a fixed time, so the same content gives the same
-// digest.
-func tarLayer(name, content string) (image.Blob, digest.Digest, error) {
-	var tarball bytes.Buffer
-	tw := tar.NewWriter(&tarball)
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
-		return image.Blob{}, "", err
-	}
-	if _, err := io.WriteString(tw, content); err != nil {
-		return image.Blob{}, "", err
-	}
-	if err := tw.Close(); err != nil {
-		return image.Blob{}, "", err
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(tarball.Bytes()); err != nil {
-		return image.Blob{}, "", err
-	}
-	if err := zw.Close(); err != nil {
-		return image.Blob{}, "", err
-	}
-	return image.BytesBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes()), digest.FromBytes(tarball.Bytes()), nil
 }
 
 // attach pushes an artifact of artifactType holding body, whose subject is

@@ -13,20 +13,18 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"fmt"
 	"io"
 	"log"
 	"os"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
 )
@@ -52,14 +50,14 @@ func run(ctx context.Context, out io.Writer) error {
 	fmt.Fprintf(out, "staging %s, production %s\n", stagingSrv.Host, prodSrv.Host)
 
 	// Production runs 2.0; staging has built 3.0.
-	v2, err := release("2.0")
+	v2, err := release(ctx, "2.0")
 	if err != nil {
 		return err
 	}
 	if _, err := prod.Repository("myapp1").Push(ctx, v2, "2.0", "latest"); err != nil {
 		return err
 	}
-	v3, err := release("3.0")
+	v3, err := release(ctx, "3.0")
 	if err != nil {
 		return err
 	}
@@ -98,44 +96,24 @@ func run(ctx context.Context, out io.Writer) error {
 
 // release builds a small image of myapp1 at version: a config, a base layer
 // shared by every version, and a layer of its own.
-func release(version string) (*image.Image, error) {
+func release(ctx context.Context, version string) (*image.Image, error) {
 	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
 	b.SetLabel("version", version)
-	for _, f := range [][2]string{{"etc/base", "base system\n"}, {"app/VERSION", "myapp1 " + version + "\n"}} {
-		layer, diffID, err := tarLayer(f[0], f[1])
+	for _, f := range []layer.File{
+		{Name: "etc/base", Mode: 0o644, Content: []byte("base system\n")},
+		{Name: "app/VERSION", Mode: 0o644, Content: []byte("myapp1 " + version + "\n")},
+	} {
+		// A gzip'd layer of one file, encoded in memory: the same pass
+		// gives its descriptor and its diff_id, which the config lists.
+		// Layers are reproducible, so every version shares the base one.
+		var tgz bytes.Buffer
+		info, err := layer.FromFiles([]layer.File{f}).Encode(ctx, &tgz)
 		if err != nil {
 			return nil, err
 		}
-		b.AddLayer(layer, diffID, "")
+		b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY "+f.Name+" /"+f.Name)
 	}
 	return b.Image(nil)
-}
-
-// tarLayer returns a gzip-compressed layer holding one file, and its
-// diff_id (the digest of the uncompressed tar), which the image config
-// lists. Entries have a fixed time, so the same content gives the same
-// digest.
-func tarLayer(name, content string) (image.Blob, digest.Digest, error) {
-	var tarball bytes.Buffer
-	tw := tar.NewWriter(&tarball)
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(content))}); err != nil {
-		return image.Blob{}, "", err
-	}
-	if _, err := io.WriteString(tw, content); err != nil {
-		return image.Blob{}, "", err
-	}
-	if err := tw.Close(); err != nil {
-		return image.Blob{}, "", err
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(tarball.Bytes()); err != nil {
-		return image.Blob{}, "", err
-	}
-	if err := zw.Close(); err != nil {
-		return image.Blob{}, "", err
-	}
-	return image.BytesBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes()), digest.FromBytes(tarball.Bytes()), nil
 }
 
 func short(d string) string { return d[:19] }

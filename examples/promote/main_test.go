@@ -5,19 +5,27 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
+
 	"github.com/regkit/regkit/image/validate"
 )
 
-// TestReleaseValid checks the images the example pushes end to end.
+// TestReleaseValid checks the images the example pushes end to end, and
+// that the versions share their base layer (layers are reproducible).
 func TestReleaseValid(t *testing.T) {
+	var bases []digest.Digest
 	for _, v := range []string{"2.0", "3.0"} {
-		img, err := release(v)
+		img, err := release(t.Context(), v)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if err := validate.Image(t.Context(), img); err != nil {
 			t.Errorf("release(%s): %v", v, err)
 		}
+		bases = append(bases, img.Manifest().Layers[0].Digest)
+	}
+	if bases[0] != bases[1] {
+		t.Errorf("base layers differ between versions: %s, %s", bases[0], bases[1])
 	}
 }
 

@@ -6,13 +6,9 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
 	"log"
 	"strings"
 
@@ -20,6 +16,8 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/files"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/reference"
 	"github.com/regkit/regkit/registry/fake"
 )
@@ -120,69 +118,28 @@ func pushVersion(ctx context.Context, push pushFunc, version string, more ...str
 }
 
 // appImage builds a one-layer image whose layer is a gzipped tar holding
-// /app/VERSION.
+// /app/VERSION. image/layer encodes the layer, giving its descriptor and its
+// diff_id in one pass; image.Builder writes the config, with rootfs.diff_ids
+// and history in step with the layers.
 func appImage(app, version string) (*image.Image, error) {
-	var tarball bytes.Buffer
-	tw := tar.NewWriter(&tarball)
-	content := []byte(app + " " + version + "\n")
-	if err := tw.WriteHeader(&tar.Header{Name: "app/VERSION", Mode: 0o644, Size: int64(len(content))}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(content); err != nil {
-		return nil, err
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	var gz bytes.Buffer
-	zw := gzip.NewWriter(&gz)
-	if _, err := zw.Write(tarball.Bytes()); err != nil {
-		return nil, err
-	}
-	if err := zw.Close(); err != nil {
-		return nil, err
-	}
-	config, err := json.Marshal(ocispec.Image{
-		Platform: ocispec.Platform{OS: "linux", Architecture: "amd64"},
-		Config:   ocispec.ImageConfig{Cmd: []string{"cat", "/app/VERSION"}},
-		RootFS:   ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{digest.FromBytes(tarball.Bytes())}},
-	})
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{
+		{Name: "app/VERSION", Mode: 0o644, Content: []byte(app + " " + version + "\n")},
+	}).Encode(context.Background(), &tgz)
 	if err != nil {
 		return nil, err
 	}
-	return image.New(
-		image.BytesBlob(ocispec.MediaTypeImageConfig, config),
-		[]image.Blob{image.BytesBlob(ocispec.MediaTypeImageLayerGzip, gz.Bytes())},
-		nil)
+	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	b.SetCmd("cat", "/app/VERSION")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /app/")
+	return b.Image(nil)
 }
 
-// readVersion reads /app/VERSION out of the image's layer. Reading the layer
-// to its end verifies it against its digest.
+// readVersion reads /app/VERSION out of the image's filesystem. The layer
+// that holds it is read to its end, which verifies it against its digest.
 func readVersion(ctx context.Context, img *image.Image) (string, error) {
-	rc, err := img.Layers()[0].Open(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer rc.Close()
-	raw, err := io.ReadAll(rc) // fails if the bytes do not match the digest
-	if err != nil {
-		return "", err
-	}
-	zr, err := gzip.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return "", err
-	}
-	tr := tar.NewReader(zr)
-	for {
-		h, err := tr.Next()
-		if err != nil {
-			return "", fmt.Errorf("no app/VERSION in the layer: %w", err)
-		}
-		if h.Name == "app/VERSION" {
-			b, err := io.ReadAll(tr)
-			return strings.TrimSpace(string(b)), err
-		}
-	}
+	b, err := files.ReadFile(ctx, img, "/app/VERSION")
+	return strings.TrimSpace(string(b)), err
 }
 
 func short(d digest.Digest) string { return d.String()[:19] }

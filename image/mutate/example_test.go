@@ -1,33 +1,32 @@
 package mutate_test
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"fmt"
+	"io/fs"
 	"log"
 
-	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/image/mutate"
 	"github.com/regkit/regkit/registry/fake"
 )
 
-// tarLayer returns an uncompressed tar layer of one file: its digest is
-// its diff_id.
-func tarLayer(name, content string) mutate.Layer {
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(content))}); err != nil {
+// fileLayer returns a gzip'd layer of one file, encoded in memory by
+// image/layer, which gives its descriptor and diff_id in the same pass.
+func fileLayer(name string, mode fs.FileMode, content string) mutate.Layer {
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: name, Mode: mode, Content: []byte(content)}}).
+		Encode(context.Background(), &tgz)
+	if err != nil {
 		log.Fatal(err)
 	}
-	tw.Write([]byte(content))
-	tw.Close()
 	return mutate.Layer{
-		Blob:    image.BytesBlob(ocispec.MediaTypeImageLayer, b.Bytes()),
-		DiffID:  digest.FromBytes(b.Bytes()),
+		Blob:    image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()),
+		DiffID:  info.DiffID,
 		History: ocispec.History{CreatedBy: "COPY " + name + " /"},
 	}
 }
@@ -37,13 +36,14 @@ func ExampleAppend() {
 	reg := fake.New()
 
 	// A base image in the registry.
-	os := tarLayer("etc/os-release", "ID=tiny\n")
-	cfg := fmt.Sprintf(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[%q]}}`, os.DiffID)
-	b, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(cfg)), []image.Blob{os.Blob}, nil)
+	osRelease := fileLayer("etc/os-release", 0o644, "ID=tiny\n")
+	builder := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
+	builder.AddLayer(osRelease.Blob, osRelease.DiffID, osRelease.History.CreatedBy)
+	tiny, err := builder.Image(nil)
 	if err != nil {
 		log.Fatal(err)
 	}
-	if _, err := reg.Repository("base").Push(ctx, b, "1"); err != nil {
+	if _, err := reg.Repository("base").Push(ctx, tiny, "1"); err != nil {
 		log.Fatal(err)
 	}
 
@@ -52,7 +52,7 @@ func ExampleAppend() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	img, err := mutate.Append(ctx, base, []mutate.Layer{tarLayer("app", "#!/bin/sh\necho hi\n")},
+	img, err := mutate.Append(ctx, base, []mutate.Layer{fileLayer("app", 0o755, "#!/bin/sh\necho hi\n")},
 		func(c *ocispec.Image) error {
 			c.Config.Entrypoint = []string{"/app"}
 			return nil

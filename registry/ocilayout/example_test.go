@@ -1,6 +1,7 @@
 package ocilayout_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -9,7 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
-	"github.com/regkit/regkit/internal/testimage"
+	"github.com/regkit/regkit/image/layer"
 	"github.com/regkit/regkit/registry/ocilayout"
 )
 
@@ -30,9 +31,14 @@ func ExampleNew() {
 	}
 	defer reg.Close()
 
-	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("hello"))
+	var tgz bytes.Buffer
+	info, err := layer.FromFiles([]layer.File{{Name: "VERSION", Mode: 0o644, Content: []byte("hello")}}).
+		Encode(ctx, &tgz)
+	if err != nil {
+		panic(err)
+	}
 	b := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"})
-	b.AddLayer(layer, diffID, "")
+	b.AddLayer(image.BytesBlob(info.Descriptor.MediaType, tgz.Bytes()), info.DiffID, "COPY VERSION /")
 	img, err := b.Image(nil)
 	if err != nil {
 		panic(err)
