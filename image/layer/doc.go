@@ -14,7 +14,10 @@
 // reproducible: sorted entries, a fixed modification time (the Unix epoch,
 // or [WithModTime]), owner 0:0 and no user names unless the input says
 // otherwise, gzip at [DefaultGzipLevel] (or [WithCompression]), OCI media
-// types. Entry names are cleaned; absolute names and names that lead out
+// types. Modes are not normalised unless asked: [FromDir] and [FromFS]
+// copy the permission bits from disk, so a checkout made under umask 002
+// (files 0664) gives another digest than one made under 022 (0644); pass
+// [WithNormalModes] for layers that must match across machines. Entry names are cleaned; absolute names and names that lead out
 // of the root are refused with an [*EntryError].
 //
 // There are three ways to use the result. [Layer.Encode] writes the bytes

@@ -17,8 +17,10 @@ var (
 	ErrEmptyPath = errors.New("empty path")
 	// ErrDuplicate refuses a second [File] of the same (cleaned) name.
 	ErrDuplicate = errors.New("duplicate entry")
-	// ErrUnsupportedType refuses a file that is not a regular file, a
-	// directory or a symbolic link (a device, a socket, a named pipe).
+	// ErrUnsupportedType refuses an entry of a type a layer cannot hold:
+	// from disk or a [File], anything but a regular file, a directory or
+	// a symbolic link (a device, a socket, a named pipe); from a tar (see
+	// [FromTar]), a type a runtime does not unpack.
 	ErrUnsupportedType = errors.New("unsupported file type")
 )
 

@@ -39,7 +39,9 @@ const (
 // the modification time [WithModTime] gives (the Unix epoch by default),
 // no access or change times, no user or group names, and owner 0:0 unless
 // the input names owners ([File.UID], the entries of a tar) or
-// [WithHostOwners] is given. Headers are written in the PAX format
+// [WithHostOwners] is given. Modes are the input's own: for [FromDir] and
+// [FromFS] the permission bits on disk, which depend on the umask of
+// whoever checked the files out, unless [WithNormalModes] is given. Headers are written in the PAX format
 // (USTAR headers, with PAX records only where a field needs them).
 type Layer struct {
 	// entries writes the layer's entries to tw, in order.
@@ -69,6 +71,7 @@ type options struct {
 	level       int
 	docker      bool
 	hostOwners  bool
+	normalModes bool
 }
 
 func newOptions(opts []Option) options {
@@ -111,6 +114,17 @@ func WithDockerMediaType() Option {
 // depend on who built it. User and group names are never stored.
 func WithHostOwners() Option {
 	return func(o *options) { o.hostOwners = true }
+}
+
+// WithNormalModes gives the entries of [FromDir] and [FromFS] fixed modes
+// in place of the permission bits they have on disk, as ko does: 0755 for
+// a directory and for a regular file with any execute bit, 0644 for any
+// other regular file, 0777 for a symbolic link; setuid, setgid and sticky
+// are dropped. Without it the same checkout gives different layers on
+// machines whose umask differs (0644 under umask 022, 0664 under 002).
+// [FromFiles] and [FromTar] keep the modes they are given.
+func WithNormalModes() Option {
+	return func(o *options) { o.normalModes = true }
 }
 
 // MediaType returns the media type of the layer's bytes: by default

@@ -102,7 +102,8 @@ func walkKey(name string) string { return strings.ReplaceAll(name, "/", "\x00") 
 // FromDir returns a layer of the files under dir (dir itself is the
 // layer's root and is not an entry), read when the layer is encoded, each
 // file once. Entries come in the order [fs.WalkDir] visits them; modes are
-// kept, times are not (see [Layer]). Symbolic links are stored as links
+// copied from disk (unless [WithNormalModes] is given), times are not (see
+// [Layer]). Symbolic links are stored as links
 // and never followed, and no file outside dir is opened (the walk goes
 // through an [os.Root]). Hard links are stored as separate regular files,
 // each with its content. Devices, sockets and named pipes are refused with
@@ -148,6 +149,9 @@ func walk(ctx context.Context, tw *tar.Writer, fsys fs.FS, o *options) error {
 		if o.hostOwners {
 			h.Uid, h.Gid = owner(fi)
 		}
+		if o.normalModes {
+			h.Mode = normalMode(fi.Mode())
+		}
 		switch fi.Mode().Type() {
 		case 0:
 			h.Typeflag, h.Size = tar.TypeReg, fi.Size()
@@ -189,6 +193,15 @@ func walk(ctx context.Context, tw *tar.Writer, fsys fs.FS, o *options) error {
 // hard link targets that lead out through "..", are refused with an
 // [*EntryError]. The stream is read when the layer is encoded: such a
 // layer can be encoded once.
+//
+// The entry types kept are those a container runtime unpacks: regular
+// files, directories, symbolic and hard links, character and block
+// devices and named pipes (a base filesystem's /dev has devices, so a tar
+// may carry them, though [FromDir] refuses them on disk). A GNU sparse
+// file is stored as the regular file it reads as; PAX global headers are
+// dropped. Any other type (a contiguous file, a type letter this package
+// does not know) is refused with an [*EntryError] whose reason is
+// [ErrUnsupportedType].
 func FromTar(r io.Reader, opts ...Option) *Layer {
 	return &Layer{o: newOptions(opts), once: true, entries: func(ctx context.Context, tw *tar.Writer, o *options) error {
 		tr := tar.NewReader(r)
@@ -220,10 +233,13 @@ func FromTar(r io.Reader, opts ...Option) *Layer {
 				ModTime: o.mtime, Format: tar.FormatPAX,
 			}
 			switch hdr.Typeflag {
-			case tar.TypeRegA:
+			case tar.TypeReg, tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+			case tar.TypeRegA, tar.TypeGNUSparse:
+				// archive/tar expands a sparse file: its holes read as zeros.
 				h.Typeflag = tar.TypeReg
 			case tar.TypeDir:
 				h.Name += "/"
+			case tar.TypeSymlink:
 			case tar.TypeLink:
 				target, err := cleanName(hdr.Linkname)
 				if err == nil && target == "." {
@@ -233,6 +249,11 @@ func FromTar(r io.Reader, opts ...Option) *Layer {
 					return &EntryError{Name: hdr.Name, Err: fmt.Errorf("hard link to %q: %w", hdr.Linkname, err)}
 				}
 				h.Linkname = target
+			default:
+				return &EntryError{Name: hdr.Name, Err: fmt.Errorf("%w: tar type %q", ErrUnsupportedType, hdr.Typeflag)}
+			}
+			if h.Typeflag != tar.TypeReg {
+				h.Size = 0
 			}
 			for k, v := range hdr.PAXRecords {
 				if strings.HasPrefix(k, "SCHILY.xattr.") {
@@ -278,4 +299,15 @@ func tarMode(m fs.FileMode) int64 {
 		mode |= 0o1000
 	}
 	return mode
+}
+
+// normalMode returns the mode [WithNormalModes] gives an entry of mode m.
+func normalMode(m fs.FileMode) int64 {
+	switch {
+	case m.Type() == fs.ModeSymlink:
+		return 0o777
+	case m.IsDir(), m.Perm()&0o111 != 0:
+		return 0o755
+	}
+	return 0o644
 }
