@@ -40,7 +40,15 @@
 // and directories lose their trailing slash. The root directory's own entry
 // ("./") is not reported. A name, or a hard link's target, that climbs out of
 // the root with ".." is refused with an [*UnsafeNameError]: layers come from
-// untrusted registries. Symbolic link targets are reported as they are; no
+// untrusted registries. So is an entry under a symbolic link (or a file)
+// that an earlier entry of the same layer made, such as "evil -> /etc" then
+// "evil/passwd": no runtime shows that tree, and extracting it naively
+// writes /etc/passwd of the host. A layer's entries under a symbolic link of
+// a lower layer are a directory that replaces the link, as overlayfs shows
+// them (Docker's overlay2 applies layers so): the link is not reported and
+// nothing is written through it. containerd's applier instead follows the
+// link, inside the root, so there "evil/passwd" over "evil -> /etc" replaces
+// /etc/passwd of the image; neither leaves the root. Symbolic link targets are reported as they are; no
 // function of this package follows them on a real filesystem, and
 // [ReadFile] resolves them inside the image, where ".." stops at the root.
 //

@@ -30,16 +30,26 @@ func (e *LayerError) Error() string {
 func (e *LayerError) Unwrap() error { return e.Err }
 
 // UnsafeNameError reports a tar entry whose name, or whose hard link
-// target, climbs out of the image root with "..".
+// target, climbs out of the image root with "..", or whose name goes
+// through a symbolic link (or another non-directory) that an earlier entry
+// of the same layer made: extracted naively, "evil -> /etc" then
+// "evil/passwd" writes /etc/passwd of the host.
 type UnsafeNameError struct {
-	// Name is the entry's name, as written in the tar.
+	// Name is the entry's name, as written in the tar (cleaned when it
+	// goes Through a non-directory).
 	Name string
 	// Linkname is the hard link target that escapes, or "" when the name
 	// itself does.
 	Linkname string
+	// Through is the directory of Name that an earlier entry of the same
+	// layer made a symbolic link or another non-directory, or "".
+	Through string
 }
 
 func (e *UnsafeNameError) Error() string {
+	if e.Through != "" {
+		return fmt.Sprintf("tar entry %q: goes through %q, a non-directory of its own layer", e.Name, e.Through)
+	}
 	if e.Linkname != "" {
 		return fmt.Sprintf("tar entry %q: hard link target %q escapes the image root", e.Name, e.Linkname)
 	}
@@ -70,4 +80,8 @@ var (
 	// ErrTooManyLinks reports a path that goes through more than 40
 	// symbolic links, or round a loop of them.
 	ErrTooManyLinks = errors.New("too many levels of symbolic links")
+
+	// ErrNameTooLong reports a path longer than 4096 bytes (PATH_MAX on
+	// Linux), as given or once the symbolic links in it are followed.
+	ErrNameTooLong = errors.New("file name too long")
 )

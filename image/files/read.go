@@ -7,13 +7,18 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"sort"
 	"strings"
 
 	"github.com/regkit/regkit/image"
 )
 
-// maxLinks is how many symbolic links a path may go through, as on Linux.
-const maxLinks = 40
+// maxLinks is how many symbolic links a path may go through, and maxPath
+// how long a path may grow following them, in bytes, as on Linux.
+const (
+	maxLinks = 40
+	maxPath  = 4096
+)
 
 // ReadFile returns the content of the file at name in the image's
 // filesystem, like [os.ReadFile]. name is taken from the image root ("/" and
@@ -29,7 +34,11 @@ const maxLinks = 40
 //
 // A missing path gives an [*fs.PathError] wrapping [fs.ErrNotExist]; a
 // directory or a device one wrapping [ErrNotRegular]; a loop of links one
-// wrapping [ErrTooManyLinks]. Errors reading a layer are [*LayerError]s.
+// wrapping [ErrTooManyLinks]; a path longer than 4096 bytes, as given or
+// once links are followed, one wrapping [ErrNameTooLong]. Errors reading a
+// layer are [*LayerError]s; a layer where name, or one of its directories,
+// goes through a symbolic link made earlier in the same layer gives one
+// wrapping an [*UnsafeNameError].
 func ReadFile(ctx context.Context, img *image.Image, name string, opts ...Option) ([]byte, error) {
 	o := makeOptions(opts)
 	r, err := resolve(ctx, img.Layers(), name, &o, true)
@@ -74,6 +83,12 @@ func resolve(ctx context.Context, layers []image.Blob, name string, o *options, 
 	for hops := 0; ; hops++ {
 		if hops > maxLinks {
 			return found{}, ErrTooManyLinks
+		}
+		if len(p) > maxPath {
+			return found{}, ErrNameTooLong
+		}
+		if err := ctx.Err(); err != nil {
+			return found{}, err
 		}
 		if p == "." {
 			return found{hdr: dirHeader(p)}, nil
@@ -138,20 +153,56 @@ func under(p, dir string) bool {
 
 // lookup finds the path p (cleaned, relative) in layers top down to 0,
 // without following links, and with data when read is set. It stops after
-// the first layer that has p or hides it.
+// the first layer that has p or hides it. Its work per entry grows with the
+// entry's name, not with the depth of p.
 func lookup(ctx context.Context, layers []image.Blob, top int, p string, o *options, read bool) (found, error) {
-	var dirs []string // p's directories, from the root down
-	for d := path.Dir(p); d != "."; d = path.Dir(d) {
-		dirs = append([]string{d}, dirs...)
+	if len(p) > maxPath {
+		return found{}, ErrNameTooLong
 	}
-	upperDir := map[string]bool{} // p or its directories, directories in an upper layer
+	var ends []int // p's directories, from the root down, as p[:ends[j]]
+	for j := 0; j < len(p); j++ {
+		if p[j] == '/' {
+			ends = append(ends, j)
+		}
+	}
+	// dirIndex returns the j such that n is p[:ends[j]], or -1; below
+	// returns how many of p's directories n is under.
+	dirIndex := func(n string) int {
+		if j := sort.SearchInts(ends, len(n)); j < len(ends) && ends[j] == len(n) && p[:len(n)] == n {
+			return j
+		}
+		return -1
+	}
+	below := func(n string) int {
+		c := 0
+		for c < len(n) && c < len(p) && n[c] == p[c] {
+			c++
+		}
+		return sort.SearchInts(ends, c)
+	}
+	upperDir := make([]bool, len(ends)) // p's directories, directories in an upper layer
+	upperP := false                     // p, a directory in an upper layer
 	for i := top; i >= 0; i-- {
 		var (
 			f       = found{layer: i}
-			hides   bool                       // a whiteout hides p below
-			nonDir  = map[string]*tar.Header{} // p's directories as non-directories here
-			dirHere = map[string]bool{}
+			hides   bool                             // a whiteout hides p below
+			nonDir  = make([]*tar.Header, len(ends)) // p's directories as non-directories here
+			linkDir = make([]bool, len(ends))        // the same, even where an upper layer wins
+			dirHere = make([]bool, len(ends))        // p's directories, directories here
+			implied = 0                              // how many of p's directories are implied here
+			pHere   bool                             // p, a directory here
 		)
+		// through refuses an entry that names p or one of its first k
+		// directories after a non-directory of this layer in its path.
+		through := func(hdr *tar.Header, k int) error {
+			for j := 0; j < k; j++ {
+				if linkDir[j] {
+					return &LayerError{Index: i, Digest: layers[i].Descriptor().Digest,
+						Err: &UnsafeNameError{Name: hdr.Name, Through: p[:ends[j]]}}
+				}
+			}
+			return nil
+		}
 		err := readLayer(ctx, layers[i], i, o, func(hdr *tar.Header, r io.Reader) error {
 			n := hdr.Name
 			if t, opaque, ok := whiteout(n); ok {
@@ -162,12 +213,15 @@ func lookup(ctx context.Context, layers []image.Blob, top int, p string, o *opti
 			}
 			isDir := hdr.Typeflag == tar.TypeDir
 			if n == p {
-				if upperDir[p] && !isDir {
+				if err := through(hdr, len(ends)); err != nil {
+					return err
+				}
+				if upperP && !isDir {
 					return nil // an upper directory wins
 				}
 				f.hdr, f.data = hdr, nil
 				if isDir {
-					dirHere[p] = true
+					pHere = true
 				}
 				if read && isRegular(hdr) {
 					if hdr.Size > o.maxFileSize {
@@ -184,17 +238,20 @@ func lookup(ctx context.Context, layers []image.Blob, top int, p string, o *opti
 				return nil
 			}
 			if under(n, p) {
-				dirHere[p] = true
+				pHere = true
 			}
-			for _, d := range dirs {
+			implied = max(implied, below(n))
+			if j := dirIndex(n); j >= 0 {
+				if err := through(hdr, j); err != nil {
+					return err
+				}
+				linkDir[j] = !isDir
 				switch {
-				case n == d && isDir:
-					delete(nonDir, d)
-					dirHere[d] = true
-				case n == d && !upperDir[d]:
-					nonDir[d] = hdr
-				case under(n, d):
-					dirHere[d] = true
+				case isDir:
+					nonDir[j] = nil
+					dirHere[j] = true
+				case !upperDir[j]:
+					nonDir[j] = hdr
 				}
 			}
 			return nil
@@ -205,27 +262,27 @@ func lookup(ctx context.Context, layers []image.Blob, top int, p string, o *opti
 		if f.hdr != nil {
 			return f, nil
 		}
-		for _, d := range dirs {
-			if h := nonDir[d]; h != nil {
+		for j, h := range nonDir {
+			if h != nil {
 				if h.Typeflag == tar.TypeSymlink {
-					return found{via: d, link: h.Linkname}, nil
+					return found{via: p[:ends[j]], link: h.Linkname}, nil
 				}
 				return found{}, nil // not a directory: p does not exist
 			}
 		}
-		if dirHere[p] || upperDir[p] {
-			upperDir[p] = true
+		if pHere || upperP {
+			upperP = true
 			if hides {
 				return found{hdr: dirHeader(p)}, nil
 			}
 		} else if hides {
 			return found{}, nil
 		}
-		for d := range dirHere {
-			upperDir[d] = true
+		for j := range upperDir {
+			upperDir[j] = upperDir[j] || dirHere[j] || j < implied
 		}
 	}
-	if upperDir[p] {
+	if upperP {
 		return found{hdr: dirHeader(p)}, nil
 	}
 	return found{}, nil

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"path"
+	"strings"
 
 	"github.com/regkit/regkit/image"
 )
@@ -44,6 +45,10 @@ func walkLayers(ctx context.Context, layers []image.Blob, fn WalkFunc, o *option
 			return &LayerError{Index: i, Digest: layers[i].Descriptor().Digest, Err: err}
 		}
 		err := readLayer(ctx, layers[i], i, o, func(hdr *tar.Header, r io.Reader) error {
+			if d := t.throughNonDir(hdr.Name); d != "" {
+				return &LayerError{Index: i, Digest: layers[i].Descriptor().Digest,
+					Err: &UnsafeNameError{Name: hdr.Name, Through: d}}
+			}
 			if target, opaque, ok := whiteout(hdr.Name); ok {
 				flag := uint8(flagDeleted)
 				if opaque {
@@ -56,6 +61,7 @@ func walkLayers(ctx context.Context, layers []image.Blob, fn WalkFunc, o *option
 			}
 			isDir := hdr.Typeflag == tar.TypeDir
 			if t.hidden(hdr.Name, isDir) {
+				t.shadow(hdr.Name, isDir)
 				return nil
 			}
 			if !t.add(hdr.Name, isDir) {
@@ -77,6 +83,7 @@ const (
 	flagImplied             // a directory, implied by a path under it
 	flagDeleted             // deleted by a whiteout
 	flagOpaque              // a directory whose lower contents are hidden
+	flagShadow              // not reported (hidden), and not a directory
 )
 
 // pathState is what the layers read so far say of one path: the flags set
@@ -131,6 +138,37 @@ func (t *tracker) hidden(name string, isDir bool) bool {
 	return false
 }
 
+// throughNonDir returns the directory of name that an earlier entry of the
+// current layer made a non-directory, or "". Such an entry is no tree a
+// runtime shows, and extracted naively, as Walk reports it, it would write
+// through a symbolic link.
+func (t *tracker) throughNonDir(name string) string {
+	for p := name; ; {
+		i := strings.LastIndexByte(p, '/')
+		if i < 0 {
+			return ""
+		}
+		p = p[:i]
+		if s, ok := t.paths[p]; ok && s.layer == t.layer && s.here&(flagNonDir|flagShadow) != 0 {
+			return p
+		}
+	}
+}
+
+// shadow records that the current layer has a hidden entry at name, when
+// name has a record already (an upper layer has it): throughNonDir needs
+// to know of a hidden symbolic link as of a reported one.
+func (t *tracker) shadow(name string, isDir bool) {
+	if _, ok := t.paths[name]; !ok {
+		return
+	}
+	if isDir {
+		t.set(name, flagShadow, 0)
+	} else {
+		t.set(name, 0, flagShadow)
+	}
+}
+
 // limit returns the error for a tracker that is full.
 func (t *tracker) limit() error {
 	if len(t.paths) < t.max {
@@ -166,7 +204,7 @@ func (t *tracker) add(name string, isDir bool) bool {
 	if !isDir {
 		flags |= flagNonDir
 	}
-	if !t.set(name, flagNonDir, flags) {
+	if !t.set(name, flagNonDir|flagShadow, flags) {
 		return false
 	}
 	for p := path.Dir(name); p != "."; p = path.Dir(p) {
