@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"io/fs"
 	"path"
 	"strings"
 
@@ -69,6 +70,11 @@ func readLayer(ctx context.Context, l image.Blob, index int, o *options, fn entr
 		}
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if len(hdr.Name) > maxPath || len(hdr.Linkname) > maxPath {
+			// No filesystem holds such a path, and each level of a deep
+			// name costs a lookup of the whole name: refused up front.
+			return &fs.PathError{Op: "read tar entry", Path: truncate(hdr.Name), Err: ErrNameTooLong}
 		}
 		name, ok := cleanName(hdr.Name)
 		if !ok {
@@ -181,4 +187,12 @@ func (c *contentReader) Read(p []byte) (int, error) {
 		c.err = err
 	}
 	return n, err
+}
+
+// truncate shortens a name for an error message.
+func truncate(name string) string {
+	if len(name) > 64 {
+		return name[:64] + "…"
+	}
+	return name
 }

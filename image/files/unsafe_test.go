@@ -1,6 +1,7 @@
 package files_test
 
 import (
+	"archive/tar"
 	"context"
 	"io"
 	"io/fs"
@@ -129,6 +130,22 @@ func TestLinkReplacedInTheSameLayer(t *testing.T) {
 
 			_, err = files.ReadFile(context.Background(), img, tt.read)
 			require.NoError(t, err)
+		})
+	}
+}
+
+// TestWalkRefusesLongNames checks that an entry name or link target longer
+// than any filesystem holds (4096 bytes) is refused before it is looked at
+// level by level, which costs time quadratic in its depth.
+func TestWalkRefusesLongNames(t *testing.T) {
+	deep := strings.Repeat("d/", 20_000) + "x"
+	for name, tr := range map[string][]byte{
+		"name":   tarOf(t, file(deep, "x")),
+		"target": tarOf(t, symlink("l", deep)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			err := files.Walk(t.Context(), imageOf(t, tr), func(*tar.Header, io.Reader) error { return nil })
+			require.ErrorIs(t, err, files.ErrNameTooLong)
 		})
 	}
 }
