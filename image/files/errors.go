@@ -82,6 +82,7 @@ var (
 	ErrTooManyLinks = errors.New("too many levels of symbolic links")
 
 	// ErrNameTooLong reports a path longer than 4096 bytes (PATH_MAX on
-	// Linux), as given or once the symbolic links in it are followed.
+	// Linux): a tar entry's name or link target, a path given, or one
+	// reached by following symbolic links.
 	ErrNameTooLong = errors.New("file name too long")
 )
