@@ -73,6 +73,16 @@ func (b Blob) Descriptor() ocispec.Descriptor {
 	return cloneDescriptor(b.desc)
 }
 
+// WithMediaType returns a copy of b whose descriptor has media type mt;
+// the bytes, digest and size, and where the blob was pulled from, stay.
+// It suits a layer whose bytes fit another media type family (an OCI
+// tar+gzip layer is a Docker rootfs.diff.tar.gzip layer).
+func (b Blob) WithMediaType(mt string) Blob {
+	b.desc = cloneDescriptor(b.desc)
+	b.desc.MediaType = mt
+	return b
+}
+
 // Open returns a reader over the blob's bytes; the caller closes it. A zero
 // Blob, or one made without an OpenFunc, returns an error.
 func (b Blob) Open(ctx context.Context) (io.ReadCloser, error) {

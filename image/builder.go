@@ -1,7 +1,6 @@
 package image
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -26,11 +25,14 @@ import (
 //	img, err := b.Image(nil)
 //
 // The zero Builder is not usable; a Builder is not safe for concurrent use.
+//
+// A Builder makes images from scratch. To add layers to an existing image
+// (a base pulled from a registry), use the image/mutate package's Append,
+// which keeps the keys of the base config that ocispec.Image does not
+// model and keeps the history in step with the layers.
 type Builder struct {
-	cfg     ocispec.Image
-	layers  []Blob
-	history bool   // whether AddLayer appends history entries
-	mtype   string // the manifest media type to build by default
+	cfg    ocispec.Image
+	layers []Blob
 }
 
 // NewBuilder returns a Builder for an image of no layers, for platform p
@@ -38,49 +40,10 @@ type Builder struct {
 // The config has no creation time unless [Builder.SetCreated] sets one, so
 // that the same inputs give the same digest.
 func NewBuilder(p ocispec.Platform) *Builder {
-	b := &Builder{history: true}
+	b := &Builder{}
 	b.cfg.RootFS = ocispec.RootFS{Type: "layers", DiffIDs: []digest.Digest{}}
 	b.SetPlatform(p)
 	return b
-}
-
-// BuilderFrom returns a Builder that starts from an existing image config
-// and its layers (a base image to add to): cfg's rootfs.diff_ids must list
-// one digest per layer, or the error is a [*DiffIDCountError]. Added layers
-// get a history entry each, unless cfg has layers and no history at all,
-// in which case the history stays empty. cfg is copied.
-func BuilderFrom(cfg ocispec.Image, layers []Blob) (*Builder, error) {
-	if n := len(cfg.RootFS.DiffIDs); n != len(layers) {
-		return nil, &DiffIDCountError{DiffIDs: n, Layers: len(layers)}
-	}
-	c, err := cloneConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if c.RootFS.Type == "" {
-		c.RootFS.Type = "layers"
-	}
-	if c.RootFS.DiffIDs == nil {
-		c.RootFS.DiffIDs = []digest.Digest{}
-	}
-	return &Builder{cfg: c, layers: slices.Clone(layers), history: len(c.History) > 0 || len(layers) == 0}, nil
-}
-
-// Edit returns a Builder that starts from img: its config (read with
-// [Image.ConfigFile]), its layers, and its manifest media type, so that a
-// Docker image stays a Docker image. Adding layers to it uploads only the
-// new ones: the base layers keep their blobs.
-func (img *Image) Edit(ctx context.Context) (*Builder, error) {
-	cfg, err := img.ConfigFile(ctx)
-	if err != nil {
-		return nil, err
-	}
-	b, err := BuilderFrom(cfg, img.layers)
-	if err != nil {
-		return nil, err
-	}
-	b.mtype = img.desc.MediaType
-	return b, nil
 }
 
 // cloneConfig returns a deep copy of c.
@@ -186,9 +149,9 @@ func (b *Builder) AddVolume(path string) {
 func (b *Builder) AddLayer(blob Blob, diffID digest.Digest, createdBy string) {
 	b.layers = append(b.layers, blob)
 	b.cfg.RootFS.DiffIDs = append(b.cfg.RootFS.DiffIDs, diffID)
-	if b.history {
-		b.cfg.History = append(b.cfg.History, ocispec.History{Created: b.cfg.Created, CreatedBy: createdBy})
-	}
+	// A Builder starts with no history and adds no empty_layer entries:
+	// its history has one entry per layer, in order.
+	b.cfg.History = append(b.cfg.History, ocispec.History{Created: b.cfg.Created, CreatedBy: createdBy})
 }
 
 // Config returns the image config as it stands (a copy).
@@ -197,21 +160,18 @@ func (b *Builder) Config() ocispec.Image {
 	return c
 }
 
-// Layers returns the layers added so far, base layers first.
+// Layers returns the layers added so far, in order.
 func (b *Builder) Layers() []Blob { return slices.Clone(b.layers) }
 
 // Image marshals the config and builds the image with [New]. The config's
-// media type is the OCI one, or the Docker one when opts (or the image
-// given to [Image.Edit]) asks for a Docker manifest. The config must name
+// media type is the OCI one, or the Docker one when opts asks for a
+// Docker manifest. The config must name
 // an os and an architecture, and each diff_id must be a valid digest, or
 // the error wraps [ErrInvalid].
 func (b *Builder) Image(opts *Options) (*Image, error) {
 	var o Options
 	if opts != nil {
 		o = *opts
-	}
-	if o.MediaType == "" {
-		o.MediaType = b.mtype
 	}
 	if b.cfg.OS == "" || b.cfg.Architecture == "" {
 		return nil, fmt.Errorf("%w: image config: os and architecture are required", ErrInvalid)

@@ -3,7 +3,6 @@ package image_test
 import (
 	"encoding/json"
 	"errors"
-	"slices"
 	"testing"
 	"time"
 
@@ -85,7 +84,7 @@ func TestBuilder(t *testing.T) {
 
 func TestBuilderErrors(t *testing.T) {
 	t.Parallel()
-	l, id := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("x"))
+	l, _ := testimage.Layer(ocispec.MediaTypeImageLayer, []byte("x"))
 	noArch := image.NewBuilder(ocispec.Platform{OS: "linux"})
 	if _, err := noArch.Image(nil); !errors.Is(err, image.ErrInvalid) {
 		t.Errorf("Image(no architecture) = %v, want ErrInvalid", err)
@@ -94,51 +93,5 @@ func TestBuilderErrors(t *testing.T) {
 	bad.AddLayer(l, "sha256:nope", "")
 	if _, err := bad.Image(nil); !errors.Is(err, image.ErrInvalid) {
 		t.Errorf("Image(bad diff_id) = %v, want ErrInvalid", err)
-	}
-	var ce *image.DiffIDCountError
-	if _, err := image.BuilderFrom(ocispec.Image{RootFS: ocispec.RootFS{DiffIDs: []digest.Digest{id}}}, nil); !errors.As(err, &ce) || ce.DiffIDs != 1 || ce.Layers != 0 {
-		t.Errorf("BuilderFrom(1 diff_id, no layers) = %v, want a DiffIDCountError", err)
-	}
-}
-
-// TestEdit adds a layer to a Docker base: the base layers stay, the
-// config keeps its settings, the image stays Docker.
-func TestEdit(t *testing.T) {
-	t.Parallel()
-	base, err := testimage.Image(ocispec.Platform{OS: "linux", Architecture: "amd64"}, image.MediaTypeDockerConfig,
-		image.MediaTypeDockerLayer, [][]byte{[]byte("base")}, map[string]string{"base": "yes"}, &image.Options{MediaType: image.MediaTypeDockerManifest})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := base.Edit(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, id := testimage.Layer(image.MediaTypeDockerLayer, []byte("app"))
-	b.AddLayer(l, id, "COPY app /")
-	b.SetEnv("K", "v")
-	img, err := b.Image(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mt := img.Descriptor().MediaType; mt != image.MediaTypeDockerManifest {
-		t.Errorf("media type = %s, want the base's", mt)
-	}
-	if got := img.Manifest().Config.MediaType; got != image.MediaTypeDockerConfig {
-		t.Errorf("config type = %s", got)
-	}
-	cfg, err := img.ConfigFile(t.Context())
-	if err != nil {
-		t.Fatal(err)
-	}
-	baseCfg, _ := base.ConfigFile(t.Context())
-	if !slices.Equal(cfg.RootFS.DiffIDs, append(baseCfg.RootFS.DiffIDs, id)) || cfg.Config.Labels["base"] != "yes" || !slices.Equal(cfg.Config.Env, []string{"K=v"}) {
-		t.Errorf("config = %+v", cfg)
-	}
-	if len(cfg.History) != 0 {
-		t.Errorf("history = %v, want none: the base had layers and no history", cfg.History)
-	}
-	if ls := img.Layers(); len(ls) != 2 || ls[0].Descriptor().Digest != base.Layers()[0].Descriptor().Digest {
-		t.Errorf("layers = %v", ls)
 	}
 }

@@ -13,6 +13,7 @@ import (
 func TestNewDiffIDCount(t *testing.T) {
 	t.Parallel()
 	layers, twoIDs := withLayers(ocispec.MediaTypeImageLayerGzip, "a", "b")
+	dockerLayers, _ := withLayers(image.MediaTypeDockerLayer, "a", "b")
 	tests := []struct {
 		name       string
 		config     image.Blob
@@ -24,8 +25,8 @@ func TestNewDiffIDCount(t *testing.T) {
 		{name: "no diff_ids", config: image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"rootfs":{"type":"layers","diff_ids":[]}}`)), layers: layers, wantCounts: []int{0, 2}},
 		{name: "no rootfs", config: image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{}`)), layers: layers[:1], wantCounts: []int{0, 1}},
 		{name: "more diff_ids", config: image.BytesBlob(ocispec.MediaTypeImageConfig, twoIDs), layers: layers[:1], wantCounts: []int{2, 1}},
-		{name: "docker config", config: image.BytesBlob(image.MediaTypeDockerConfig, []byte(`{}`)), layers: layers, opts: &image.Options{MediaType: image.MediaTypeDockerManifest}, wantCounts: []int{0, 2}},
-		{name: "docker manifest, octet-stream config", config: image.BytesBlob("application/octet-stream", []byte(`{}`)), layers: layers, opts: &image.Options{MediaType: image.MediaTypeDockerManifest}, wantCounts: []int{0, 2}},
+		{name: "docker config", config: image.BytesBlob(image.MediaTypeDockerConfig, []byte(`{}`)), layers: dockerLayers, opts: &image.Options{MediaType: image.MediaTypeDockerManifest}, wantCounts: []int{0, 2}},
+		{name: "docker manifest, octet-stream config", config: image.BytesBlob("application/octet-stream", []byte(`{}`)), layers: dockerLayers, opts: &image.Options{MediaType: image.MediaTypeDockerManifest}, wantCounts: []int{0, 2}},
 		{name: "artifact config", config: image.BytesBlob("application/vnd.example.config", []byte(`{}`)), layers: layers},
 		{name: "empty config", config: image.BytesBlob(ocispec.MediaTypeEmptyJSON, []byte(`{}`)), layers: layers, opts: &image.Options{ArtifactType: "application/vnd.example"}},
 		{name: "streamed config is not read", config: image.NewBlob(image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{}`)).Descriptor(), nil), layers: layers},

@@ -23,8 +23,9 @@
 // [Builder] assembles an image config with its layers: set the fields
 // people set (Env, Entrypoint, Cmd, WorkingDir, User, Labels, ports,
 // volumes, created, platform) and add each layer with its diff_id; the
-// config's rootfs.diff_ids and history follow the layers. [Image.Edit]
-// starts one from an existing image, to add layers to a base. [New]
+// config's rootfs.diff_ids and history follow the layers. A Builder
+// makes an image from scratch; to add layers to a base, use
+// image/mutate's Append, which keeps the base config as it is. [New]
 // refuses an image config whose diff_ids do not count its layers
 // ([DiffIDCountError]):
 //

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -52,7 +53,10 @@ type Image struct {
 // and marshals it (schemaVersion 2, mediaType set). It checks that each
 // descriptor has a media type, a valid digest and a non-negative size, and
 // that the options fit the media type (a Docker manifest has no artifactType
-// or subject; an empty config needs an artifactType). Errors wrap
+// or subject; an empty config needs an artifactType; a Docker manifest
+// lists no OCI layer type, such as application/vnd.oci.image.layer.v1.tar+gzip,
+// which Docker-strict consumers refuse: give such layers their Docker type
+// with [Blob.WithMediaType]). Errors wrap
 // [ErrInvalid] or [ErrUnsupportedMediaType]. No layers is allowed, as
 // artifacts often have none.
 //
@@ -84,6 +88,9 @@ func New(config Blob, layers []Blob, opts *Options) (*Image, error) {
 		descs[i] = l.Descriptor()
 		if err := checkBuildDescriptor(fmt.Sprintf("layers[%d]", i), descs[i]); err != nil {
 			return nil, err
+		}
+		if mt == MediaTypeDockerManifest && strings.HasPrefix(baseType(descs[i].MediaType), ociLayerPrefix) {
+			return nil, fmt.Errorf("%w: layers[%d]: a Docker manifest cannot list the OCI layer type %s", ErrInvalid, i, descs[i].MediaType)
 		}
 	}
 	if err := checkDiffIDs(mt, config, len(layers)); err != nil {

@@ -142,3 +142,7 @@ func (p probe) detect() (string, error) {
 	}
 	return "", fmt.Errorf("%w: no mediaType field and no known shape (schemaVersion %d)", ErrUnsupportedMediaType, p.SchemaVersion)
 }
+
+// ociLayerPrefix starts every OCI layer media type, which a Docker
+// manifest cannot list.
+const ociLayerPrefix = "application/vnd.oci.image.layer."

@@ -33,6 +33,14 @@ type Edit func(*ocispec.Image) error
 // new layer, then changed by edit (nil for no change). It keeps base's
 // manifest media type and annotations, and the config's media type.
 //
+// The new layers take the media type family of base's manifest: an OCI
+// tar+gzip layer (what the image/layer builders make by default) is listed
+// as a Docker rootfs.diff.tar.gzip layer in a Docker manifest, a plain tar
+// as a Docker rootfs.diff.tar, and Docker layers as their OCI counterparts
+// in an OCI manifest; the bytes and digests stay. A zstd layer, which
+// Docker has no type for, is refused on a Docker base with a
+// [*LayerMediaTypeError].
+//
 // Append reads base's config (through its blob: one small request for a
 // pulled image), never its layers. It fails with an error wrapping
 // [image.ErrInvalid] when base's config does not list one diff_id per
@@ -62,12 +70,17 @@ func Append(ctx context.Context, base *image.Image, layers []Layer, edit Edit) (
 	c.RootFS.Type = "layers"
 	padHistory(c, len(baseLayers))
 	blobs := baseLayers
-	for _, l := range layers {
+	mt := base.Manifest().MediaType
+	for i, l := range layers {
+		blob, err := inFamily(i, l.Blob, mt)
+		if err != nil {
+			return nil, fmt.Errorf("append to %s: %w", base.Descriptor().Digest, err)
+		}
 		h := l.History
 		h.EmptyLayer = false
 		c.RootFS.DiffIDs = append(c.RootFS.DiffIDs, l.DiffID)
 		c.History = append(c.History, h)
-		blobs = append(blobs, l.Blob)
+		blobs = append(blobs, blob)
 	}
 	return finish(ctx, base, cfg, blobs, edit)
 }

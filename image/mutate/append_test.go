@@ -175,3 +175,48 @@ func withDiffIDs(t *testing.T, img *image.Image, ids []digest.Digest) *image.Ima
 	require.NoError(t, err)
 	return out
 }
+
+// TestRebaseDropsOldBaseTrailingHistory rebases an image whose old base's
+// history ends in empty_layer entries (ENV, CMD): those belong to the old
+// base and must not sit on top of the new base's history.
+func TestRebaseDropsOldBaseTrailingHistory(t *testing.T) {
+	ctx := t.Context()
+	l := tgz(t, "old", "old")
+	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig, []byte(`{"os":"linux","architecture":"amd64",`+
+		`"rootfs":{"type":"layers","diff_ids":["`+l.DiffID+`"]},`+
+		`"history":[{"created_by":"ADD old"},{"created_by":"ENV A=1","empty_layer":true},{"created_by":"CMD [\"sh\"]","empty_layer":true}]}`))
+	oldBase, err := image.New(cfg, []image.Blob{l.Blob}, nil)
+	require.NoError(t, err)
+	newBase := base(t, "arm64", 2)
+	app := tgz(t, "app", "binary")
+	img, err := mutate.Append(ctx, oldBase, []mutate.Layer{app}, nil)
+	require.NoError(t, err)
+
+	got, err := mutate.Rebase(ctx, img, oldBase, newBase, nil)
+	require.NoError(t, err)
+	nc, err := newBase.ConfigFile(ctx)
+	require.NoError(t, err)
+	c, err := got.ConfigFile(ctx)
+	require.NoError(t, err)
+	require.Equal(t, append(nc.History, app.History), c.History)
+}
+
+// TestRebasePadsNewBaseHistory checks that a new base without history gets
+// an empty entry per layer under the image's own entries, not after them.
+func TestRebasePadsNewBaseHistory(t *testing.T) {
+	ctx := t.Context()
+	l := tgz(t, "new", "new")
+	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig,
+		[]byte(`{"os":"linux","architecture":"arm64","rootfs":{"type":"layers","diff_ids":["`+l.DiffID+`"]}}`))
+	newBase, err := image.New(cfg, []image.Blob{l.Blob}, nil)
+	require.NoError(t, err)
+	oldBase := base(t, "amd64", 1)
+	app := tgz(t, "app", "binary")
+	img, err := mutate.Append(ctx, oldBase, []mutate.Layer{app}, nil)
+	require.NoError(t, err)
+	got, err := mutate.Rebase(ctx, img, oldBase, newBase, nil)
+	require.NoError(t, err)
+	c, err := got.ConfigFile(ctx)
+	require.NoError(t, err)
+	require.Equal(t, []ocispec.History{{}, app.History}, c.History)
+}

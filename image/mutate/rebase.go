@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -50,10 +51,14 @@ func Rebase(ctx context.Context, img, oldBase, newBase *image.Image, edit Edit) 
 	}
 	c := &cfg.typed
 	c.RootFS.DiffIDs = append(slices.Clone(newCfg.RootFS.DiffIDs), c.RootFS.DiffIDs[len(oldLayers):]...)
-	c.History = append(slices.Clone(newCfg.History), ownHistory(c.History, len(oldLayers))...)
+	own := ownHistory(c.History, oldCfg.History, len(oldLayers))
+	c.History = slices.Clone(newCfg.History)
 	c.OS, c.Architecture, c.Variant, c.OSVersion = newCfg.OS, newCfg.Architecture, newCfg.Variant, newCfg.OSVersion
 	c.OSFeatures = slices.Clone(newCfg.OSFeatures)
-	blobs := append(newBase.Layers(), layers[len(oldLayers):]...)
+	newLayers := newBase.Layers()
+	padHistory(c, len(newLayers))
+	c.History = append(c.History, own...)
+	blobs := append(newLayers, layers[len(oldLayers):]...)
 	padHistory(c, len(blobs))
 	return finish(ctx, img, cfg, blobs, edit)
 }
@@ -71,10 +76,17 @@ func isBase(layers, base []image.Blob) bool {
 	return true
 }
 
-// ownHistory returns the entries of history above its first baseLayers
-// layers: those after the entry of the last base layer, or none when the
-// history has too few entries with a layer to tell (Rebase then pads it).
-func ownHistory(history []ocispec.History, baseLayers int) []ocispec.History {
+// ownHistory returns the entries of history (the image's) above those of
+// its base, whose history is base and whose layers number baseLayers.
+// When history starts with base (as [Append] makes it), those are
+// base's entries, its trailing empty_layer ones (ENV, CMD) included.
+// Otherwise they are the entries up to that of the last base layer; none
+// when the history has too few entries with a layer to tell (Rebase then
+// pads it).
+func ownHistory(history, base []ocispec.History, baseLayers int) []ocispec.History {
+	if len(base) > 0 && len(base) <= len(history) && reflect.DeepEqual(history[:len(base)], base) {
+		return slices.Clone(history[len(base):])
+	}
 	if baseLayers == 0 {
 		return slices.Clone(history)
 	}

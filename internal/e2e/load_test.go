@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/image/mutate"
 	"github.com/regkit/regkit/internal/testimage"
 	"github.com/regkit/regkit/registry"
 	"github.com/regkit/regkit/registry/fake"
@@ -178,11 +179,8 @@ func withRandomLayer(t *testing.T, img *image.Image, size int) *image.Image {
 	t.Helper()
 	p := make([]byte, size)
 	cryptorand.Read(p)
-	b, err := img.Edit(t.Context())
-	require.NoError(t, err)
 	layer, diffID := testimage.Layer(ocispec.MediaTypeImageLayer, p)
-	b.AddLayer(layer, diffID, "")
-	out, err := b.Image(nil)
+	out, err := mutate.Append(t.Context(), img, []mutate.Layer{{Blob: layer, DiffID: diffID}}, nil)
 	require.NoError(t, err)
 	return out
 }
