@@ -110,7 +110,10 @@ func TestServerBodyTimeoutSparesProgress(t *testing.T) {
 	t.Parallel()
 	store := fake.NewStore()
 	rep := replacer(seed(t, store))
-	const timeout, gap, n = 400 * time.Millisecond, 20 * time.Millisecond, 60 // 3 timeouts in all
+	// A window of 1 s asks for 18 bytes (1 KiB a minute); a byte each
+	// 20 ms brings 50, so only a writer starved for 0.6 s of a window
+	// (a loaded -race run once starved one of 0.4 s) is cut.
+	const timeout, gap, n = time.Second, 20 * time.Millisecond, 150 // 3 timeouts in all
 	srv, _ := serve(t, store, false, server.WithBodyTimeout(timeout))
 	head := fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: registry\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
 		rep.Replace("/v2/demo/blobs/uploads/{upload}"), n)
