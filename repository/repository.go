@@ -55,7 +55,7 @@ func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descripto
 	if err := r.check(ref); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", err)
 	}
-	desc, err := r.t.HeadManifest(ctx, r.name, ref)
+	desc, err := pull.Head(ctx, r.t, r.name, ref)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve %s in %s: %w", ref, r.name, err)
 	}

@@ -2,6 +2,7 @@ package tag
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"github.com/regkit/regkit/internal/spec"
 
@@ -51,11 +52,26 @@ func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	if tg.err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", tg.err)
 	}
-	desc, err := tg.t.HeadManifest(ctx, tg.repo, tg.name)
+	desc, err := pull.Head(ctx, tg.t, tg.repo, tg.name)
 	if err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve %s: %w", tg, err)
 	}
 	return desc, nil
+}
+
+// Exists reports whether the tag exists, at the cost of one HEAD request.
+// A missing tag, in an existing or a missing repository, gives false and no
+// error; any other failure (an invalid name, a refused credential, a
+// registry that cannot be reached) gives false and that error.
+func (tg *Tag) Exists(ctx context.Context) (bool, error) {
+	_, err := tg.Resolve(ctx)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, transport.ErrManifestUnknown):
+		return false, nil
+	}
+	return false, err
 }
 
 // Manifest fetches the exact bytes of the manifest the tag points at, of

@@ -20,11 +20,13 @@ import (
 
 // Manifest fetches the manifest ref names in repo and checks that its bytes
 // hash to the digest the backend reported and, when ref is a digest, to ref.
+// A missing manifest matches [transport.ErrManifestUnknown] (see
+// [ManifestNotFound]).
 // It then reports ManifestDone to obs, which may be nil.
 func Manifest(ctx context.Context, obs progress.Observer, t transport.ManifestFetcher, repo, ref string) (ocispec.Descriptor, []byte, error) {
 	desc, raw, err := t.GetManifest(ctx, repo, ref)
 	if err != nil {
-		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s in %s: %w", ref, repo, err)
+		return ocispec.Descriptor{}, nil, manifestError(repo, ref, err)
 	}
 	want := desc.Digest
 	if spec.IsDigest(ref) {

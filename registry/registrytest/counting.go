@@ -49,6 +49,11 @@ func (c *counting) GetManifest(ctx context.Context, repo, ref string) (ocispec.D
 	return c.Transport.GetManifest(ctx, repo, ref)
 }
 
+func (c *counting) HeadManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, error) {
+	c.add("HeadManifest")
+	return c.Transport.HeadManifest(ctx, repo, ref)
+}
+
 func (c *counting) PutManifest(ctx context.Context, repo, ref, mt string, body []byte, o *transport.PutManifestOptions) (ocispec.Descriptor, error) {
 	c.add("PutManifest")
 	return c.Transport.PutManifest(ctx, repo, ref, mt, body, o)

@@ -71,6 +71,8 @@ func RunWith(t *testing.T, newT Factory, caps Capabilities) {
 		{"Tags", testTags},
 		{"Repositories", testRepositories},
 		{"Delete", testDelete},
+		{"NotFound", testNotFound},
+		{"Exists", testExists},
 		{"BadInput", testBadInput},
 		{"MalformedManifests", testMalformedManifests},
 		{"CorruptReads", testCorruptReads},
