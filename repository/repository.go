@@ -50,7 +50,12 @@ func (r *Repository) Transport() transport.Transport { return r.t }
 func (r *Repository) Tag(name string) *tag.Tag { return tag.New(r.t, r.name, name) }
 
 // Resolve returns the descriptor of the manifest ref (a tag or a digest)
-// names, without fetching it.
+// names, without fetching it, with one HEAD request. A missing tag or
+// digest, in an existing or a missing repository, gives an error matching
+// [transport.ErrManifestUnknown] on every backend, and also
+// [transport.ErrNameUnknown] when the backend knows the repository is
+// missing (see "Not found" in package transport). The other methods that
+// read a manifest (Manifest, Image, Index) report a missing one the same way.
 func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descriptor, error) {
 	if err := r.check(ref); err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", err)
@@ -64,7 +69,8 @@ func (r *Repository) Resolve(ctx context.Context, ref string) (ocispec.Descripto
 
 // Manifest fetches the exact bytes of the manifest with digest d, of any
 // media type, verified against d. For the manifest a tag points at, use
-// [tag.Tag.Manifest] (repo.Tag("3.0").Manifest(ctx)).
+// [tag.Tag.Manifest] (repo.Tag("3.0").Manifest(ctx)). A missing manifest
+// gives [transport.ErrManifestUnknown], as for [Repository.Resolve].
 func (r *Repository) Manifest(ctx context.Context, d digest.Digest) (ocispec.Descriptor, []byte, error) {
 	if err := r.checkDigest(d); err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest: %w", err)
@@ -74,7 +80,8 @@ func (r *Repository) Manifest(ctx context.Context, d digest.Digest) (ocispec.Des
 }
 
 // Image fetches the image manifest with digest d. Its blobs are read lazily,
-// and verified as they stream, when opened.
+// and verified as they stream, when opened. A missing manifest gives
+// [transport.ErrManifestUnknown], as for [Repository.Resolve].
 func (r *Repository) Image(ctx context.Context, d digest.Digest) (*image.Image, error) {
 	if err := r.checkDigest(d); err != nil {
 		return nil, fmt.Errorf("get image: %w", err)
@@ -83,7 +90,8 @@ func (r *Repository) Image(ctx context.Context, d digest.Digest) (*image.Image, 
 	return pull.Image(ctx, obs, r.t, r.name, d.String())
 }
 
-// Index fetches the index with digest d.
+// Index fetches the index with digest d. A missing manifest gives
+// [transport.ErrManifestUnknown], as for [Repository.Resolve].
 func (r *Repository) Index(ctx context.Context, d digest.Digest) (*image.Index, error) {
 	if err := r.checkDigest(d); err != nil {
 		return nil, fmt.Errorf("get index: %w", err)

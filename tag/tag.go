@@ -47,7 +47,12 @@ func (tg *Tag) Repository() string { return tg.repo }
 func (tg *Tag) String() string { return tg.repo + ":" + tg.name }
 
 // Resolve returns the descriptor of the manifest the tag points at, without
-// fetching it. A tag that does not exist gives [transport.ErrManifestUnknown].
+// fetching it, with one HEAD request. A tag that does not exist, in an
+// existing or a missing repository, gives an error matching
+// [transport.ErrManifestUnknown] on every backend, and also
+// [transport.ErrNameUnknown] when the backend knows the repository is
+// missing (see "Not found" in package transport). To ask only whether the
+// tag is there, use [Tag.Exists].
 func (tg *Tag) Resolve(ctx context.Context) (ocispec.Descriptor, error) {
 	if tg.err != nil {
 		return ocispec.Descriptor{}, fmt.Errorf("resolve: %w", tg.err)
@@ -76,6 +81,7 @@ func (tg *Tag) Exists(ctx context.Context) (bool, error) {
 
 // Manifest fetches the exact bytes of the manifest the tag points at, of
 // any media type, verified against the digest the registry reports for it.
+// A missing tag gives [transport.ErrManifestUnknown], as for [Tag.Resolve].
 func (tg *Tag) Manifest(ctx context.Context) (ocispec.Descriptor, []byte, error) {
 	if tg.err != nil {
 		return ocispec.Descriptor{}, nil, fmt.Errorf("get manifest %s: %w", tg, tg.err)
@@ -87,7 +93,8 @@ func (tg *Tag) Manifest(ctx context.Context) (ocispec.Descriptor, []byte, error)
 // Image fetches and verifies the image manifest the tag points at. Its blobs
 // are read lazily, and verified as they stream, when opened. If the tag
 // points at an index, Image fails with [image.ErrUnsupportedMediaType]: use
-// [Tag.PlatformImage] or [Tag.Index].
+// [Tag.PlatformImage] or [Tag.Index]. A missing tag gives
+// [transport.ErrManifestUnknown], as for [Tag.Resolve].
 func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 	if tg.err != nil {
 		return nil, fmt.Errorf("get image: %w", tg.err)
@@ -99,7 +106,8 @@ func (tg *Tag) Image(ctx context.Context) (*image.Image, error) {
 // PlatformImage fetches the image for platform p: the image the tag points
 // at, or, when it points at an index, the index's image for p. When the
 // index has none it fails with an [*image.PlatformError] that lists the
-// platforms there are.
+// platforms there are. A missing tag gives [transport.ErrManifestUnknown],
+// as for [Tag.Resolve].
 func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Image, error) {
 	if tg.err != nil {
 		return nil, fmt.Errorf("get image: %w", tg.err)
@@ -108,7 +116,8 @@ func (tg *Tag) PlatformImage(ctx context.Context, p ocispec.Platform) (*image.Im
 	return pull.PlatformImage(ctx, obs, tg.t, tg.repo, tg.name, p)
 }
 
-// Index fetches and verifies the index the tag points at.
+// Index fetches and verifies the index the tag points at. A missing tag
+// gives [transport.ErrManifestUnknown], as for [Tag.Resolve].
 func (tg *Tag) Index(ctx context.Context) (*image.Index, error) {
 	if tg.err != nil {
 		return nil, fmt.Errorf("get index: %w", tg.err)

@@ -49,6 +49,23 @@
 //
 //	tag invalid: tag "-x": must be 1 to 128 of A-Z a-z 0-9 _ . -, not starting with . or -
 //
+// # Not found
+//
+// What a caller can rely on, whatever the backend: a missing tag or digest,
+// in a repository that exists or in one that does not, matches
+// [ErrManifestUnknown] (and so [ErrNotFound]) from every method of the model
+// that reads a manifest: Resolve, Exists, Manifest, Image, PlatformImage and
+// Index of a tag or a repository. When the backend knows that the repository
+// itself is missing the error matches [ErrNameUnknown] too; not every backend
+// can tell (a HEAD has no body, and the distribution registry answers
+// MANIFEST_UNKNOWN for an unknown repository), so never rely on
+// ErrNameUnknown alone to mean "no such manifest":
+//
+//	if errors.Is(err, transport.ErrManifestUnknown) { … } // a missing tag, anywhere
+//
+// A [Transport] itself reports what its backend says ([ManifestFetcher]); the
+// model adds ErrManifestUnknown to ErrNameUnknown, once, for every backend.
+//
 // A request refused because it would have left its origin (a credential or
 // an upload sent to another host) is an [*OriginError].
 //

@@ -55,10 +55,14 @@ type Transport interface {
 type ManifestFetcher interface {
 	// GetManifest returns the descriptor and exact bytes of the manifest that
 	// ref names in repo. Unknown refs give [ErrManifestUnknown]; unknown
-	// repositories give [ErrNameUnknown].
+	// repositories give [ErrNameUnknown] when the backend can tell, and
+	// ErrManifestUnknown otherwise (see "Not found" in the package doc: the
+	// model makes both match ErrManifestUnknown).
 	GetManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, []byte, error)
 	// HeadManifest returns the descriptor of the manifest that ref names,
-	// without its bytes.
+	// without its bytes. It reports unknown refs and repositories as
+	// GetManifest does; over HTTP a HEAD has no body, so both are
+	// [ErrManifestUnknown] there.
 	HeadManifest(ctx context.Context, repo, ref string) (ocispec.Descriptor, error)
 }
 
