@@ -59,6 +59,13 @@ const (
 	// with the route [RouteBlobHost], and faults apply to them. HEAD is
 	// answered by the registry itself.
 	ProfileS3
+
+	// ProfileNoLink pages tag lists and the catalog by n= and last= but
+	// sends no Link header, even when more entries follow a full page, as
+	// Sonatype Nexus does through a docker group repository (NEXUS-35956,
+	// sonatype/nexus-public#117 and #209). A client that waits for a Link
+	// lists the first page only.
+	ProfileNoLink
 )
 
 // String returns the profile's name, "ECR" for ProfileECR.
@@ -74,6 +81,8 @@ func (p Profile) String() string {
 		return "Harbor"
 	case ProfileS3:
 		return "S3"
+	case ProfileNoLink:
+		return "NoLink"
 	}
 	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
@@ -86,7 +95,7 @@ func (p Profile) String() string {
 func WithProfile(profiles ...Profile) ServerOption {
 	return func(c *serverConfig) {
 		for _, p := range profiles {
-			if p < ProfileECR || p > ProfileS3 {
+			if p < ProfileECR || p > ProfileNoLink {
 				c.conflicts = append(c.conflicts, fmt.Sprintf("WithProfile: unknown profile %v", p))
 				continue
 			}
@@ -167,6 +176,9 @@ func (s *Server) serveProfiled(w http.ResponseWriter, r *http.Request, x *exchan
 		s.handler.ServeHTTP(w, r)
 		return
 	}
+	if (rt == RouteTags || rt == RouteCatalog) && s.profile.has(ProfileNoLink) {
+		w = &noLinkWriter{ResponseWriter: w}
+	}
 	if _, ok := crossMount(r, t); ok && s.profile.has(ProfileHarbor) {
 		s.refuseMount(w, r, t.Name)
 		x.self = true
@@ -234,3 +246,21 @@ func (w *noSubjectWriter) Write(p []byte) (int, error) {
 
 // Unwrap gives [http.ResponseController] the underlying writer.
 func (w *noSubjectWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// noLinkWriter drops the Link header of a response.
+type noLinkWriter struct {
+	http.ResponseWriter
+}
+
+func (w *noLinkWriter) WriteHeader(code int) {
+	w.Header().Del("Link")
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *noLinkWriter) Write(p []byte) (int, error) {
+	w.Header().Del("Link")
+	return w.ResponseWriter.Write(p)
+}
+
+// Unwrap gives [http.ResponseController] the underlying writer.
+func (w *noLinkWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -232,7 +232,7 @@ func TestWithProfileUnknown(t *testing.T) {
 
 func TestProfileString(t *testing.T) {
 	t.Parallel()
-	for p, want := range map[Profile]string{ProfileECR: "ECR", ProfileGHCR: "GHCR", ProfileDockerHub: "DockerHub", ProfileHarbor: "Harbor", ProfileS3: "S3", 0: "Profile(0)"} {
+	for p, want := range map[Profile]string{ProfileECR: "ECR", ProfileGHCR: "GHCR", ProfileDockerHub: "DockerHub", ProfileHarbor: "Harbor", ProfileS3: "S3", ProfileNoLink: "NoLink", 0: "Profile(0)"} {
 		if got := p.String(); got != want {
 			t.Errorf("Profile(%d).String() = %q, want %q", int(p), got, want)
 		}

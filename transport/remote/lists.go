@@ -18,6 +18,9 @@ import (
 // ListTags lists one page of repo's tags (GET /v2/<name>/tags/list with n
 // and last). Page.Next is the absolute URL of the registry's Link
 // rel="next", which must stay on the registry's scheme, host and port.
+// Without a Link, a page of req.N entries (N > 0) still has a Next, the
+// same request with last set to the page's last entry: some registries
+// page that way without saying so.
 //
 // A page larger than the client's limits, in bytes once decompressed (see
 // [WithMaxListSize]) or in entries (see [WithMaxListEntries]), fails with a
@@ -106,8 +109,11 @@ func (c *Client) list(ctx context.Context, u *url.URL, req transport.PageRequest
 // Link) and ignore its n and last, or do not sort it, as the distribution
 // registry before version 3 does with tags: it sorts the list, drops what
 // comes up to last, and cuts it after n, with a next page that asks the
-// same again after the page's last entry. Pages a registry links are left
-// as they are.
+// same again after the page's last entry. A page of exactly n entries
+// without a Link gets that next page too, for registries that page with
+// n and last but send no Link (the listing then ends at an empty or short
+// page, one request more than needed when the list ends on a full page).
+// Pages a registry links are left as they are.
 func fixPage(items []string, u *url.URL, next string) ([]string, string) {
 	if next != "" {
 		return items, next
@@ -123,7 +129,9 @@ func fixPage(items []string, u *url.URL, next string) ([]string, string) {
 		}
 		items = items[i:]
 	}
-	if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 && len(items) > n {
+	// A full page may have more after it even without a Link, as some
+	// registries page without one: ask once more, after its last entry.
+	if n, err := strconv.Atoi(q.Get("n")); err == nil && n > 0 && len(items) >= n {
 		items = items[:n]
 		q.Set("last", items[n-1])
 		nu := *u

@@ -25,7 +25,9 @@ func TestListTags(t *testing.T) {
 		wantErr  string
 	}{
 		{name: "defaults", want: all},
-		{name: "n and last", req: transport.PageRequest{N: 2, Last: "v1"}, wantQ: "last=v1&n=2", want: []string{"v2", "v3"}},
+		// A full page without a Link may have more after it.
+		{name: "n and last", req: transport.PageRequest{N: 2, Last: "v1"}, wantQ: "last=v1&n=2", want: []string{"v2", "v3"},
+			wantNext: "http://HOST/v2/a/b/tags/list?last=v3&n=2"},
 		{name: "relative next", req: transport.PageRequest{N: 2}, wantQ: "n=2",
 			link: func(string) string { return `</v2/a/b/tags/list?n=2&last=v2>; rel="next"` },
 			want: []string{"v1", "v2"}, wantNext: "http://HOST/v2/a/b/tags/list?n=2&last=v2"},
@@ -33,7 +35,8 @@ func TestListTags(t *testing.T) {
 			link: func(h string) string { return `<http://` + h + `/v2/a/b/tags/list?n=2&last=v2>; rel="next"` },
 			want: []string{"v1", "v2"}, wantNext: "http://HOST/v2/a/b/tags/list?n=2&last=v2"},
 		{name: "other links only", req: transport.PageRequest{N: 2}, wantQ: "n=2",
-			link: func(string) string { return `</v2/a/b/tags/list?n=2>; rel="prev"` }, want: []string{"v1", "v2"}},
+			link: func(string) string { return `</v2/a/b/tags/list?n=2>; rel="prev"` }, want: []string{"v1", "v2"},
+			wantNext: "http://HOST/v2/a/b/tags/list?last=v2&n=2"},
 		{name: "next on another host", req: transport.PageRequest{N: 2}, wantQ: "n=2",
 			link:    func(string) string { return `<http://evil.example/v2/a/b/tags/list?n=2&last=v2>; rel="next"` },
 			wantErr: "leaves the registry"},
@@ -190,9 +193,10 @@ func TestListUnpagedRegistry(t *testing.T) {
 		}
 		req = transport.PageRequest{Next: p.Next}
 	}
+	// The second page is full: a third request finds nothing after v06.
 	want := []string{"v01", "v02", "v03", "v04", "v05", "v06"}
-	if !slices.Equal(got, want) || calls.Load() != 2 {
-		t.Errorf("paged %v in %d requests, want %v in 2", got, calls.Load(), want)
+	if !slices.Equal(got, want) || calls.Load() != 3 {
+		t.Errorf("paged %v in %d requests, want %v in 3", got, calls.Load(), want)
 	}
 	// Without n, the one page is sorted.
 	p, err := c.ListTags(t.Context(), "x", transport.PageRequest{})

@@ -16,6 +16,7 @@ import (
 
 // pagesRT serves /v2/x/tags/list in pages of one tag: page k (last=k, the
 // first page k=0) links to page next(k), or to none when next says so.
+// The links ask n=2, so that a page without one is short, and the last.
 type pagesRT struct {
 	next     func(k int) (int, bool)
 	requests int
@@ -26,7 +27,7 @@ func (p *pagesRT) RoundTrip(r *http.Request) (*http.Response, error) {
 	k, _ := strconv.Atoi(r.URL.Query().Get("last"))
 	h := http.Header{"Content-Type": {"application/json"}}
 	if n, ok := p.next(k); ok {
-		h.Set("Link", fmt.Sprintf(`</v2/x/tags/list?n=1&last=%d>; rel="next"`, n))
+		h.Set("Link", fmt.Sprintf(`</v2/x/tags/list?n=2&last=%d>; rel="next"`, n))
 	}
 	return &http.Response{StatusCode: http.StatusOK, Header: h, Request: r,
 		Body: io.NopCloser(strings.NewReader(fmt.Sprintf(`{"tags":["t%d"]}`, k)))}, nil
