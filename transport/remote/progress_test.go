@@ -127,7 +127,7 @@ func TestProgressBodyWindowBoundary(t *testing.T) {
 	t.Parallel()
 	const (
 		bodies = 40
-		window = 10 * time.Millisecond
+		window = 40 * time.Millisecond // a pause of 20 ms between Read returning and its accounting once cut a body at 10 ms
 	)
 	type result struct {
 		err     error
@@ -138,7 +138,7 @@ func TestProgressBodyWindowBoundary(t *testing.T) {
 		go func() {
 			ctx, cancel := context.WithCancelCause(context.Background())
 			defer cancel(nil)
-			r := &tickReader{n: 2000, pause: 20 * time.Microsecond}
+			r := &tickReader{n: 4000, pause: 20 * time.Microsecond}
 			b := newProgressBody(r, cancel, window, 1)
 			_, err := io.Copy(io.Discard, b)
 			if err == nil {
