@@ -126,7 +126,10 @@ func (c *copier) copyBlob(ctx context.Context, d ocispec.Descriptor) (CopyItem, 
 
 // sourceBody returns the body of one attempt at copying blob d: the blob
 // of the source repository, opened on the first Read (so a destination
-// that has the blob costs the source nothing) and verified against its
+// that has the blob costs the source nothing; the transport reads it
+// before it sends the request that carries it, so that the source's GET
+// is answered before the upload holds a registry that serves one request
+// at a time) and verified against its
 // digest and size as it streams. It reports BlobStarted, BlobBytes and
 // BlobVerified to meter; reported is how many bytes of the blob the meter
 // has been told of, by this attempt or an earlier one, so that a retry

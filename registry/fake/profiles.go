@@ -66,6 +66,16 @@ const (
 	// sonatype/nexus-public#117 and #209). A client that waits for a Link
 	// lists the first page only.
 	ProfileNoLink
+	// ProfileSerial serves one request at a time, as small registries and
+	// test registries built on a single lock or thread do: a request waits
+	// until each one before it has been read, its body included, and
+	// answered up to its response headers; a response body streams without
+	// holding the others up. A client that sends a request whose body it
+	// fills from another request to the same server, sent only once the
+	// body is read (a blob streamed between two repositories), waits
+	// forever on such a registry. It applies to the registry, not to the
+	// blob host of [ProfileS3].
+	ProfileSerial
 )
 
 // String returns the profile's name, "ECR" for ProfileECR.
@@ -83,6 +93,8 @@ func (p Profile) String() string {
 		return "S3"
 	case ProfileNoLink:
 		return "NoLink"
+	case ProfileSerial:
+		return "Serial"
 	}
 	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
@@ -95,7 +107,7 @@ func (p Profile) String() string {
 func WithProfile(profiles ...Profile) ServerOption {
 	return func(c *serverConfig) {
 		for _, p := range profiles {
-			if p < ProfileECR || p > ProfileNoLink {
+			if p < ProfileECR || p > ProfileSerial {
 				c.conflicts = append(c.conflicts, fmt.Sprintf("WithProfile: unknown profile %v", p))
 				continue
 			}

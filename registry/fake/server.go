@@ -39,6 +39,8 @@ type Server struct {
 	faults  faultSet
 	profile profileSet
 	blobs   *blobHost // the object storage of ProfileS3; nil without it
+
+	serial serialGate // the one request at a time of ProfileSerial; nil without it
 }
 
 // ServerOption configures a [Server] made by [NewServer] or [Serve].
@@ -127,6 +129,9 @@ func NewServer(opts ...ServerOption) *Server {
 	if c.profiles.has(ProfileS3) {
 		s.blobs = startBlobHost(s, c.now, c.timeouts)
 	}
+	if c.profiles.has(ProfileSerial) {
+		s.serial = make(serialGate, 1)
+	}
 	s.srv = c.timeouts.newHTTPServer(http.HandlerFunc(s.serveHTTP))
 	s.Host = s.srv.Listener.Addr().String()
 	s.URL = "http://" + s.Host
@@ -164,6 +169,15 @@ func (s *Server) Close() {
 // authorization, faults, profiles, the request log and the handler all act
 // on that parse.
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serial != nil {
+		s.serveSerial(w, r, s.serveParsed)
+		return
+	}
+	s.serveParsed(w, r)
+}
+
+// serveParsed serves r once the server may: see [Server.serveHTTP].
+func (s *Server) serveParsed(w http.ResponseWriter, r *http.Request) {
 	r, tg := parseRequest(r)
 	s.record(w, r, tg, s.serve)
 }

@@ -46,6 +46,11 @@ type uploadSession struct {
 //     [DefaultMaxChunkMin] (or the chunk size, if larger) fails it with a
 //     [*transport.LimitError] before anything is read.
 //
+// r is first read before the request that carries its bytes is sent, so
+// that a body that opens its source on its first read (another request,
+// maybe to this registry) does not wait on a registry that serves one
+// request at a time.
+//
 // The registry checks the digest. The client checks the size as it streams:
 // more or fewer bytes than desc.Size fail with [transport.ErrSizeInvalid] before the
 // last byte is sent. A session opened for a failed upload is deleted.
@@ -215,13 +220,16 @@ func (c *Client) upload(ctx context.Context, s *uploadSession, desc ocispec.Desc
 		return c.uploadBuffered(ctx, s, desc.Digest, r, chunk)
 	}
 	sr := &sizedReader{r: r, want: desc.Size, d: desc.Digest}
-	var err error
+	body, err := primed(sr)
+	if err != nil {
+		return err
+	}
 	if desc.Size <= chunk || !c.chunkKnown {
-		err = c.putWhole(ctx, s, desc.Digest, sr, desc.Size)
+		err = c.putWhole(ctx, s, desc.Digest, body, desc.Size)
 	} else {
 		for off := int64(0); off < desc.Size && err == nil; off += chunk {
 			n := min(chunk, desc.Size-off)
-			err = c.patch(ctx, s, io.LimitReader(sr, n), off, n)
+			err = c.patch(ctx, s, io.LimitReader(body, n), off, n)
 		}
 		if err == nil {
 			err = c.putWhole(ctx, s, desc.Digest, nil, 0)
@@ -231,6 +239,27 @@ func (c *Client) upload(ctx context.Context, s *uploadSession, desc ocispec.Desc
 		return sr.err
 	}
 	return err
+}
+
+// primed reads the first byte of r before any request carries it, and
+// returns a reader of all of r. A body that opens its source on its first
+// read (a blob streamed from another request, perhaps to this very
+// registry, as Copy does) has then sent that request and got its answer
+// before the upload's request holds the registry: a registry that serves
+// one request at a time, and holds it while it reads a request body, would
+// otherwise never answer the source's request.
+func primed(r io.Reader) (io.Reader, error) {
+	var b [1]byte
+	for range 100 {
+		n, err := r.Read(b[:])
+		switch {
+		case n > 0:
+			return io.MultiReader(bytes.NewReader(b[:n]), r), nil
+		case err != nil:
+			return nil, err
+		}
+	}
+	return nil, io.ErrNoProgress
 }
 
 // heldChunk returns the chunk size of session s for an upload that holds
