@@ -15,7 +15,8 @@ import (
 // over a [transport.Transport]: making one does no I/O. It is safe for
 // concurrent use.
 type Registry struct {
-	t transport.Transport
+	t   transport.Transport
+	hub bool // Docker Hub: one-component names are in "library/"
 }
 
 // New returns the registry at host ("ghcr.io", "localhost:5000",
@@ -35,7 +36,7 @@ func New(host string, opts ...Option) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Registry{t: c}, nil
+	return &Registry{t: c, hub: dockerHub(host)}, nil
 }
 
 // FromTransport returns a Registry whose every operation goes through t.
@@ -60,10 +61,16 @@ func (r *Registry) CloseIdleConnections() {
 
 // Repository returns the repository name ("myapp1", "library/ubuntu"). It
 // does no I/O: a repository that does not exist yet is created by the first
-// push. An invalid name is reported by every method of the repository as a
+// push. On Docker Hub (a registry made by [New] for "docker.io",
+// "index.docker.io" or "registry-1.docker.io") a name of one component is
+// an official image: "ubuntu" is "library/ubuntu", as docker has it. An
+// invalid name is reported by every method of the repository as a
 // [transport.ErrNameInvalid] error that also matches the reference
 // package's ([github.com/regkit/regkit/reference.ErrUppercase], …).
 func (r *Registry) Repository(name string) *repository.Repository {
+	if r.hub {
+		name = hubName(name)
+	}
 	return repository.New(r.t, name)
 }
 
