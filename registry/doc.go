@@ -8,4 +8,11 @@
 //	// reg, err := registry.New("ghcr.io", registry.WithAuth(auth.FromDockerConfig()))
 //	repo := reg.Repository("myapp1")
 //	for name, err := range reg.Repositories(ctx, nil) { … }
+//
+// From a reference, one call gives the tag or repository it names, with
+// Docker Hub's normalisation ("ubuntu" is docker.io/library/ubuntu, served
+// at registry-1.docker.io); like New, it does no I/O:
+//
+//	tg, err := registry.OpenTag("ubuntu:24.04")   // or OpenRepository, RepositoryOf, TagOf
+//	img, err := tg.Image(ctx)
 package registry
