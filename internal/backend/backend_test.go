@@ -63,15 +63,6 @@ func TestBegin(t *testing.T) {
 	})
 }
 
-func TestCheckPageRequest(t *testing.T) {
-	t.Parallel()
-	run(t, "CheckPageRequest", noValue(CheckPageRequest), []tcase[transport.PageRequest, struct{}]{
-		{name: "zero", in: transport.PageRequest{}},
-		{name: "positive", in: transport.PageRequest{N: 5, Last: "x"}},
-		{name: "negative", in: transport.PageRequest{N: -1}, wantErr: transport.ErrSizeInvalid},
-	})
-}
-
 func TestCheckCommit(t *testing.T) {
 	t.Parallel()
 	run(t, "CheckCommit", CheckCommit, []tcase[ocispec.Descriptor, digest.Digest]{

@@ -20,14 +20,6 @@ func Begin(ctx context.Context, repo string) error {
 	return spec.CheckName(repo)
 }
 
-// CheckPageRequest returns SIZE_INVALID for a negative page size.
-func CheckPageRequest(req transport.PageRequest) error {
-	if req.N < 0 {
-		return transport.Errorf(transport.CodeSizeInvalid, "page size %d is negative", req.N)
-	}
-	return nil
-}
-
 // CheckCommit returns the digest of want, the descriptor an upload session
 // is committed as, or DIGEST_INVALID for a malformed digest ([spec.CheckDigest])
 // and SIZE_INVALID for a negative size. A size of 0 means unknown.

@@ -78,3 +78,12 @@ func CheckDigest(s string) (digest.Digest, error) {
 func invalid(code transport.Code, cause error) error {
 	return transport.Wrap(code, cause)
 }
+
+// CheckPageRequest returns SIZE_INVALID for a negative page size (n=), which
+// every backend, the HTTP client included, refuses the same way.
+func CheckPageRequest(req transport.PageRequest) error {
+	if req.N < 0 {
+		return transport.Errorf(transport.CodeSizeInvalid, "page size %d is negative", req.N)
+	}
+	return nil
+}

@@ -151,3 +151,21 @@ func TestErrorsAreTransportErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPageRequest pins the one page-size check the client and the
+// in-process backends share.
+func TestCheckPageRequest(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		req  transport.PageRequest
+		want error
+	}{
+		{transport.PageRequest{}, nil},
+		{transport.PageRequest{N: 5, Last: "x"}, nil},
+		{transport.PageRequest{N: -1}, transport.ErrSizeInvalid},
+	} {
+		if err := CheckPageRequest(tc.req); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
+			t.Errorf("CheckPageRequest(%+v) = %v, want %v", tc.req, err, tc.want)
+		}
+	}
+}

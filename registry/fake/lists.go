@@ -21,7 +21,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	if err := backend.Begin(ctx, repo); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := backend.CheckPageRequest(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	s.mu.RLock()
@@ -50,7 +50,7 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	if err := ctx.Err(); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := backend.CheckPageRequest(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	s.mu.RLock()
@@ -75,7 +75,7 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	if err := backend.CheckPageRequest(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
 	var descs []ocispec.Descriptor

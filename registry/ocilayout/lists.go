@@ -27,7 +27,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	if err := begin(ctx, repo); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := backend.CheckPageRequest(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	defer s.rlock(repo)()
@@ -59,7 +59,7 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	if err := ctx.Err(); err != nil {
 		return transport.Page[string]{}, err
 	}
-	if err := backend.CheckPageRequest(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	var names []string
@@ -109,7 +109,7 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	if err := backend.CheckPageRequest(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
 	descs, err := s.referrers(ctx, repo, subject, artifactType)

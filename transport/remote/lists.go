@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/regkit/regkit/internal/spec"
 	"net/http"
 	"net/url"
 	"slices"
@@ -41,7 +42,7 @@ func (c *Client) ListRepositories(ctx context.Context, req transport.PageRequest
 
 // list GETs one page of a list of tags or repositories.
 func (c *Client) list(ctx context.Context, u *url.URL, req transport.PageRequest, notFound transport.Code) (transport.Page[string], error) {
-	if err := checkPageSize(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
 	}
 	if req.Next != "" {
@@ -168,13 +169,4 @@ func (c *Client) nextURL(next string) (*url.URL, error) {
 		return nil, fmt.Errorf("page cursor %q is not a URL of the registry %s://%s", next, c.base.Scheme, c.base.Host)
 	}
 	return u, nil
-}
-
-// checkPageSize refuses a negative page size with SIZE_INVALID, as every
-// backend does.
-func checkPageSize(req transport.PageRequest) error {
-	if req.N < 0 {
-		return transport.Errorf(transport.CodeSizeInvalid, "page size %d is negative", req.N)
-	}
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/regkit/regkit/internal/spec"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -40,7 +41,7 @@ func (c *Client) ListReferrers(ctx context.Context, repo string, subject digest.
 	if err := checkDigest(subject); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	if err := checkPageSize(req); err != nil {
+	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
 	var u *url.URL
