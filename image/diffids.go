@@ -60,3 +60,10 @@ func checkDiffIDs(manifestType string, config Blob, layers int) error {
 	}
 	return nil
 }
+
+// HasImageConfig reports whether img's config is an image configuration
+// (OCI or Docker, whose rootfs.diff_ids must count its layers), rather than
+// the config of an artifact. Media type parameters are ignored.
+func (img *Image) HasImageConfig() bool {
+	return isImageConfig(img.Descriptor().MediaType, img.Manifest().Config.MediaType)
+}

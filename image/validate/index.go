@@ -79,7 +79,7 @@ func checkImage(ctx context.Context, d ocispec.Descriptor, src Source) error {
 	if err := Image(ctx, img); err != nil {
 		return err
 	}
-	if d.Platform == nil || !isImageConfig(img.Descriptor().MediaType, img.Manifest().Config.MediaType) {
+	if d.Platform == nil || !img.HasImageConfig() {
 		return nil
 	}
 	cfg, err := img.ConfigFile(ctx)

@@ -12,7 +12,6 @@ import (
 	"strconv"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/image/layer"
@@ -28,7 +27,7 @@ import (
 // returned; a layer's is a [*LayerError].
 func Image(ctx context.Context, img *image.Image) error {
 	m := img.Manifest()
-	if !isImageConfig(img.Descriptor().MediaType, m.Config.MediaType) {
+	if !img.HasImageConfig() {
 		if err := checkBlob(ctx, img.Config()); err != nil {
 			return fmt.Errorf("config %s: %w", m.Config.Digest, err)
 		}
@@ -53,16 +52,6 @@ func Image(ctx context.Context, img *image.Image) error {
 		}
 	}
 	return nil
-}
-
-// isImageConfig reports whether a manifest of type manifestType whose
-// config is of type configType has an image configuration.
-func isImageConfig(manifestType, configType string) bool {
-	switch configType {
-	case ocispec.MediaTypeImageConfig, image.MediaTypeDockerConfig:
-		return true
-	}
-	return manifestType == image.MediaTypeDockerManifest
 }
 
 // checkBlob reads b whole and checks its size and digest.

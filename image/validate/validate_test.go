@@ -238,3 +238,22 @@ func readAll(t *testing.T, b image.Blob) []byte {
 	}
 	return p
 }
+
+// TestImageConfigWithParameters checks that a config whose media type
+// carries parameters is still checked as an image configuration, as
+// image.New takes it: validate once compared the type exactly and passed a
+// lying diff_id as an artifact's. (Image.ConfigFile refuses such a type, so
+// the check fails there, before the layers.)
+func TestImageConfigWithParameters(t *testing.T) {
+	t.Parallel()
+	gz, _ := testimage.Layer(ocispec.MediaTypeImageLayerGzip, []byte("gzip layer"))
+	raw := testimage.Config(linux, []digest.Digest{digest.FromString("not the layer")}, nil)
+	cfg := image.BytesBlob(ocispec.MediaTypeImageConfig+"; charset=utf-8", raw)
+	img, err := image.New(cfg, []image.Blob{gz}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := validate.Image(t.Context(), img); err == nil {
+		t.Fatal("validate.Image passed an image config whose diff_id lies")
+	}
+}
