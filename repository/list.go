@@ -45,6 +45,10 @@ func (o *ListOptions) start() (transport.PageRequest, int) {
 // the loop stops. An error is yielded once, as the last element. Ranging
 // over it again starts over. opts may be nil; it is not modified.
 //
+// The list includes the tags "sha256-<hex>" that clients keep the
+// referrers of a manifest under on registries without the referrers API;
+// [tag.IsReferrersFallback] tells them apart from the tags of images.
+//
 //	for name, err := range repo.Tags(ctx, nil) {
 //		if err != nil { return err }
 //		fmt.Println(name)
