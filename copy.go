@@ -225,6 +225,12 @@ func (r *CopyReport) Bytes() int64 {
 // ManifestDone (manifests dst had, and tags, report nothing). A dry run
 // reports nothing.
 func Copy(ctx context.Context, src *repository.Repository, ref string, dst *repository.Repository, opts *CopyOptions) (*CopyReport, error) {
+	return copyKnown(ctx, src, ref, dst, opts, nil)
+}
+
+// copyKnown is Copy, with the blobs other copies to dst of the same run
+// (a Mirror) have put there or are putting there; nil for none.
+func copyKnown(ctx context.Context, src *repository.Repository, ref string, dst *repository.Repository, opts *CopyOptions, known *knownBlobs) (*CopyReport, error) {
 	var o CopyOptions
 	if opts != nil {
 		o = *opts
@@ -232,6 +238,9 @@ func Copy(ctx context.Context, src *repository.Repository, ref string, dst *repo
 	c, err := newCopier(src, ref, dst, o)
 	if err != nil {
 		return nil, err
+	}
+	if !o.DryRun {
+		c.known = known
 	}
 	// Copy reports what it writes to dst; the reads of the source that feed
 	// it get a context without the observer, and report nothing.

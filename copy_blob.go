@@ -45,6 +45,9 @@ func (c *copier) copyBlobs(ctx context.Context) error {
 			return err
 		}
 		defer release()
+		if c.known != nil {
+			return c.copyKnownBlob(ctx, c.blobs[i], &items[i])
+		}
 		items[i], err = c.copyBlob(ctx, c.blobs[i])
 		return err
 	})

@@ -26,6 +26,7 @@ type copier struct {
 	what     string      // "copy app:3.0 to prod/app", the prefix of errors
 	same     bool        // src and dst are on the same registry
 	obs      progress.Observer
+	known    *knownBlobs // blobs other copies of a Mirror put in dst; nil for Copy
 
 	visited  map[digest.Digest]bool // manifests planned
 	blobSet  map[digest.Digest]bool // blobs planned

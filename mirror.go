@@ -232,7 +232,8 @@ type mirror struct {
 	opts        MirrorOptions
 	versions    *semver.Constraint // nil: no constraint
 	concurrency int
-	what        string // "mirror app to prod/app", the prefix of errors
+	what        string      // "mirror app to prod/app", the prefix of errors
+	known       *knownBlobs // the blobs the copies made sure dst has
 }
 
 // newMirror validates the arguments of Mirror before any request.
@@ -247,7 +248,7 @@ func newMirror(src, dst *repository.Repository, o MirrorOptions) (*mirror, error
 		return nil, fmt.Errorf("mirror: destination: %w", err)
 	}
 	m := &mirror{src: src, dst: dst, opts: o, concurrency: o.Concurrency,
-		what: "mirror " + src.Name() + " to " + dst.Name()}
+		what: "mirror " + src.Name() + " to " + dst.Name(), known: newKnownBlobs()}
 	switch {
 	case o.Concurrency < 0:
 		return nil, fmt.Errorf("%s: MirrorOptions.Concurrency %d: must not be negative", m.what, o.Concurrency)
@@ -314,11 +315,11 @@ func (m *mirror) mirrorTag(ctx context.Context, t *MirroredTag) {
 		fail(fmt.Errorf("resolve in %s: %w", m.dst.Name(), err))
 		return
 	}
-	rep, err := Copy(ctx, m.src, desc.Digest.String(), m.dst, &CopyOptions{
+	rep, err := copyKnown(ctx, m.src, desc.Digest.String(), m.dst, &CopyOptions{
 		Tags:      []string{t.Tag},
 		Referrers: !m.opts.NoReferrers,
 		DryRun:    m.opts.DryRun,
-	})
+	}, m.known)
 	if err != nil {
 		fail(err)
 		return
