@@ -21,7 +21,10 @@
 //
 //   - [Copy], in this package: copy an image or index, with its platforms
 //     and referrers, from one repository to another, on one registry
-//     (mounting blobs) or across registries (streaming them).
+//     (mounting blobs) or across registries (streaming them). [Mirror]:
+//     copy all the tags of a repository (or those a filter or a version
+//     constraint selects), with their referrers, to another registry or
+//     to disk, in parallel, skipping the tags the target has.
 //   - package registry/fake: fake.New returns an in-memory registry, for
 //     tests and examples. [github.com/regkit/regkit/registry/fake]
 //   - package registry: the Registry, its catalog, Repository(name).

@@ -6,7 +6,9 @@
 // for three platforms, with an SBOM and a signature attached to the index
 // and a signature attached to the SBOM. The whole tree is copied to a
 // directory of OCI layouts, which skopeo, oras and crane read too, and from
-// there into an air-gapped registry. Every digest is the same at the end.
+// there into an air-gapped registry, each time with regkit.Mirror, which
+// copies every tag of a repository with its referrers, and nothing a
+// second time. Every digest is the same at the end.
 //
 //	go run ./examples/mirror            # in a temporary directory
 //	go run ./examples/mirror -dir ./mirror
@@ -77,20 +79,29 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 	}
 	fmt.Fprintf(out, "upstream ubuntu:24.04 = %s, %d platforms\n", ix.Descriptor().Digest, len(ix.Manifests()))
 
-	toDisk, err := regkit.Copy(ctx, src, "24.04", disk.Repository("library/ubuntu"), &regkit.CopyOptions{Referrers: true})
+	// Mirror every tag (here one) with its referrers; a second run, as a
+	// nightly job would make, finds the tag up to date and copies nothing.
+	toDisk, err := regkit.Mirror(ctx, src, disk.Repository("library/ubuntu"), nil)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "to disk: %d manifests, %d blobs, %d bytes\n", len(toDisk.Manifests), len(toDisk.Blobs), toDisk.Bytes())
+	manifests, blobs := counts(toDisk)
+	fmt.Fprintf(out, "to disk: %d manifests, %d blobs, %d bytes\n", manifests, blobs, toDisk.Bytes())
 	if err := listLayout(out, filepath.Join(dir, "library", "ubuntu")); err != nil {
 		return err
 	}
-
-	back, err := regkit.Copy(ctx, disk.Repository("library/ubuntu"), "24.04", airgap.Repository("library/ubuntu"), &regkit.CopyOptions{Referrers: true})
+	again, err := regkit.Mirror(ctx, src, disk.Repository("library/ubuntu"), nil)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "to the air-gapped registry: %d manifests, %d blobs\n", len(back.Manifests), len(back.Blobs))
+	fmt.Fprintf(out, "again: %d tag up to date, %d bytes\n", again.Count(regkit.MirrorUpToDate), again.Bytes())
+
+	back, err := regkit.Mirror(ctx, disk.Repository("library/ubuntu"), airgap.Repository("library/ubuntu"), nil)
+	if err != nil {
+		return err
+	}
+	manifests, blobs = counts(back)
+	fmt.Fprintf(out, "to the air-gapped registry: %d manifests, %d blobs\n", manifests, blobs)
 
 	dst := airgap.Repository("library/ubuntu")
 	got, err := dst.Resolve(ctx, "24.04")
@@ -116,6 +127,18 @@ func run(ctx context.Context, out io.Writer, dir string) error {
 	}
 	fmt.Fprintf(out, "linux/arm64 image: %s\n", arm.Descriptor().Digest)
 	return nil
+}
+
+// counts returns the number of manifests and blobs the tags of a mirror
+// copied (or found there).
+func counts(rep *regkit.MirrorReport) (manifests, blobs int) {
+	for _, t := range rep.Tags {
+		if t.Copy != nil {
+			manifests += len(t.Copy.Manifests)
+			blobs += len(t.Copy.Blobs)
+		}
+	}
+	return manifests, blobs
 }
 
 // seed pushes ubuntu:24.04 for three platforms into repo, with an SBOM and

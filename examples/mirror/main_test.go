@@ -17,7 +17,7 @@ func TestRun(t *testing.T) {
 	if err := run(t.Context(), &out, dir); err != nil {
 		t.Fatalf("mirror: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"to disk: 7 manifests", "to the air-gapped registry: 7 manifests", "same digest: true", "validated: every layer matches its config", "referrer application/spdx+json"} {
+	for _, want := range []string{"to disk: 7 manifests", "again: 1 tag up to date, 0 bytes", "to the air-gapped registry: 7 manifests", "same digest: true", "validated: every layer matches its config", "referrer application/spdx+json"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
