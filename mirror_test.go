@@ -3,6 +3,7 @@ package regkit_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -12,6 +13,7 @@ import (
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/registry/ocilayout"
 	"github.com/regkit/regkit/repository"
+	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -176,4 +178,28 @@ func TestMirrorInvalid(t *testing.T) {
 		require.Equal(t, tc.typed, errors.As(err, &ce), tc.name)
 	}
 	require.Empty(t, srv.Requests(), "no request")
+}
+
+// TestMirrorProgress mirrors with an observer in the context: each copy
+// reports to it, as Copy does, for the destination; a shared layer that
+// another tag's copy put there reports BlobSkipped.
+func TestMirrorProgress(t *testing.T) {
+	t.Parallel()
+	src, dst := fake.New().Repository("app"), fake.New().Repository("mirror/app")
+	seedTags(t, src, 2, "1.0", "1.1", "1.2")
+	var mu sync.Mutex
+	kinds := map[progress.Kind]int{}
+	ctx := progress.With(t.Context(), func(e progress.Event) {
+		require.Equal(t, "mirror/app", e.Repository)
+		mu.Lock()
+		kinds[e.Kind]++
+		mu.Unlock()
+	})
+	_, err := regkit.Mirror(ctx, src, dst, &regkit.MirrorOptions{Concurrency: 1})
+	require.NoError(t, err)
+	// 3 tags × (config + own layer) + 2 shared layers stream; the shared
+	// layers are skipped by the two later copies.
+	require.Equal(t, 3, kinds[progress.ManifestDone])
+	require.Equal(t, 8, kinds[progress.BlobDone])
+	require.Equal(t, 4, kinds[progress.BlobSkipped])
 }
