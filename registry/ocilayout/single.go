@@ -51,6 +51,8 @@ type Repository struct {
 // fails with an error matching [ErrNotLayout], and nothing is written. A
 // malformed oci-layout file fails with [ErrInvalidLayout].
 //
+// Besides the files of the layout, the directory keeps a hidden
+// .regkit-lock directory of lock files, which layout tools ignore.
 // Do not open a layout both this way and, through its parent directory,
 // with [New] at the same time: the two Stores take different lock files.
 func OpenRepository(dir string, opts ...Option) (*Repository, error) {

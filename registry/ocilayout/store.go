@@ -59,7 +59,8 @@ func New(dir string, opts ...Option) (*Registry, error) {
 func (r *Registry) Close() error { return r.Store.Close() }
 
 // Store implements [transport.Transport] and [transport.TagDeleter] over a
-// directory of OCI image layouts, one per repository; the package
+// directory of OCI image layouts, one per repository ([NewStore]), or over
+// one layout, its one repository ([OpenRepository]); the package
 // documentation describes the layout on disk. A Store is safe for concurrent
 // use, and several Stores, in one process or several, may write the same
 // directory at once: writes to a repository's index.json take a file lock
