@@ -40,7 +40,7 @@ func (s *Store) StatBlob(ctx context.Context, repo string, d digest.Digest) (oci
 
 // blobArgs checks the arguments of the blob reads and that repo exists.
 func (s *Store) blobArgs(ctx context.Context, repo string, d digest.Digest) (digest.Digest, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return "", err
 	}
 	d, err := spec.CheckDigest(string(d))
@@ -63,7 +63,7 @@ func (s *Store) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.R
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	p := blobPath(repo, d)
+	p := s.blobPath(repo, d)
 	f, err := s.root.Open(p)
 	if isNotExist(err) {
 		return nil, ocispec.Descriptor{}, backend.BlobUnknown(repo, d)
@@ -145,7 +145,7 @@ func (r *blobReader) Close() error { return r.f.Close() }
 // PutBlob returns nil without reading r; if it is damaged, the bytes of r
 // replace it, so putting the right bytes again repairs a blob.
 func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descriptor, r io.Reader) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return err
 	}
 	d, err := spec.CheckDigest(string(desc.Digest))
@@ -186,7 +186,7 @@ func (s *Store) intact(ctx context.Context, repo string, d digest.Digest, size i
 	if have, err := s.has(repo, d); !have || err != nil {
 		return false, err
 	}
-	f, err := s.root.Open(blobPath(repo, d))
+	f, err := s.root.Open(s.blobPath(repo, d))
 	if err != nil {
 		return false, nil
 	}
@@ -270,7 +270,7 @@ func copyHashing(ctx context.Context, w io.Writer, r io.Reader, h hash.Hash, wan
 // verified as [Store.PutBlob] verifies. It fails with BLOB_UNKNOWN when
 // from does not hold the blob or does not exist.
 func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Digest) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return err
 	}
 	if err := checkRepo(from); err != nil {
@@ -279,6 +279,9 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 	d, err := spec.CheckDigest(string(d))
 	if err != nil {
 		return err
+	}
+	if err := s.check(from); err != nil { // not the repository of a Store of one layout
+		return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found: %v", d, err)
 	}
 	if err := s.openRepo(from); errors.Is(err, transport.ErrNameUnknown) {
 		return transport.Errorf(transport.CodeBlobUnknown, "blob %s not found: repository %q does not exist", d, from)
@@ -305,7 +308,7 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 // link hard-links the blob d of from into repo. It reports false, and no
 // error, when the caller should copy instead.
 func (s *Store) link(repo, from string, d digest.Digest) (bool, error) {
-	src, dst := blobPath(from, d), blobPath(repo, d)
+	src, dst := s.blobPath(from, d), s.blobPath(repo, d)
 	if fi, err := s.root.Lstat(src); err != nil || !fi.Mode().IsRegular() {
 		return false, nil // a symbolic link, or gone: copying says which
 	}
@@ -333,7 +336,7 @@ func (s *Store) link(repo, from string, d digest.Digest) (bool, error) {
 // copyBlob copies the blob d of from into a temporary file of repo,
 // checking its digest, and returns the file's path.
 func (s *Store) copyBlob(ctx context.Context, repo, from string, d digest.Digest) (string, error) {
-	f, err := s.root.Open(blobPath(from, d))
+	f, err := s.root.Open(s.blobPath(from, d))
 	if isNotExist(err) {
 		return "", backend.BlobUnknown(from, d)
 	} else if err != nil {
@@ -342,7 +345,7 @@ func (s *Store) copyBlob(ctx context.Context, repo, from string, d digest.Digest
 	defer f.Close()
 	tmp, err := s.stage(ctx, repo, d, 0, f)
 	if errors.Is(err, transport.ErrDigestInvalid) {
-		return "", fmt.Errorf("%w: %s: %w", ErrInvalidLayout, blobPath(from, d), err)
+		return "", fmt.Errorf("%w: %s: %w", ErrInvalidLayout, s.blobPath(from, d), err)
 	}
 	return tmp, err
 }
@@ -354,7 +357,7 @@ func (s *Store) copyBlob(ctx context.Context, repo, from string, d digest.Digest
 // [Store.DeleteManifest]. Other manifests that reference the blob are left
 // as they are, as registries do.
 func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return err
 	}
 	d, err := spec.CheckDigest(string(d))
@@ -380,8 +383,8 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 		return transport.Errorf(transport.CodeUnsupported,
 			"blob %s is a manifest that index.json of repository %q lists: delete it as a manifest", d, repo)
 	}
-	if err := s.root.Remove(blobPath(repo, d)); err != nil {
+	if err := s.root.Remove(s.blobPath(repo, d)); err != nil {
 		return fmt.Errorf("repository %q: %w", repo, err)
 	}
-	return s.syncDir(filepath.Dir(blobPath(repo, d)))
+	return s.syncDir(filepath.Dir(s.blobPath(repo, d)))
 }

@@ -16,7 +16,7 @@ import (
 // untagged). It fails with NAME_UNKNOWN for an unknown repository and
 // MANIFEST_UNKNOWN for an unknown ref.
 func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return err
 	}
 	tag, d, err := spec.ParseRef(ref)
@@ -45,10 +45,10 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	} else if _, _, err := s.readUnlisted(repo, d); err != nil {
 		return err
 	}
-	if err := s.root.Remove(blobPath(repo, d)); err != nil && !isNotExist(err) {
+	if err := s.root.Remove(s.blobPath(repo, d)); err != nil && !isNotExist(err) {
 		return fmt.Errorf("repository %q: %w", repo, err)
 	}
-	return s.syncDir(filepath.Dir(blobPath(repo, d)))
+	return s.syncDir(filepath.Dir(s.blobPath(repo, d)))
 }
 
 // DeleteTag removes tag from repo's index.json, leaving the manifest it
@@ -57,7 +57,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 // NAME_UNKNOWN for an unknown repository and MANIFEST_UNKNOWN for an unknown
 // tag, and otherwise reports [transport.TagDeleted].
 func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagDeletion, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return 0, err
 	}
 	if err := spec.CheckTag(tag); err != nil {

@@ -2,7 +2,8 @@
 // same [transport.Transport] contract as registries, so that images are
 // copied to and from disk with the code that copies them between registries.
 //
-// [New] returns a [Registry]: the regkit object model (a
+// There are two ways in. [New] opens a directory of layouts, one per
+// repository, as a [Registry]: the regkit object model (a
 // [registry.Registry]) over a [Store], the on-disk implementation of
 // [transport.Transport] and [transport.TagDeleter]:
 //
@@ -13,16 +14,31 @@
 //
 // after which `skopeo inspect oci:./images/myapp1:3.0` sees the image.
 //
+// [OpenRepository] opens one layout, the directory that
+// `skopeo copy … oci:./build/oci:1.0` or BuildKit's `type=oci` output
+// writes, as a [Repository]: a [repository.Repository] (push, pull, tags,
+// resolve, delete) over a Store that holds that layout only:
+//
+//	repo, err := ocilayout.OpenRepository("./build/oci")
+//	if err != nil { … }
+//	defer repo.Close()
+//	img, err := repo.Tag("1.0").Image(ctx)
+//
+// A missing or empty directory becomes a layout on the first write, as
+// skopeo makes one; a directory that holds other files and no oci-layout
+// file fails with [ErrNotLayout] and is left alone.
+//
 // # Layout on disk
 //
-// The directory holds one OCI image layout per repository, as the
+// The directory of [New] holds one OCI image layout per repository, as the
 // image-layout spec describes it
 // (https://github.com/opencontainers/image-spec/blob/main/image-layout.md):
 // repository "team/app" is the directory team/app, with its own oci-layout
 // file, index.json and blobs/<algorithm>/<encoded digest> files. A
 // directory is a repository when it holds an oci-layout file; a layout that
 // skopeo wrote (`skopeo copy … oci:<dir>/app:1.0`) is repository "app".
-// The directory itself is never a repository.
+// The directory itself is never a repository. The directory of
+// [OpenRepository] is the one layout, laid out the same way.
 //
 // Repository names are checked against the distribution grammar
 // (lower-case components, no "." or "..", no absolute paths) and may not
@@ -34,8 +50,13 @@
 // # Tags and manifests
 //
 // A tag is an index.json entry annotated org.opencontainers.image.ref.name
-// with the tag, in the short form skopeo writes ("3.0"); ref.name values
-// that are not valid tags (full references) are kept but not listed.
+// with the tag, in the short form skopeo and BuildKit write ("3.0"), which
+// is the form this package writes. A ref.name that is a full reference
+// with a tag and no digest ("docker.io/library/app:3.0", as some tools
+// write it) is read as that tag, a short one winning when both name the
+// same tag; pointing or deleting the tag replaces or removes both. Other
+// ref.name values (a name without a tag, a reference by digest) are kept
+// but not listed.
 // Manifests are blobs like any other. Every manifest put into a repository
 // is also listed in its index.json: once per tag, or, when it has no tag
 // (put by digest, as the children of an index, referrers and other
@@ -93,7 +114,10 @@
 // takes, so writers never lose one another's updates. On systems with
 // neither (Plan 9, WebAssembly, Solaris, AIX) only the Store's own lock is
 // taken. Readers take no file lock: every file they read is replaced
-// whole, by a rename.
+// whole, by a rename. A Store of one layout ([OpenRepository]) keeps its
+// .regkit-lock directory in the layout, next to blobs/, where layout tools
+// ignore it; it does not exclude a Store of [New] over the parent
+// directory, so do not write one layout both ways at once.
 //
 // # Upload sessions and repairs
 //

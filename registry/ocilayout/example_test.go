@@ -68,3 +68,45 @@ func ExampleNew() {
 	// oci-layout
 	// 3 blobs
 }
+
+// ExampleOpenRepository opens one OCI image layout, as `skopeo copy …
+// oci:<dir>:1.0` writes it, as a repository: here an empty directory,
+// which the first push makes a layout.
+func ExampleOpenRepository() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "build")
+	if err != nil {
+		panic(err)
+	}
+	defer os.RemoveAll(dir)
+
+	repo, err := ocilayout.OpenRepository(filepath.Join(dir, "oci"))
+	if err != nil {
+		panic(err)
+	}
+	defer repo.Close()
+	fmt.Println(repo.Name())
+
+	img, err := image.NewBuilder(ocispec.Platform{OS: "linux", Architecture: "amd64"}).Image(nil)
+	if err != nil {
+		panic(err)
+	}
+	if _, err := repo.Push(ctx, img, "1.0"); err != nil {
+		panic(err)
+	}
+	desc, err := repo.Resolve(ctx, "1.0")
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(desc.Digest == img.Descriptor().Digest)
+	for tag, err := range repo.Tags(ctx, nil) {
+		if err != nil {
+			panic(err)
+		}
+		fmt.Println(tag)
+	}
+	// Output:
+	// oci
+	// true
+	// 1.0
+}

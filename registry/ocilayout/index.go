@@ -3,6 +3,7 @@ package ocilayout
 import (
 	"maps"
 	"slices"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -11,18 +12,33 @@ import (
 )
 
 // This file edits the manifests list of an index.json. An entry is tagged
-// when its org.opencontainers.image.ref.name annotation is a valid tag, and
-// untagged when it has no such annotation. Entries whose ref.name is not a
-// tag (a full reference, say) are kept as they are, but are neither tags nor
-// untagged entries.
+// when its org.opencontainers.image.ref.name annotation is a valid tag
+// ("1.0", as skopeo and BuildKit write it) or a full reference with a tag
+// and no digest ("docker.io/library/app:1.0", as some tools write it),
+// and untagged when it has no such annotation. Entries whose ref.name is
+// neither (a name without a tag, a reference by digest) are kept as they
+// are, but are neither tags nor untagged entries.
 
 // tagOf returns the tag of entry, if it has one.
 func tagOf(entry ocispec.Descriptor) (string, bool) {
 	name, ok := entry.Annotations[ocispec.AnnotationRefName]
-	if !ok || reference.ValidateTag(name) != nil {
+	if !ok {
 		return "", false
 	}
-	return name, true
+	if reference.ValidateTag(name) == nil {
+		return name, true
+	}
+	return fullRefTag(name)
+}
+
+// fullRefTag returns the tag of the ref.name value v when v is a full
+// reference with an explicit tag and no digest.
+func fullRefTag(v string) (string, bool) {
+	r, err := reference.Parse(v)
+	if err != nil || r.Digest != "" || !strings.HasSuffix(v, ":"+r.Tag) {
+		return "", false
+	}
+	return r.Tag, true
 }
 
 // untagged reports whether entry has no ref.name annotation.
@@ -31,8 +47,14 @@ func untagged(entry ocispec.Descriptor) bool {
 	return !ok
 }
 
-// findTag returns the first entry tagged tag.
+// findTag returns the entry tagged tag: the first whose ref.name is tag
+// itself, else the first whose ref.name is a full reference with tag.
 func findTag(ix ocispec.Index, tag string) (ocispec.Descriptor, bool) {
+	for _, e := range ix.Manifests {
+		if e.Annotations[ocispec.AnnotationRefName] == tag {
+			return e, true
+		}
+	}
 	for _, e := range ix.Manifests {
 		if t, ok := tagOf(e); ok && t == tag {
 			return e, true

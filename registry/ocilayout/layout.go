@@ -41,15 +41,20 @@ const (
 )
 
 // repoPath returns the path, relative to the Store's directory, of elem
-// inside the layout of repository name.
-func repoPath(name string, elem ...string) string {
+// inside the layout of repository name: under the directory name, or, for
+// a Store of one layout ([OpenRepository]), under the Store's directory
+// itself. name must have been checked ([Store.check]).
+func (s *Store) repoPath(name string, elem ...string) string {
+	if s.single != "" {
+		name = "."
+	}
 	return filepath.FromSlash(path.Join(append([]string{name}, elem...)...))
 }
 
 // blobPath returns the path of the blob d of repository name:
 // name/blobs/<algorithm>/<encoded>. d must have been validated.
-func blobPath(name string, d digest.Digest) string {
-	return repoPath(name, blobsDir, d.Algorithm().String(), d.Encoded())
+func (s *Store) blobPath(name string, d digest.Digest) string {
+	return s.repoPath(name, blobsDir, d.Algorithm().String(), d.Encoded())
 }
 
 // isNotExist reports whether err says a path does not exist, including
@@ -82,7 +87,7 @@ func (s *Store) readFile(p string, limit int64) ([]byte, error) {
 // oci-layout file of version 1.x. It fails with NAME_UNKNOWN when there is
 // no oci-layout file, and with [ErrInvalidLayout] when it is unreadable.
 func (s *Store) openRepo(name string) error {
-	p := repoPath(name, ociLayoutFile)
+	p := s.repoPath(name, ociLayoutFile)
 	b, err := s.readFile(p, maxLayoutFile)
 	switch {
 	case isNotExist(err):
@@ -110,10 +115,10 @@ func (s *Store) ensureRepo(name string) error {
 	if err == nil || !errors.Is(err, transport.ErrNameUnknown) {
 		return err
 	}
-	if err := s.mkdirAll(repoPath(name, blobsDir)); err != nil {
+	if err := s.mkdirAll(s.repoPath(name, blobsDir)); err != nil {
 		return fmt.Errorf("create repository %q: %w", name, err)
 	}
-	if _, err := s.root.Stat(repoPath(name, indexFile)); isNotExist(err) {
+	if _, err := s.root.Stat(s.repoPath(name, indexFile)); isNotExist(err) {
 		if err := s.writeIndex(name, ocispec.Index{}); err != nil {
 			return err
 		}
@@ -126,7 +131,7 @@ func (s *Store) ensureRepo(name string) error {
 
 // readIndex reads and checks the index.json of repository name.
 func (s *Store) readIndex(name string) (ocispec.Index, error) {
-	p := repoPath(name, indexFile)
+	p := s.repoPath(name, indexFile)
 	b, err := s.readFile(p, maxIndexFile)
 	switch {
 	case isNotExist(err):
@@ -171,14 +176,14 @@ func (s *Store) writeAtomic(name, elem string, data []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = s.root.Rename(tmp, repoPath(name, elem))
+		err = s.root.Rename(tmp, s.repoPath(name, elem))
 	}
 	if err != nil {
 		s.dropTemp(name, tmp)
 		return fmt.Errorf("repository %q: write %s: %w", name, elem, err)
 	}
 	s.tidy(name)
-	return s.syncDir(repoPath(name))
+	return s.syncDir(s.repoPath(name))
 }
 
 // randomID returns 32 random hex digits.
@@ -196,7 +201,7 @@ func (s *Store) createTemp(name, what string) (*os.File, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	return f, repoPath(name, tmpDir, file), nil
+	return f, s.repoPath(name, tmpDir, file), nil
 }
 
 // openTemp creates the file named file in the temporary directory of
@@ -206,11 +211,11 @@ func (s *Store) createTemp(name, what string) (*os.File, string, error) {
 func (s *Store) openTemp(name, file string) (*os.File, error) {
 	var err error
 	for range 5 {
-		if err = s.mkdirAll(repoPath(name, tmpDir)); err != nil {
+		if err = s.mkdirAll(s.repoPath(name, tmpDir)); err != nil {
 			break
 		}
 		var f *os.File
-		f, err = s.root.OpenFile(repoPath(name, tmpDir, file), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		f, err = s.root.OpenFile(s.repoPath(name, tmpDir, file), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
 		if !isNotExist(err) {
 			return f, err
 		}
@@ -244,7 +249,7 @@ func (s *Store) mkdirAll(p string) error {
 
 // tidy removes the temporary directory of repository name if it is empty,
 // so that a layout at rest has only what the spec describes.
-func (s *Store) tidy(name string) { _ = s.root.Remove(repoPath(name, tmpDir)) }
+func (s *Store) tidy(name string) { _ = s.root.Remove(s.repoPath(name, tmpDir)) }
 
 // dropTemp removes the temporary file p of repository name, then tidies.
 func (s *Store) dropTemp(name, p string) {
@@ -275,10 +280,10 @@ func (s *Store) syncDir(p string) error {
 func (s *Store) publishBlob(name, tmp string, d digest.Digest) error {
 	err := s.ensureRepo(name)
 	if err == nil {
-		err = s.mkdirAll(filepath.Dir(blobPath(name, d)))
+		err = s.mkdirAll(filepath.Dir(s.blobPath(name, d)))
 	}
 	if err == nil {
-		if err = s.root.Rename(tmp, blobPath(name, d)); err != nil {
+		if err = s.root.Rename(tmp, s.blobPath(name, d)); err != nil {
 			if _, serr := s.statBlob(name, d); serr == nil {
 				s.dropTemp(name, tmp) // kept the one there
 				return nil
@@ -290,14 +295,14 @@ func (s *Store) publishBlob(name, tmp string, d digest.Digest) error {
 		return fmt.Errorf("repository %q: store blob %s: %w", name, d, err)
 	}
 	s.tidy(name)
-	return s.syncDir(filepath.Dir(blobPath(name, d)))
+	return s.syncDir(filepath.Dir(s.blobPath(name, d)))
 }
 
 // statBlob returns the size of the blob d of repository name. It fails with
 // BLOB_UNKNOWN when there is no such file, and with [ErrInvalidLayout] when
 // it is not a regular file.
 func (s *Store) statBlob(name string, d digest.Digest) (int64, error) {
-	p := blobPath(name, d)
+	p := s.blobPath(name, d)
 	fi, err := s.root.Stat(p)
 	switch {
 	case isNotExist(err):

@@ -24,7 +24,7 @@ import (
 // that are valid tags, each once. It fails with NAME_UNKNOWN for an unknown
 // repository. Paging is described at [Store.ListRepositories].
 func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageRequest) (transport.Page[string], error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return transport.Page[string]{}, err
 	}
 	if err := spec.CheckPageRequest(req); err != nil {
@@ -47,7 +47,8 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 // repository name. It walks the whole tree on every call, skipping hidden
 // directories, the blobs directory of every layout, directories whose name
 // cannot be part of a repository name and symbolic links. The Store's
-// directory itself is no repository, even if it is a layout.
+// directory itself is no repository, even if it is a layout. A Store of
+// one layout ([OpenRepository]) lists its one repository, once it exists.
 //
 // Like [Store.ListTags] and [Store.ListReferrers], it returns the entries
 // after req.Next, or after req.Last when Next is empty, and at most req.N of
@@ -61,6 +62,9 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	}
 	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[string]{}, err
+	}
+	if s.single != "" {
+		return s.listSingle(req)
 	}
 	var names []string
 	fsys := s.root.FS()
@@ -92,6 +96,19 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	return backend.Page(names, backend.Identity, req, 0), nil
 }
 
+// listSingle is ListRepositories for a Store of one layout: its one
+// repository, once it exists.
+func (s *Store) listSingle(req transport.PageRequest) (transport.Page[string], error) {
+	var names []string
+	switch err := s.openRepo(s.single); {
+	case err == nil:
+		names = []string{s.single}
+	case !errors.Is(err, transport.ErrNameUnknown):
+		return transport.Page[string]{}, err
+	}
+	return backend.Page(names, backend.Identity, req, 0), nil
+}
+
 // ListReferrers returns one page of the descriptors of the manifests of repo
 // whose subject is subject, restricted to artifactType when it is not empty,
 // ordered by digest. The manifests looked at are those index.json lists,
@@ -102,7 +119,7 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 // empty page, as registries answer the referrers API. Paging is described at
 // [Store.ListRepositories].
 func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
 	subject, err := spec.CheckDigest(string(subject))
@@ -155,7 +172,7 @@ func (s *Store) referrers(ctx context.Context, repo string, subject digest.Diges
 			Annotations  map[string]string   `json:"annotations"`
 		}
 		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, invalid(blobPath(repo, e.Digest), "%v", err)
+			return nil, invalid(s.blobPath(repo, e.Digest), "%v", err)
 		}
 		if m.Subject == nil || m.Subject.Digest != subject {
 			continue

@@ -84,10 +84,12 @@ func TestListTags(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
 	a, b := newImage(t, 1, nil), newImage(t, 1, nil)
-	// Another tool's index.json: duplicates, a full reference, unsorted.
+	// Another tool's index.json: duplicates, a full reference with a tag
+	// (a tag), one without (not a tag), unsorted.
 	writeLayout(t, dir, "app", []*image.Image{a, b}, nil,
 		tagged(a.Descriptor(), "v2"), tagged(b.Descriptor(), "v10"), tagged(a.Descriptor(), "v1"),
-		tagged(b.Descriptor(), "v2"), tagged(a.Descriptor(), "example.com/app:v3"), b.Descriptor())
+		tagged(b.Descriptor(), "v2"), tagged(a.Descriptor(), "example.com/app:v3"),
+		tagged(b.Descriptor(), "example.com/app"), b.Descriptor())
 	s, err := ocilayout.NewStore(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -100,9 +102,9 @@ func TestListTags(t *testing.T) {
 		want     []string
 		wantNext string
 	}{
-		{name: "all", want: []string{"v1", "v10", "v2"}},
+		{name: "all", want: []string{"v1", "v10", "v2", "v3"}},
 		{name: "pages of 2", req: transport.PageRequest{N: 2}, want: []string{"v1", "v10"}, wantNext: "v10"},
-		{name: "after v10", req: transport.PageRequest{Next: "v10"}, want: []string{"v2"}},
+		{name: "after v10", req: transport.PageRequest{Next: "v10"}, want: []string{"v2", "v3"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -41,7 +41,7 @@ func (s *Store) HeadManifest(ctx context.Context, repo, ref string) (ocispec.Des
 }
 
 func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody bool) (ocispec.Descriptor, []byte, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
 	tag, d, err := spec.ParseRef(ref)
@@ -69,7 +69,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	if !withBody && desc.MediaType != "" {
 		size, err := s.statBlob(repo, desc.Digest)
 		if err == nil && size != desc.Size {
-			err = invalid(blobPath(repo, desc.Digest), "%d bytes, index.json says %d", size, desc.Size)
+			err = invalid(s.blobPath(repo, desc.Digest), "%d bytes, index.json says %d", size, desc.Size)
 		}
 		return desc, nil, s.listedErr(repo, desc.Digest, err)
 	}
@@ -79,7 +79,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	}
 	if desc.MediaType == "" {
 		if desc.MediaType, err = image.DetectMediaType(body); err != nil {
-			return ocispec.Descriptor{}, nil, invalid(blobPath(repo, desc.Digest), "%v", err)
+			return ocispec.Descriptor{}, nil, invalid(s.blobPath(repo, desc.Digest), "%v", err)
 		}
 	}
 	if !withBody {
@@ -92,7 +92,7 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 // into an [ErrInvalidLayout] error.
 func (s *Store) listedErr(repo string, d digest.Digest, err error) error {
 	if errors.Is(err, transport.ErrBlobUnknown) {
-		return invalid(repoPath(repo, indexFile), "lists manifest %s, which has no blob file", d)
+		return invalid(s.repoPath(repo, indexFile), "lists manifest %s, which has no blob file", d)
 	}
 	return err
 }
@@ -100,7 +100,7 @@ func (s *Store) listedErr(repo string, d digest.Digest, err error) error {
 // readListed reads the blob of the index.json entry e, checking its size
 // and digest.
 func (s *Store) readListed(repo string, e ocispec.Descriptor) ([]byte, error) {
-	p := blobPath(repo, e.Digest)
+	p := s.blobPath(repo, e.Digest)
 	if _, err := s.statBlob(repo, e.Digest); err != nil {
 		return nil, s.listedErr(repo, e.Digest, err)
 	}
@@ -134,7 +134,7 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 	} else if err != nil {
 		return ocispec.Descriptor{}, nil, err
 	}
-	p := blobPath(repo, d)
+	p := s.blobPath(repo, d)
 	body, err := s.readFile(p, maxManifestSize)
 	if err != nil {
 		return ocispec.Descriptor{}, nil, err
@@ -169,7 +169,7 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 // index.json lists it: under the tag, replacing the tag's previous entry,
 // or, for a digest ref, untagged unless index.json lists it already.
 func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ocispec.Descriptor, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	p, err := backend.CheckManifestPut(ref, mediaType, body, opts)
@@ -231,7 +231,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 // these bytes is there: a damaged one is replaced. The caller holds the
 // repository's write lock.
 func (s *Store) writeBlob(repo string, d digest.Digest, body []byte) error {
-	if b, err := s.readFile(blobPath(repo, d), int64(len(body))); err == nil && bytes.Equal(b, body) {
+	if b, err := s.readFile(s.blobPath(repo, d), int64(len(body))); err == nil && bytes.Equal(b, body) {
 		return nil
 	}
 	f, tmp, err := s.createTemp(repo, "manifest")

@@ -229,8 +229,11 @@ func TestForeignLayout(t *testing.T) {
 		}
 	}
 	page, err := s.ListTags(ctx, "app", transport.PageRequest{})
-	if err != nil || !slices.Equal(page.Items, []string{"1.0", "docker"}) {
-		t.Errorf("ListTags = %v, %v; want [1.0 docker]", page.Items, err)
+	if err != nil || !slices.Equal(page.Items, []string{"1.0", "amd", "docker"}) {
+		t.Errorf("ListTags = %v, %v; want [1.0 amd docker]", page.Items, err)
+	}
+	if head, err := s.HeadManifest(ctx, "app", "amd"); err != nil || head.Digest != amd.Descriptor().Digest {
+		t.Errorf("HeadManifest(amd, a full reference's tag) = %+v, %v", head, err)
 	}
 	// An index whose children are in blobs only can be put again, and
 	// tagged.

@@ -109,6 +109,12 @@ func (s *Store) reclaimAll() {
 		return
 	}
 	now := s.opts.now()
+	if s.single != "" {
+		if s.reclaim(s.single, now) {
+			s.leftovers[s.single] = true
+		}
+		return
+	}
 	fsys := s.root.FS()
 	_ = fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.IsDir() {
@@ -136,7 +142,7 @@ func (s *Store) reclaimAll() {
 // Store are left to the session sweep. It reports whether younger files
 // are left.
 func (s *Store) reclaim(repo string, now time.Time) (left bool) {
-	dir := repoPath(repo, tmpDir)
+	dir := s.repoPath(repo, tmpDir)
 	f, err := s.root.Open(dir)
 	if err != nil {
 		return false
@@ -153,7 +159,7 @@ func (s *Store) reclaim(repo string, now time.Time) (left bool) {
 			continue
 		}
 		if info.ModTime().Before(cutoff) {
-			_ = s.root.Remove(repoPath(repo, tmpDir, e.Name()))
+			_ = s.root.Remove(s.repoPath(repo, tmpDir, e.Name()))
 			continue
 		}
 		left = true

@@ -59,7 +59,8 @@ func New(dir string, opts ...Option) (*Registry, error) {
 func (r *Registry) Close() error { return r.Store.Close() }
 
 // Store implements [transport.Transport] and [transport.TagDeleter] over a
-// directory of OCI image layouts, one per repository; the package
+// directory of OCI image layouts, one per repository ([NewStore]), or over
+// one layout, its one repository ([OpenRepository]); the package
 // documentation describes the layout on disk. A Store is safe for concurrent
 // use, and several Stores, in one process or several, may write the same
 // directory at once: writes to a repository's index.json take a file lock
@@ -75,6 +76,11 @@ type Store struct {
 
 	opts options
 
+	// single is the name of the one repository of a Store over one layout
+	// ([OpenRepository]), whose files are the Store's directory itself; it
+	// is "" for a directory of layouts.
+	single string
+
 	mu        sync.Mutex         // guards the fields below
 	uploads   map[string]*upload // open sessions, by ID
 	nextSweep time.Time          // when the next sweep of sessions is due
@@ -88,6 +94,12 @@ type Store struct {
 // the layouts of dir, when older than the upload expiry
 // ([WithUploadExpiry]).
 func NewStore(dir string, opts ...Option) (*Store, error) {
+	return newStore(dir, "", opts...)
+}
+
+// newStore returns a Store over dir: a directory of layouts when single is
+// "", else the one layout of repository single.
+func newStore(dir, single string, opts ...Option) (*Store, error) {
 	if dir == "" {
 		return nil, errors.New("ocilayout: empty directory name")
 	}
@@ -105,6 +117,7 @@ func NewStore(dir string, opts ...Option) (*Store, error) {
 	s := &Store{
 		root:      root,
 		opts:      o,
+		single:    single,
 		uploads:   make(map[string]*upload),
 		leftovers: make(map[string]bool),
 	}
@@ -161,14 +174,28 @@ func checkRepo(name string) error {
 	return nil
 }
 
-// begin returns ctx's error if it is done, else NAME_INVALID unless repo
-// is a valid repository name ([checkRepo]). Every method starts with it; it
-// is [backend.Begin] with this package's stricter names.
-func begin(ctx context.Context, repo string) error {
+// begin returns ctx's error if it is done, else the error of
+// [Store.check]. Every method starts with it; it is [backend.Begin] with
+// this package's stricter names.
+func (s *Store) begin(ctx context.Context, repo string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return checkRepo(repo)
+	return s.check(repo)
+}
+
+// check returns NAME_INVALID unless repo is a valid repository name
+// ([checkRepo]), and, in a Store of one layout, NAME_UNKNOWN unless repo
+// is its repository: such a Store holds no other, and makes none.
+func (s *Store) check(repo string) error {
+	if err := checkRepo(repo); err != nil {
+		return err
+	}
+	if s.single != "" && repo != s.single {
+		return transport.Errorf(transport.CodeNameUnknown,
+			"repository %q not known: the layout %s is repository %q only", repo, s.Dir(), s.single)
+	}
+	return nil
 }
 
 // invalid returns an error matching [ErrInvalidLayout] about the file path

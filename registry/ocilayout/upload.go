@@ -21,12 +21,12 @@ import (
 // sessions as [WithMaxUploads] allows, StartUpload fails with an error
 // matching [transport.ErrTooManyRequests].
 func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWriter, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return nil, err
 	}
 	s.sweepIfDue()
 	id := randomID()
-	p := uploadPath(repo, id)
+	p := s.uploadPath(repo, id)
 	f, err := s.openTemp(repo, filepath.Base(p))
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWri
 // committed, cancelled or expired; taking up a session from disk fails as
 // [Store.StartUpload] does when too many are open.
 func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.BlobWriter, error) {
-	if err := begin(ctx, repo); err != nil {
+	if err := s.begin(ctx, repo); err != nil {
 		return nil, err
 	}
 	unknown := transport.Errorf(transport.CodeBlobUploadUnknown, "upload %q not found in repository %q", id, repo)
@@ -73,7 +73,7 @@ func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.Bl
 		u.touch()
 		return u, nil
 	}
-	p := uploadPath(repo, id)
+	p := s.uploadPath(repo, id)
 	fi, err := s.root.Stat(p)
 	if isNotExist(err) {
 		return nil, unknown
@@ -97,8 +97,8 @@ func (s *Store) ResumeUpload(ctx context.Context, repo, id string) (transport.Bl
 }
 
 // uploadPath returns the path of the file of session id in repo.
-func uploadPath(repo, id string) string {
-	return repoPath(repo, tmpDir, "upload-"+id)
+func (s *Store) uploadPath(repo, id string) string {
+	return s.repoPath(repo, tmpDir, "upload-"+id)
 }
 
 // validID reports whether id can be a session ID: 32 lower-case hex
