@@ -21,15 +21,50 @@ import (
 
 // Registry is the in-memory registry: a [registry.Registry] (so it has
 // Repository, Repositories and the rest) over a [Store] that tests can look
-// into.
+// into. Like a [Server], it keeps a request log ([Registry.Requests]) and
+// injects faults ([Registry.SetFaults]): its transport records each call
+// as the HTTP request regkit's client sends for it, so a test can check
+// the same requests and the same failures in memory as over HTTP. Calls
+// made to Store directly go around both.
 type Registry struct {
 	*registry.Registry
 	// Store is the in-memory backend the registry speaks through.
 	Store *Store
+
+	rec *memTransport
 }
 
-// New returns an empty in-memory registry.
+// New returns an empty in-memory registry, with a request log of the
+// last 10,000 calls and no faults.
 func New(opts ...Option) *Registry {
 	s := NewStore(opts...)
-	return &Registry{Registry: registry.FromTransport(s), Store: s}
+	rec := newMemTransport(s)
+	return &Registry{Registry: registry.FromTransport(rec), Store: s, rec: rec}
+}
+
+// Requests returns the calls the registry's transport answered so far,
+// oldest first, each as the HTTP request regkit's client sends for it
+// (see the package documentation for where they differ): a copy, which
+// later calls do not change. It holds the last 10,000; a call is in it
+// once it returned (a blob read, once GetBlob returned its reader).
+func (r *Registry) Requests() []Request { return r.rec.log.all() }
+
+// ResetRequests empties the request log, so a test can count the calls of
+// one operation.
+func (r *Registry) ResetRequests() { r.rec.log.reset() }
+
+// SetFaults replaces the registry's faults, from the next call on, and
+// restarts their counts, as [Server.SetFaults] does; SetFaults() with none
+// ends fault injection. A fault matches the calls whose HTTP requests it
+// matches over HTTP ([Fault.On] and [Fault.In]), and acts as regkit's
+// HTTP client sees it act: [FailWith] returns the
+// [*remote.ResponseError] of its answer (in a [*transport.RateLimitError]
+// for 429), [Delay] waits (or gives up with the call's context), and the
+// body faults act on the bytes of blobs and manifests read and written
+// through the registry. It panics on a zero Fault.
+func (r *Registry) SetFaults(faults ...Fault) {
+	if err := checkFaults(faults); err != nil {
+		panic("fake: SetFaults: " + err.Error())
+	}
+	r.rec.faults.set(faults)
 }
