@@ -55,6 +55,7 @@ type call struct {
 	path   string
 	rt     Route
 	fired  []Fault
+	cut    faultKind // the fault that cut the request body, if one did
 }
 
 // begin starts the call standing for a request with method to the escaped
@@ -118,12 +119,20 @@ func (c *call) log(status int, bytes int64) {
 
 // end logs the call with ok, its status on success, or the status that
 // err has over HTTP.
+//
+// A request body cut by [DropAfter] has no answer (0); one cut by
+// [Truncate], a 400.
 func (c *call) end(err error, ok int) {
-	if err == nil {
-		c.log(ok, 0)
-		return
+	status := ok
+	switch {
+	case c.cut == faultDrop:
+		status = 0
+	case c.cut == faultTruncate:
+		status = http.StatusBadRequest
+	case err != nil:
+		status = statusOf(err)
 	}
-	c.log(statusOf(err), 0)
+	c.log(status, 0)
 }
 
 // statusOf is the status the server answers err with (see
@@ -172,6 +181,7 @@ func (c *call) reader(r io.Reader) io.Reader {
 
 // cutError is what reading a body cut by the fault by gives.
 func (c *call) cutError(by Fault) error {
+	c.cut = by.kind
 	if by.kind == faultTruncate {
 		return fmt.Errorf("%s %s: %w", c.method, c.path, io.ErrUnexpectedEOF)
 	}
@@ -252,7 +262,7 @@ func (t *memTransport) PutManifest(ctx context.Context, repo, ref, mediaType str
 	}
 	if c.body() != nil {
 		if body, err = io.ReadAll(c.reader(bytes.NewReader(body))); err != nil {
-			c.log(http.StatusBadRequest, 0)
+			c.end(err, 0)
 			return ocispec.Descriptor{}, err
 		}
 	}
