@@ -57,7 +57,7 @@ func TestMemoryRequestLogMatchesHTTP(t *testing.T) {
 			name: "push",
 			op:   push("v1"),
 			want: []string{
-				"HEAD manifest 404", // is v1 there already?
+				"HEAD manifest 404",                                     // is v1 there already?
 				"POST upload 202", "POST upload 202", "POST upload 202", // two layers and the config: missing
 				"PUT manifest 201",
 				"PUT upload 201", "PUT upload 201", "PUT upload 201",
@@ -158,15 +158,15 @@ func TestMemoryFaults(t *testing.T) {
 			wantLog: "GET blob 503",
 		},
 		{
-			name:  "404 on a manifest GET",
-			fault: fake.FailWith(404).On("GET", fake.RouteManifest),
-			op:    pull,
-			check: wantErr(transport.ErrManifestUnknown),
+			name:    "404 on a manifest GET",
+			fault:   fake.FailWith(404).On("GET", fake.RouteManifest),
+			op:      pull,
+			check:   wantErr(transport.ErrManifestUnknown),
 			wantLog: "GET manifest 404",
 		},
 		{
 			name:  "429 with Retry-After",
-			fault: fake.FailWith(429).RetryAfter(3 * time.Second).On("PUT", fake.RouteManifest),
+			fault: fake.FailWith(429).RetryAfter(3*time.Second).On("PUT", fake.RouteManifest),
 			op:    pushOp,
 			check: func(t *testing.T, err error) {
 				var rl *transport.RateLimitError
@@ -180,9 +180,9 @@ func TestMemoryFaults(t *testing.T) {
 			wantLog: "PUT manifest 429",
 		},
 		{
-			name:  "flipped byte of a blob",
-			fault: fake.FlipByte(3).On("GET", fake.RouteBlob),
-			op:    pull,
+			name:    "flipped byte of a blob",
+			fault:   fake.FlipByte(3).On("GET", fake.RouteBlob),
+			op:      pull,
 			check:   wantDigestError,
 			wantLog: "GET blob 200",
 		},
@@ -230,7 +230,7 @@ func TestMemoryFaults(t *testing.T) {
 		},
 		{
 			name:    "throttled blob",
-			fault:   fake.Throttle(1 << 20).On("GET", fake.RouteBlob),
+			fault:   fake.Throttle(1<<20).On("GET", fake.RouteBlob),
 			op:      pull,
 			check:   wantErr(nil),
 			wantLog: "GET blob 200",
