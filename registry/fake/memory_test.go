@@ -417,3 +417,45 @@ func TestServerRegistry(t *testing.T) {
 		})
 	}
 }
+
+// TestFaultErrorsBothWays injects the same status faults in memory and
+// over HTTP and expects errors of the same code both ways.
+func TestFaultErrorsBothWays(t *testing.T) {
+	tests := []struct {
+		fault fake.Fault
+		op    func(ctx context.Context, repo *repository.Repository, img *image.Image) error
+		want  error
+	}{
+		{fake.FailWith(404).On("GET", fake.RouteBlob), pull, transport.ErrBlobUnknown},
+		{fake.FailWith(404).On("GET", fake.RouteManifest), pull, transport.ErrManifestUnknown},
+		{fake.FailWith(403).On("GET", ""), pull, transport.ErrDenied},
+		{fake.FailWith(401).On("GET", fake.RouteManifest), pull, transport.ErrUnauthorized},
+		{fake.FailWith(400).On("PUT", fake.RouteManifest), pushOp, transport.ErrManifestInvalid},
+		{fake.FailWith(412).On("PUT", fake.RouteManifest), pushOp, transport.ErrPreconditionFailed},
+		{fake.FailWith(405).On("DELETE", fake.RouteManifest), func(ctx context.Context, repo *repository.Repository, img *image.Image) error {
+			return repo.Delete(ctx, img.Descriptor().Digest)
+		}, transport.ErrUnsupported},
+	}
+	for _, tc := range tests {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			t.Parallel()
+			mem := fake.New()
+			srv := fake.Serve(t)
+			for _, b := range []struct {
+				name   string
+				reg    *registry.Registry
+				faults func(...fake.Fault)
+			}{{"in memory", mem.Registry, mem.SetFaults}, {"over HTTP", srv.Registry(), srv.SetFaults}} {
+				repo := b.reg.Repository("app")
+				img := testImage(t, "both ways")
+				if _, err := repo.Push(t.Context(), img, "v1"); err != nil {
+					t.Fatal(err)
+				}
+				b.faults(tc.fault)
+				if err := tc.op(t.Context(), repo, img); !errors.Is(err, tc.want) {
+					t.Errorf("%s: error = %v, want %v", b.name, err, tc.want)
+				}
+			}
+		})
+	}
+}
