@@ -17,9 +17,7 @@ import (
 func serve(t *testing.T) (*fake.Server, *registry.Registry) {
 	t.Helper()
 	srv := fake.Serve(t)
-	reg, err := registry.New(srv.Host)
-	require.NoError(t, err)
-	return srv, reg
+	return srv, srv.Registry()
 }
 
 // requestLines formats a request log, one request a line.
@@ -102,8 +100,7 @@ func TestCopySameHostTwoClients(t *testing.T) {
 	t.Parallel()
 	ctx := t.Context()
 	srv, reg := serve(t)
-	other, err := registry.New(srv.Host)
-	require.NoError(t, err)
+	other := srv.Registry()
 	src, dst := reg.Repository("app"), other.Repository("prod/app")
 	img := testImage(t, "app", "linux/amd64", 3, false)
 	desc, err := src.Push(ctx, img, "3.0")

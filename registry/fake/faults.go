@@ -23,8 +23,9 @@ const (
 )
 
 // Fault is one misbehaviour a [Server] injects into the requests it
-// matches, so a test can see how a client copes with a failing network or
-// registry. Make one with the constructor of its effect ([FailWith],
+// matches, or the in-memory [Registry] into the calls that stand for them
+// (see the package documentation), so a test can see how a client copes
+// with a failing network or registry. Make one with the constructor of its effect ([FailWith],
 // [Delay], [DropAfter], [Truncate], [FlipByte], [Throttle]), narrow the
 // requests it applies to with [Fault.On] and [Fault.In], and limit how
 // often it fires with [Fault.Times] and [Fault.Every]:

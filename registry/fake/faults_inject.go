@@ -44,11 +44,11 @@ func inject(x *exchange, serve serveFunc) {
 			continue
 		}
 		if x.bf == nil {
-			x.bf = &bodyFaults{next: x.lw, ctx: r.Context(), onRequest: r.ContentLength != 0, onCut: x.onCut} // else a GET
+			x.bf = &bodyFaults{next: x.lw, bodyState: bodyState{ctx: r.Context()}, onRequest: r.ContentLength != 0, onCut: x.onCut} // else a GET
 			out = x.bf
 			if x.bf.onRequest {
 				r = r.WithContext(r.Context())
-				r.Body = &bodyReader{b: x.bf, body: x.r.Body}
+				r.Body = &bodyReader{faultReader: faultReader{b: &x.bf.bodyState, r: x.r.Body, cut: x.bf.cutRequest}, body: x.r.Body}
 			}
 		}
 		x.bf.faults = append(x.bf.faults, f)
@@ -84,7 +84,13 @@ func (f Fault) answer(w http.ResponseWriter, r *http.Request, rt Route) {
 	if f.retryAfter > 0 {
 		w.Header().Set("Retry-After", retryAfterValue(f.retryAfter))
 	}
-	writeError(w, r, f.status, &transport.Error{Code: faultCode(f.status, rt), Message: "injected fault: " + f.String()})
+	writeError(w, r, f.status, f.errorEntry(rt))
+}
+
+// errorEntry is the error a status fault answers a request to rt with: the
+// one entry of its error body.
+func (f Fault) errorEntry(rt Route) *transport.Error {
+	return &transport.Error{Code: faultCode(f.status, rt), Message: "injected fault: " + f.String()}
 }
 
 // faultCode returns the error code a registry sends with status on route.
@@ -129,15 +135,23 @@ func faultCode(status int, rt Route) transport.Code {
 // that nothing reaches a connection a fault cut. A handler uses it from one
 // goroutine.
 type bodyFaults struct {
-	next      *logWriter
-	ctx       context.Context
+	next *logWriter
+	bodyState
 	onRequest bool
-	faults    []Fault // of a body kind, in their order
 
-	onCut   func()    // called when a fault cuts the connection, before it closes
+	onCut func() // called when a fault cuts the connection, before it closes
+	cut   bool   // a fault cut the body: nothing more goes through
+}
+
+// bodyState is where a body is in the body faults that act on it: what
+// the server's [bodyFaults] and the in-memory registry's readers share, so
+// that a fault cuts, flips and throttles the same bytes whichever way the
+// body goes. It is used from one goroutine.
+type bodyState struct {
+	ctx     context.Context
+	faults  []Fault   // of a body kind, in their order
 	off     int64     // bytes of the body through so far
 	started time.Time // when the first byte went through, for throttling
-	cut     bool      // a fault cut the body: nothing more goes through
 }
 
 // Header returns the response's header.
@@ -179,7 +193,7 @@ func (b *bodyFaults) Unwrap() http.ResponseWriter { return b.next }
 
 // limit returns how many of the next n bytes of the body go through, and
 // the fault that cuts the body within them, if any.
-func (b *bodyFaults) limit(n int64) (int64, *Fault) {
+func (b *bodyState) limit(n int64) (int64, *Fault) {
 	var by *Fault
 	keep := n
 	for i, f := range b.faults {
@@ -193,7 +207,7 @@ func (b *bodyFaults) limit(n int64) (int64, *Fault) {
 // flip inverts the bytes of p that FlipByte faults name, p being the body
 // from offset b.off on. With copyFirst it changes a copy, never p, whose
 // bytes may be the store's.
-func (b *bodyFaults) flip(p []byte, copyFirst bool) []byte {
+func (b *bodyState) flip(p []byte, copyFirst bool) []byte {
 	copied := !copyFirst
 	for _, f := range b.faults {
 		if f.kind != faultFlip || f.n < b.off || f.n >= b.off+int64(len(p)) {
@@ -208,7 +222,7 @@ func (b *bodyFaults) flip(p []byte, copyFirst bool) []byte {
 }
 
 // rate returns the lowest rate of the Throttle faults, or 0 if none.
-func (b *bodyFaults) rate() int64 {
+func (b *bodyState) rate() int64 {
 	var r int64
 	for _, f := range b.faults {
 		if f.kind == faultThrottle && (r == 0 || f.n < r) {
@@ -220,7 +234,7 @@ func (b *bodyFaults) rate() int64 {
 
 // step returns how many bytes, at most want, may go through now, after
 // waiting as the throttle asks; it fails if the client went away.
-func (b *bodyFaults) step(want int) (int, error) {
+func (b *bodyState) step(want int) (int, error) {
 	rate := b.rate()
 	if rate == 0 || want == 0 {
 		return want, nil
@@ -289,13 +303,39 @@ func (b *bodyFaults) cutConn(reset bool) {
 
 // bodyReader is a request body read through the body faults.
 type bodyReader struct {
-	b    *bodyFaults
-	body io.ReadCloser
-	err  error // set once the body was cut
+	faultReader
+	body io.Closer
 }
 
-// Read reads the request body, as the faults say.
-func (r *bodyReader) Read(p []byte) (int, error) {
+// Close closes the request body.
+func (r *bodyReader) Close() error { return r.body.Close() }
+
+// cutRequest cuts the request body at the cut of a DropAfter or Truncate
+// fault, and returns what reading it gives there.
+func (b *bodyFaults) cutRequest(by Fault) error {
+	if by.kind == faultTruncate {
+		// As net/http reports a body shorter than its Content-Length;
+		// the rest of it is not read, so the connection closes.
+		b.Header().Set("Connection", "close")
+		return io.ErrUnexpectedEOF
+	}
+	b.cutConn(true)
+	return errFaultCut
+}
+
+// faultReader reads r through the body faults of b: throttled, with bytes
+// flipped, and cut where a DropAfter or Truncate fault says, where a read
+// gives what cut returns (from then on). A body no longer than the cut
+// ends normally.
+type faultReader struct {
+	b   *bodyState
+	r   io.Reader
+	cut func(by Fault) error
+	err error // set once the body was cut
+}
+
+// Read reads the body, as the faults say.
+func (r *faultReader) Read(p []byte) (int, error) {
 	b := r.b
 	if r.err != nil {
 		return 0, r.err
@@ -308,31 +348,20 @@ func (r *bodyReader) Read(p []byte) (int, error) {
 	if cutBy != nil && keep == 0 {
 		// At the cut: it applies only if the body goes on.
 		var one [1]byte
-		if m, _ := io.ReadFull(r.body, one[:]); m == 0 {
+		if m, _ := io.ReadFull(r.r, one[:]); m == 0 {
 			return 0, io.EOF
 		}
-		if cutBy.kind == faultTruncate {
-			// As net/http reports a body shorter than its Content-Length;
-			// the rest of it is not read, so the connection closes.
-			b.Header().Set("Connection", "close")
-			r.err = io.ErrUnexpectedEOF
-			return 0, r.err
-		}
-		b.cutConn(true)
-		r.err = errFaultCut
+		r.err = r.cut(*cutBy)
 		return 0, r.err
 	}
 	if cutBy != nil {
 		n = int(keep) // read up to the cut, then decide there
 	}
-	n, err = r.body.Read(p[:n])
+	n, err = r.r.Read(p[:n])
 	b.flip(p[:n], false)
 	b.off += int64(n)
 	return n, err
 }
-
-// Close closes the request body.
-func (r *bodyReader) Close() error { return r.body.Close() }
 
 // faultNames returns the description of fired, for the request log.
 func faultNames(fired []Fault) string {

@@ -48,11 +48,7 @@ func client(t *testing.T, srv *fake.Server, withAuth bool) *registry.Registry {
 	if withAuth {
 		opts = append(opts, registry.WithAuth(auth.Static(srv.Host, auth.Credential{Username: "alice", Password: alicePassword})))
 	}
-	reg, err := registry.New(srv.Host, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return reg
+	return srv.Registry(opts...)
 }
 
 // pullAndCheck pulls ref from repo, reading and verifying every blob, and

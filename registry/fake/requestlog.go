@@ -8,7 +8,8 @@ import (
 	"time"
 )
 
-// Request is one request a [Server] answered, as its request log holds it.
+// Request is one request a [Server] answered, as its request log holds it,
+// or one call of the in-memory [Registry] as the request it stands for.
 // It never holds credentials: no headers, no query (which may carry
 // secrets), no body.
 type Request struct {

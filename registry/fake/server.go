@@ -147,7 +147,7 @@ func NewServer(opts ...ServerOption) *Server {
 // does.
 //
 //	srv := fake.Serve(t, fake.WithBasicAuth(map[string]string{"alice": "s3cret"}))
-//	reg, err := registry.New(srv.Host)
+//	reg := srv.Registry() // signed in as alice
 func Serve(tb testing.TB, opts ...ServerOption) *Server {
 	tb.Helper()
 	s := NewServer(opts...)
