@@ -30,14 +30,28 @@ type uploadSession struct {
 // PutBlob uploads the blob desc describes from r, in as few requests as the
 // registry allows, reading r at most once:
 //
-//  1. POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<name>: a mount
-//     from the repository itself, which the registry answers with 201
-//     when it has the blob (then r is never read) and otherwise with a new
-//     session. A registry that refuses such a mount is not asked again.
-//  2. Where that mount is refused, a blob of at most [WithSinglePOSTMax]
-//     bytes goes in one POST ?digest= (remembered if the registry ignores
-//     its body: it then gets the bytes in a PUT to the session it opened).
-//     Others open a session with a plain POST.
+//  1. It asks whether the repository has the blob, and then r is never
+//     read. Until the client knows that the registry does not mount blobs,
+//     it asks with POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<name>,
+//     a mount from the repository itself: 201 means the repository has the
+//     blob. A 202 (a new session) means it lacks the blob on a registry
+//     that mounts, and nothing on one that ignores mounts, so the first
+//     202 the client gets is followed by HEAD /v2/<name>/blobs/<digest>:
+//     200 proves the registry ignores mounts (the client deletes the
+//     session and remembers it), 404 is taken to mean that 202s mean
+//     "missing" (remembered too). That HEAD is the one request the client
+//     spends to learn it; uploads that get a 202 while it is under way wait
+//     for its answer. A registry that ignores mounts, or that refuses them
+//     (a 4xx other than 404, 401, 403 and 429), is asked with HEAD
+//     /v2/<name>/blobs/<digest> from then on, a 202 that came before the
+//     client knew included: 200 means it has the blob (a session opened
+//     for nothing is deleted). A 404 to the mount (the repository does not
+//     exist yet) is not asked further.
+//  2. A blob the repository lacks goes in the session the 202 opened.
+//     Otherwise, a blob of at most [WithSinglePOSTMax] bytes goes in one
+//     POST ?digest= (remembered if the registry ignores its body: it then
+//     gets the bytes in a PUT to the session it opened). Others open a
+//     session with a plain POST.
 //  3. A blob of known size goes in one streamed PUT <location>?digest=,
 //     unless [WithChunkSize] was given and it is larger; those, and blobs
 //     of unknown size, go in PATCH chunks, each of the registry's
@@ -45,6 +59,14 @@ type uploadSession struct {
 //     held in memory a chunk at a time: a chunk minimum above
 //     [DefaultMaxChunkMin] (or the chunk size, if larger) fails it with a
 //     [*transport.LimitError] before anything is read.
+//
+// So a client learns whether its registry mounts from the first blob it
+// asks about that the repository has: a 201 on a registry that mounts
+// (free), a HEAD 200 on one that does not. When the first 202 it gets is
+// for a blob the repository lacks, it takes the registry for one that
+// mounts: on a registry that ignores mounts, such a client then uploads
+// blobs the repository has, as it would with no HEAD at all. Push asks
+// about an image's bottom layer first, the blob most often shared.
 //
 // r is first read before the request that carries its bytes is sent, so
 // that a body that opens its source on its first read (another request,
@@ -66,29 +88,14 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 	if err := checkDigest(desc.Digest); err != nil {
 		return err
 	}
-	var s *uploadSession
-	if c.caps.selfMount.get() != triNo {
-		var err error
-		s, err = c.postUpload(ctx, repo, url.Values{"mount": {desc.Digest.String()}, "from": {repo}}, nil)
-		switch {
-		case err == nil && s == nil:
-			c.caps.selfMount.set(triYes)
-			return nil
-		case err == nil:
-			c.caps.selfMount.set(triYes)
-		case mountRefused(err):
-			if !errors.Is(err, transport.ErrNotFound) {
-				c.caps.selfMount.set(triNo)
-			}
-		default:
-			return err
-		}
+	s, has, err := c.ask(ctx, repo, desc.Digest)
+	if err != nil || has {
+		return err
 	}
 	if s == nil {
 		if desc.Size > 0 && desc.Size <= c.singlePOSTMax && c.caps.singlePOST.get() != triNo {
 			return c.singlePOST(ctx, repo, desc, r)
 		}
-		var err error
 		if s, err = c.postUpload(ctx, repo, nil, nil); err != nil {
 			return err
 		}
@@ -101,6 +108,87 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 		return err
 	}
 	return nil
+}
+
+// ask finds out whether repo has blob d, as step 1 of [Client.PutBlob]
+// describes. It returns has when repo has it; otherwise the session the
+// mount request opened, if it opened one that the upload may use.
+func (c *Client) ask(ctx context.Context, repo string, d digest.Digest) (s *uploadSession, has bool, err error) {
+	if c.caps.selfMount.get() == triNo {
+		has, err := c.hasBlob(ctx, repo, d)
+		return nil, has, err
+	}
+	s, err = c.postUpload(ctx, repo, url.Values{"mount": {d.String()}, "from": {repo}}, nil)
+	switch {
+	case err == nil && s == nil:
+		c.caps.selfMount.set(triYes)
+		return nil, true, nil
+	case err == nil:
+		has, err := c.after202(ctx, repo, d)
+		if err != nil || has {
+			c.cancelSession(ctx, s)
+			return nil, has, err
+		}
+		return s, false, nil
+	case mountRefused(err) && errors.Is(err, transport.ErrNotFound):
+		return nil, false, nil
+	case mountRefused(err):
+		c.caps.selfMount.set(triNo)
+		has, err := c.hasBlob(ctx, repo, d)
+		return nil, has, err
+	}
+	return nil, false, err
+}
+
+// after202 reports whether repo has blob d after the registry answered a
+// mount of d from repo into itself with a new session: no, if the registry
+// is known to mount; otherwise the answer of a HEAD. While the client does
+// not know, the first caller's HEAD settles it (200: the registry ignores
+// mounts; 404: it mounts), and the others wait for that answer.
+func (c *Client) after202(ctx context.Context, repo string, d digest.Digest) (bool, error) {
+	for {
+		switch c.caps.selfMount.get() {
+		case triYes:
+			return false, nil
+		case triNo:
+			return c.hasBlob(ctx, repo, d)
+		}
+		wait, mine := c.caps.mountProbe.claim()
+		if !mine {
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return false, context.Cause(ctx)
+			}
+		}
+		if c.caps.selfMount.get() != triUnknown { // settled before the claim
+			c.caps.mountProbe.release()
+			continue
+		}
+		has, err := c.hasBlob(ctx, repo, d)
+		switch {
+		case err != nil: // unsettled: a waiting caller probes next
+		case has:
+			c.caps.selfMount.learn(triNo)
+		default:
+			c.caps.selfMount.learn(triYes)
+		}
+		c.caps.mountProbe.release()
+		return has, err
+	}
+}
+
+// hasBlob reports whether repo has blob d (HEAD /v2/<name>/blobs/<digest>).
+func (c *Client) hasBlob(ctx context.Context, repo string, d digest.Digest) (bool, error) {
+	_, err := c.StatBlob(ctx, repo, d)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, transport.ErrNotFound):
+		return false, nil
+	}
+	return false, err
 }
 
 // mountRefused reports whether err is a registry refusing a mount request
