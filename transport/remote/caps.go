@@ -43,14 +43,17 @@ type probe struct {
 	busy chan struct{} // closed when the probe under way ends; nil when none is
 }
 
-// claim makes the caller the prober (mine) if no probe is under way;
-// otherwise it returns a channel closed when that probe ends. The prober
-// calls release when it is done.
-func (p *probe) claim() (wait <-chan struct{}, mine bool) {
+// claim returns a channel closed when the probe under way ends, if one
+// is; otherwise, if take, it makes the caller the prober (mine), who calls
+// release when done.
+func (p *probe) claim(take bool) (wait <-chan struct{}, mine bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.busy != nil {
+	switch {
+	case p.busy != nil:
 		return p.busy, false
+	case !take:
+		return nil, false
 	}
 	p.busy = make(chan struct{})
 	return nil, true

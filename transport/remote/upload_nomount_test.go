@@ -1,6 +1,7 @@
 package remote_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
@@ -209,6 +211,84 @@ func TestPushSharedBase(t *testing.T) {
 			}
 			if n != tc.wantC {
 				t.Errorf("push of C: %d requests (%s), want %d", n, log, tc.wantC)
+			}
+		})
+	}
+}
+
+// TestPutBlobMountProbe puts blobs one by one and checks the requests each
+// costs as the client learns how the registry answers a mount from the
+// repository itself: an image config's 202 teaches nothing; the first
+// layer's 202 is followed by one HEAD; after that, a registry that mounts
+// is asked with mounts alone, one that ignores them with HEAD alone.
+func TestPutBlobMountProbe(t *testing.T) {
+	t.Parallel()
+	type put struct {
+		blob   string
+		config bool
+		there  bool   // the repository has it before
+		want   string // the requests, as uploadMeter counts them
+		bytes  bool   // whether its bytes are sent
+	}
+	tests := []struct {
+		name     string
+		profiles []fake.Profile
+		puts     []put
+	}{
+		{name: "mounts", puts: []put{
+			{blob: "config", config: true, want: "POST blobs/uploads: 1, PUT blobs/uploads: 1", bytes: true},
+			{blob: "new layer", want: "HEAD blobs: 1, POST blobs/uploads: 1, PUT blobs/uploads: 1", bytes: true},
+			{blob: "another new layer", want: "POST blobs/uploads: 1, PUT blobs/uploads: 1", bytes: true},
+			{blob: "old layer", there: true, want: "POST blobs/uploads: 1"},
+		}},
+		{name: "mounts, first layer there", puts: []put{
+			{blob: "old layer", there: true, want: "POST blobs/uploads: 1"},
+			{blob: "new layer", want: "POST blobs/uploads: 1, PUT blobs/uploads: 1", bytes: true},
+		}},
+		{name: "no mounts", profiles: []fake.Profile{fake.ProfileNoMount}, puts: []put{
+			{blob: "config", config: true, want: "POST blobs/uploads: 1, PUT blobs/uploads: 1", bytes: true},
+			{blob: "old layer", there: true, want: "DELETE blobs/uploads: 1, HEAD blobs: 1, POST blobs/uploads: 1"},
+			{blob: "another old layer", there: true, want: "HEAD blobs: 1"},
+			{blob: "new layer", want: "HEAD blobs: 1, POST blobs/uploads: 1", bytes: true},
+			{blob: "old config", config: true, there: true, want: "HEAD blobs: 1"},
+		}},
+		{name: "no mounts, old config first", profiles: []fake.Profile{fake.ProfileNoMount}, puts: []put{
+			// Taken to be missing: the one blob sent again.
+			{blob: "old config", config: true, there: true, want: "POST blobs/uploads: 1, PUT blobs/uploads: 1", bytes: true},
+			{blob: "old layer", there: true, want: "DELETE blobs/uploads: 1, HEAD blobs: 1, POST blobs/uploads: 1"},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ctx := t.Context()
+			srv := fake.Serve(t, fake.WithProfile(tc.profiles...))
+			m := &uploadMeter{base: http.DefaultTransport.(*http.Transport).Clone(), n: map[string]int{}}
+			c, err := remote.New(srv.Host, remote.WithRoundTripper(m))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range tc.puts {
+				data := []byte(p.blob)
+				desc := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(data), Size: int64(len(data))}
+				if p.config {
+					desc.MediaType = ocispec.MediaTypeImageConfig
+				}
+				if p.there {
+					if err := srv.Store.PutBlob(ctx, "app", desc, bytes.NewReader(data)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if err := c.PutBlob(ctx, "app", desc, bytes.NewReader(data)); err != nil {
+					t.Fatalf("PutBlob(%s) = %v", p.blob, err)
+				}
+				_, sent, log := m.take()
+				if log != p.want || (sent > 0) != p.bytes {
+					t.Errorf("PutBlob(%s): %s, %d blob bytes; want %s, bytes sent %v", p.blob, log, sent, p.want, p.bytes)
+				}
+				if srv.Store.Uploads() != 0 {
+					t.Errorf("PutBlob(%s) left %d upload sessions open", p.blob, srv.Store.Uploads())
+				}
 			}
 		})
 	}
