@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
-
 	"github.com/regkit/regkit/internal/spec"
 
 	"github.com/opencontainers/go-digest"
@@ -199,13 +197,6 @@ func (c *copier) visit(ctx context.Context, desc ocispec.Descriptor, raw []byte,
 			if err := c.countChildren(desc.Digest, refs); err != nil {
 				return nil, err
 			}
-		} else if len(refs) > 1 {
-			// The layers first, bottom first, then the config, as
-			// Repository.Push orders them: the bottom layers are those the
-			// destination most likely has, and its client learns how the
-			// registry answers a mount from the first blob it asks about
-			// that the repository has (see remote.Client.PutBlob).
-			refs = slices.Concat(refs[1:], refs[:1])
 		}
 		for _, r := range refs {
 			switch {

@@ -53,11 +53,7 @@ func (r *Repository) push(ctx context.Context, obs progress.Observer, img *image
 	if err != nil || len(missing) == 0 {
 		return desc, err
 	}
-	// The layers go first, bottom first, then the config: the bottom
-	// layers are those an image most often shares with others, and a
-	// client learns how its registry answers a mount from the first blob
-	// it asks about that the repository has (see remote.Client.PutBlob).
-	blobs := append(img.Layers(), img.Config())
+	blobs := img.Blobs()
 	err = par.ForEach(ctx, par.DefaultWorkers, len(blobs), func(ctx context.Context, i int) error {
 		return r.pushBlob(ctx, obs, blobs[i])
 	})

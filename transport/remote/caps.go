@@ -81,17 +81,18 @@ type capabilities struct {
 	// singlePOST: POST ?digest= with the blob stores it (no: 202).
 	singlePOST capability
 	// selfMount: POST ?mount=<d>&from=<name> to the same repository tells
-	// whether the repository has blob d, so that a 202 means it lacks it.
-	// yes: the registry mounted a blob (201), or the first 202 was
-	// followed by a HEAD of the blob that answered 404 (a 202 for a blob
-	// the repository lacks is the same whether the registry mounts or
-	// not, so this takes a registry that ignores mounts for one that
-	// mounts when the first blob asked about is missing). no: the registry
-	// refused such a mount with a 4xx (not 404, 401, 403 or 429), or the
-	// first 202 was followed by a HEAD that answered 200 (it ignores
-	// mounts); Client.PutBlob then asks with a HEAD. The one HEAD that
-	// settles it after a 202 is the only request a Client spends on
-	// learning a capability; mountProbe serialises it.
+	// whether the repository has blob d: 201 yes, 202 no. yes: the
+	// registry mounted a blob (201), or the first 202 to a layer was
+	// followed by a HEAD of it that answered 404 (a 202 for a blob the
+	// repository lacks is the same whether the registry mounts or not, so
+	// this takes a registry that ignores mounts for one that mounts when
+	// the first layer asked about is missing). no: the registry refused
+	// such a mount with a 4xx (not 404, 401, 403 or 429), or the first 202
+	// to a layer was followed by a HEAD that answered 200 (it ignores
+	// mounts); Client.PutBlob then asks with a HEAD alone. A 202 to an
+	// image config settles nothing (configs are almost always new). The
+	// one HEAD that settles it after a 202 is the only request a Client
+	// spends on learning a capability; mountProbe serialises it.
 	selfMount capability
 	// mountProbe lets one upload at a time send the HEAD that settles
 	// selfMount after a 202; the others wait for its answer.

@@ -66,8 +66,9 @@ type uploadSession struct {
 // repository lacks, it takes the registry for one that mounts: on a
 // registry that ignores mounts, such a client then uploads blobs the
 // repository has, as it would with no HEAD at all. Push and Copy ask about
-// an image's bottom layer first, the blob most often shared, and its config
-// last.
+// an image's layers bottom first, and the bottom layers are those most
+// often shared: pushing an image on a base the repository has, a new
+// client's HEAD lands on a layer of the base.
 //
 // r is first read before the request that carries its bytes is sent, so
 // that a body that opens its source on its first read (another request,
