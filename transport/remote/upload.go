@@ -112,9 +112,9 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 	return nil
 }
 
-// ask finds out whether repo has the blob desc describes, as step 1 of [Client.PutBlob]
-// describes. It returns has when repo has it; otherwise the session the
-// mount request opened, if it opened one that the upload may use.
+// ask finds out whether repo has the blob desc describes, as step 1 of
+// [Client.PutBlob] says. It returns has when repo has it; otherwise the
+// session the mount request opened, if it opened one the upload may use.
 func (c *Client) ask(ctx context.Context, repo string, desc ocispec.Descriptor) (s *uploadSession, has bool, err error) {
 	d := desc.Digest
 	if c.caps.selfMount.get() == triNo {
