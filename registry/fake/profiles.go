@@ -76,6 +76,14 @@ const (
 	// forever on such a registry. It applies to the registry, not to the
 	// blob host of [ProfileS3].
 	ProfileSerial
+	// ProfileNoMount does not implement blob mounts, as registries without
+	// cross-repository mount support do: a POST
+	// /v2/<name>/blobs/uploads/?mount=<digest>&from=<repository> opens a
+	// new upload session (202), from any repository, the target itself
+	// included, whether or not either holds the blob. A client that reads
+	// that 202 as "the repository lacks the blob" uploads blobs the
+	// registry already has.
+	ProfileNoMount
 )
 
 // String returns the profile's name, "ECR" for ProfileECR.
@@ -95,6 +103,8 @@ func (p Profile) String() string {
 		return "NoLink"
 	case ProfileSerial:
 		return "Serial"
+	case ProfileNoMount:
+		return "NoMount"
 	}
 	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
@@ -107,7 +117,7 @@ func (p Profile) String() string {
 func WithProfile(profiles ...Profile) ServerOption {
 	return func(c *serverConfig) {
 		for _, p := range profiles {
-			if p < ProfileECR || p > ProfileSerial {
+			if p < ProfileECR || p > ProfileNoMount {
 				c.conflicts = append(c.conflicts, fmt.Sprintf("WithProfile: unknown profile %v", p))
 				continue
 			}
@@ -190,6 +200,9 @@ func (s *Server) serveProfiled(w http.ResponseWriter, r *http.Request, x *exchan
 	}
 	if (rt == RouteTags || rt == RouteCatalog) && s.profile.has(ProfileNoLink) {
 		w = &noLinkWriter{ResponseWriter: w}
+	}
+	if r.Method == http.MethodPost && t.Kind == route.UploadStart && s.profile.has(ProfileNoMount) {
+		r = withQuery(r, func(q url.Values) { q.Del("mount"); q.Del("from") })
 	}
 	if _, ok := crossMount(r, t); ok && s.profile.has(ProfileHarbor) {
 		s.refuseMount(w, r, t.Name)

@@ -3,6 +3,7 @@ package remote
 import (
 	"net/http"
 	"strconv"
+	"sync"
 	"sync/atomic"
 )
 
@@ -32,11 +33,46 @@ type capability struct{ v atomic.Int32 }
 func (c *capability) get() tri  { return tri(c.v.Load()) }
 func (c *capability) set(t tri) { c.v.Store(int32(t)) }
 
+// learn sets the capability to t unless it is already known.
+func (c *capability) learn(t tri) { c.v.CompareAndSwap(int32(triUnknown), int32(t)) }
+
+// probe lets one caller at a time send the request that settles a
+// capability, and the others wait for it. It is safe for concurrent use.
+type probe struct {
+	mu   sync.Mutex
+	busy chan struct{} // closed when the probe under way ends; nil when none is
+}
+
+// claim returns a channel closed when the probe under way ends, if one
+// is; otherwise, if take, it makes the caller the prober (mine), who calls
+// release when done.
+func (p *probe) claim(take bool) (wait <-chan struct{}, mine bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	switch {
+	case p.busy != nil:
+		return p.busy, false
+	case !take:
+		return nil, false
+	}
+	p.busy = make(chan struct{})
+	return nil, true
+}
+
+// release ends the probe under way, waking those waiting for it.
+func (p *probe) release() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.busy)
+	p.busy = nil
+}
+
 // capabilities is what a Client has learned about its registry. Each capability is
 // learned from the first response that says it, as a side effect of an
 // operation the caller asked for, except DELETE by digest, which
 // Client.DeleteTag proves on a manifest of its own before it repoints a
-// tag; no operation probes twice.
+// tag, and selfMount, which one HEAD settles after the first ambiguous
+// 202; no operation probes twice.
 type capabilities struct {
 	// referrers: GET /v2/<name>/referrers/<digest> answers (no: 404).
 	referrers capability
@@ -44,9 +80,23 @@ type capabilities struct {
 	tagDelete capability
 	// singlePOST: POST ?digest= with the blob stores it (no: 202).
 	singlePOST capability
-	// selfMount: POST ?mount=<d>&from=<name> to the same repository works
-	// (no: refused with a 4xx).
+	// selfMount: POST ?mount=<d>&from=<name> to the same repository tells
+	// whether the repository has blob d: 201 yes, 202 no. yes: the
+	// registry mounted a blob (201), or the first 202 to a layer was
+	// followed by a HEAD of it that answered 404 (a 202 for a blob the
+	// repository lacks is the same whether the registry mounts or not, so
+	// this takes a registry that ignores mounts for one that mounts when
+	// the first layer asked about is missing). no: the registry refused
+	// such a mount with a 4xx (not 404, 401, 403 or 429), or the first 202
+	// to a layer was followed by a HEAD that answered 200 (it ignores
+	// mounts); Client.PutBlob then asks with a HEAD alone. A 202 to an
+	// image config settles nothing (configs are almost always new). The
+	// one HEAD that settles it after a 202 is the only request a Client
+	// spends on learning a capability; mountProbe serialises it.
 	selfMount capability
+	// mountProbe lets one upload at a time send the HEAD that settles
+	// selfMount after a 202; the others wait for its answer.
+	mountProbe probe
 	// ifMatch: a manifest PUT honours If-Match (yes: a conditional PUT was
 	// answered 412). It is never learned to be no: a registry that ignores
 	// the header cannot be told from one where the condition held.

@@ -342,6 +342,10 @@ func TestPutBlobRefusesForeignUploadLocations(t *testing.T) {
 					w.WriteHeader(http.StatusNoContent)
 					return
 				}
+				if r.Method == http.MethodHead && !strings.Contains(r.URL.Path, "/uploads/") {
+					w.WriteHeader(http.StatusNotFound) // the blob, asked about after the 202
+					return
+				}
 				sessionReqs.Add(1)
 				switch {
 				case r.Method == http.MethodPatch:

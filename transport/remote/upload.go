@@ -9,10 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -30,14 +32,26 @@ type uploadSession struct {
 // PutBlob uploads the blob desc describes from r, in as few requests as the
 // registry allows, reading r at most once:
 //
-//  1. POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<name>: a mount
-//     from the repository itself, which the registry answers with 201
-//     when it has the blob (then r is never read) and otherwise with a new
-//     session. A registry that refuses such a mount is not asked again.
-//  2. Where that mount is refused, a blob of at most [WithSinglePOSTMax]
-//     bytes goes in one POST ?digest= (remembered if the registry ignores
-//     its body: it then gets the bytes in a PUT to the session it opened).
-//     Others open a session with a plain POST.
+//  1. It asks whether the repository has the blob (then r is never read).
+//     Until the client knows that the registry ignores mounts, it asks with
+//     POST /v2/<name>/blobs/uploads/?mount=<digest>&from=<name>, a mount
+//     from the repository itself: 201 means the repository has the blob. A
+//     202 (a new session) means that it lacks the blob on a registry that
+//     mounts, but nothing on one that ignores mounts, so the client's first
+//     202 is followed by one HEAD /v2/<name>/blobs/<digest>, whose answer
+//     it remembers: 200, the registry ignores mounts (the session is
+//     deleted); 404, its 202s mean "missing". Uploads that get a 202 while
+//     that HEAD is under way wait for its answer. An image config, new with
+//     almost every image, does not make that HEAD: its 202 is taken to mean
+//     "missing". A registry that ignores mounts, or refuses them (a 4xx
+//     other than 401, 403, 404 and 429; a 404 says that the repository does
+//     not exist yet), is asked with HEAD /v2/<name>/blobs/<digest> from then
+//     on: 200 means it has the blob.
+//  2. A blob the repository lacks goes in the session the 202 opened.
+//     Otherwise, a blob of at most [WithSinglePOSTMax] bytes goes in one
+//     POST ?digest= (remembered if the registry ignores its body: it then
+//     gets the bytes in a PUT to the session it opened). Others open a
+//     session with a plain POST.
 //  3. A blob of known size goes in one streamed PUT <location>?digest=,
 //     unless [WithChunkSize] was given and it is larger; those, and blobs
 //     of unknown size, go in PATCH chunks, each of the registry's
@@ -45,6 +59,16 @@ type uploadSession struct {
 //     held in memory a chunk at a time: a chunk minimum above
 //     [DefaultMaxChunkMin] (or the chunk size, if larger) fails it with a
 //     [*transport.LimitError] before anything is read.
+//
+// So a client learns whether its registry mounts from the first blob it
+// asks about: a 201 (free) or a HEAD 404 on a registry that mounts, a HEAD
+// 200 on one that does not. When the first 202 it gets is for a layer the
+// repository lacks, it takes the registry for one that mounts: on a
+// registry that ignores mounts, such a client then uploads blobs the
+// repository has, as it would with no HEAD at all. Push and Copy ask about
+// an image's layers bottom first, and the bottom layers are those most
+// often shared: pushing an image on a base the repository has, a new
+// client's HEAD lands on a layer of the base.
 //
 // r is first read before the request that carries its bytes is sent, so
 // that a body that opens its source on its first read (another request,
@@ -66,29 +90,14 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 	if err := checkDigest(desc.Digest); err != nil {
 		return err
 	}
-	var s *uploadSession
-	if c.caps.selfMount.get() != triNo {
-		var err error
-		s, err = c.postUpload(ctx, repo, url.Values{"mount": {desc.Digest.String()}, "from": {repo}}, nil)
-		switch {
-		case err == nil && s == nil:
-			c.caps.selfMount.set(triYes)
-			return nil
-		case err == nil:
-			c.caps.selfMount.set(triYes)
-		case mountRefused(err):
-			if !errors.Is(err, transport.ErrNotFound) {
-				c.caps.selfMount.set(triNo)
-			}
-		default:
-			return err
-		}
+	s, has, err := c.ask(ctx, repo, desc)
+	if err != nil || has {
+		return err
 	}
 	if s == nil {
 		if desc.Size > 0 && desc.Size <= c.singlePOSTMax && c.caps.singlePOST.get() != triNo {
 			return c.singlePOST(ctx, repo, desc, r)
 		}
-		var err error
 		if s, err = c.postUpload(ctx, repo, nil, nil); err != nil {
 			return err
 		}
@@ -103,8 +112,108 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 	return nil
 }
 
+// ask finds out whether repo has the blob desc describes, as step 1 of
+// [Client.PutBlob] says. It returns has when repo has it; otherwise the
+// session the mount request opened, if it opened one the upload may use.
+func (c *Client) ask(ctx context.Context, repo string, desc ocispec.Descriptor) (s *uploadSession, has bool, err error) {
+	d := desc.Digest
+	if c.caps.selfMount.get() == triNo {
+		has, err := c.hasBlob(ctx, repo, d)
+		return nil, has, err
+	}
+	s, err = c.postUpload(ctx, repo, url.Values{"mount": {d.String()}, "from": {repo}}, nil)
+	switch {
+	case err == nil && s == nil:
+		c.caps.selfMount.set(triYes)
+		return nil, true, nil
+	case err == nil:
+		has, err := c.after202(ctx, repo, desc)
+		if err != nil || has {
+			c.cancelSession(ctx, s)
+			return nil, has, err
+		}
+		return s, false, nil
+	case mountRefused(err) && errors.Is(err, transport.ErrNotFound):
+		return nil, false, nil
+	case mountRefused(err):
+		c.caps.selfMount.set(triNo)
+		has, err := c.hasBlob(ctx, repo, d)
+		return nil, has, err
+	}
+	return nil, false, err
+}
+
+// after202 reports whether repo has the blob desc describes after the
+// registry answered a mount of it from repo into itself with a new
+// session: no, if the registry is known to mount; otherwise the answer of
+// a HEAD. While the client does not know, the first caller's HEAD settles
+// it (200: the registry ignores mounts; 404: it mounts), and the others
+// wait for that answer. An image config, new with almost every image, is
+// taken to be missing without settling anything, so that the HEAD lands on
+// a layer, which the repository more likely has.
+func (c *Client) after202(ctx context.Context, repo string, desc ocispec.Descriptor) (bool, error) {
+	for {
+		switch c.caps.selfMount.get() {
+		case triYes:
+			return false, nil
+		case triNo:
+			return c.hasBlob(ctx, repo, desc.Digest)
+		}
+		wait, mine := c.caps.mountProbe.claim(!isImageConfig(desc.MediaType))
+		switch {
+		case wait != nil:
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return false, context.Cause(ctx)
+			}
+		case !mine: // an image config, and no probe under way
+			return false, nil
+		}
+		if c.caps.selfMount.get() != triUnknown { // settled before the claim
+			c.caps.mountProbe.release()
+			continue
+		}
+		has, err := c.hasBlob(ctx, repo, desc.Digest)
+		switch {
+		case err != nil: // unsettled: a waiting caller probes next
+		case has:
+			c.caps.selfMount.learn(triNo)
+		default:
+			c.caps.selfMount.learn(triYes)
+		}
+		c.caps.mountProbe.release()
+		return has, err
+	}
+}
+
+// isImageConfig reports whether mediaType is that of an image config, OCI
+// or Docker, parameters aside.
+func isImageConfig(mediaType string) bool {
+	mt, _, _ := strings.Cut(mediaType, ";")
+	mt = strings.ToLower(strings.TrimSpace(mt))
+	return mt == ocispec.MediaTypeImageConfig || mt == image.MediaTypeDockerConfig
+}
+
+// hasBlob reports whether repo has blob d (HEAD /v2/<name>/blobs/<digest>).
+// A registry that refuses the HEAD (a 4xx other than for auth or rate
+// limits) is taken to lack it: the blob is uploaded, as it would be without
+// asking.
+func (c *Client) hasBlob(ctx context.Context, repo string, d digest.Digest) (bool, error) {
+	_, err := c.StatBlob(ctx, repo, d)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, transport.ErrNotFound), mountRefused(err):
+		return false, nil
+	}
+	return false, err
+}
+
 // mountRefused reports whether err is a registry refusing a mount request
-// rather than failing: a 4xx other than for auth or rate limits.
+// (or another request it need not serve) rather than failing: a 4xx other
+// than for auth or rate limits.
 func mountRefused(err error) bool {
 	var re *ResponseError
 	if !errors.As(err, &re) || re.StatusCode < 400 || re.StatusCode > 499 {

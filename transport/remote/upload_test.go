@@ -86,7 +86,7 @@ func TestPutBlobSinglePOST(t *testing.T) {
 				t.Fatalf("PutBlob = %v", err)
 			}
 			d1 := digest.FromBytes(b1)
-			want := []string{"POST /v2/x/blobs/uploads/?from=x&mount=" + q(d1), "POST /v2/x/blobs/uploads/?digest=" + q(d1)}
+			want := []string{"POST /v2/x/blobs/uploads/?from=x&mount=" + q(d1), "HEAD /v2/x/blobs/" + d1.String(), "POST /v2/x/blobs/uploads/?digest=" + q(d1)}
 			if !accepted {
 				want = append(want, "PUT /v2/x/blobs/uploads/1?_state=s1&digest="+q(d1))
 			}
@@ -98,14 +98,15 @@ func TestPutBlobSinglePOST(t *testing.T) {
 				t.Errorf("capabilities: self-mount %v, single POST %v; want no, %v", c.caps.selfMount.get(), c.caps.singlePOST.get(), wantCap)
 			}
 
-			// Learned: no mount attempt, and single POST only if it works.
+			// Learned: no mount attempt but a HEAD, and single POST only if
+			// it works.
 			if err := c.PutBlob(ctx, "x", blobDesc(b2), bytes.NewReader(b2)); err != nil {
 				t.Fatalf("PutBlob = %v", err)
 			}
 			d2 := digest.FromBytes(b2)
-			want = []string{"POST /v2/x/blobs/uploads/?digest=" + q(d2)}
+			want = []string{"HEAD /v2/x/blobs/" + d2.String(), "POST /v2/x/blobs/uploads/?digest=" + q(d2)}
 			if !accepted {
-				want = []string{"POST /v2/x/blobs/uploads/", "PUT /v2/x/blobs/uploads/2?_state=s2&digest=" + q(d2)}
+				want = []string{"HEAD /v2/x/blobs/" + d2.String(), "POST /v2/x/blobs/uploads/", "PUT /v2/x/blobs/uploads/2?_state=s2&digest=" + q(d2)}
 			}
 			if log := tr.requests(); strings.Join(log, "\n") != strings.Join(want, "\n") {
 				t.Errorf("second blob:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
@@ -114,7 +115,7 @@ func TestPutBlobSinglePOST(t *testing.T) {
 			if err := c.PutBlob(ctx, "x", blobDesc(big), bytes.NewReader(big)); err != nil {
 				t.Fatalf("PutBlob(big) = %v", err)
 			}
-			if log := tr.requests(); len(log) != 2 || log[0] != "POST /v2/x/blobs/uploads/" {
+			if log := tr.requests(); len(log) != 3 || log[1] != "POST /v2/x/blobs/uploads/" {
 				t.Errorf("big blob: %q", log)
 			}
 			for _, b := range [][]byte{b1, b2, big} {
