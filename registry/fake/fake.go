@@ -42,6 +42,8 @@
 //     repository has the blob, else 202 and a PUT (with no session ID in
 //     its path). A refused mount (MountBlob) is one POST with the status
 //     of the refusal, where the client sends a DELETE and a HEAD after it.
+//     The HTTP client's one HEAD per Client that learns what a 202 to a
+//     mount means has no in-memory counterpart.
 //   - An upload session's writes are one PATCH each; the HTTP client
 //     gathers them into chunks. Its Commit is a PUT, its Cancel a DELETE.
 //   - The in-memory registry has no retry policy: a fault that the HTTP
