@@ -78,6 +78,15 @@ func testSHA512(t *testing.T, s *suite) {
 	if got, err := e.reg.Repository(name).Resolve(e.ctx, "1.0"); err != nil || got.Digest != img.Descriptor().Digest {
 		t.Errorf("Resolve(1.0) = %s, %v, want the sha256 digest it was pushed by, %s", got.Digest, err, img.Descriptor().Digest)
 	}
+	// Tag.Point keeps the digest too.
+	desc512 := img.Descriptor()
+	desc512.Digest = d512
+	if err := e.reg.Repository(name).Tag("pointed").Point(e.ctx, desc512); err != nil {
+		t.Fatalf("Point(pointed, %s) = %v", d512, err)
+	}
+	if got, err := e.reg.Repository(name).Resolve(e.ctx, "pointed"); err != nil || got.Digest != d512 {
+		t.Errorf("Resolve(pointed) = %s, %v, want %s", got.Digest, err, d512)
+	}
 	bad := &transport.PutManifestOptions{Tags: []string{"ok", "not a tag"}}
 	if _, err := e.raw.PutManifest(e.ctx, name, d512.String(), img.Descriptor().MediaType, img.Raw(), bad); !errors.Is(err, transport.ErrTagInvalid) {
 		t.Errorf("PutManifest(tags %q) = %v, want ErrTagInvalid", bad.Tags, err)
