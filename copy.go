@@ -9,6 +9,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/intent"
 	"github.com/regkit/regkit/internal/mount"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/spec"
@@ -245,6 +246,9 @@ func copyKnown(ctx context.Context, src *repository.Repository, ref string, dst 
 	// Copy reports what it writes to dst; the reads of the source that feed
 	// it get a context without the observer, and report nothing.
 	c.obs, ctx = progress.Take(ctx)
+	// One token request per registry: the target's asks for push on dst
+	// (and, on one registry, pull on src) before the first read of src.
+	ctx = intent.Pull(intent.Push(ctx, c.dt, dst.Name()), c.st, src.Name())
 	if err := c.run(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", c.what, err)
 	}

@@ -34,15 +34,17 @@
 // A [RoundTripper] is an [net/http.RoundTripper] that adds credentials to
 // the requests of one registry: it answers the registry's 401 challenges with
 // Basic, or with a Bearer token fetched from the challenge's realm for the
-// scopes the request needs (OAuth2 refresh-token and password grants, or
-// GET with Basic), and caches tokens per scope until they expire. Most
+// scopes the request needs (GET with Basic for a password, as docker sends
+// it; an OAuth2 refresh-token grant for an identity token), and caches
+// tokens per scope until they expire. Most
 // programs do not make one themselves:
 //
 //	reg, err := registry.New("ghcr.io", registry.WithAuth(auth.FromDockerConfig()))
 //
 // puts one under the registry's HTTP client (see
-// github.com/regkit/regkit/registry.WithAuth). [WithScopes] lets one token
-// cover a whole operation, such as a push or a cross-repository mount.
+// github.com/regkit/regkit/registry.WithAuth). A push, or a copy within one
+// registry, asks for one token that covers all of it; [WithScopes] does the
+// same for operations of your own.
 //
 // # Secrets
 //

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/regkit/regkit/internal/intent"
 	"github.com/regkit/regkit/internal/route"
 )
 
@@ -141,31 +142,28 @@ func (ss *scopeSet) key() string {
 	return strings.Join(s, " ")
 }
 
-// scopesKey is the context key of [WithScopes].
-type scopesKey struct{}
-
 // WithScopes returns a copy of ctx that asks for scopes too whenever a
 // [RoundTripper] fetches a token for a request made with it, on top of what
 // the request itself needs. Use it so that one token covers a whole
-// operation: push access to the target before the first blob HEAD of a
-// push, pull access to the source repository of a cross-repository mount.
+// operation of your own making; regkit's own operations need none (a push
+// asks for push access to its repository before its first request, a copy
+// within one registry for pull on the source and push on the target).
 // Scopes add up over nested calls. They are hints for any registry the
 // context reaches: a token server grants what it can of them and ignores
 // the rest, as the protocol requires.
 func WithScopes(ctx context.Context, scopes ...Scope) context.Context {
-	old, _ := ctx.Value(scopesKey{}).([]Scope)
-	all := make([]Scope, 0, len(old)+len(scopes))
-	all = append(all, old...)
+	hints := make([]intent.Hint, 0, len(scopes))
 	for _, s := range scopes {
-		s.Actions = slices.Clone(s.Actions)
-		all = append(all, s)
+		hints = append(hints, intent.Hint{Scope: intent.Scope{Resource: s.Resource, Actions: s.Actions}})
 	}
-	return context.WithValue(ctx, scopesKey{}, all)
+	return intent.With(ctx, hints...)
 }
 
 // requestScopes returns the scopes r needs, as distribution's
-// authorization computes them, followed by the hints of its context.
-func requestScopes(r *http.Request) *scopeSet {
+// authorization computes them, followed by the hints of its context: those
+// for every registry, and those for an origin ours accepts (nil accepts
+// none).
+func requestScopes(r *http.Request, ours func(origin string) bool) *scopeSet {
 	ss := newScopeSet()
 	name, catalog := apiName(r.URL.EscapedPath())
 	switch {
@@ -179,9 +177,10 @@ func requestScopes(r *http.Request) *scopeSet {
 			ss.add(Scope{Resource: "repository:" + from, Actions: []string{actionPull}})
 		}
 	}
-	hints, _ := r.Context().Value(scopesKey{}).([]Scope)
-	for _, h := range hints {
-		ss.add(h)
+	for _, h := range intent.Hints(r.Context()) {
+		if h.Origin == "" || (ours != nil && ours(h.Origin)) {
+			ss.add(Scope{Resource: h.Scope.Resource, Actions: h.Scope.Actions})
+		}
 	}
 	return ss
 }

@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"reflect"
 	"testing"
+
+	"github.com/regkit/regkit/internal/intent"
 )
 
 func TestRequestScopes(t *testing.T) {
@@ -62,7 +64,7 @@ func TestRequestScopes(t *testing.T) {
 			if tc.hints != nil {
 				r = r.WithContext(WithScopes(r.Context(), tc.hints...))
 			}
-			got := requestScopes(r).strings()
+			got := requestScopes(r, nil).strings()
 			if len(got) == 0 {
 				got = nil
 			}
@@ -166,11 +168,33 @@ func TestWithScopesAddsUpAndCopies(t *testing.T) {
 	ctx = WithScopes(ctx, Scope{Resource: "repository:b", Actions: []string{"push"}})
 	acts[0] = "delete" // the caller's slice is not kept
 	r := httptest.NewRequestWithContext(ctx, http.MethodGet, "http://reg.example/v2/", nil)
-	got := requestScopes(r).strings()
+	got := requestScopes(r, nil).strings()
 	if want := []string{"repository:a:pull", "repository:b:push"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("scopes = %q, want %q", got, want)
 	}
-	if s, _ := context.Background().Value(scopesKey{}).([]Scope); s != nil {
-		t.Errorf("the parent context got scopes %v", s)
+	if s := requestScopes(httptest.NewRequestWithContext(context.Background(), http.MethodGet, "http://reg.example/v2/", nil), nil).strings(); len(s) != 0 {
+		t.Errorf("the parent context got scopes %q", s)
+	}
+}
+
+// TestIntentHintsByOrigin checks that a RoundTripper asks for the scopes
+// an operation hints for its own registry, and never for those it hints
+// for another (the target of a copy between registries).
+func TestIntentHintsByOrigin(t *testing.T) {
+	t.Parallel()
+	tr := NewRoundTripper("reg.example", nil, nil)
+	ctx := intent.With(context.Background(),
+		intent.Hint{Origin: "https://reg.example", Scope: intent.Scope{Resource: "repository:dst", Actions: []string{"pull", "push"}}},
+		intent.Hint{Origin: "https://other.example", Scope: intent.Scope{Resource: "repository:elsewhere", Actions: []string{"push"}}},
+		intent.Hint{Origin: "http://reg.example", Scope: intent.Scope{Resource: "repository:plain", Actions: []string{"push"}}},
+		intent.Hint{Scope: intent.Scope{Resource: "repository:any", Actions: []string{"pull"}}},
+	)
+	r := httptest.NewRequestWithContext(ctx, http.MethodHead, "https://reg.example/v2/src/manifests/1.0", nil)
+	if !tr.ours(r.URL) {
+		t.Fatal("the request is not for the RoundTripper's registry")
+	}
+	got := requestScopes(r, tr.serves).strings()
+	if want := []string{"repository:src:pull", "repository:dst:pull,push", "repository:any:pull"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("scopes = %q, want %q", got, want)
 	}
 }

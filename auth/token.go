@@ -66,15 +66,6 @@ type bearerChallenge struct {
 	service string
 }
 
-// grant is how a realm takes a username and password.
-type grant int
-
-const (
-	grantUnknown  grant = iota
-	grantPassword       // OAuth2 POST grant_type=password works
-	grantBasic          // only GET with Basic auth works
-)
-
 // tokenError is a token server's refusal.
 type tokenError struct {
 	status int
@@ -102,63 +93,51 @@ func checkRealm(realm string, reg *url.URL) (*url.URL, error) {
 }
 
 // fetchToken gets a new token for need from the challenge's realm, with
-// the host's credential.
+// the host's credential: one request, as docker makes it. A password goes
+// with GET and Basic auth (token.md; the OAuth2 POST is optional on token
+// servers, and many refuse it). An identity token goes with the OAuth2
+// POST (oauth.md), the only flow that takes it; a realm that answers it 404
+// or 405 has no OAuth2 endpoint: a credential with a password too is then
+// sent with GET, and, the realm remembered, with GET alone from then on.
 func (t *RoundTripper) fetchToken(ctx context.Context, need *scopeSet, ch *bearerChallenge) (*token, error) {
 	cred, err := t.credential(ctx)
 	if err != nil {
 		return nil, err
 	}
+	realm := ch.realm.String()
 	switch {
 	case cred.RegistryToken != "":
 		return &token{value: cred.RegistryToken, scopes: need, any: true}, nil
-	case cred.IdentityToken != "":
-		return t.postToken(ctx, need, ch, url.Values{
+	case cred.IdentityToken != "" && !t.noOAuth(realm):
+		tok, err := t.postToken(ctx, need, ch, url.Values{
 			"grant_type":    {"refresh_token"},
 			"refresh_token": {cred.IdentityToken},
 		})
+		var te *tokenError
+		if err == nil || cred.Password == "" || !errors.As(err, &te) || !oauthMissing(te.status) {
+			return tok, err
+		}
+		t.mu.Lock()
+		t.noPost[realm] = true
+		t.mu.Unlock()
 	case cred.Username == "" && cred.Password == "":
 		return t.getToken(ctx, need, ch, nil)
 	}
-	realm := ch.realm.String()
-	t.mu.Lock()
-	g := t.grants[realm]
-	t.mu.Unlock()
-	if g != grantBasic {
-		tok, err := t.postToken(ctx, need, ch, url.Values{
-			"grant_type": {"password"},
-			"username":   {cred.Username},
-			"password":   {cred.Password},
-		})
-		var te *tokenError
-		if err == nil || g == grantPassword || !errors.As(err, &te) || !oauthUnsupported(te.status) {
-			if err == nil {
-				t.setGrant(realm, grantPassword)
-			}
-			return tok, err
-		}
-	}
-	tok, err := t.getToken(ctx, need, ch, &cred)
-	if err == nil {
-		t.setGrant(realm, grantBasic)
-	}
-	return tok, err
+	return t.getToken(ctx, need, ch, &cred)
 }
 
-// oauthUnsupported reports whether a status to an OAuth2 password grant
-// may mean the server lacks the POST flow (GCR answers 404, Artifactory
-// 401, ACR 400, others 405), so GET with Basic auth is worth a try.
-func oauthUnsupported(status int) bool {
-	switch status {
-	case http.StatusBadRequest, http.StatusUnauthorized, http.StatusNotFound, http.StatusMethodNotAllowed:
-		return true
-	}
-	return false
+// oauthMissing reports whether a status to an OAuth2 POST means the realm
+// has no such endpoint (GCR answers 404, others 405), rather than a refused
+// grant.
+func oauthMissing(status int) bool {
+	return status == http.StatusNotFound || status == http.StatusMethodNotAllowed
 }
 
-func (t *RoundTripper) setGrant(realm string, g grant) {
+// noOAuth reports whether realm answered an OAuth2 POST 404 or 405 before.
+func (t *RoundTripper) noOAuth(realm string) bool {
 	t.mu.Lock()
-	t.grants[realm] = g
-	t.mu.Unlock()
+	defer t.mu.Unlock()
+	return t.noPost[realm]
 }
 
 // getToken asks for a token with GET (token.md), authenticating with

@@ -36,8 +36,15 @@ import (
 // Until the registry has answered once, requests without a body wait for
 // the first one, so that a burst of them costs one 401, not one each.
 // A token serves every request its scopes cover until a little before it
-// expires, and requests that need the same token wait for one fetch. See
-// [WithScopes] to make one token cover a whole operation.
+// expires, and requests that need the same token wait for one fetch.
+// A token request asks for every scope the operation under way will need:
+// a push of package repository asks for pull and push on its repository
+// from its first request, a copy within one registry for pull on the
+// source too, so that each costs one token request; see [WithScopes] for
+// operations of your own. Passwords go to the token server with GET and
+// Basic auth, as docker sends them; an identity (refresh) token with the
+// OAuth2 POST, and a realm that answers that POST 404 or 405 is sent
+// GET from then on, when the credential has a password too.
 //
 // A request that gets a 401 is replayed once with new credentials, if its
 // body can be replayed (no body, or [http.Request.GetBody] set); otherwise
@@ -70,9 +77,9 @@ type RoundTripper struct {
 	bearer  *bearerChallenge // where tokens come from
 	tokens  tokenCache
 	flights map[*flight]struct{}
-	grants  map[string]grant // by realm
-	probe   chan struct{}    // closed when the request probing the registry is done
-	probed  bool             // the registry has answered a request
+	noPost  map[string]bool // realms that answered an OAuth2 POST 404 or 405
+	probe   chan struct{}   // closed when the request probing the registry is done
+	probed  bool            // the registry has answered a request
 }
 
 var _ http.RoundTripper = (*RoundTripper)(nil)
@@ -106,7 +113,7 @@ func NewRoundTripper(host string, creds CredentialStore, base http.RoundTripper)
 		now:          time.Now,
 		tokenTimeout: tokenTimeout,
 		flights:      map[*flight]struct{}{},
-		grants:       map[string]grant{},
+		noPost:       map[string]bool{},
 	}
 }
 
@@ -142,7 +149,7 @@ func (t *RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(r)
 	}
 	ctx := r.Context()
-	need := requestScopes(r)
+	need := requestScopes(r, t.serves)
 	sent, probing, err := t.upfront(ctx, need, r)
 	if err != nil {
 		closeBody(r)
@@ -187,6 +194,14 @@ func (t *RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.mu.Unlock()
 	}
 	return resp, err
+}
+
+// serves reports whether origin ("https://ghcr.io", as
+// [transport.Originer] gives it) is the RoundTripper's registry, so that
+// the scopes a context asks for there are its to ask for.
+func (t *RoundTripper) serves(origin string) bool {
+	u, err := url.Parse(origin)
+	return err == nil && u.Host != "" && t.ours(u)
 }
 
 // ours reports whether u goes to the RoundTripper's registry: to one of its

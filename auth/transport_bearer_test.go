@@ -28,29 +28,23 @@ func TestBearerFlows(t *testing.T) {
 			wantGrants: []string{"GET "},
 		},
 		{
-			name:       "password over oauth2",
+			name:       "password: GET with Basic auth, as docker sends it",
 			cred:       auth.Credential{Username: "alice", Password: "s3cret"},
 			setup:      func(r *authRegistry) { r.user, r.pass = "alice", "s3cret" },
-			wantGrants: []string{"POST password"},
-		},
-		{
-			name:       "password, realm without oauth2 (404)",
-			cred:       auth.Credential{Username: "alice", Password: "s3cret"},
-			setup:      func(r *authRegistry) { r.user, r.pass, r.postStatus = "alice", "s3cret", 404 },
-			wantGrants: []string{"POST ", "GET "},
+			wantGrants: []string{"GET "},
 			wantUser:   "alice",
 		},
 		{
-			name:       "password, realm without oauth2 (405)",
+			name:       "password, realm without oauth2 (405): no POST tried",
 			cred:       auth.Credential{Username: "alice", Password: "s3cret"},
 			setup:      func(r *authRegistry) { r.user, r.pass, r.postStatus = "alice", "s3cret", 405 },
-			wantGrants: []string{"POST ", "GET "},
+			wantGrants: []string{"GET "},
 			wantUser:   "alice",
 		},
 		{
-			name:       "password, realm refusing the grant (400)",
-			cred:       auth.Credential{Username: "alice", Password: "s3cret"},
-			setup:      func(r *authRegistry) { r.user, r.pass, r.postStatus = "alice", "s3cret", 400 },
+			name:       "refresh token and password, realm without oauth2 (404)",
+			cred:       auth.Credential{Username: "alice", Password: "s3cret", IdentityToken: "refresh-xyz"},
+			setup:      func(r *authRegistry) { r.user, r.pass, r.postStatus = "alice", "s3cret", 404 },
 			wantGrants: []string{"POST ", "GET "},
 			wantUser:   "alice",
 		},
@@ -107,22 +101,40 @@ func TestBearerFlows(t *testing.T) {
 	}
 }
 
-func TestPasswordFallbackIsRemembered(t *testing.T) {
+// TestOAuthFallbackIsRemembered asks for tokens for three repositories:
+// a password never goes with POST, and an identity token goes with POST
+// until the realm answers it 404 or 405, once.
+func TestOAuthFallbackIsRemembered(t *testing.T) {
 	t.Parallel()
-	reg := newAuthRegistry(t, nil)
-	reg.user, reg.pass, reg.postStatus = "alice", "s3cret", http.StatusNotFound
-	tr := auth.NewRoundTripper(reg.host, &rtStore{cred: auth.Credential{Username: "alice", Password: "s3cret"}}, nil)
-	for _, repo := range []string{"a", "b", "c"} {
-		if code, _ := rtDo(t, tr, "GET", reg.url("/v2/"+repo+"/manifests/latest"), nil); code != 200 {
-			t.Fatalf("GET %s = %d, want 200", repo, code)
-		}
+	tests := []struct {
+		name   string
+		cred   auth.Credential
+		status int // of POST /token
+		want   []string
+	}{
+		{"password", auth.Credential{Username: "alice", Password: "s3cret"}, http.StatusMethodNotAllowed, []string{"GET", "GET", "GET"}},
+		{"identity token and password, 405", auth.Credential{Username: "alice", Password: "s3cret", IdentityToken: "refresh-xyz"}, http.StatusMethodNotAllowed, []string{"POST", "GET", "GET", "GET"}},
+		{"identity token and password, 404", auth.Credential{Username: "alice", Password: "s3cret", IdentityToken: "refresh-xyz"}, http.StatusNotFound, []string{"POST", "GET", "GET", "GET"}},
 	}
-	var methods []string
-	for _, r := range reg.tokenReqs {
-		methods = append(methods, r.method)
-	}
-	if want := []string{"POST", "GET", "GET", "GET"}; !reflect.DeepEqual(methods, want) {
-		t.Errorf("token requests = %q, want %q (POST tried once per realm)", methods, want)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			reg := newAuthRegistry(t, nil)
+			reg.user, reg.pass, reg.postStatus = "alice", "s3cret", tc.status
+			tr := auth.NewRoundTripper(reg.host, &rtStore{cred: tc.cred}, nil)
+			for _, repo := range []string{"a", "b", "c"} {
+				if code, _ := rtDo(t, tr, "GET", reg.url("/v2/"+repo+"/manifests/latest"), nil); code != 200 {
+					t.Fatalf("GET %s = %d, want 200", repo, code)
+				}
+			}
+			var methods []string
+			for _, r := range reg.tokenReqs {
+				methods = append(methods, r.method)
+			}
+			if !reflect.DeepEqual(methods, tc.want) {
+				t.Errorf("token requests = %q, want %q (POST tried at most once per realm)", methods, tc.want)
+			}
+		})
 	}
 }
 
@@ -137,11 +149,11 @@ func TestTokenServerErrors(t *testing.T) {
 		wantFetch int64
 	}{
 		{
-			name:      "wrong password, both flows",
+			name:      "wrong password",
 			cred:      auth.Credential{Username: "alice", Password: secret},
 			setup:     func(r *authRegistry) { r.user, r.pass = "alice", "other" },
 			want:      transport.ErrUnauthorized,
-			wantFetch: 2,
+			wantFetch: 1,
 		},
 		{
 			name:      "anonymous refused",
@@ -152,9 +164,9 @@ func TestTokenServerErrors(t *testing.T) {
 		{
 			name:      "denied",
 			cred:      auth.Credential{Username: "alice", Password: secret},
-			setup:     func(r *authRegistry) { r.postStatus, r.getStatus = 404, 403 },
+			setup:     func(r *authRegistry) { r.getStatus = 403 },
 			want:      transport.ErrDenied,
-			wantFetch: 2,
+			wantFetch: 1,
 		},
 		{
 			name:      "refresh token refused",
@@ -164,8 +176,14 @@ func TestTokenServerErrors(t *testing.T) {
 			wantFetch: 1,
 		},
 		{
-			name:      "server error: no fallback",
-			cred:      auth.Credential{Username: "alice", Password: secret},
+			name:      "identity token refused by a realm without oauth2, no password",
+			cred:      auth.Credential{IdentityToken: secret},
+			setup:     func(r *authRegistry) { r.postStatus = 405 },
+			wantFetch: 1,
+		},
+		{
+			name:      "identity token, server error: no fallback",
+			cred:      auth.Credential{Username: "alice", Password: secret, IdentityToken: secret},
 			setup:     func(r *authRegistry) { r.postStatus = 500 },
 			wantFetch: 1,
 		},

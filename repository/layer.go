@@ -39,6 +39,7 @@ func (r *Repository) PushLayer(ctx context.Context, l *layer.Layer) (layer.Info,
 	if r.err != nil {
 		return layer.Info{}, r.err
 	}
+	ctx = r.pushing(ctx, nil)
 	w := &layerWriter{ctx: ctx, r: r, obs: obs, mediaType: l.MediaType()}
 	info, err := l.Encode(ctx, w)
 	if err == nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/body"
+	"github.com/regkit/regkit/internal/intent"
 	"github.com/regkit/regkit/internal/mount"
 	"github.com/regkit/regkit/internal/par"
 	"github.com/regkit/regkit/internal/spec"
@@ -40,6 +41,7 @@ import (
 // manifest is stored (once, however many tags). When the tags already point at the image it reports nothing.
 func (r *Repository) Push(ctx context.Context, img *image.Image, tags ...string) (ocispec.Descriptor, error) {
 	obs, ctx := progress.Take(ctx)
+	ctx = r.pushing(ctx, img.Blobs())
 	return r.push(ctx, obs, img, tags)
 }
 
@@ -96,6 +98,7 @@ func (r *Repository) untagged(ctx context.Context, desc ocispec.Descriptor, tags
 // [progress.With]).
 func (r *Repository) PushIndex(ctx context.Context, ix *image.Index, tags ...string) (ocispec.Descriptor, error) {
 	obs, ctx := progress.Take(ctx)
+	ctx = r.pushing(ctx, nil)
 	return r.pushIndex(ctx, obs, ix, tags)
 }
 
@@ -119,6 +122,13 @@ func (r *Repository) pushIndex(ctx context.Context, obs progress.Observer, ix *i
 // [Repository.Push] and [Repository.PushIndex] do.
 func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tags ...string) (*image.Index, error) {
 	obs, ctx := progress.Take(ctx)
+	var blobs []image.Blob
+	for _, img := range imgs {
+		if img != nil {
+			blobs = append(blobs, img.Blobs()...)
+		}
+	}
+	ctx = r.pushing(ctx, blobs)
 	if err := r.checkTags(tags); err != nil {
 		return nil, fmt.Errorf("push platforms: %w", err)
 	}
@@ -165,6 +175,7 @@ func (r *Repository) PushPlatforms(ctx context.Context, imgs []*image.Image, tag
 // says so.
 func (r *Repository) PushBlob(ctx context.Context, b image.Blob) error {
 	obs, ctx := progress.Take(ctx)
+	ctx = r.pushing(ctx, []image.Blob{b})
 	return r.pushBlob(ctx, obs, b)
 }
 
@@ -211,6 +222,27 @@ func (r *Repository) pushBlob(ctx context.Context, obs progress.Observer, b imag
 		hw.meter.Report(progress.BlobSkipped)
 	}
 	return nil
+}
+
+// pushing returns ctx asking, on r's registry, for pull and push on r and
+// pull on the other repositories of that registry blobs will be mounted
+// from (see [Repository.mountBlob]), so that a push through package auth
+// costs one token request, as docker's does, rather than a pull token for
+// its first HEAD and a push token after it (see package intent).
+// Transports without an origin get ctx as it is.
+func (r *Repository) pushing(ctx context.Context, blobs []image.Blob) context.Context {
+	if r.t == nil {
+		return ctx
+	}
+	ctx = intent.Push(ctx, r.t, r.name)
+	seen := map[string]bool{r.name: true}
+	for _, b := range blobs {
+		if src, ok := b.Source(); ok && !seen[src.Repository] && mount.Same(src.Transport, r.t) {
+			seen[src.Repository] = true
+			ctx = intent.Pull(ctx, r.t, src.Repository)
+		}
+	}
+	return ctx
 }
 
 // mountBlob mounts b from the repository it was pulled from, when that is

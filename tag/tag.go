@@ -10,6 +10,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/intent"
 	"github.com/regkit/regkit/internal/pull"
 	"github.com/regkit/regkit/repository/progress"
 	"github.com/regkit/regkit/transport"
@@ -129,7 +130,10 @@ func (tg *Tag) Index(ctx context.Context) (*image.Index, error) {
 // Point makes the tag point at the manifest desc describes, which must
 // already be in the repository (otherwise [transport.ErrManifestUnknown]).
 // It uploads no blobs: it reads the manifest by digest and stores it again
-// under the tag's name.
+// under the tag's name; a manifest named by another digest than sha256 is
+// stored again by that digest, with the tag
+// ([transport.PutManifestOptions.Tags]), so that the tag names it by that
+// digest where the backend can.
 func (tg *Tag) Point(ctx context.Context, desc ocispec.Descriptor) error {
 	return tg.point(ctx, desc, nil)
 }
@@ -149,11 +153,18 @@ func (tg *Tag) point(ctx context.Context, desc ocispec.Descriptor, opts *transpo
 		return fmt.Errorf("point: %w", tg.err)
 	}
 	obs, ctx := progress.Take(ctx)
+	ctx = intent.Push(ctx, tg.t, tg.repo) // one token for the read and the put
 	got, raw, err := pull.Manifest(ctx, obs, tg.t, tg.repo, desc.Digest.String())
 	if err != nil {
 		return fmt.Errorf("point %s at %s: %w", tg, desc.Digest, err)
 	}
-	if _, err := tg.t.PutManifest(ctx, tg.repo, tg.name, got.MediaType, raw, opts); err != nil {
+	ref := tg.name
+	if opts == nil && got.Digest.Algorithm() != digest.Canonical {
+		// Put by its digest, with the tag: a put by tag would name it by
+		// its sha256 digest.
+		ref, opts = got.Digest.String(), &transport.PutManifestOptions{Tags: []string{tg.name}}
+	}
+	if _, err := tg.t.PutManifest(ctx, tg.repo, ref, got.MediaType, raw, opts); err != nil {
 		return fmt.Errorf("point %s at %s: %w", tg, desc.Digest, err)
 	}
 	return nil

@@ -85,6 +85,16 @@ type PutManifestOptions struct {
 	// [ErrPreconditionFailed]. Use it to move a tag without losing a
 	// concurrent writer's update.
 	IfMatch digest.Digest
+	// Tags are more tags to point at the manifest in the same put. With a
+	// put by digest, each then names the manifest by that digest, its
+	// algorithm included (a put under a tag stores the manifest under its
+	// sha256 digest): over HTTP they go as the tag query parameters of the
+	// distribution spec's next version (PUT /v2/<name>/manifests/<digest>?tag=…),
+	// and a tag the registry does not confirm (with an OCI-Tag response
+	// header) is put by tag after, which names the manifest by its sha256
+	// digest there. Each must be a valid tag, else the put fails with
+	// [ErrTagInvalid] and nothing changes. IfMatch applies to ref only.
+	Tags []string
 }
 
 // ManifestDeleter deletes manifests and tags.

@@ -1,6 +1,7 @@
 package backend
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -19,6 +20,28 @@ func IfMatch(tag string, opts *transport.PutManifestOptions) (digest.Digest, err
 		return "", nil
 	}
 	return spec.CheckDigest(string(opts.IfMatch))
+}
+
+// PutTags returns the tags a manifest put points at the manifest: tag (the
+// ref put under, or "" for a digest), then opts.Tags, each checked with
+// [spec.CheckTag] (TAG_INVALID), without duplicates.
+func PutTags(tag string, opts *transport.PutManifestOptions) ([]string, error) {
+	var tags []string
+	if tag != "" {
+		tags = append(tags, tag)
+	}
+	if opts == nil {
+		return tags, nil
+	}
+	for _, t := range opts.Tags {
+		if err := spec.CheckTag(t); err != nil {
+			return nil, err
+		}
+		if !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	return tags, nil
 }
 
 // ManifestDigest returns the digest the manifest body is stored under. d is
@@ -48,6 +71,10 @@ func Foreign(layer ocispec.Descriptor) bool {
 type ManifestPut struct {
 	// Tag is the tag put under, or "" for a put by digest.
 	Tag string
+	// Tags are every tag the put points at the manifest: Tag, if any, then
+	// the options' Tags, each checked with [spec.CheckTag], without
+	// duplicates.
+	Tags []string
 	// Digest is the digest the body is stored under ([ManifestDigest]).
 	Digest digest.Digest
 	// IfMatch is the digest the tag must point at for the put to go
@@ -72,6 +99,9 @@ func CheckManifestPut(ref, mediaType string, body []byte, opts *transport.PutMan
 		return ManifestPut{}, err
 	}
 	if p.IfMatch, err = IfMatch(p.Tag, opts); err != nil {
+		return ManifestPut{}, err
+	}
+	if p.Tags, err = PutTags(p.Tag, opts); err != nil {
 		return ManifestPut{}, err
 	}
 	if p.Manifest, err = spec.ParseManifest(mediaType, body); err != nil {

@@ -82,6 +82,8 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string) (*manifest
 // If ref is a digest, body must hash to it with its algorithm (else
 // DIGEST_INVALID), and the manifest is stored under it; if ref is a tag, the
 // manifest is stored under its sha256 digest and the tag points at it.
+// opts.Tags point at the manifest too, by the digest it is stored under: a
+// tag put with a manifest by its sha512 digest answers that digest.
 // opts.IfMatch, for a tag, makes the put fail with PRECONDITION_FAILED
 // unless the tag exists and points at that digest; it is ignored for a
 // digest ref.
@@ -134,8 +136,8 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if _, ok := r.manifests[d]; !ok {
 		r.manifests[d] = m
 	}
-	if tag != "" {
-		r.tags[tag] = d
+	for _, t := range p.Tags {
+		r.tags[t] = d
 	}
 	if m.subject != "" {
 		refs := r.referrers[m.subject]

@@ -159,7 +159,8 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 // the type the body declares or its shape says. Anything else fails with
 // MANIFEST_INVALID. If ref is a digest, body
 // must hash to it (else DIGEST_INVALID); if ref is a tag, the manifest is
-// stored under its sha256 digest. opts.IfMatch, for a tag, makes the put fail
+// stored under its sha256 digest. opts.Tags are listed for the manifest
+// too, by the digest it is stored under (a sha512 one included). opts.IfMatch, for a tag, makes the put fail
 // with PRECONDITION_FAILED unless the tag points at that digest.
 //
 // The config and layers of a manifest must be blobs of repo (layers with
@@ -214,9 +215,10 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 		return ocispec.Descriptor{}, err
 	}
 	changed := false
-	if tag != "" {
-		changed = setTag(&ix, tag, desc)
-	} else {
+	for _, t := range p.Tags {
+		changed = setTag(&ix, t, desc) || changed
+	}
+	if len(p.Tags) == 0 {
 		changed = addUntagged(&ix, desc)
 	}
 	if changed {

@@ -57,6 +57,43 @@ func testSHA512(t *testing.T, s *suite) {
 	if err != nil || !bytes.Equal(raw, img.Raw()) {
 		t.Fatalf("Manifest(%s) = %v, want the pushed bytes", d512, err)
 	}
+
+	if s.caps.NoManifestTagParams {
+		return
+	}
+	// Tags put with it name it by its sha512 digest, algorithm included.
+	tags := []string{"sha512", "sha512-too"}
+	if _, err := e.raw.PutManifest(e.ctx, name, d512.String(), img.Descriptor().MediaType, img.Raw(), &transport.PutManifestOptions{Tags: tags}); err != nil {
+		t.Fatalf("PutManifest(%s, tags %q) = %v", d512, tags, err)
+	}
+	for _, tag := range tags {
+		if got, err := e.reg.Repository(name).Resolve(e.ctx, tag); err != nil || got.Digest != d512 {
+			t.Errorf("Resolve(%s) = %s, %v, want %s", tag, got.Digest, err, d512)
+		}
+		got, raw, err := e.raw.GetManifest(e.ctx, name, tag)
+		if err != nil || got.Digest != d512 || !bytes.Equal(raw, img.Raw()) {
+			t.Errorf("GetManifest(%s) = %s, %v, want %s and the pushed bytes", tag, got.Digest, err, d512)
+		}
+	}
+	if got, err := e.reg.Repository(name).Resolve(e.ctx, "1.0"); err != nil || got.Digest != img.Descriptor().Digest {
+		t.Errorf("Resolve(1.0) = %s, %v, want the sha256 digest it was pushed by, %s", got.Digest, err, img.Descriptor().Digest)
+	}
+	// Tag.Point keeps the digest too.
+	desc512 := img.Descriptor()
+	desc512.Digest = d512
+	if err := e.reg.Repository(name).Tag("pointed").Point(e.ctx, desc512); err != nil {
+		t.Fatalf("Point(pointed, %s) = %v", d512, err)
+	}
+	if got, err := e.reg.Repository(name).Resolve(e.ctx, "pointed"); err != nil || got.Digest != d512 {
+		t.Errorf("Resolve(pointed) = %s, %v, want %s", got.Digest, err, d512)
+	}
+	bad := &transport.PutManifestOptions{Tags: []string{"ok", "not a tag"}}
+	if _, err := e.raw.PutManifest(e.ctx, name, d512.String(), img.Descriptor().MediaType, img.Raw(), bad); !errors.Is(err, transport.ErrTagInvalid) {
+		t.Errorf("PutManifest(tags %q) = %v, want ErrTagInvalid", bad.Tags, err)
+	}
+	if _, err := e.raw.HeadManifest(e.ctx, name, "ok"); !errors.Is(err, transport.ErrManifestUnknown) {
+		t.Errorf("HeadManifest(ok) after a refused put = %v, want ErrManifestUnknown: nothing changes", err)
+	}
 }
 
 func testUploads(t *testing.T, s *suite) {

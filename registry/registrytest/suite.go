@@ -49,6 +49,11 @@ type Capabilities struct {
 	// NoSHA512Manifests skips addressing a manifest by a sha512 digest
 	// (the distribution registry 2.x refuses it; sha512 blobs still work).
 	NoSHA512Manifests bool
+	// NoManifestTagParams skips tagging a manifest in its put by a sha512
+	// digest ([transport.PutManifestOptions.Tags]), for registries without
+	// the tag query parameters of the distribution spec's next version: a
+	// tag there names the manifest by its sha256 digest.
+	NoManifestTagParams bool
 }
 
 // Run runs the whole suite against the transports newT returns, each check

@@ -118,6 +118,19 @@ func noTagDelete(h http.Handler) http.Handler {
 	})
 }
 
+// noTagParams drops the tag query parameters of manifest puts, as
+// registries without the distribution spec's next version do.
+func noTagParams(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {
+			q := r.URL.Query()
+			q.Del("tag")
+			r.URL.RawQuery = q.Encode()
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
 // stripHeader drops one response header.
 type stripHeader struct {
 	http.ResponseWriter
@@ -138,11 +151,13 @@ func TestClientBehaviour(t *testing.T) {
 	tests := []struct {
 		name string
 		mw   func(http.Handler) http.Handler
+		caps registrytest.Capabilities
 	}{
-		{"full", nil},
-		{"no referrers API", noReferrersAPI},
-		{"no If-Match", noIfMatch},
-		{"neither", func(h http.Handler) http.Handler { return noReferrersAPI(noIfMatch(h)) }},
+		{"full", nil, registrytest.Capabilities{}},
+		{"no referrers API", noReferrersAPI, registrytest.Capabilities{}},
+		{"no If-Match", noIfMatch, registrytest.Capabilities{}},
+		{"neither", func(h http.Handler) http.Handler { return noReferrersAPI(noIfMatch(h)) }, registrytest.Capabilities{}},
+		{"no tag parameters", noTagParams, registrytest.Capabilities{NoManifestTagParams: true}},
 		// Without tag DELETE the suite's Delete test fails whatever the
 		// transport: its counting wrapper hides TagDeleter. See
 		// TestClientTagDeleteFallback.
@@ -150,7 +165,7 @@ func TestClientBehaviour(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			c, _ := serveFake(t, tc.mw)
-			registrytest.Run(t, func(t *testing.T) transport.Transport { return c })
+			registrytest.RunWith(t, func(t *testing.T) transport.Transport { return c }, tc.caps)
 		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"mime"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -222,6 +223,13 @@ func parseManifest(body []byte) manifestInfo {
 // update without either side being told. Only the header closes it. The
 // client never writes anything to the tag but body.
 //
+// opts.Tags go with a put by digest as tag query parameters
+// (?tag=1.0&tag=latest, the distribution spec's next version), so that each
+// names the manifest by that digest; each tag the registry does not confirm
+// with an OCI-Tag response header (registries without them ignore the
+// parameters) is then put by tag, as with a put by tag, which names the
+// manifest by its sha256 digest there.
+//
 // A manifest with a subject pushed to a registry that does not say it
 // processed the subject (no OCI-Subject response header) is added to the
 // referrers index under the subject's fallback tag (sha256-<hex>), as the
@@ -248,17 +256,27 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 		return ocispec.Descriptor{}, transport.Errorf(transport.CodeManifestInvalid, "manifest %s for %s has no media type", ref, repo)
 	}
 	desc := ocispec.Descriptor{MediaType: mediaType, Digest: own, Size: int64(len(body))}
+	tags, err := extraTags(ref, want, opts)
+	if err != nil {
+		return ocispec.Descriptor{}, err
+	}
 	var hdr http.Header
-	if opts != nil && opts.IfMatch != "" && want == "" {
+	switch {
+	case want != "" && len(tags) > 0:
+		hdr, err = c.putManifestTags(ctx, repo, ref, tags, mediaType, body, nil)
+	case opts != nil && opts.IfMatch != "" && want == "":
 		if err := checkDigest(opts.IfMatch); err != nil {
 			return ocispec.Descriptor{}, err
 		}
 		hdr, err = c.putIfMatch(ctx, repo, ref, mediaType, body, own, opts.IfMatch)
-	} else {
+	default:
 		hdr, err = c.putManifest(ctx, repo, ref, mediaType, body, nil)
 	}
 	if err != nil {
 		return ocispec.Descriptor{}, err
+	}
+	if err := c.putUnconfirmed(ctx, repo, tags, confirmedTags(hdr), mediaType, body); err != nil {
+		return ocispec.Descriptor{}, fmt.Errorf("manifest %s stored in %s: %w", own, repo, err)
 	}
 	if info.Subject != nil && info.Subject.Digest.Validate() == nil && hdr.Get("OCI-Subject") == "" {
 		if err := c.addReferrer(ctx, repo, info.Subject.Digest, referrerDescriptor(desc, info)); err != nil {
@@ -281,6 +299,17 @@ func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, b
 // does bytes damaged on the way, is also sent once more (before any repair):
 // a manifest refused for what it is gets the same answer twice.
 func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
+	return c.putManifestTags(ctx, repo, ref, nil, mediaType, body, hdr)
+}
+
+// putManifestTags is putManifest with tags as tag query parameters.
+func (c *Client) putManifestTags(ctx context.Context, repo, ref string, tags []string, mediaType string, body []byte, hdr http.Header) (http.Header, error) {
+	u := c.endpoint(repo, "manifests", ref)
+	if len(tags) > 0 {
+		q := u.Query()
+		q["tag"] = tags
+		u.RawQuery = q.Encode()
+	}
 	h := http.Header{"Content-Type": {mediaType}}
 	for k, v := range hdr {
 		h[k] = v
@@ -300,7 +329,7 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 			h.Set("If-Match", `"`+stored.String()+`"`)
 		}
 		resp, err := c.do(ctx, reqSpec{
-			method: http.MethodPut, url: c.endpoint(repo, "manifests", ref), header: h,
+			method: http.MethodPut, url: u, header: h,
 			body: bytes.NewReader(body), size: int64(len(body)),
 			notFound:   transport.CodeNameUnknown,
 			want:       []int{http.StatusCreated, http.StatusOK, http.StatusAccepted, http.StatusNoContent},
@@ -324,6 +353,52 @@ func (c *Client) putManifest(ctx context.Context, repo, ref, mediaType string, b
 		}
 		stored = got
 	}
+}
+
+// extraTags returns opts.Tags that are not ref, each checked with
+// [spec.CheckTag], without duplicates: the tags a put points at the
+// manifest besides ref. want is the digest of ref, or "" for a tag.
+func extraTags(ref string, want digest.Digest, opts *transport.PutManifestOptions) ([]string, error) {
+	if opts == nil {
+		return nil, nil
+	}
+	var tags []string
+	for _, t := range opts.Tags {
+		if err := spec.CheckTag(t); err != nil {
+			return nil, err
+		}
+		if (want != "" || t != ref) && !slices.Contains(tags, t) {
+			tags = append(tags, t)
+		}
+	}
+	return tags, nil
+}
+
+// confirmedTags returns the tags the OCI-Tag headers of a manifest put's
+// answer list (one or more a header, separated by commas).
+func confirmedTags(hdr http.Header) []string {
+	var tags []string
+	for _, v := range hdr.Values("OCI-Tag") {
+		for t := range strings.SplitSeq(v, ",") {
+			if t = strings.TrimSpace(t); t != "" {
+				tags = append(tags, t)
+			}
+		}
+	}
+	return tags
+}
+
+// putUnconfirmed puts body by tag under each of tags not in confirmed.
+func (c *Client) putUnconfirmed(ctx context.Context, repo string, tags, confirmed []string, mediaType string, body []byte) error {
+	for _, t := range tags {
+		if slices.Contains(confirmed, t) {
+			continue
+		}
+		if _, err := c.putManifest(ctx, repo, t, mediaType, body, nil); err != nil {
+			return fmt.Errorf("tag %s: %w", t, err)
+		}
+	}
+	return nil
 }
 
 // DeleteManifest deletes what ref names in repo (DELETE

@@ -72,7 +72,11 @@ func (h *Handler) getManifest(w *responseWriter, r *http.Request, t parsedTarget
 
 // putManifest serves PUT of a manifest: the body, at most h.maxManifest
 // bytes, of the media type the Content-Type header names (without
-// parameters), put under an If-Match condition if the request has one.
+// parameters), put under an If-Match condition if the request has one. A
+// put by digest takes the tag query parameters of the distribution spec's
+// next version (?tag=1.0&tag=latest): the tags point at the manifest by that
+// digest, in the same put ([transport.PutManifestOptions.Tags]), and the
+// answer confirms each with an OCI-Tag header.
 func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget) {
 	tooLarge := statusError(http.StatusRequestEntityTooLarge, transport.CodeManifestInvalid, "the manifest is larger than the limit of %d bytes", h.maxManifest)
 	if r.ContentLength > h.maxManifest {
@@ -94,6 +98,16 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 		h.fail(w, r, err)
 		return
 	}
+	tags := r.URL.Query()["tag"]
+	if !spec.IsDigest(t.ref) {
+		tags = nil // the tag parameters go with a put by digest only
+	}
+	if len(tags) > 0 {
+		if opts == nil {
+			opts = &transport.PutManifestOptions{}
+		}
+		opts.Tags = tags
+	}
 	mediaType := spec.MediaType(r.Header.Get("Content-Type"))
 	desc, err := h.t.PutManifest(r.Context(), t.name, t.ref, mediaType, data, opts)
 	if err != nil {
@@ -105,6 +119,9 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 	hdr.Set("Docker-Content-Digest", string(desc.Digest))
 	if s := subjectOf(data); s != "" {
 		hdr.Set("OCI-Subject", string(s))
+	}
+	for _, tag := range tags {
+		hdr.Add("OCI-Tag", tag)
 	}
 	writeEmpty(w, http.StatusCreated)
 }
