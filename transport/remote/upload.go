@@ -50,8 +50,10 @@ type uploadSession struct {
 //  2. A blob the repository lacks goes in the session the 202 opened.
 //     Otherwise, a blob of at most [WithSinglePOSTMax] bytes goes in one
 //     POST ?digest= (remembered if the registry ignores its body: it then
-//     gets the bytes in a PUT to the session it opened). Others open a
-//     session with a plain POST.
+//     gets the bytes in a PUT to the session it opened). Until the client
+//     knows that the registry stores such a body, only blobs of at most
+//     64 KiB try it, so a registry that ignores it is sent little twice.
+//     Others open a session with a plain POST.
 //  3. A blob of known size goes in one streamed PUT <location>?digest=,
 //     unless [WithChunkSize] was given and it is larger; those, and blobs
 //     of unknown size, go in PATCH chunks, each of the registry's
@@ -95,7 +97,7 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 		return err
 	}
 	if s == nil {
-		if desc.Size > 0 && desc.Size <= c.singlePOSTMax && c.caps.singlePOST.get() != triNo {
+		if c.trySinglePOST(desc.Size) {
 			return c.singlePOST(ctx, repo, desc, r)
 		}
 		if s, err = c.postUpload(ctx, repo, nil, nil); err != nil {
@@ -224,6 +226,29 @@ func mountRefused(err error) bool {
 		return false
 	}
 	return true
+}
+
+// singlePOSTProbeMax is the largest blob that goes in a single POST while
+// the client does not know whether the registry stores its body: a registry
+// that ignores the body gets the bytes again in a PUT, so the probe risks
+// at most this much.
+const singlePOSTProbeMax = 64 << 10
+
+// trySinglePOST reports whether a blob of size bytes goes in one POST: at
+// most [WithSinglePOSTMax] bytes on a registry known to store the body, at
+// most singlePOSTProbeMax while that is not known, none on one that ignores
+// it.
+func (c *Client) trySinglePOST(size int64) bool {
+	if size <= 0 || size > c.singlePOSTMax {
+		return false
+	}
+	switch c.caps.singlePOST.get() {
+	case triYes:
+		return true
+	case triNo:
+		return false
+	}
+	return size <= singlePOSTProbeMax
 }
 
 // singlePOST uploads a small blob in the POST that opens the session.
