@@ -40,8 +40,9 @@ type uploadSession struct {
 //     mounts, but nothing on one that ignores mounts, so the client's first
 //     202 is followed by one HEAD /v2/<name>/blobs/<digest>, whose answer
 //     it remembers: 200, the registry ignores mounts (the session is
-//     deleted); 404, its 202s mean "missing". Uploads that get a 202 while
-//     that HEAD is under way wait for its answer. An image config, new with
+//     deleted); 404, its 202s mean "missing". Other layers wait for that
+//     answer before they ask, so a registry that ignores mounts is not
+//     sent a mount request for each upload under way. An image config, new with
 //     almost every image, does not make that HEAD: its 202 is taken to mean
 //     "missing". A registry that ignores mounts, or refuses them (a 4xx
 //     other than 401, 403, 404 and 429; a 404 says that the repository does
@@ -114,22 +115,73 @@ func (c *Client) PutBlob(ctx context.Context, repo string, desc ocispec.Descript
 	return nil
 }
 
-// ask finds out whether repo has the blob desc describes, as step 1 of
-// [Client.PutBlob] says. It returns has when repo has it; otherwise the
-// session the mount request opened, if it opened one the upload may use.
-func (c *Client) ask(ctx context.Context, repo string, desc ocispec.Descriptor) (s *uploadSession, has bool, err error) {
-	d := desc.Digest
-	if c.caps.selfMount.get() == triNo {
-		has, err := c.hasBlob(ctx, repo, d)
-		return nil, has, err
+// ask reports whether repo has the blob desc describes, or returns the
+// session a mount request opened for it, as [Client.PutBlob] describes. On
+// a registry known to ignore or refuse mounts it asks with a HEAD.
+//
+// While the client does not know what a 202 to a mount means, the first
+// layer asked about is the probe: the other layers wait for its verdict
+// before they ask (so that a registry that ignores mounts is not sent one
+// mount request per upload under way, each to be deleted), and its 202 is
+// followed by one HEAD that settles it (200: the registry ignores mounts;
+// 404: it mounts). An image config, new with almost every image, neither
+// probes nor waits: its 202 is taken to mean "missing", so that the HEAD
+// lands on a layer, which the repository more likely has.
+func (c *Client) ask(ctx context.Context, repo string, desc ocispec.Descriptor) (*uploadSession, bool, error) {
+	for {
+		switch c.caps.selfMount.get() {
+		case triNo:
+			has, err := c.hasBlob(ctx, repo, desc.Digest)
+			return nil, has, err
+		case triYes:
+			return c.mountSelf(ctx, repo, desc, false)
+		}
+		if isImageConfig(desc.MediaType) {
+			return c.mountSelf(ctx, repo, desc, false)
+		}
+		wait, _ := c.caps.mountProbe.claim(true)
+		if wait != nil {
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, false, context.Cause(ctx)
+			}
+		}
+		if c.caps.selfMount.get() != triUnknown { // settled before the claim
+			c.caps.mountProbe.release()
+			continue
+		}
+		s, has, err := c.mountSelf(ctx, repo, desc, true)
+		c.caps.mountProbe.release()
+		return s, has, err
 	}
-	s, err = c.postUpload(ctx, repo, url.Values{"mount": {d.String()}, "from": {repo}}, nil)
+}
+
+// mountSelf asks for a mount of the blob desc describes from repo into
+// itself: 201 means repo has it, a 202 opens a session for it. With probe
+// set, a 202 is followed by a HEAD whose answer settles what the registry's
+// 202s mean; without, a 202 means "missing". A refusal (a 4xx) settles
+// that the registry does not mount, and a HEAD answers; a 404, which says
+// that repo does not exist yet, means "missing" and settles nothing.
+func (c *Client) mountSelf(ctx context.Context, repo string, desc ocispec.Descriptor, probe bool) (*uploadSession, bool, error) {
+	d := desc.Digest
+	s, err := c.postUpload(ctx, repo, url.Values{"mount": {d.String()}, "from": {repo}}, nil)
 	switch {
 	case err == nil && s == nil:
 		c.caps.selfMount.set(triYes)
 		return nil, true, nil
+	case err == nil && !probe:
+		return s, false, nil
 	case err == nil:
-		has, err := c.after202(ctx, repo, desc)
+		has, err := c.hasBlob(ctx, repo, d)
+		switch {
+		case err != nil: // unsettled: the next layer probes
+		case has:
+			c.caps.selfMount.learn(triNo)
+		default:
+			c.caps.selfMount.learn(triYes)
+		}
 		if err != nil || has {
 			c.cancelSession(ctx, s)
 			return nil, has, err
@@ -143,51 +195,6 @@ func (c *Client) ask(ctx context.Context, repo string, desc ocispec.Descriptor) 
 		return nil, has, err
 	}
 	return nil, false, err
-}
-
-// after202 reports whether repo has the blob desc describes after the
-// registry answered a mount of it from repo into itself with a new
-// session: no, if the registry is known to mount; otherwise the answer of
-// a HEAD. While the client does not know, the first caller's HEAD settles
-// it (200: the registry ignores mounts; 404: it mounts), and the others
-// wait for that answer. An image config, new with almost every image, is
-// taken to be missing without settling anything, so that the HEAD lands on
-// a layer, which the repository more likely has.
-func (c *Client) after202(ctx context.Context, repo string, desc ocispec.Descriptor) (bool, error) {
-	for {
-		switch c.caps.selfMount.get() {
-		case triYes:
-			return false, nil
-		case triNo:
-			return c.hasBlob(ctx, repo, desc.Digest)
-		}
-		wait, mine := c.caps.mountProbe.claim(!isImageConfig(desc.MediaType))
-		switch {
-		case wait != nil:
-			select {
-			case <-wait:
-				continue
-			case <-ctx.Done():
-				return false, context.Cause(ctx)
-			}
-		case !mine: // an image config, and no probe under way
-			return false, nil
-		}
-		if c.caps.selfMount.get() != triUnknown { // settled before the claim
-			c.caps.mountProbe.release()
-			continue
-		}
-		has, err := c.hasBlob(ctx, repo, desc.Digest)
-		switch {
-		case err != nil: // unsettled: a waiting caller probes next
-		case has:
-			c.caps.selfMount.learn(triNo)
-		default:
-			c.caps.selfMount.learn(triYes)
-		}
-		c.caps.mountProbe.release()
-		return has, err
-	}
 }
 
 // isImageConfig reports whether mediaType is that of an image config, OCI
