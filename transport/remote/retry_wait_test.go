@@ -79,11 +79,16 @@ func TestRetryWaitCanceled(t *testing.T) {
 			t.Parallel()
 			mux, c := newMux(t, WithRetry(tc.policy))
 			var calls atomic.Int32
-			mux.Handle("HEAD /v2/demo/blobs/{d}", unavailable(&calls, tc.header))
+			ctx, cancel := context.WithCancel(t.Context())
+			// Cancel once the 503 is answered, not at a fixed time from the
+			// start: on a loaded machine the request itself may take longer.
+			answer := unavailable(&calls, tc.header)
+			mux.HandleFunc("HEAD /v2/demo/blobs/{d}", func(w http.ResponseWriter, r *http.Request) {
+				answer.ServeHTTP(w, r)
+				time.AfterFunc(100*time.Millisecond, cancel)
+			})
 			// The backoff is random: make it wait the longest.
 			c.retry.Backoff, c.retry.MaxBackoff = time.Hour, time.Hour
-			ctx, cancel := context.WithCancel(t.Context())
-			time.AfterFunc(50*time.Millisecond, cancel)
 			start := time.Now()
 			_, err := c.StatBlob(ctx, "demo", digest.FromString("x"))
 			if elapsed := time.Since(start); elapsed > 10*time.Second {
