@@ -379,7 +379,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err != nil {
 		return err
 	}
-	if _, ok := findDigest(ix, d); ok {
+	if _, ok := ix.findDigest(d); ok {
 		return transport.Errorf(transport.CodeUnsupported,
 			"blob %s is a manifest that index.json of repository %q lists: delete it as a manifest", d, repo)
 	}

@@ -38,7 +38,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err != nil {
 		return err
 	}
-	if removeDigest(&ix, d) {
+	if ix.removeDigest(d) {
 		if err := s.writeIndex(repo, ix); err != nil {
 			return err
 		}
@@ -82,7 +82,7 @@ func (s *Store) deleteTag(repo, tag string) error {
 	if err != nil {
 		return err
 	}
-	if !removeTag(&ix, tag) {
+	if !ix.removeTag(tag) {
 		return backend.TagUnknown(repo, tag)
 	}
 	return s.writeIndex(repo, ix)

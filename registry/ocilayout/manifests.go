@@ -59,10 +59,10 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	var entry ocispec.Descriptor
 	var ok bool
 	if tag != "" {
-		if entry, ok = findTag(ix, tag); !ok {
+		if entry, ok = ix.findTag(tag); !ok {
 			return ocispec.Descriptor{}, nil, backend.TagUnknown(repo, tag)
 		}
-	} else if entry, ok = findDigest(ix, d); !ok {
+	} else if entry, ok = ix.findDigest(d); !ok {
 		return s.readUnlisted(repo, d)
 	}
 	desc := ocispec.Descriptor{MediaType: entry.MediaType, Digest: entry.Digest, Size: entry.Size, ArtifactType: entry.ArtifactType}
@@ -185,7 +185,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 		return ocispec.Descriptor{}, err
 	}
 	defer unlock()
-	var ix ocispec.Index
+	ix := newIndex(ocispec.Index{})
 	exists := true
 	if err := s.openRepo(repo); errors.Is(err, transport.ErrNameUnknown) {
 		exists = false
@@ -198,7 +198,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 		return ocispec.Descriptor{}, err
 	}
 	if ifMatch != "" {
-		if cur, ok := findTag(ix, tag); !ok || cur.Digest != ifMatch {
+		if cur, ok := ix.findTag(tag); !ok || cur.Digest != ifMatch {
 			return ocispec.Descriptor{}, transport.Errorf(transport.CodePreconditionFailed,
 				"tag %q of repository %q does not point at %s", tag, repo, ifMatch)
 		}
@@ -216,10 +216,10 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	}
 	changed := false
 	for _, t := range p.Tags {
-		changed = setTag(&ix, t, desc) || changed
+		changed = ix.setTag(t, desc) || changed
 	}
 	if len(p.Tags) == 0 {
-		changed = addUntagged(&ix, desc)
+		changed = ix.addUntagged(desc)
 	}
 	if changed {
 		if err := s.writeIndex(repo, ix); err != nil {
@@ -257,7 +257,7 @@ func (s *Store) writeBlob(repo string, d digest.Digest, body []byte) error {
 // checkRefs returns MANIFEST_BLOB_UNKNOWN unless repo, whose index is ix,
 // holds every blob and child manifest p references. exists says whether
 // repo exists. The caller holds the repository's lock.
-func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p backend.ManifestPut) error {
+func (s *Store) checkRefs(repo string, exists bool, ix *index, p backend.ManifestPut) error {
 	for _, b := range p.Blobs {
 		err := backend.BlobUnknown(repo, b.Digest)
 		if exists {
@@ -270,7 +270,7 @@ func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p backend.
 		}
 	}
 	for _, c := range p.Manifest.Manifests {
-		if _, ok := findDigest(ix, c.Digest); ok {
+		if _, ok := ix.findDigest(c.Digest); ok {
 			continue
 		}
 		err := backend.ManifestUnknown(repo, c.Digest)
