@@ -364,6 +364,9 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err != nil {
 		return err
 	}
+	if err := s.flush(s.batchOf(ctx, repo)); err != nil {
+		return err
+	}
 	unlock, err := s.lock(repo)
 	if err != nil {
 		return err

@@ -23,6 +23,9 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.flush(s.batchOf(ctx, repo)); err != nil {
+		return err
+	}
 	if tag != "" {
 		return s.deleteTag(repo, tag)
 	}
@@ -61,6 +64,9 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagD
 		return 0, err
 	}
 	if err := spec.CheckTag(tag); err != nil {
+		return 0, err
+	}
+	if err := s.flush(s.batchOf(ctx, repo)); err != nil {
 		return 0, err
 	}
 	if err := s.deleteTag(repo, tag); err != nil {

@@ -168,7 +168,8 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 // index manifests of repo, else the put fails with MANIFEST_BLOB_UNKNOWN
 // and nothing changes. The manifest is written as a blob first, then
 // index.json lists it: under the tag, replacing the tag's previous entry,
-// or, for a digest ref, untagged unless index.json lists it already.
+// or, for a digest ref, untagged unless index.json lists it already. Under
+// a [Store.Batch], that last step waits for the batch's end.
 func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ocispec.Descriptor, error) {
 	if err := s.begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
@@ -179,6 +180,12 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	}
 	tag, d, ifMatch := p.Tag, p.Digest, p.IfMatch
 	desc := ocispec.Descriptor{MediaType: p.Manifest.MediaType, Digest: d, Size: int64(len(body)), ArtifactType: p.Manifest.ArtifactType}
+	b := s.batchOf(ctx, repo)
+	if ifMatch != "" {
+		if err := s.flush(b); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	}
 
 	unlock, err := s.lock(repo)
 	if err != nil {
@@ -214,14 +221,11 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := s.writeBlob(repo, d, body); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	changed := false
-	for _, t := range p.Tags {
-		changed = ix.setTag(t, desc) || changed
+	op := batchOp{tags: p.Tags, desc: desc}
+	if b != nil && ifMatch == "" && b.record(op) {
+		return desc, nil
 	}
-	if len(p.Tags) == 0 {
-		changed = ix.addUntagged(desc)
-	}
-	if changed {
+	if op.apply(ix) {
 		if err := s.writeIndex(repo, ix); err != nil {
 			return ocispec.Descriptor{}, err
 		}
