@@ -249,7 +249,11 @@ func copyKnown(ctx context.Context, src *repository.Repository, ref string, dst 
 	// One token request per registry: the target's asks for push on dst
 	// (and, on one registry, pull on src) before the first read of src.
 	ctx = intent.Pull(intent.Push(ctx, c.dt, dst.Name()), c.st, src.Name())
-	if err := c.run(ctx); err != nil {
+	run := c.run
+	if !o.DryRun {
+		run = func(ctx context.Context) error { return batched(ctx, dst, c.run) }
+	}
+	if err := run(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %w", c.what, err)
 	}
 	return c.report, nil

@@ -80,6 +80,10 @@ const DefaultMirrorConcurrency = 4
 // request, and a failure to list src's tags before any copy; both return a
 // nil report. opts may be nil.
 //
+// When dst offers to batch its tag writes ([transport.TagBatcher], as an
+// OCI layout does), the tags are written together once every copy has
+// ended: a layout's index.json is rewritten once, not once per tag.
+//
 // Each copy reports its progress to the observer of ctx, as [Copy] does;
 // events of several tags interleave.
 func Mirror(ctx context.Context, src, dst *repository.Repository, opts *MirrorOptions) (*MirrorReport, error) {
@@ -95,15 +99,28 @@ func Mirror(ctx context.Context, src, dst *repository.Repository, opts *MirrorOp
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.what, err)
 	}
-	ferr := par.ForEach(ctx, m.concurrency, len(rep.Tags), func(ctx context.Context, i int) error {
-		m.mirrorTag(ctx, &rep.Tags[i])
+	var ferr error
+	copyAll := func(ctx context.Context) error {
+		ferr = par.ForEach(ctx, m.concurrency, len(rep.Tags), func(ctx context.Context, i int) error {
+			m.mirrorTag(ctx, &rep.Tags[i])
+			return nil
+		})
 		return nil
-	})
+	}
+	var werr error // the failure to write the tags of the batch
+	if o.DryRun {
+		_ = copyAll(ctx)
+	} else {
+		werr = batched(ctx, m.dst, copyAll)
+	}
 	var errs []error
 	for i := range rep.Tags {
 		t := &rep.Tags[i]
-		if t.Action == 0 { // not started: ctx ended first
+		switch {
+		case t.Action == 0: // not started: ctx ended first
 			t.Action, t.Err = MirrorFailed, endErr(ctx, ferr)
+		case t.Action == MirrorCopied && werr != nil:
+			t.Action, t.Err = MirrorFailed, fmt.Errorf("write tags: %w", werr)
 		}
 		if t.Err != nil {
 			errs = append(errs, fmt.Errorf("%s, tag %s: %w", m.what, t.Tag, t.Err))

@@ -179,3 +179,19 @@ type BlobTruncater interface {
 	// the bytes kept. size must be between 0 and Size.
 	Truncate(size int64) error
 }
+
+// TagBatcher is an optional interface of a [Transport] whose tag writes
+// cost more than a request each, such as an OCI layout on disk, which
+// rewrites its whole index.json for every tag. Code that sets many tags of
+// one repository in one go (Mirror, the Copy of an index) runs its puts in
+// a batch, so that the transport pays that cost once.
+type TagBatcher interface {
+	// Batch runs f with a context under which the manifest puts to repo
+	// through the transport store their manifest at once but may record
+	// their tags (and untagged listings) later, all together, when f
+	// returns: whether f fails or not, every put that returned nil is then
+	// listed, unless Batch returns an error. Until then, reads need not
+	// see those tags. A batch within a batch of the same repository is
+	// part of it.
+	Batch(ctx context.Context, repo string, f func(ctx context.Context) error) error
+}

@@ -364,6 +364,9 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err != nil {
 		return err
 	}
+	if err := s.flush(s.batchOf(ctx, repo)); err != nil {
+		return err
+	}
 	unlock, err := s.lock(repo)
 	if err != nil {
 		return err
@@ -379,7 +382,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	if err != nil {
 		return err
 	}
-	if _, ok := findDigest(ix, d); ok {
+	if _, ok := ix.findDigest(d); ok {
 		return transport.Errorf(transport.CodeUnsupported,
 			"blob %s is a manifest that index.json of repository %q lists: delete it as a manifest", d, repo)
 	}

@@ -23,6 +23,9 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err != nil {
 		return err
 	}
+	if err := s.flush(s.batchOf(ctx, repo)); err != nil {
+		return err
+	}
 	if tag != "" {
 		return s.deleteTag(repo, tag)
 	}
@@ -38,7 +41,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 	if err != nil {
 		return err
 	}
-	if removeDigest(&ix, d) {
+	if ix.removeDigest(d) {
 		if err := s.writeIndex(repo, ix); err != nil {
 			return err
 		}
@@ -63,6 +66,9 @@ func (s *Store) DeleteTag(ctx context.Context, repo, tag string) (transport.TagD
 	if err := spec.CheckTag(tag); err != nil {
 		return 0, err
 	}
+	if err := s.flush(s.batchOf(ctx, repo)); err != nil {
+		return 0, err
+	}
 	if err := s.deleteTag(repo, tag); err != nil {
 		return 0, err
 	}
@@ -82,7 +88,7 @@ func (s *Store) deleteTag(repo, tag string) error {
 	if err != nil {
 		return err
 	}
-	if !removeTag(&ix, tag) {
+	if !ix.removeTag(tag) {
 		return backend.TagUnknown(repo, tag)
 	}
 	return s.writeIndex(repo, ix)

@@ -16,10 +16,8 @@ import (
 	"syscall"
 
 	"github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/transport"
 )
@@ -119,7 +117,7 @@ func (s *Store) ensureRepo(name string) error {
 		return fmt.Errorf("create repository %q: %w", name, err)
 	}
 	if _, err := s.root.Stat(s.repoPath(name, indexFile)); isNotExist(err) {
-		if err := s.writeIndex(name, ocispec.Index{}); err != nil {
+		if err := s.writeIndex(name, newIndex(ocispec.Index{})); err != nil {
 			return err
 		}
 	} else if err != nil {
@@ -129,61 +127,46 @@ func (s *Store) ensureRepo(name string) error {
 	return s.writeAtomic(name, ociLayoutFile, b)
 }
 
-// readIndex reads and checks the index.json of repository name.
-func (s *Store) readIndex(name string) (ocispec.Index, error) {
-	p := s.repoPath(name, indexFile)
-	b, err := s.readFile(p, maxIndexFile)
-	switch {
-	case isNotExist(err):
-		return ocispec.Index{}, invalid(p, "missing")
-	case err != nil:
-		return ocispec.Index{}, fmt.Errorf("repository %q: %w", name, err)
-	}
-	ix, err := image.ParseIndex(ocispec.MediaTypeImageIndex, b)
-	if err != nil {
-		return ocispec.Index{}, invalid(p, "%v", err)
-	}
-	return ix, nil
-}
-
-// writeIndex replaces the index.json of repository name with ix, at once.
-func (s *Store) writeIndex(name string, ix ocispec.Index) error {
-	ix.Versioned = specs.Versioned{SchemaVersion: 2}
-	ix.MediaType = ocispec.MediaTypeImageIndex
-	if ix.Manifests == nil {
-		ix.Manifests = []ocispec.Descriptor{} // "manifests": [], never null
-	}
-	b, err := json.Marshal(ix)
-	if err != nil {
-		return fmt.Errorf("repository %q: encode index.json: %w", name, err)
-	}
-	return s.writeAtomic(name, indexFile, b)
-}
-
 // writeAtomic replaces the file elem of repository name with data: it
 // writes a temporary file, syncs it, renames it into place and syncs the
 // directory, so that the file is always either the old one or the new one.
 func (s *Store) writeAtomic(name, elem string, data []byte) error {
+	f, _, err := s.writeAtomicFile(name, elem, data)
+	if f != nil {
+		f.Close()
+	}
+	return err
+}
+
+// writeAtomicFile is [Store.writeAtomic], returning the new file, still
+// open, and its information as written, unless it fails.
+func (s *Store) writeAtomicFile(name, elem string, data []byte) (*os.File, os.FileInfo, error) {
 	f, tmp, err := s.createTemp(name, elem)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	var fi os.FileInfo
+	if err == nil {
+		fi, err = f.Stat()
 	}
 	if err == nil {
 		err = s.root.Rename(tmp, s.repoPath(name, elem))
 	}
 	if err != nil {
+		f.Close()
 		s.dropTemp(name, tmp)
-		return fmt.Errorf("repository %q: write %s: %w", name, elem, err)
+		return nil, nil, fmt.Errorf("repository %q: write %s: %w", name, elem, err)
 	}
 	s.tidy(name)
-	return s.syncDir(s.repoPath(name))
+	if err := s.syncDir(s.repoPath(name)); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
 }
 
 // randomID returns 32 random hex digits.

@@ -38,7 +38,7 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 	if err != nil {
 		return transport.Page[string]{}, err
 	}
-	return backend.Page(tags(ix), backend.Identity, req, 0), nil
+	return backend.Page(ix.tags(), backend.Identity, req, 0), nil
 }
 
 // ListRepositories returns one page of the names of the Store's
@@ -153,7 +153,7 @@ func (s *Store) referrers(ctx context.Context, repo string, subject digest.Diges
 		return nil, err
 	}
 	var descs []ocispec.Descriptor
-	for _, e := range listed(ix) {
+	for _, e := range ix.listed() {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}

@@ -59,10 +59,10 @@ func (s *Store) lookupManifest(ctx context.Context, repo, ref string, withBody b
 	var entry ocispec.Descriptor
 	var ok bool
 	if tag != "" {
-		if entry, ok = findTag(ix, tag); !ok {
+		if entry, ok = ix.findTag(tag); !ok {
 			return ocispec.Descriptor{}, nil, backend.TagUnknown(repo, tag)
 		}
-	} else if entry, ok = findDigest(ix, d); !ok {
+	} else if entry, ok = ix.findDigest(d); !ok {
 		return s.readUnlisted(repo, d)
 	}
 	desc := ocispec.Descriptor{MediaType: entry.MediaType, Digest: entry.Digest, Size: entry.Size, ArtifactType: entry.ArtifactType}
@@ -168,7 +168,8 @@ func (s *Store) readUnlisted(repo string, d digest.Digest) (ocispec.Descriptor, 
 // index manifests of repo, else the put fails with MANIFEST_BLOB_UNKNOWN
 // and nothing changes. The manifest is written as a blob first, then
 // index.json lists it: under the tag, replacing the tag's previous entry,
-// or, for a digest ref, untagged unless index.json lists it already.
+// or, for a digest ref, untagged unless index.json lists it already. Under
+// a [Store.Batch], that last step waits for the batch's end.
 func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ocispec.Descriptor, error) {
 	if err := s.begin(ctx, repo); err != nil {
 		return ocispec.Descriptor{}, err
@@ -179,13 +180,19 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	}
 	tag, d, ifMatch := p.Tag, p.Digest, p.IfMatch
 	desc := ocispec.Descriptor{MediaType: p.Manifest.MediaType, Digest: d, Size: int64(len(body)), ArtifactType: p.Manifest.ArtifactType}
+	b := s.batchOf(ctx, repo)
+	if ifMatch != "" {
+		if err := s.flush(b); err != nil {
+			return ocispec.Descriptor{}, err
+		}
+	}
 
 	unlock, err := s.lock(repo)
 	if err != nil {
 		return ocispec.Descriptor{}, err
 	}
 	defer unlock()
-	var ix ocispec.Index
+	ix := newIndex(ocispec.Index{})
 	exists := true
 	if err := s.openRepo(repo); errors.Is(err, transport.ErrNameUnknown) {
 		exists = false
@@ -198,7 +205,7 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 		return ocispec.Descriptor{}, err
 	}
 	if ifMatch != "" {
-		if cur, ok := findTag(ix, tag); !ok || cur.Digest != ifMatch {
+		if cur, ok := ix.findTag(tag); !ok || cur.Digest != ifMatch {
 			return ocispec.Descriptor{}, transport.Errorf(transport.CodePreconditionFailed,
 				"tag %q of repository %q does not point at %s", tag, repo, ifMatch)
 		}
@@ -214,14 +221,11 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 	if err := s.writeBlob(repo, d, body); err != nil {
 		return ocispec.Descriptor{}, err
 	}
-	changed := false
-	for _, t := range p.Tags {
-		changed = setTag(&ix, t, desc) || changed
+	op := batchOp{tags: p.Tags, desc: desc}
+	if b != nil && ifMatch == "" && b.record(op) {
+		return desc, nil
 	}
-	if len(p.Tags) == 0 {
-		changed = addUntagged(&ix, desc)
-	}
-	if changed {
+	if op.apply(ix) {
 		if err := s.writeIndex(repo, ix); err != nil {
 			return ocispec.Descriptor{}, err
 		}
@@ -257,7 +261,7 @@ func (s *Store) writeBlob(repo string, d digest.Digest, body []byte) error {
 // checkRefs returns MANIFEST_BLOB_UNKNOWN unless repo, whose index is ix,
 // holds every blob and child manifest p references. exists says whether
 // repo exists. The caller holds the repository's lock.
-func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p backend.ManifestPut) error {
+func (s *Store) checkRefs(repo string, exists bool, ix *index, p backend.ManifestPut) error {
 	for _, b := range p.Blobs {
 		err := backend.BlobUnknown(repo, b.Digest)
 		if exists {
@@ -270,7 +274,7 @@ func (s *Store) checkRefs(repo string, exists bool, ix ocispec.Index, p backend.
 		}
 	}
 	for _, c := range p.Manifest.Manifests {
-		if _, ok := findDigest(ix, c.Digest); ok {
+		if _, ok := ix.findDigest(c.Digest); ok {
 			continue
 		}
 		err := backend.ManifestUnknown(repo, c.Digest)

@@ -76,6 +76,10 @@ type Store struct {
 
 	opts options
 
+	// caches keep the index.json of a repository of each stripe (see
+	// cache.go), used under the stripe's lock.
+	caches [64]indexCache
+
 	// single is the name of the one repository of a Store over one layout
 	// ([OpenRepository]), whose files are the Store's directory itself; it
 	// is "" for a directory of layouts.
@@ -148,6 +152,7 @@ func (s *Store) Close() error {
 	for _, u := range ups {
 		u.detach()
 	}
+	s.closeIndexes()
 	return s.root.Close()
 }
 
