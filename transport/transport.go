@@ -92,10 +92,17 @@ type PutManifestOptions struct {
 	// distribution spec's next version (PUT /v2/<name>/manifests/<digest>?tag=…),
 	// and a tag the registry does not confirm (with an OCI-Tag response
 	// header) is put by tag after, which names the manifest by its sha256
-	// digest there. Each must be a valid tag, else the put fails with
-	// [ErrTagInvalid] and nothing changes. IfMatch applies to ref only.
+	// digest there. Each must be a valid tag, and there may be at most
+	// [MaxPutTags] of them, else the put fails with [ErrTagInvalid] and
+	// nothing changes. IfMatch applies to ref only.
 	Tags []string
 }
+
+// MaxPutTags is how many tags [PutManifestOptions.Tags] may hold: every
+// backend of regkit, its HTTP server ("?tag=" parameters) and its HTTP
+// client refuse more with [ErrTagInvalid], so that one request cannot make
+// a registry rewrite its tags without bound.
+const MaxPutTags = 100
 
 // ManifestDeleter deletes manifests and tags.
 type ManifestDeleter interface {

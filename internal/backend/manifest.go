@@ -23,8 +23,8 @@ func IfMatch(tag string, opts *transport.PutManifestOptions) (digest.Digest, err
 }
 
 // PutTags returns the tags a manifest put points at the manifest: tag (the
-// ref put under, or "" for a digest), then opts.Tags, each checked with
-// [spec.CheckTag] (TAG_INVALID), without duplicates.
+// ref put under, or "" for a digest), then opts.Tags, checked with
+// [spec.CheckTags] (TAG_INVALID), without duplicates.
 func PutTags(tag string, opts *transport.PutManifestOptions) ([]string, error) {
 	var tags []string
 	if tag != "" {
@@ -33,10 +33,10 @@ func PutTags(tag string, opts *transport.PutManifestOptions) ([]string, error) {
 	if opts == nil {
 		return tags, nil
 	}
+	if err := spec.CheckTags(opts.Tags); err != nil {
+		return nil, err
+	}
 	for _, t := range opts.Tags {
-		if err := spec.CheckTag(t); err != nil {
-			return nil, err
-		}
 		if !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}

@@ -61,6 +61,21 @@ func CheckTag(tag string) error {
 	return nil
 }
 
+// CheckTags returns TAG_INVALID unless tags, the tags of one manifest put
+// ([transport.PutManifestOptions.Tags]), are at most
+// [transport.MaxPutTags], each valid ([CheckTag]).
+func CheckTags(tags []string) error {
+	if len(tags) > transport.MaxPutTags {
+		return transport.Errorf(transport.CodeTagInvalid, "%d tags in one manifest put; at most %d", len(tags), transport.MaxPutTags)
+	}
+	for _, t := range tags {
+		if err := CheckTag(t); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // CheckDigest returns s as a digest, or DIGEST_INVALID unless it is a
 // well-formed sha256, sha384 or sha512 digest with lower-case hex
 // ([reference.ValidateDigest]): one that can be computed, and is safe in a

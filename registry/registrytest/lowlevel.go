@@ -94,6 +94,18 @@ func testSHA512(t *testing.T, s *suite) {
 	if _, err := e.raw.HeadManifest(e.ctx, name, "ok"); !errors.Is(err, transport.ErrManifestUnknown) {
 		t.Errorf("HeadManifest(ok) after a refused put = %v, want ErrManifestUnknown: nothing changes", err)
 	}
+	// More tags than one put takes are refused, before any of them is set:
+	// a request may not make a backend rewrite its tags without bound.
+	many := &transport.PutManifestOptions{}
+	for i := range transport.MaxPutTags + 1 {
+		many.Tags = append(many.Tags, fmt.Sprintf("many-%d", i))
+	}
+	if _, err := e.raw.PutManifest(e.ctx, name, d512.String(), img.Descriptor().MediaType, img.Raw(), many); !errors.Is(err, transport.ErrTagInvalid) {
+		t.Errorf("PutManifest(%d tags) = %v, want ErrTagInvalid", len(many.Tags), err)
+	}
+	if _, err := e.raw.HeadManifest(e.ctx, name, "many-0"); !errors.Is(err, transport.ErrManifestUnknown) {
+		t.Errorf("HeadManifest(many-0) after a refused put = %v, want ErrManifestUnknown: nothing changes", err)
+	}
 }
 
 func testUploads(t *testing.T, s *suite) {

@@ -355,18 +355,18 @@ func (c *Client) putManifestTags(ctx context.Context, repo, ref string, tags []s
 	}
 }
 
-// extraTags returns opts.Tags that are not ref, each checked with
-// [spec.CheckTag], without duplicates: the tags a put points at the
+// extraTags returns opts.Tags that are not ref, checked with
+// [spec.CheckTags], without duplicates: the tags a put points at the
 // manifest besides ref. want is the digest of ref, or "" for a tag.
 func extraTags(ref string, want digest.Digest, opts *transport.PutManifestOptions) ([]string, error) {
 	if opts == nil {
 		return nil, nil
 	}
+	if err := spec.CheckTags(opts.Tags); err != nil {
+		return nil, err
+	}
 	var tags []string
 	for _, t := range opts.Tags {
-		if err := spec.CheckTag(t); err != nil {
-			return nil, err
-		}
 		if (want != "" || t != ref) && !slices.Contains(tags, t) {
 			tags = append(tags, t)
 		}

@@ -102,6 +102,10 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 	if !spec.IsDigest(t.ref) {
 		tags = nil // the tag parameters go with a put by digest only
 	}
+	if err := spec.CheckTags(tags); err != nil {
+		h.fail(w, r, err) // whatever the Transport would make of them
+		return
+	}
 	if len(tags) > 0 {
 		if opts == nil {
 			opts = &transport.PutManifestOptions{}

@@ -5,12 +5,14 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
 
 	"github.com/regkit/regkit/registry/fake"
+	"github.com/regkit/regkit/transport"
 	"github.com/regkit/regkit/transport/server"
 )
 
@@ -76,6 +78,7 @@ func TestPutManifestTagParams(t *testing.T) {
 	}{
 		{"put by tag", "2.0", []string{"other"}, http.StatusCreated, "other"},
 		{"bad tag", digest.SHA512.FromString(body).String(), []string{"fine", "not/a/tag"}, http.StatusBadRequest, "fine"},
+		{"too many tags", digest.SHA512.FromString(body).String(), manyTags(transport.MaxPutTags + 1), http.StatusBadRequest, "t0"},
 	}
 	for _, tc := range tests {
 		resp := do(http.MethodPut, "/v2/a/manifests/"+tc.ref, url.Values{"tag": tc.tags})
@@ -86,4 +89,13 @@ func TestPutManifestTagParams(t *testing.T) {
 			t.Errorf("%s: HEAD %s = %d, want 404", tc.name, tc.absent, resp.StatusCode)
 		}
 	}
+}
+
+// manyTags returns n distinct tags, t0 to t<n-1>.
+func manyTags(n int) []string {
+	tags := make([]string, n)
+	for i := range tags {
+		tags[i] = "t" + strconv.Itoa(i)
+	}
+	return tags
 }
