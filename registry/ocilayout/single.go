@@ -1,12 +1,15 @@
 package ocilayout
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/regkit/regkit/repository"
 	"github.com/regkit/regkit/transport"
 )
@@ -117,6 +120,31 @@ func checkLayoutDir(dir string) error {
 			return fmt.Errorf("ocilayout: %s: %w: it has no %s file but holds %q (ocilayout.New opens a directory of layouts)",
 				dir, ErrNotLayout, ociLayoutFile, e.Name())
 		}
+		if e.Name() == indexFile {
+			if err := checkEmptyIndex(filepath.Join(dir, indexFile)); err != nil {
+				return fmt.Errorf("ocilayout: %s: %w: it has no %s file, and its %s %w", dir, ErrNotLayout, ociLayoutFile, indexFile, err)
+			}
+		}
+	}
+	return nil
+}
+
+// checkEmptyIndex returns an error unless the file at p is an image index
+// that lists nothing: the index.json that a first write, interrupted before
+// its oci-layout file, leaves. Another index.json, in a directory with no
+// oci-layout file, belongs to something that is no layout of ours.
+func checkEmptyIndex(p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var ix ocispec.Index
+	if err := json.NewDecoder(io.LimitReader(f, maxLayoutFile)).Decode(&ix); err != nil {
+		return fmt.Errorf("is no image index: %v", err)
+	}
+	if len(ix.Manifests) > 0 {
+		return fmt.Errorf("lists %d manifests", len(ix.Manifests))
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -170,12 +171,21 @@ func TestOpenRepositoryNew(t *testing.T) {
 	}{
 		{"missing", func(t *testing.T) string { return filepath.Join(t.TempDir(), "build", "oci") }},
 		{"empty", func(t *testing.T) string { return t.TempDir() }},
+		{"a first write interrupted before oci-layout", func(t *testing.T) string {
+			dir := t.TempDir()
+			writeFile(t, dir, "index.json", []byte(`{"schemaVersion":2,"manifests":[]}`))
+			return dir
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			ctx := t.Context()
 			dir := tc.dir(t)
 			repo := openRepository(t, dir)
+			before := files(t, dir)
+			if tc.name != "a first write interrupted before oci-layout" && len(before) != 0 {
+				t.Errorf("files after OpenRepository = %v, want none", before)
+			}
 			if _, err := repo.Resolve(ctx, "1.0"); !errors.Is(err, transport.ErrNotFound) {
 				t.Errorf("Resolve before a push = %v, want ErrNotFound", err)
 			}
@@ -184,8 +194,8 @@ func TestOpenRepositoryNew(t *testing.T) {
 					t.Errorf("Tags before a push = %v, want ErrNameUnknown", err)
 				}
 			}
-			if names := files(t, dir); len(names) != 0 {
-				t.Errorf("files before a push = %v, want none", names)
+			if names := files(t, dir); !slices.Equal(names, before) {
+				t.Errorf("files after reads = %v, want %v (reads write nothing)", names, before)
 			}
 			img := newImage(t, 1, nil)
 			if _, err := repo.Push(ctx, img, "1.0"); err != nil {
@@ -225,6 +235,14 @@ func TestOpenRepositoryNotLayout(t *testing.T) {
 			}
 			push(t, s, "app", newImage(t, 1, nil), "1.0")
 			s.Close()
+			return dir
+		}, ocilayout.ErrNotLayout},
+		{"an index.json with manifests and no oci-layout", func(t *testing.T, dir string) string {
+			writeFile(t, dir, "index.json", []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":2}]}`))
+			return dir
+		}, ocilayout.ErrNotLayout},
+		{"an index.json that is no index", func(t *testing.T, dir string) string {
+			writeFile(t, dir, "index.json", []byte(`{"hello": "world"`))
 			return dir
 		}, ocilayout.ErrNotLayout},
 		{"a file", func(t *testing.T, dir string) string {
