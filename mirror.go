@@ -69,7 +69,9 @@ const DefaultMirrorConcurrency = 4
 // It lists src's tags, then, [MirrorOptions.Concurrency] tags at a time,
 // resolves each in src and in dst (one HEAD each): a tag dst already has
 // at the same digest is up to date and costs nothing more, so a second
-// Mirror copies nothing. Other tags are copied by [Copy], by digest, with
+// Mirror copies nothing; it does not look for referrers added in src since
+// the tag was mirrored either (copy that tag with [Copy] and
+// [CopyOptions.Referrers] to bring them). Other tags are copied by [Copy], by digest, with
 // the tag applied last, which reuses what dst has (blobs and manifests)
 // and mounts blobs within one registry.
 //

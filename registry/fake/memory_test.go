@@ -181,8 +181,10 @@ func TestMemoryFaults(t *testing.T) {
 				if !errors.As(err, &rl) || !errors.Is(err, transport.ErrTooManyRequests) {
 					t.Fatalf("error = %v, want a RateLimitError", err)
 				}
-				if wait := time.Until(rl.RetryAt); wait < 2*time.Second || wait > 3*time.Second {
-					t.Fatalf("RetryAt in %v, want in 3s", wait)
+				// Within 3 s from now, and later than now: a loaded machine
+				// may take a while between the fault and this check.
+				if wait := time.Until(rl.RetryAt); wait <= 0 || wait > 3*time.Second {
+					t.Fatalf("RetryAt in %v, want in (0, 3s]", wait)
 				}
 			},
 			wantLog: "PUT manifest 429",

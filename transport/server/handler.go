@@ -93,6 +93,10 @@ func WithMaxManifestSize(n int64) Option {
 }
 
 // NewHandler returns a Handler that serves t. It panics if t is nil.
+//
+// t must honour every field of [transport.PutManifestOptions] it is given,
+// Tags included (the tag parameters of a manifest put by digest): the
+// Handler confirms those tags to the client once the put succeeds.
 func NewHandler(t transport.Transport, opts ...Option) *Handler {
 	if t == nil {
 		panic("server: NewHandler with a nil Transport")

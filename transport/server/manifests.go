@@ -76,7 +76,9 @@ func (h *Handler) getManifest(w *responseWriter, r *http.Request, t parsedTarget
 // put by digest takes the tag query parameters of the distribution spec's
 // next version (?tag=1.0&tag=latest): the tags point at the manifest by that
 // digest, in the same put ([transport.PutManifestOptions.Tags]), and the
-// answer confirms each with an OCI-Tag header.
+// answer confirms each with an OCI-Tag header, once. The Transport must
+// apply those tags or fail the put: the confirmation is what clients take
+// for the tag's existence.
 func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget) {
 	tooLarge := statusError(http.StatusRequestEntityTooLarge, transport.CodeManifestInvalid, "the manifest is larger than the limit of %d bytes", h.maxManifest)
 	if r.ContentLength > h.maxManifest {
@@ -106,6 +108,7 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 		h.fail(w, r, err) // whatever the Transport would make of them
 		return
 	}
+	tags = unique(tags)
 	if len(tags) > 0 {
 		if opts == nil {
 			opts = &transport.PutManifestOptions{}
@@ -128,6 +131,20 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 		hdr.Add("OCI-Tag", tag)
 	}
 	writeEmpty(w, http.StatusCreated)
+}
+
+// unique returns tags without repeats, in the order of their first
+// appearance.
+func unique(tags []string) []string {
+	seen := make(map[string]bool, len(tags))
+	out := tags[:0:0]
+	for _, t := range tags {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // ifMatch turns the If-Match header of a manifest PUT into options. One

@@ -60,6 +60,11 @@ func TestPutManifestTagParams(t *testing.T) {
 	if got := resp.Header.Values("OCI-Tag"); !slices.Equal(got, []string{"1.0", "latest"}) {
 		t.Errorf("OCI-Tag = %q, want 1.0 and latest", got)
 	}
+	// A tag named twice is confirmed once.
+	resp = do(http.MethodPut, "/v2/a/manifests/"+d512.String(), url.Values{"tag": {"twice", "1.0", "twice"}})
+	if got := resp.Header.Values("OCI-Tag"); resp.StatusCode != http.StatusCreated || !slices.Equal(got, []string{"twice", "1.0"}) {
+		t.Errorf("PUT with a tag twice = %d, OCI-Tag %q; want 201, twice and 1.0", resp.StatusCode, got)
+	}
 	for _, tag := range []string{"1.0", "latest"} {
 		for _, m := range []string{http.MethodHead, http.MethodGet} {
 			resp := do(m, "/v2/a/manifests/"+tag, nil)

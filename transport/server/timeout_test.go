@@ -110,25 +110,25 @@ func TestServerBodyTimeoutSparesProgress(t *testing.T) {
 	t.Parallel()
 	store := fake.NewStore()
 	rep := replacer(seed(t, store))
-	// A window of 1 s asks for 18 bytes (1 KiB a minute); a byte each
-	// 20 ms brings 50, so only a writer starved for 0.6 s of a window
-	// (a loaded -race run once starved one of 0.4 s) is cut.
-	const timeout, gap, n = time.Second, 20 * time.Millisecond, 150 // 3 timeouts in all
+	// A window of 1 s asks for 18 bytes (1 KiB a minute); 4 bytes each
+	// 20 ms bring 200, so only a writer starved for over 0.9 s of a window
+	// (a loaded -race run once starved one of 0.6 s) is cut.
+	const timeout, gap, chunk, n = time.Second, 20 * time.Millisecond, 4, 150 // 3 timeouts in all
 	srv, _ := serve(t, store, false, server.WithBodyTimeout(timeout))
 	head := fmt.Sprintf("PATCH %s HTTP/1.1\r\nHost: registry\r\nContent-Type: application/octet-stream\r\nContent-Length: %d\r\nConnection: close\r\n\r\n",
-		rep.Replace("/v2/demo/blobs/uploads/{upload}"), n)
+		rep.Replace("/v2/demo/blobs/uploads/{upload}"), n*chunk)
 	c := rawConn(t, srv, head, "")
 	for range n {
 		time.Sleep(gap)
-		if _, err := c.Write([]byte("x")); err != nil {
+		if _, err := c.Write([]byte(strings.Repeat("x", chunk))); err != nil {
 			t.Fatalf("the server cut an upload making progress: %v", err)
 		}
 	}
 	if got := readClosed(t, c); got != http.StatusAccepted {
-		t.Errorf("PATCH of %d bytes, one each %v, with a body timeout of %v = %d, want 202", n, gap, timeout, got)
+		t.Errorf("PATCH of %d bytes, %d each %v, with a body timeout of %v = %d, want 202", n*chunk, chunk, gap, timeout, got)
 	}
 	r := doRequest(t, srv, "GET", rep.Replace("/v2/demo/blobs/uploads/{upload}"), nil, "")
-	if got, want := r.Header.Get("Range"), fmt.Sprintf("0-%d", 5+n-1); got != want {
+	if got, want := r.Header.Get("Range"), fmt.Sprintf("0-%d", 5+n*chunk-1); got != want {
 		t.Errorf("the session's Range after the slow PATCH = %q, want %q", got, want)
 	}
 }
