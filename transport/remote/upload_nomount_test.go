@@ -2,7 +2,9 @@ package remote_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -298,3 +301,62 @@ func TestPutBlobMountProbe(t *testing.T) {
 		})
 	}
 }
+
+// TestMountProbeCanceled cancels the upload whose HEAD is settling what a
+// 202 to a mount means, while another upload waits for that verdict: the
+// waiter must not wait forever, but probe in turn and upload its blob.
+func TestMountProbeCanceled(t *testing.T) {
+	t.Parallel()
+	srv := fake.Serve(t, fake.WithProfile(fake.ProfileNoMount),
+		fake.WithFaults(fake.Delay(time.Minute).On("HEAD", fake.RouteBlob).Times(1)))
+	heads := make(chan struct{}, 10)
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		if r.Method == http.MethodHead && strings.Contains(r.URL.Path, "/blobs/") {
+			heads <- struct{}{}
+		}
+		return http.DefaultTransport.RoundTrip(r)
+	})
+	c, err := remote.New(srv.Host, remote.WithRoundTripper(rt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := func(s string) (ocispec.Descriptor, []byte) {
+		b := []byte(s)
+		return ocispec.Descriptor{MediaType: ocispec.MediaTypeImageLayer, Digest: digest.FromBytes(b), Size: int64(len(b))}, b
+	}
+	a, aBytes := layer("layer a")
+	b, bBytes := layer("layer b")
+
+	ctxA, cancelA := context.WithCancel(t.Context())
+	errA := make(chan error, 1)
+	go func() { errA <- c.PutBlob(ctxA, "app", a, bytes.NewReader(aBytes)) }()
+	// Wait until A's probe HEAD is under way (held by the delay).
+	select {
+	case <-heads:
+	case <-time.After(10 * time.Second):
+		t.Fatal("A's probe HEAD never came")
+	}
+	errB := make(chan error, 1)
+	go func() { errB <- c.PutBlob(t.Context(), "app", b, bytes.NewReader(bBytes)) }()
+	time.Sleep(50 * time.Millisecond) // B is waiting for A's verdict
+	cancelA()
+	if err := <-errA; !errors.Is(err, context.Canceled) {
+		t.Errorf("A = %v, want context.Canceled", err)
+	}
+	select {
+	case err := <-errB:
+		if err != nil {
+			t.Fatalf("B = %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("B still waits for the verdict of a canceled probe")
+	}
+	if _, err := c.StatBlob(t.Context(), "app", b.Digest); err != nil {
+		t.Errorf("B not stored: %v", err)
+	}
+}
+
+// roundTripFunc is an http.RoundTripper of a function.
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
