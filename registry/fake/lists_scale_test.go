@@ -20,8 +20,8 @@ import (
 // does not run in parallel.
 func TestListPageCostIsThePage(t *testing.T) {
 	small, large := 1_000, 100_000
-	if testing.Short() {
-		large = 20_000
+	if testing.Short() || raceEnabled {
+		large = 20_000 // still 20 times the small list
 	}
 	type lister func(ctx context.Context, s *fake.Store, last string) (int, error)
 	tests := []struct {
@@ -65,13 +65,16 @@ func TestListPageCostIsThePage(t *testing.T) {
 				}
 				allocs[i] = testing.AllocsPerRun(20, run)
 				bytes[i] = bytesPerRun(20, run)
+				for range 2 { // the least of three: other goroutines allocate too
+					bytes[i] = min(bytes[i], bytesPerRun(20, run))
+				}
 			}
 			t.Logf("one page of 100 from %d entries: %.0f allocs, %d B; from %d: %.0f allocs, %d B",
 				small, allocs[0], bytes[0], large, allocs[1], bytes[1])
-			if allocs[1] > allocs[0] {
+			if allocs[1] > allocs[0]+2 { // +2: other goroutines allocate too
 				t.Errorf("a page of 100 from %d entries makes %.0f allocations, from %d entries %.0f: the cost grows with the list", small, allocs[0], large, allocs[1])
 			}
-			if bytes[1] > bytes[0]*3/2 {
+			if bytes[1] > bytes[0]*2 {
 				t.Errorf("a page of 100 from %d entries allocates %d B, from %d entries %d B: the cost grows with the list", small, bytes[0], large, bytes[1])
 			}
 		})
