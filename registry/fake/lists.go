@@ -1,10 +1,8 @@
 package fake
 
 import (
-	"cmp"
 	"context"
 	"maps"
-	"slices"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -25,15 +23,12 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 		return transport.Page[string]{}, err
 	}
 	s.mu.RLock()
+	defer s.mu.RUnlock()
 	r, err := s.repoErr(repo)
 	if err != nil {
-		s.mu.RUnlock()
 		return transport.Page[string]{}, err
 	}
-	tags := slices.Collect(maps.Keys(r.tags))
-	s.mu.RUnlock()
-	slices.Sort(tags)
-	return backend.Page(tags, backend.Identity, req, s.maxPage), nil
+	return listPage(r.tagList, req, s.maxPage, nil), nil
 }
 
 // ListRepositories returns one page of the names of the store's
@@ -54,10 +49,8 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 		return transport.Page[string]{}, err
 	}
 	s.mu.RLock()
-	names := slices.Collect(maps.Keys(s.repos))
-	s.mu.RUnlock()
-	slices.Sort(names)
-	return backend.Page(names, backend.Identity, req, s.maxPage), nil
+	defer s.mu.RUnlock()
+	return listPage(s.names, req, s.maxPage, nil), nil
 }
 
 // ListReferrers returns one page of the descriptors of the manifests of repo
@@ -78,18 +71,22 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err := spec.CheckPageRequest(req); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	var descs []ocispec.Descriptor
-	s.mu.RLock()
-	if r := s.repos[repo]; r != nil {
-		for _, desc := range r.referrers[subject] {
-			if artifactType == "" || desc.ArtifactType == artifactType {
-				desc.Annotations = maps.Clone(desc.Annotations)
-				descs = append(descs, desc)
-			}
-		}
+	var keep func(ocispec.Descriptor) bool
+	if artifactType != "" {
+		keep = func(d ocispec.Descriptor) bool { return d.ArtifactType == artifactType }
 	}
+	s.mu.RLock()
+	refs := emptyReferrers
+	if r := s.repos[repo]; r != nil && r.referrers[subject] != nil {
+		refs = r.referrers[subject]
+	}
+	p := listPage(refs, req, s.maxPage, keep)
 	s.mu.RUnlock()
-	slices.SortFunc(descs, func(a, b ocispec.Descriptor) int { return cmp.Compare(a.Digest, b.Digest) })
-	key := func(d ocispec.Descriptor) string { return string(d.Digest) }
-	return backend.Page(descs, key, req, s.maxPage), nil
+	for i := range p.Items {
+		p.Items[i].Annotations = maps.Clone(p.Items[i].Annotations)
+	}
+	return p, nil
 }
+
+// emptyReferrers is the list of referrers of a subject that has none.
+var emptyReferrers = newSortedList(descriptorDigest)

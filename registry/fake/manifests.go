@@ -137,21 +137,24 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 		r.manifests[d] = m
 	}
 	for _, t := range p.Tags {
+		if _, ok := r.tags[t]; !ok {
+			r.tagList.set(t)
+		}
 		r.tags[t] = d
 	}
 	if m.subject != "" {
 		refs := r.referrers[m.subject]
 		if refs == nil {
-			refs = make(map[digest.Digest]ocispec.Descriptor)
+			refs = newSortedList(descriptorDigest)
 			r.referrers[m.subject] = refs
 		}
-		refs[d] = ocispec.Descriptor{
+		refs.set(ocispec.Descriptor{
 			MediaType:    p.Manifest.MediaType,
 			Digest:       d,
 			Size:         int64(len(body)),
 			ArtifactType: referrerType(p.Manifest),
 			Annotations:  maps.Clone(p.Manifest.Annotations),
-		}
+		})
 	}
 	return m.desc, nil
 }
@@ -179,6 +182,7 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 			return backend.TagUnknown(repo, tag)
 		}
 		delete(r.tags, tag)
+		r.tagList.delete(tag)
 		return nil
 	}
 	m := r.manifests[d]
@@ -186,10 +190,15 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 		return backend.ManifestUnknown(repo, d)
 	}
 	delete(r.manifests, d)
-	maps.DeleteFunc(r.tags, func(_ string, to digest.Digest) bool { return to == d })
-	if m.subject != "" {
-		delete(r.referrers[m.subject], d)
-		if len(r.referrers[m.subject]) == 0 {
+	maps.DeleteFunc(r.tags, func(tag string, to digest.Digest) bool {
+		if to == d {
+			r.tagList.delete(tag)
+		}
+		return to == d
+	})
+	if refs := r.referrers[m.subject]; refs != nil {
+		refs.delete(string(d))
+		if refs.len() == 0 {
 			delete(r.referrers, m.subject)
 		}
 	}

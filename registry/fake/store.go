@@ -48,6 +48,7 @@ type Store struct {
 	mu      sync.RWMutex
 	blobs   map[digest.Digest]*blobEntry
 	repos   map[string]*repository
+	names   *sortedList[string] // the names of repos, as the catalog lists them
 	uploads map[string]*upload
 	idle    list.List // the sessions of uploads, least recently resumed first
 }
@@ -58,14 +59,16 @@ type blobEntry struct {
 	refs int
 }
 
-// repository is what one repository holds. Its maps are guarded by Store.mu.
+// repository is what one repository holds. Its maps and lists are guarded
+// by Store.mu.
 type repository struct {
 	blobs     map[digest.Digest]struct{}
 	manifests map[digest.Digest]*manifestEntry
 	tags      map[string]digest.Digest
+	tagList   *sortedList[string] // the keys of tags, as they are listed
 	// referrers maps a subject digest to the descriptors of the manifests
-	// that name it, by their digest.
-	referrers map[digest.Digest]map[digest.Digest]ocispec.Descriptor
+	// that name it, sorted by their digest, as they are listed.
+	referrers map[digest.Digest]*sortedList[ocispec.Descriptor]
 }
 
 // NewStore returns an empty Store configured by opts.
@@ -76,6 +79,7 @@ func NewStore(opts ...Option) *Store {
 		now:          time.Now,
 		blobs:        make(map[digest.Digest]*blobEntry),
 		repos:        make(map[string]*repository),
+		names:        newSortedList(identity),
 		uploads:      make(map[string]*upload),
 	}
 	for _, opt := range opts {
@@ -132,9 +136,11 @@ func (s *Store) createRepo(name string) *repository {
 			blobs:     make(map[digest.Digest]struct{}),
 			manifests: make(map[digest.Digest]*manifestEntry),
 			tags:      make(map[string]digest.Digest),
-			referrers: make(map[digest.Digest]map[digest.Digest]ocispec.Descriptor),
+			tagList:   newSortedList(identity),
+			referrers: make(map[digest.Digest]*sortedList[ocispec.Descriptor]),
 		}
 		s.repos[name] = r
+		s.names.set(name)
 	}
 	return r
 }

@@ -15,6 +15,13 @@ import (
 // entries and a Link to the rest, which the spec allows.
 const maxPageSize = 10000
 
+// defaultReferrersPage is the number of referrers a page holds when the
+// request gives no n: more follow behind a Link, as the spec allows, so
+// that no page outgrows what clients read as one index (regkit's client
+// reads at most 4 MiB; 1000 descriptors of referrers without large
+// annotations are about 200 KB).
+const defaultReferrersPage = 1000
+
 // pageParams is a page request read from a query.
 type pageParams struct {
 	req   transport.PageRequest
@@ -109,7 +116,8 @@ func (h *Handler) serveCatalog(w *responseWriter, r *http.Request) {
 
 // serveReferrers serves GET /v2/<name>/referrers/<digest>: an image index
 // of the referrers, empty (never 404) when there are none or the
-// repository is unknown. With ?artifactType= only referrers of that type
+// repository is unknown. Without n= a page holds at most
+// [defaultReferrersPage] referrers, with a Link to the next. With ?artifactType= only referrers of that type
 // are listed, and OCI-Filters-Applied says so. A Transport that cannot list
 // referrers gives 404, which tells clients to fall back to the referrers
 // tag schema.
@@ -124,6 +132,9 @@ func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTar
 	if err != nil {
 		h.fail(w, r, err)
 		return
+	}
+	if p.n == "" {
+		p.req.N = defaultReferrersPage
 	}
 	artifactType := q.Get("artifactType")
 	page, err := h.t.ListReferrers(r.Context(), t.name, d, artifactType, p.req)
