@@ -30,9 +30,10 @@ type Reader struct {
 	n    int64
 	err  error
 
-	mu     sync.Mutex // guards ahead and closed, which Close may touch during a Read
-	ahead  *hashAhead // for a big blob: hashes on its own goroutine
-	closed bool
+	mu       sync.Mutex // guards ahead and closed, which Close may touch during a Read
+	ahead    *hashAhead // for a big blob: hashes on its own goroutine
+	aheadMin int64      // the size above which a blob is hashed ahead
+	closed   bool
 }
 
 // NewReader wraps rc. desc must carry a digest of an available algorithm; a
@@ -42,7 +43,7 @@ func NewReader(rc io.ReadCloser, desc ocispec.Descriptor) (*Reader, error) {
 		rc.Close()
 		return nil, &transport.Error{Code: transport.CodeDigestInvalid, Message: fmt.Sprintf("%q", desc.Digest), Err: err}
 	}
-	return &Reader{rc: rc, desc: desc, h: desc.Digest.Algorithm().Hash()}, nil
+	return &Reader{rc: rc, desc: desc, h: desc.Digest.Algorithm().Hash(), aheadMin: hashAheadMin}, nil
 }
 
 // errClosed is what a Read gets once Close was called: what it read may
@@ -108,7 +109,7 @@ func (r *Reader) hasher() (a *hashAhead, closed bool) {
 	if r.closed {
 		return nil, true
 	}
-	if r.ahead == nil && r.desc.Size > hashAheadMin {
+	if r.ahead == nil && r.desc.Size > r.aheadMin {
 		r.ahead = newHashAhead(r.h)
 	}
 	return r.ahead, false
