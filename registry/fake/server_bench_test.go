@@ -21,66 +21,71 @@ import (
 // blob's size.
 func BenchmarkServerBlob(b *testing.B) {
 	for _, size := range []int{8 << 20, 64 << 20, 512 << 20} {
-		data := pattern(size)
-		desc := descOf("sha256", data)
-		srv := Serve(b)
-		c, err := remote.New(srv.Host)
-		if err != nil {
-			b.Fatal(err)
-		}
-		push := func() error {
-			if err := c.PutBlob(b.Context(), "bench", desc, bytes.NewReader(data)); err != nil {
-				return err
-			}
-			return srv.Store.DeleteBlob(b.Context(), "bench", desc.Digest)
-		}
-		pull := func() error {
-			rc, _, err := c.GetBlob(b.Context(), "bench", desc.Digest)
-			if err != nil {
-				return err
-			}
-			defer rc.Close()
-			n, err := io.Copy(io.Discard, rc)
-			if err == nil && n != int64(size) {
-				err = fmt.Errorf("pulled %d bytes, want %d", n, size)
-			}
+		b.Run(fmt.Sprintf("%dMiB", size>>20), func(b *testing.B) { benchServerBlob(b, size) })
+	}
+}
+
+// benchServerBlob runs BenchmarkServerBlob for one size.
+func benchServerBlob(b *testing.B, size int) {
+	data := pattern(size)
+	desc := descOf("sha256", data)
+	srv := Serve(b)
+	c, err := remote.New(srv.Host)
+	if err != nil {
+		b.Fatal(err)
+	}
+	push := func() error {
+		if err := c.PutBlob(b.Context(), "bench", desc, bytes.NewReader(data)); err != nil {
 			return err
 		}
-		for _, bc := range []struct {
-			name string
-			op   func() error
-		}{{"push", push}, {"pull", pull}} {
-			b.Run(fmt.Sprintf("%s/%dMiB", bc.name, size>>20), func(b *testing.B) {
-				if bc.name == "pull" {
-					if err := srv.Store.PutBlob(b.Context(), "bench", desc, bytes.NewReader(data)); err != nil {
-						b.Fatal(err)
-					}
-					defer srv.Store.DeleteBlob(b.Context(), "bench", desc.Digest)
-				}
-				runtime.GC()
-				var ms runtime.MemStats
-				runtime.ReadMemStats(&ms)
-				alloc := ms.TotalAlloc
-				var opTime, hashTime time.Duration
-				b.SetBytes(int64(size))
-				b.ResetTimer()
-				for b.Loop() {
-					start := time.Now()
-					if err := bc.op(); err != nil {
-						b.Fatal(err)
-					}
-					opTime += time.Since(start)
-					b.StopTimer()
-					start = time.Now()
-					sha256.Sum256(data)
-					hashTime += time.Since(start)
-					b.StartTimer()
-				}
-				b.StopTimer()
-				runtime.ReadMemStats(&ms)
-				b.ReportMetric(hashTime.Seconds()/opTime.Seconds(), "xsha256")
-				b.ReportMetric(float64(ms.TotalAlloc-alloc)/float64(b.N)/float64(size), "alloc/blob")
-			})
+		return srv.Store.DeleteBlob(b.Context(), "bench", desc.Digest)
+	}
+	pull := func() error {
+		rc, _, err := c.GetBlob(b.Context(), "bench", desc.Digest)
+		if err != nil {
+			return err
 		}
+		defer rc.Close()
+		n, err := io.Copy(io.Discard, rc)
+		if err == nil && n != int64(size) {
+			err = fmt.Errorf("pulled %d bytes, want %d", n, size)
+		}
+		return err
+	}
+	for _, bc := range []struct {
+		name string
+		op   func() error
+	}{{"push", push}, {"pull", pull}} {
+		b.Run(bc.name, func(b *testing.B) {
+			if bc.name == "pull" {
+				if err := srv.Store.PutBlob(b.Context(), "bench", desc, bytes.NewReader(data)); err != nil {
+					b.Fatal(err)
+				}
+				defer srv.Store.DeleteBlob(b.Context(), "bench", desc.Digest)
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			alloc := ms.TotalAlloc
+			var opTime, hashTime time.Duration
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for b.Loop() {
+				start := time.Now()
+				if err := bc.op(); err != nil {
+					b.Fatal(err)
+				}
+				opTime += time.Since(start)
+				b.StopTimer()
+				start = time.Now()
+				sha256.Sum256(data)
+				hashTime += time.Since(start)
+				b.StartTimer()
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(hashTime.Seconds()/opTime.Seconds(), "xsha256")
+			b.ReportMetric(float64(ms.TotalAlloc-alloc)/float64(b.N)/float64(size), "alloc/blob")
+		})
 	}
 }
