@@ -140,15 +140,18 @@ func (u *upload) Write(p []byte) (int, error) {
 }
 
 // ReadFrom stages the bytes of r to its end, read straight into the
-// session's memory and hashed as they come, once: no intermediate buffer,
-// and reads as large as the space left in the session's current chunk.
-// When r is an [*io.LimitedReader], as the server makes it of a request
-// body with a Content-Length or a Content-Range, its N sizes the chunks,
-// so that a blob of known size is allocated exactly, once. It fails as
+// session's memory: no intermediate buffer, and reads as large as the
+// space left in the session's current chunk. They are hashed once, on a
+// goroutine of their own while the next ones are read. When r is an
+// [*io.LimitedReader], as the server makes it of a request body with a
+// Content-Length or a Content-Range, its N sizes the chunks, so that a
+// blob of known size is allocated exactly, once. It fails as
 // [upload.Write] does: the bytes of the read that takes the sessions beyond
 // [WithMaxUploadBytes] are not staged. It returns the bytes staged.
 func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	lr, _ := r.(*io.LimitedReader)
+	var hs *hasher
+	defer func() { hs.wait() }()
 	var total int64
 	for {
 		expect := int64(0)
@@ -163,6 +166,9 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 			u.mu.Unlock()
 			return total, u.closedErr()
 		}
+		if hs == nil && u.hash != nil {
+			hs = startHasher(u.hash)
+		}
 		buf := u.data.room(expect)
 		u.mu.Unlock()
 
@@ -174,6 +180,7 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 			if werr := u.staged(buf[:n]); werr != nil {
 				return total, werr
 			}
+			hs.write(buf[:n]) // the bytes of a chunk never change once staged
 			total += int64(n)
 		}
 		if err == io.EOF {
@@ -186,7 +193,7 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 }
 
 // staged records p, just read into the session's free space, as written,
-// as [upload.Write] would.
+// as [upload.Write] would, but for its hash.
 func (u *upload) staged(p []byte) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -197,9 +204,6 @@ func (u *upload) staged(p []byte) error {
 		return err
 	}
 	u.data.grew(len(p))
-	if u.hash != nil {
-		u.hash.Write(p)
-	}
 	u.last = u.store.now()
 	return nil
 }
