@@ -42,7 +42,6 @@ func (c *content) room(expect int64) []byte {
 		if len(last) < chunkSize { // a partial chunk: grow it, copying less than a chunk
 			want := max(2*int64(cap(last)), int64(len(last))+expect)
 			grown := make([]byte, len(last), min(want, chunkSize))
-			prefault(grown[:cap(grown)])
 			copy(grown, last)
 			c.chunks[n-1] = grown
 			return grown[len(last):cap(grown)]
@@ -56,7 +55,6 @@ func (c *content) room(expect int64) []byte {
 		size = firstChunk
 	}
 	chunk := make([]byte, 0, size)
-	prefault(chunk[:size])
 	c.chunks = append(c.chunks, chunk)
 	return chunk[:size]
 }
