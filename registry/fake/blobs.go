@@ -120,11 +120,16 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 
 // readBlob reads r to its end, hashing into h and, unless into is nil,
 // storing into it. When want is positive it stops once more than want bytes
-// came. It returns the number of bytes read.
+// came. It returns the number of bytes read. The bytes stored are hashed
+// on a goroutine of their own while the next ones are read.
 func readBlob(ctx context.Context, r io.Reader, h hash.Hash, into *content, want int64) (int64, error) {
 	var scratch []byte
+	var hs *hasher
 	if into == nil {
 		scratch = make([]byte, 32<<10)
+	} else {
+		hs = startHasher(h)
+		defer hs.wait()
 	}
 	var size int64
 	for {
@@ -149,9 +154,11 @@ func readBlob(ctx context.Context, r io.Reader, h hash.Hash, into *content, want
 			buf = buf[:want-size]
 		}
 		n, err := r.Read(buf)
-		h.Write(buf[:n])
 		if into != nil {
 			into.grew(n)
+			hs.write(buf[:n]) // stored: the bytes stay as they are
+		} else {
+			h.Write(buf[:n])
 		}
 		size += int64(n)
 		if err == io.EOF {

@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"hash"
+	"io"
 	"sync"
 	"time"
 
@@ -105,6 +106,7 @@ type upload struct {
 var (
 	_ transport.BlobWriter    = (*upload)(nil)
 	_ transport.BlobTruncater = (*upload)(nil)
+	_ io.ReaderFrom           = (*upload)(nil)
 )
 
 // ID returns the session's ID.
@@ -126,12 +128,8 @@ func (u *upload) Write(p []byte) (int, error) {
 	if u.done {
 		return 0, u.closedErr()
 	}
-	n := int64(len(p))
-	if limit := u.store.maxUploadBytes; limit > 0 && u.store.uploadBytes.Add(n) > limit {
-		u.store.uploadBytes.Add(-n)
-		return 0, tooManyUploadBytes(limit)
-	} else if limit <= 0 {
-		u.store.uploadBytes.Add(n)
+	if err := u.reserve(int64(len(p))); err != nil {
+		return 0, err
 	}
 	u.data.write(p)
 	if u.hash != nil {
@@ -139,6 +137,87 @@ func (u *upload) Write(p []byte) (int, error) {
 	}
 	u.last = u.store.now()
 	return len(p), nil
+}
+
+// ReadFrom stages the bytes of r to its end, read straight into the
+// session's memory: no intermediate buffer, and reads as large as the
+// space left in the session's current chunk. They are hashed once, on a
+// goroutine of their own while the next ones are read. When r is an
+// [*io.LimitedReader], as the server makes it of a request body with a
+// Content-Length or a Content-Range, its N sizes the chunks, so that a
+// blob of known size is allocated exactly, once. It fails as
+// [upload.Write] does: the bytes of the read that takes the sessions beyond
+// [WithMaxUploadBytes] are not staged. It returns the bytes staged.
+func (u *upload) ReadFrom(r io.Reader) (int64, error) {
+	lr, _ := r.(*io.LimitedReader)
+	var hs *hasher
+	defer func() { hs.wait() }()
+	var total int64
+	for {
+		expect := int64(0)
+		if lr != nil {
+			if lr.N <= 0 { // r is at its end: no room to make
+				return total, nil
+			}
+			expect = lr.N
+		}
+		u.mu.Lock()
+		if u.done {
+			u.mu.Unlock()
+			return total, u.closedErr()
+		}
+		if hs == nil && u.hash != nil {
+			hs = startHasher(u.hash)
+		}
+		buf := u.data.room(expect)
+		u.mu.Unlock()
+
+		// The session is not used from two goroutines at once: buf stays
+		// the session's free space while it is read into, unless the
+		// session ends meanwhile (it expires, or the store is swept).
+		n, err := r.Read(buf)
+		if n > 0 {
+			if werr := u.staged(buf[:n]); werr != nil {
+				return total, werr
+			}
+			hs.write(buf[:n]) // the bytes of a chunk never change once staged
+			total += int64(n)
+		}
+		if err == io.EOF {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// staged records p, just read into the session's free space, as written,
+// as [upload.Write] would, but for its hash.
+func (u *upload) staged(p []byte) error {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.done {
+		return u.closedErr()
+	}
+	if err := u.reserve(int64(len(p))); err != nil {
+		return err
+	}
+	u.data.grew(len(p))
+	u.last = u.store.now()
+	return nil
+}
+
+// reserve counts n more bytes in the sessions' total, or fails, counting
+// nothing, when they would take it beyond [WithMaxUploadBytes].
+func (u *upload) reserve(n int64) error {
+	if limit := u.store.maxUploadBytes; limit > 0 && u.store.uploadBytes.Add(n) > limit {
+		u.store.uploadBytes.Add(-n)
+		return tooManyUploadBytes(limit)
+	} else if limit <= 0 {
+		u.store.uploadBytes.Add(n)
+	}
+	return nil
 }
 
 // Truncate drops the bytes after the first size, so that the session holds

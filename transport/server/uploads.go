@@ -217,6 +217,11 @@ func copyChunk(r *http.Request, bw transport.BlobWriter, cr string, limit int64)
 	var src io.Reader = body
 	if limit >= 0 {
 		src = io.LimitReader(body, limit)
+	} else if r.ContentLength > 0 {
+		// The body ends there anyway; the limit tells a writer that
+		// implements io.ReaderFrom how many bytes come, so that it can
+		// size its memory once.
+		src = io.LimitReader(body, r.ContentLength)
 	}
 	n, err := io.Copy(bw, src)
 	if err != nil {
