@@ -40,7 +40,7 @@ func TestReferrersConcurrentPushers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				t.Logf("%s, %d pushers: %v", tg.name, pushers, res)
+				t.Logf("%s, %d pushers: %v; first error: %v", tg.name, pushers, res, res.FirstErr)
 				if res.Lost != 0 {
 					t.Errorf("%d referrers whose push succeeded are not listed (%v); first error: %v", res.Lost, res, res.FirstErr)
 				}

@@ -309,12 +309,15 @@ func (c *Client) verifyReferrers(ctx context.Context, repo string, subject diges
 			return err
 		}
 		page, err := c.fallbackReferrers(ctx, repo, subject, "")
-		if err != nil {
-			return fmt.Errorf("verify the referrers fallback tag %q of %s: %w", tag, repo, err)
+		var missing []ocispec.Descriptor
+		if err == nil {
+			missing, err = c.missingReferrers(ctx, repo, v, page.Items)
 		}
-		missing, err := c.missingReferrers(ctx, repo, v, page.Items)
-		if err != nil {
-			return err
+		switch {
+		case err != nil && (!internalError(err) || repair == referrersRepairs):
+			return fmt.Errorf("verify the referrers fallback tag %q of %s: %w", tag, repo, err)
+		case err != nil:
+			continue // read again
 		}
 		v.note(page.Items)
 		if len(missing) == 0 {
@@ -325,7 +328,8 @@ func (c *Client) verifyReferrers(ctx context.Context, repo string, subject diges
 				tag, repo, len(missing), missing[0].Digest, referrersRepairs)
 		}
 		start := time.Now()
-		if err := c.editReferrers(ctx, repo, subject, v.edit); err != nil {
+		err = c.editReferrers(ctx, repo, subject, v.edit)
+		if err != nil && (repair == referrersRepairs || !errors.Is(err, transport.ErrPreconditionFailed) && !internalError(err)) {
 			return err
 		}
 		cycle = time.Since(start)
@@ -386,6 +390,9 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		switch {
 		case errors.Is(gerr, transport.ErrNotFound):
 			cur = ocispec.Descriptor{}
+		case internalError(gerr):
+			err = gerr
+			continue
 		case gerr != nil:
 			return gerr
 		default:
@@ -417,11 +424,20 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		} else {
 			_, err = c.putIfMatch(ctx, repo, tag, ix.MediaType, body, own, cur.Digest)
 		}
-		if !errors.Is(err, transport.ErrPreconditionFailed) {
+		if !errors.Is(err, transport.ErrPreconditionFailed) && !internalError(err) {
 			return err
 		}
 	}
 	return fmt.Errorf("referrers fallback tag %q of %s: gave up after %d attempts to concurrent writers: %w", tag, repo, referrersAttempts, err)
+}
+
+// internalError reports whether err is a 500 answer, which the
+// distribution registry sends now and then to a read of a tag that a
+// concurrent writer is moving: a read-modify-write of the fallback index
+// tries again, within its bounds.
+func internalError(err error) bool {
+	var re *ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusInternalServerError
 }
 
 // sleepCtx waits d, or until ctx is done.
