@@ -374,8 +374,11 @@ func (c *Client) removeReferrer(ctx context.Context, repo string, subject, d dig
 // editReferrers changes the fallback referrers index of subject with edit,
 // which reports whether it changed anything. The read-modify-write is
 // guarded (If-Match, or checks around the put) and retried when a
-// concurrent writer changed the index in between, so that no writer's
-// referrer is lost.
+// concurrent writer changed the index in between. Where the registry
+// honours If-Match and If-None-Match, no writer's referrer is lost; where
+// it does not, a writer whose read came before this write and whose PUT
+// lands after it overwrites it unseen, which [Client.verifyReferrers]
+// repairs.
 func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.Digest, edit func(*ocispec.Index) bool) error {
 	tag := referrersTag(subject)
 	var err error
