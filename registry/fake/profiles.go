@@ -84,6 +84,13 @@ const (
 	// that 202 as "the repository lacks the blob" uploads blobs the
 	// registry already has.
 	ProfileNoMount
+	// ProfileNoIfMatch ignores the If-Match and If-None-Match headers of a
+	// manifest PUT, as the distribution registry does: a conditional put
+	// under a tag is stored whatever the tag points at. A client that
+	// relies on the answer 412 to guard a read-modify-write of a tag (the
+	// referrers fallback index) overwrites concurrent writers. Add
+	// [ProfileGHCR] for a registry that also lacks the referrers API.
+	ProfileNoIfMatch
 )
 
 // String returns the profile's name, "ECR" for ProfileECR.
@@ -105,6 +112,8 @@ func (p Profile) String() string {
 		return "Serial"
 	case ProfileNoMount:
 		return "NoMount"
+	case ProfileNoIfMatch:
+		return "NoIfMatch"
 	}
 	return "Profile(" + strconv.Itoa(int(p)) + ")"
 }
@@ -117,7 +126,7 @@ func (p Profile) String() string {
 func WithProfile(profiles ...Profile) ServerOption {
 	return func(c *serverConfig) {
 		for _, p := range profiles {
-			if p < ProfileECR || p > ProfileNoMount {
+			if p < ProfileECR || p > ProfileNoIfMatch {
 				c.conflicts = append(c.conflicts, fmt.Sprintf("WithProfile: unknown profile %v", p))
 				continue
 			}
@@ -200,6 +209,11 @@ func (s *Server) serveProfiled(w http.ResponseWriter, r *http.Request, x *exchan
 	}
 	if (rt == RouteTags || rt == RouteCatalog) && s.profile.has(ProfileNoLink) {
 		w = &noLinkWriter{ResponseWriter: w}
+	}
+	if r.Method == http.MethodPut && rt == RouteManifest && s.profile.has(ProfileNoIfMatch) {
+		r = r.Clone(r.Context())
+		r.Header.Del("If-Match")
+		r.Header.Del("If-None-Match")
 	}
 	if r.Method == http.MethodPost && t.Kind == route.UploadStart && s.profile.has(ProfileNoMount) {
 		r = withQuery(r, func(q url.Values) { q.Del("mount"); q.Del("from") })

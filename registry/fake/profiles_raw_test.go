@@ -223,11 +223,11 @@ func TestProfileS3BlobHost(t *testing.T) {
 func TestWithProfileUnknown(t *testing.T) {
 	t.Parallel()
 	defer func() {
-		if msg, _ := recover().(string); !strings.Contains(msg, "unknown profile Profile(9)") {
-			t.Errorf("NewServer(WithProfile(9)) panicked with %q, want an unknown profile", msg)
+		if msg, _ := recover().(string); !strings.Contains(msg, "unknown profile Profile(10)") {
+			t.Errorf("NewServer(WithProfile(10)) panicked with %q, want an unknown profile", msg)
 		}
 	}()
-	NewServer(WithProfile(Profile(9))).Close()
+	NewServer(WithProfile(Profile(10))).Close()
 }
 
 func TestProfileString(t *testing.T) {

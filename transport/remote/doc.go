@@ -40,6 +40,42 @@
 // matches [transport.ErrLimitExceeded], having read no more than the limit. Error
 // bodies are read up to 64 KiB.
 //
+// # Referrers without the referrers API
+//
+// On a registry without the referrers API (the distribution registry,
+// GHCR), a manifest with a subject is added, by the client, to the index
+// under the subject's fallback tag (sha256-<hex>), a read-modify-write of
+// that tag that concurrent pushers race on. Each write is guarded: a PUT
+// with If-Match on the digest read (If-None-Match: * when there was none),
+// a HEAD before and after it until the registry has answered 412 (proof
+// that it honours If-Match), and retried, with a fresh read and jittered
+// exponential backoff, when a concurrent writer changed the tag.
+//
+// Where the registry honours If-Match, a write can only be overwritten by a
+// writer that found no index and creates it (If-None-Match is not
+// honoured everywhere); where it does not (the distribution registry), by
+// any writer whose read came before the write and whose PUT lands after.
+// So every push through the fallback also verifies: it waits a settle
+// time (4 of its own read-modify-write cycles, at least 20 ms, at most 2 s,
+// plus up to as much again at random), reads the index, and, if its
+// referrer is missing, adds it again and waits again, up to 8 times, then
+// fails with [transport.ErrPreconditionFailed]. It also adds again each
+// referrer it saw listed in an earlier read and now misses, if that
+// manifest still exists, so that a referrer is watched by every push that
+// saw it.
+//
+// The guarantee, with every writer of the index doing this: a push that
+// reports success leaves its referrer listed unless a write whose cycle,
+// from the check of the tag before its PUT to the PUT taking effect on
+// the registry, lasted longer than the settle time of the last push that
+// verified the referrer. A writer that does not verify (another tool), or
+// a registry that stalls a PUT for longer than the settle time, can still
+// lose one. Measured with 4 and 16 pushers of 25 referrers each to one
+// subject: none lost, on the distribution registry and on the fake's
+// profiles, where 20 to 81 were lost silently before. The cost is one GET
+// per referrer push and the settle time, on the fallback only; pushes of
+// manifests without a subject are unchanged.
+//
 // The client speaks the OCI distribution spec v1.1 and the habits of
 // Docker's registry: https://github.com/opencontainers/distribution-spec
 package remote

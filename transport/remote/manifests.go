@@ -233,7 +233,10 @@ func parseManifest(body []byte) manifestInfo {
 // A manifest with a subject pushed to a registry that does not say it
 // processed the subject (no OCI-Subject response header) is added to the
 // referrers index under the subject's fallback tag (sha256-<hex>), as the
-// spec asks of clients.
+// spec asks of clients, and checked to be still listed once concurrent
+// writers have had time to overwrite it (see the package documentation);
+// when it cannot be kept listed, the put fails with
+// [transport.ErrPreconditionFailed], the manifest stored.
 func (c *Client) PutManifest(ctx context.Context, repo, ref, mediaType string, body []byte, opts *transport.PutManifestOptions) (ocispec.Descriptor, error) {
 	if err := checkRepo(repo); err != nil {
 		return ocispec.Descriptor{}, err

@@ -21,8 +21,14 @@ import (
 )
 
 // referrersAttempts is how many times the client tries the
-// read-modify-write of a fallback referrers index before it gives up.
-const referrersAttempts = 5
+// read-modify-write of a fallback referrers index before it gives up, with
+// a random wait before each retry of up to referrersBackoff, doubled each
+// time, at most maxReferrersBackoff.
+const (
+	referrersAttempts   = 10
+	referrersBackoff    = 10 * time.Millisecond
+	maxReferrersBackoff = time.Second
+)
 
 // ListReferrers lists the referrers of subject in repo (GET
 // /v2/<name>/referrers/<digest>), filtered by artifactType on the client
@@ -211,15 +217,149 @@ func referrerDescriptor(desc ocispec.Descriptor, info manifestInfo) ocispec.Desc
 	}
 }
 
-// addReferrer adds desc to the fallback referrers index of subject.
+// addReferrer adds desc to the fallback referrers index of subject, and
+// then verifies that the index still lists it once the write has settled
+// (see [Client.verifyReferrers]).
 func (c *Client) addReferrer(ctx context.Context, repo string, subject digest.Digest, desc ocispec.Descriptor) error {
-	return c.editReferrers(ctx, repo, subject, func(ix *ocispec.Index) bool {
-		if slices.ContainsFunc(ix.Manifests, func(d ocispec.Descriptor) bool { return d.Digest == desc.Digest }) {
-			return false
+	v := referrerVerify{seen: map[digest.Digest]ocispec.Descriptor{}, want: []ocispec.Descriptor{desc}}
+	start := time.Now()
+	if err := c.editReferrers(ctx, repo, subject, v.edit); err != nil {
+		return err
+	}
+	return c.verifyReferrers(ctx, repo, subject, &v, time.Since(start))
+}
+
+// referrerVerify is the state of one referrer push through the fallback
+// index: the referrers it must see listed (its own, and those it saw
+// listed before and then missing, whose manifests still exist), and every
+// referrer it saw listed in any read.
+type referrerVerify struct {
+	seen map[digest.Digest]ocispec.Descriptor
+	want []ocispec.Descriptor
+}
+
+// edit adds what v wants to ix, noting what ix lists: the edit of
+// [Client.editReferrers].
+func (v *referrerVerify) edit(ix *ocispec.Index) bool {
+	changed := false
+	v.note(ix.Manifests)
+	for _, w := range v.want {
+		if !listed(ix.Manifests, w.Digest) {
+			ix.Manifests = append(ix.Manifests, w)
+			changed = true
 		}
-		ix.Manifests = append(ix.Manifests, desc)
-		return true
-	})
+	}
+	return changed
+}
+
+// note remembers descs as seen.
+func (v *referrerVerify) note(descs []ocispec.Descriptor) {
+	for _, d := range descs {
+		v.seen[d.Digest] = d
+	}
+}
+
+// listed reports whether descs lists d.
+func listed(descs []ocispec.Descriptor, d digest.Digest) bool {
+	return slices.ContainsFunc(descs, func(m ocispec.Descriptor) bool { return m.Digest == d })
+}
+
+// Settling of a referrer written to the fallback index: see
+// [Client.verifyReferrers].
+const (
+	// referrersRepairs is how many times a push re-adds referrers it finds
+	// missing from the fallback index before it fails.
+	referrersRepairs = 8
+	// minSettle and maxSettle bound the wait before each verifying read.
+	minSettle = 20 * time.Millisecond
+	maxSettle = 2 * time.Second
+	// settleCycles is how many of the push's own read-modify-write cycles
+	// the wait lasts at least.
+	settleCycles = 4
+)
+
+// verifyReferrers makes sure the fallback index of subject lists what v
+// wants once the write that added it has settled, where a registry lets a
+// concurrent writer overwrite it: one that ignores If-Match (the
+// distribution registry), or one that ignores If-None-Match, where a writer
+// that found no index yet creates it over one created meanwhile.
+//
+// A write that loses a referrer is one whose read (and the check of the
+// tag before its PUT) came before the referrer was written and whose PUT
+// lands after. So the push waits a settle time, longer than a
+// read-modify-write cycle (settleCycles of its own, measured as cycle, at
+// least minSettle, at most maxSettle, plus up to as much again at random),
+// then reads the index: if it lists what v wants, the push is done;
+// otherwise it adds it again (with the same guards) and waits again, up to
+// referrersRepairs times, and then fails with
+// [transport.ErrPreconditionFailed].
+//
+// A push also repairs the referrers of others: each referrer it saw listed
+// in any of its reads and finds missing later is added again with its own,
+// if its manifest still exists (a HEAD by digest; a deleted one is left
+// out). With every writer doing so, a referrer whose push reported success
+// is lost only to a write whose cycle, from the check of the tag before
+// its PUT to the PUT taking effect, is longer than the settle time of each
+// push that listed it: see the package documentation.
+func (c *Client) verifyReferrers(ctx context.Context, repo string, subject digest.Digest, v *referrerVerify, cycle time.Duration) error {
+	tag := referrersTag(subject)
+	for repair := 0; ; repair++ {
+		settle := min(max(settleCycles*cycle, minSettle), maxSettle)
+		if err := sleepCtx(ctx, settle+rand.N(settle)); err != nil {
+			return err
+		}
+		page, err := c.fallbackReferrers(ctx, repo, subject, "")
+		var missing []ocispec.Descriptor
+		if err == nil {
+			missing, err = c.missingReferrers(ctx, repo, v, page.Items)
+		}
+		switch {
+		case err != nil && (!internalError(err) || repair == referrersRepairs):
+			return fmt.Errorf("verify the referrers fallback tag %q of %s: %w", tag, repo, err)
+		case err != nil:
+			continue // read again
+		}
+		v.note(page.Items)
+		if len(missing) == 0 {
+			return nil
+		}
+		if repair == referrersRepairs {
+			return transport.Errorf(transport.CodePreconditionFailed, "referrers fallback tag %q of %s: %d referrers (%s first) still not listed after %d repairs: concurrent writers keep overwriting the index",
+				tag, repo, len(missing), missing[0].Digest, referrersRepairs)
+		}
+		start := time.Now()
+		err = c.editReferrers(ctx, repo, subject, v.edit)
+		if err != nil && (repair == referrersRepairs || !errors.Is(err, transport.ErrPreconditionFailed) && !internalError(err)) {
+			return err
+		}
+		cycle = time.Since(start)
+	}
+}
+
+// missingReferrers returns what v wants that listing lacks, with the
+// referrers v saw before that listing lacks and that still exist in repo,
+// which it adds to what v wants.
+func (c *Client) missingReferrers(ctx context.Context, repo string, v *referrerVerify, listing []ocispec.Descriptor) ([]ocispec.Descriptor, error) {
+	var missing []ocispec.Descriptor
+	for _, w := range v.want {
+		if !listed(listing, w.Digest) {
+			missing = append(missing, w)
+		}
+	}
+	for d, desc := range v.seen {
+		if listed(listing, d) || listed(v.want, d) {
+			continue
+		}
+		cur, err := c.tagDigest(ctx, repo, d.String())
+		if err != nil {
+			return nil, fmt.Errorf("check referrer %s of %s, missing from the fallback index: %w", d, repo, err)
+		}
+		if cur != "" {
+			missing = append(missing, desc)
+			v.want = append(v.want, desc)
+		}
+	}
+	return missing, nil
 }
 
 // removeReferrer removes d from the fallback referrers index of subject.
@@ -234,14 +374,17 @@ func (c *Client) removeReferrer(ctx context.Context, repo string, subject, d dig
 // editReferrers changes the fallback referrers index of subject with edit,
 // which reports whether it changed anything. The read-modify-write is
 // guarded (If-Match, or checks around the put) and retried when a
-// concurrent writer changed the index in between, so that no writer's
-// referrer is lost.
+// concurrent writer changed the index in between. Where the registry
+// honours If-Match and If-None-Match, no writer's referrer is lost; where
+// it does not, a writer whose read came before this write and whose PUT
+// lands after it overwrites it unseen, which [Client.verifyReferrers]
+// repairs.
 func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.Digest, edit func(*ocispec.Index) bool) error {
 	tag := referrersTag(subject)
 	var err error
 	for attempt := range referrersAttempts {
 		if attempt > 0 {
-			if err := sleepCtx(ctx, time.Duration(rand.Int64N(int64(attempt)*int64(20*time.Millisecond)))); err != nil {
+			if err := sleepCtx(ctx, rand.N(min(referrersBackoff<<attempt, maxReferrersBackoff))); err != nil {
 				return err
 			}
 		}
@@ -250,6 +393,9 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		switch {
 		case errors.Is(gerr, transport.ErrNotFound):
 			cur = ocispec.Descriptor{}
+		case internalError(gerr):
+			err = gerr
+			continue
 		case gerr != nil:
 			return gerr
 		default:
@@ -281,11 +427,20 @@ func (c *Client) editReferrers(ctx context.Context, repo string, subject digest.
 		} else {
 			_, err = c.putIfMatch(ctx, repo, tag, ix.MediaType, body, own, cur.Digest)
 		}
-		if !errors.Is(err, transport.ErrPreconditionFailed) {
+		if !errors.Is(err, transport.ErrPreconditionFailed) && !internalError(err) {
 			return err
 		}
 	}
 	return fmt.Errorf("referrers fallback tag %q of %s: gave up after %d attempts to concurrent writers: %w", tag, repo, referrersAttempts, err)
+}
+
+// internalError reports whether err is a 500 answer, which the
+// distribution registry sends now and then to a read of a tag that a
+// concurrent writer is moving: a read-modify-write of the fallback index
+// tries again, within its bounds.
+func internalError(err error) bool {
+	var re *ResponseError
+	return errors.As(err, &re) && re.StatusCode == http.StatusInternalServerError
 }
 
 // sleepCtx waits d, or until ctx is done.

@@ -299,8 +299,8 @@ func TestReferrersFallbackGivesUp(t *testing.T) {
 		return false
 	}
 	err := c.addReferrer(t.Context(), "x", subject.Digest, ocispec.Descriptor{Digest: digest.FromString("r")})
-	if !errors.Is(err, transport.ErrPreconditionFailed) || !strings.Contains(err.Error(), "gave up after 5 attempts") {
-		t.Errorf("addReferrer = %v, want ErrPreconditionFailed after 5 attempts", err)
+	if !errors.Is(err, transport.ErrPreconditionFailed) || !strings.Contains(err.Error(), fmt.Sprintf("gave up after %d attempts", referrersAttempts)) {
+		t.Errorf("addReferrer = %v, want ErrPreconditionFailed after %d attempts", err, referrersAttempts)
 	}
 }
 
