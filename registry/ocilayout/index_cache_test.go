@@ -33,9 +33,11 @@ func TestResolveAllocsConstant(t *testing.T) {
 			}
 		})
 	}
+	// A few allocations of slack (the race detector once added one); a
+	// resolve that read index.json made 99,870 at 10,000 tags, 168 at 10.
 	small, large := allocs(10), allocs(10000)
-	if large > small {
-		t.Errorf("a resolve allocates %v times at 10,000 tags, %v at 10: want no more", large, small)
+	if large > small+4 {
+		t.Errorf("a resolve allocates %v times at 10,000 tags, %v at 10: want no more than 4 more", large, small)
 	}
 }
 
