@@ -101,6 +101,7 @@ type upload struct {
 	last    time.Time // its last activity: started, resumed or written to
 	done    bool      // committed, cancelled or expired
 	expired bool
+	reading bool // a ReadFrom is reading into data's free space and hashing
 }
 
 var (
@@ -120,13 +121,18 @@ func (u *upload) Size() int64 {
 }
 
 // Write stages p. It fails with BLOB_UPLOAD_UNKNOWN once the session is
-// committed, cancelled or expired, and with TOOMANYREQUESTS, writing
-// nothing, when p would take the sessions beyond [WithMaxUploadBytes].
+// committed, cancelled or expired, with TOOMANYREQUESTS, writing
+// nothing, when p would take the sessions beyond [WithMaxUploadBytes], and
+// with BLOB_UPLOAD_INVALID while a ReadFrom (another request's body) reads
+// into the session.
 func (u *upload) Write(p []byte) (int, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
 		return 0, u.closedErr()
+	}
+	if u.reading {
+		return 0, u.busyErr()
 	}
 	if err := u.reserve(int64(len(p))); err != nil {
 		return 0, err
@@ -147,11 +153,33 @@ func (u *upload) Write(p []byte) (int, error) {
 // Content-Length or a Content-Range, its N sizes the chunks, so that a
 // blob of known size is allocated exactly, once. It fails as
 // [upload.Write] does: the bytes of the read that takes the sessions beyond
-// [WithMaxUploadBytes] are not staged. It returns the bytes staged.
+// [WithMaxUploadBytes] are not staged. Until it returns, the session is
+// its own: a Write, Truncate, Commit or ReadFrom of another request fails
+// with BLOB_UPLOAD_INVALID (a Cancel or the expiry still ends it). It
+// returns the bytes staged.
 func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 	lr, _ := r.(*io.LimitedReader)
+	u.mu.Lock()
+	if u.done {
+		u.mu.Unlock()
+		return 0, u.closedErr()
+	}
+	if u.reading {
+		u.mu.Unlock()
+		return 0, u.busyErr()
+	}
+	u.reading = true
 	var hs *hasher
-	defer func() { hs.wait() }()
+	if u.hash != nil {
+		hs = startHasher(u.hash)
+	}
+	u.mu.Unlock()
+	defer func() {
+		hs.wait()
+		u.mu.Lock()
+		u.reading = false
+		u.mu.Unlock()
+	}()
 	var total int64
 	for {
 		expect := int64(0)
@@ -166,15 +194,13 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 			u.mu.Unlock()
 			return total, u.closedErr()
 		}
-		if hs == nil && u.hash != nil {
-			hs = startHasher(u.hash)
-		}
 		buf := u.data.room(expect)
 		u.mu.Unlock()
 
-		// The session is not used from two goroutines at once: buf stays
-		// the session's free space while it is read into, unless the
-		// session ends meanwhile (it expires, or the store is swept).
+		// While reading is set, no Write, Truncate, Commit or other
+		// ReadFrom changes the session: buf stays its free space while it
+		// is read into, unless the session ends meanwhile (cancelled,
+		// expired or swept), which staged sees.
 		n, err := r.Read(buf)
 		if n > 0 {
 			if werr := u.staged(buf[:n]); werr != nil {
@@ -223,13 +249,16 @@ func (u *upload) reserve(n int64) error {
 // Truncate drops the bytes after the first size, so that the session holds
 // what it held when its Size was size; [server.Handler] calls it to undo
 // a chunk it refuses. It fails with BLOB_UPLOAD_INVALID when size is
-// negative or beyond Size, and with BLOB_UPLOAD_UNKNOWN once the session
-// ended. The bytes kept are hashed again at Commit.
+// negative or beyond Size or while a ReadFrom reads into the session, and
+// with BLOB_UPLOAD_UNKNOWN once the session ended. The bytes kept are hashed again at Commit.
 func (u *upload) Truncate(size int64) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
 		return u.closedErr()
+	}
+	if u.reading {
+		return u.busyErr()
 	}
 	if size < 0 || size > u.data.size {
 		return backend.TruncateInvalid(u.id, size, u.data.size)
@@ -250,13 +279,17 @@ func (u *upload) Truncate(size int64) error {
 // Commit ends the session and publishes its bytes as the blob want
 // describes, after checking their digest and, when want.Size is positive,
 // their size. On a mismatch it fails with DIGEST_INVALID or SIZE_INVALID
-// and the session is discarded. If ctx is done, Commit returns its error and
-// the session stays open.
+// and the session is discarded. If ctx is done, or a ReadFrom reads into
+// the session (BLOB_UPLOAD_INVALID), Commit returns its error and the
+// session stays open.
 func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	if u.done {
 		return u.closedErr()
+	}
+	if u.reading {
+		return u.busyErr()
 	}
 	if err := ctx.Err(); err != nil {
 		return err
@@ -312,6 +345,12 @@ func (u *upload) end() {
 	u.store.mu.Lock()
 	defer u.store.mu.Unlock()
 	u.store.forget(u)
+}
+
+// busyErr is the error of a Write, Truncate, Commit or ReadFrom while a
+// ReadFrom of another request reads into the session.
+func (u *upload) busyErr() error {
+	return transport.Errorf(transport.CodeBlobUploadInvalid, "upload %q in repository %q is being written by another request", u.id, u.repo)
 }
 
 func (u *upload) closedErr() error {
