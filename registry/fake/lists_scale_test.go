@@ -74,7 +74,11 @@ func TestListPageCostIsThePage(t *testing.T) {
 			if allocs[1] > allocs[0]+2 { // +2: other goroutines allocate too
 				t.Errorf("a page of 100 from %d entries makes %.0f allocations, from %d entries %.0f: the cost grows with the list", small, allocs[0], large, allocs[1])
 			}
-			if bytes[1] > bytes[0]*2 {
+			// Twice the small list's bytes and 256 KiB of slack: the bytes are
+			// the process's, and other goroutines allocate too (once 13 KB
+			// against 6 KB for a page of tags). A page that copied or sorted
+			// the whole list allocated megabytes at 20,000 entries.
+			if bytes[1] > bytes[0]*2+256<<10 {
 				t.Errorf("a page of 100 from %d entries allocates %d B, from %d entries %d B: the cost grows with the list", small, bytes[0], large, bytes[1])
 			}
 		})
