@@ -40,11 +40,12 @@ var holdIndex = runtime.GOOS != "windows"
 
 // indexCache is the cached index.json of one repository of a stripe.
 type indexCache struct {
-	mu   sync.Mutex  // guards the fields below; readers may swap them
-	repo string      // the repository, "" for none
-	x    *index      // its parsed index.json
-	fi   os.FileInfo // of the file x was read from or written to
-	f    *os.File    // that file, held open (holdIndex), or nil
+	mu   sync.Mutex   // guards the fields below; readers may swap them
+	repo string       // the repository, "" for none
+	x    *index       // its parsed index.json
+	fi   os.FileInfo  // of the file x was read from or written to
+	f    *os.File     // that file, held open (holdIndex), or nil
+	refs *referrerSet // the referrers of the manifests x lists, or nil
 }
 
 // set makes the cache hold x, read from or written to the file f whose
@@ -52,7 +53,7 @@ type indexCache struct {
 func (c *indexCache) set(repo string, x *index, fi os.FileInfo, f *os.File) {
 	c.mu.Lock()
 	old := c.f
-	c.repo, c.x, c.fi, c.f = repo, x, fi, nil
+	c.repo, c.x, c.fi, c.f, c.refs = repo, x, fi, nil, nil
 	if holdIndex {
 		c.f, f = f, nil
 	}
