@@ -130,15 +130,35 @@ func listAllReferrers(ctx context.Context, s *Store, subject digest.Digest, page
 }
 
 // BenchmarkListReferrersLayout lists all n referrers of one subject, in
-// pages of 100 and in one page.
+// pages of 100 and in one page, with one Store (warm: what the Store
+// keeps of earlier listings is used) and with a new Store each time
+// (cold: the first page reads every manifest).
 func BenchmarkListReferrersLayout(b *testing.B) {
+	b.Run("warm", func(b *testing.B) { benchListReferrers(b, false) })
+	b.Run("cold", func(b *testing.B) { benchListReferrers(b, true) })
+}
+
+// benchListReferrers is BenchmarkListReferrersLayout, with a new Store for
+// each listing if cold.
+func benchListReferrers(b *testing.B, cold bool) {
 	for _, n := range referrerSizes {
 		for _, page := range []int{100, 0} {
 			b.Run(fmt.Sprintf("referrers=%d/page=%d", n, page), func(b *testing.B) {
 				s, subject := referrerStore(b, n)
 				ctx := context.Background()
+				if !cold { // the first listing is off the clock
+					if _, err := listAllReferrers(ctx, s, subject, 0); err != nil {
+						b.Fatal(err)
+					}
+				}
 				b.ReportAllocs()
 				for b.Loop() {
+					if cold {
+						b.StopTimer()
+						s.Close()
+						s, _ = referrerStore(b, n)
+						b.StartTimer()
+					}
 					got, err := listAllReferrers(ctx, s, subject, page)
 					if err != nil {
 						b.Fatal(err)
