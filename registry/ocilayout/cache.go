@@ -33,6 +33,9 @@ import (
 // in place would keep its inode; such a write is still seen when it
 // changes the size or the modification time, which is all that a
 // same-size rewrite within one timestamp tick could hide.
+//
+// An entry also keeps the referrers of the manifests its index lists
+// (referrers.go); [indexCache.set] forgets them with the index it replaces.
 
 // holdIndex is whether a Store keeps the index.json it cached open. Not on
 // Windows, where an open file cannot be replaced by a rename.

@@ -113,7 +113,10 @@ func (s *Store) listSingle(req transport.PageRequest) (transport.Page[string], e
 // artifact type (its artifactType, else its config's media type) and
 // annotations. An unknown repository, like an unknown subject, gives an
 // empty page, as registries answer the referrers API. Paging is described at
-// [Store.ListRepositories].
+// [Store.ListRepositories]. The manifests are read once for each version of
+// index.json and their referrers kept while it is unchanged, so a page costs
+// the page, not every referrer; a manifest blob damaged or removed by hand,
+// index.json unchanged, is noticed when index.json next changes.
 func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
 	if err := s.begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
