@@ -33,6 +33,9 @@ import (
 // in place would keep its inode; such a write is still seen when it
 // changes the size or the modification time, which is all that a
 // same-size rewrite within one timestamp tick could hide.
+//
+// An entry also keeps the referrers of the manifests its index lists
+// (referrers.go); [indexCache.set] forgets them with the index it replaces.
 
 // holdIndex is whether a Store keeps the index.json it cached open. Not on
 // Windows, where an open file cannot be replaced by a rename.
@@ -40,11 +43,12 @@ var holdIndex = runtime.GOOS != "windows"
 
 // indexCache is the cached index.json of one repository of a stripe.
 type indexCache struct {
-	mu   sync.Mutex  // guards the fields below; readers may swap them
-	repo string      // the repository, "" for none
-	x    *index      // its parsed index.json
-	fi   os.FileInfo // of the file x was read from or written to
-	f    *os.File    // that file, held open (holdIndex), or nil
+	mu   sync.Mutex   // guards the fields below; readers may swap them
+	repo string       // the repository, "" for none
+	x    *index       // its parsed index.json
+	fi   os.FileInfo  // of the file x was read from or written to
+	f    *os.File     // that file, held open (holdIndex), or nil
+	refs *referrerSet // the referrers of the manifests x lists, or nil
 }
 
 // set makes the cache hold x, read from or written to the file f whose
@@ -52,7 +56,7 @@ type indexCache struct {
 func (c *indexCache) set(repo string, x *index, fi os.FileInfo, f *os.File) {
 	c.mu.Lock()
 	old := c.f
-	c.repo, c.x, c.fi, c.f = repo, x, fi, nil
+	c.repo, c.x, c.fi, c.f, c.refs = repo, x, fi, nil, nil
 	if holdIndex {
 		c.f, f = f, nil
 	}

@@ -1,19 +1,15 @@
 package ocilayout
 
 import (
-	"cmp"
 	"context"
-	"encoding/json"
 	"errors"
 	"io/fs"
-	"maps"
 	"path"
 	"slices"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/internal/backend"
 	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
@@ -117,7 +113,10 @@ func (s *Store) listSingle(req transport.PageRequest) (transport.Page[string], e
 // artifact type (its artifactType, else its config's media type) and
 // annotations. An unknown repository, like an unknown subject, gives an
 // empty page, as registries answer the referrers API. Paging is described at
-// [Store.ListRepositories].
+// [Store.ListRepositories]. The manifests are read once for each version of
+// index.json and their referrers kept while it is unchanged, so a page costs
+// the page, not every referrer; a manifest blob damaged or removed by hand,
+// index.json unchanged, is noticed when index.json next changes.
 func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
 	if err := s.begin(ctx, repo); err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
@@ -133,13 +132,14 @@ func (s *Store) ListReferrers(ctx context.Context, repo string, subject digest.D
 	if err != nil {
 		return transport.Page[ocispec.Descriptor]{}, err
 	}
-	slices.SortFunc(descs, func(a, b ocispec.Descriptor) int { return cmp.Compare(a.Digest, b.Digest) })
 	key := func(d ocispec.Descriptor) string { return string(d.Digest) }
-	return backend.Page(descs, key, req, 0), nil
+	p := backend.Page(descs, key, req, 0)
+	cloneAnnotations(p.Items)
+	return p, nil
 }
 
-// referrers reads the manifests repo's index.json lists and returns the
-// descriptors of those whose subject is subject.
+// referrers returns the referrers of subject in repo, of artifactType
+// unless it is "", sorted by digest; the caller must not modify them.
 func (s *Store) referrers(ctx context.Context, repo string, subject digest.Digest, artifactType string) ([]ocispec.Descriptor, error) {
 	defer s.rlock(repo)()
 	if err := s.openRepo(repo); err != nil {
@@ -152,46 +152,9 @@ func (s *Store) referrers(ctx context.Context, repo string, subject digest.Diges
 	if err != nil {
 		return nil, err
 	}
-	var descs []ocispec.Descriptor
-	for _, e := range ix.listed() {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		if e.MediaType != "" && !image.IsManifest(e.MediaType) && !image.IsIndex(e.MediaType) {
-			continue
-		}
-		body, err := s.readListed(repo, e)
-		if err != nil {
-			return nil, err
-		}
-		var m struct {
-			MediaType    string              `json:"mediaType"`
-			ArtifactType string              `json:"artifactType"`
-			Config       *ocispec.Descriptor `json:"config"`
-			Subject      *ocispec.Descriptor `json:"subject"`
-			Annotations  map[string]string   `json:"annotations"`
-		}
-		if err := json.Unmarshal(body, &m); err != nil {
-			return nil, invalid(s.blobPath(repo, e.Digest), "%v", err)
-		}
-		if m.Subject == nil || m.Subject.Digest != subject {
-			continue
-		}
-		at := m.ArtifactType
-		if at == "" && m.Config != nil {
-			at = m.Config.MediaType
-		}
-		if artifactType != "" && at != artifactType {
-			continue
-		}
-		mt := cmp.Or(e.MediaType, m.MediaType)
-		descs = append(descs, ocispec.Descriptor{
-			MediaType:    mt,
-			Digest:       e.Digest,
-			Size:         e.Size,
-			ArtifactType: at,
-			Annotations:  maps.Clone(m.Annotations),
-		})
+	r, err := s.referrerSetOf(ctx, repo, ix)
+	if err != nil {
+		return nil, err
 	}
-	return descs, nil
+	return r.list(subject, artifactType), nil
 }
