@@ -37,15 +37,10 @@ func benchManifest(i int) []byte {
 }
 
 // benchTag returns tag i of benchLayout.
-func benchTag(i int) string { return fmt.Sprintf("t%06d", i) }
-
-// benchLayout makes, in a new directory, repository benchRepo with n tags
-// benchTag(0..n-1), tag i naming benchManifest(i), writing the files
-// directly (pushing them one by one would take too long).
-func benchLayout(tb testing.TB, n int) string {
-	tb.Helper()
-	dir := tb.TempDir()
-	write := func(rel string, data []byte) {
+// benchWriter returns a function that writes a file of repository
+// benchRepo under dir, making its directories.
+func benchWriter(tb testing.TB, dir string) func(rel string, data []byte) {
+	return func(rel string, data []byte) {
 		p := filepath.Join(dir, benchRepo, filepath.FromSlash(rel))
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 			tb.Fatal(err)
@@ -54,6 +49,17 @@ func benchLayout(tb testing.TB, n int) string {
 			tb.Fatal(err)
 		}
 	}
+}
+
+func benchTag(i int) string { return fmt.Sprintf("t%06d", i) }
+
+// benchLayout makes, in a new directory, repository benchRepo with n tags
+// benchTag(0..n-1), tag i naming benchManifest(i), writing the files
+// directly (pushing them one by one would take too long).
+func benchLayout(tb testing.TB, n int) string {
+	tb.Helper()
+	dir := tb.TempDir()
+	write := benchWriter(tb, dir)
 	blob := func(data []byte) digest.Digest {
 		d := digest.FromBytes(data)
 		write("blobs/sha256/"+d.Encoded(), data)

@@ -45,15 +45,7 @@ func referrerManifest(subject ocispec.Descriptor, i int) []byte {
 func referrerLayout(tb testing.TB, n int) (string, digest.Digest) {
 	tb.Helper()
 	dir := tb.TempDir()
-	write := func(rel string, data []byte) {
-		p := filepath.Join(dir, benchRepo, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		if err := os.WriteFile(p, data, 0o644); err != nil {
-			tb.Fatal(err)
-		}
-	}
+	write := benchWriter(tb, dir)
 	blob := func(data []byte) ocispec.Descriptor {
 		d := digest.FromBytes(data)
 		write("blobs/sha256/"+d.Encoded(), data)
