@@ -1,7 +1,6 @@
 package backend
 
 import (
-	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -33,11 +32,12 @@ func PutTags(tag string, opts *transport.PutManifestOptions) ([]string, error) {
 	if opts == nil {
 		return tags, nil
 	}
-	if err := spec.CheckTags(opts.Tags); err != nil {
+	extra, err := spec.CheckTags(opts.Tags)
+	if err != nil {
 		return nil, err
 	}
-	for _, t := range opts.Tags {
-		if !slices.Contains(tags, t) {
+	for _, t := range extra {
+		if t != tag {
 			tags = append(tags, t)
 		}
 	}

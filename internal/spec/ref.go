@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -61,19 +62,24 @@ func CheckTag(tag string) error {
 	return nil
 }
 
-// CheckTags returns TAG_INVALID unless tags, the tags of one manifest put
-// ([transport.PutManifestOptions.Tags]), are at most
+// CheckTags returns tags, the tags of one manifest put
+// ([transport.PutManifestOptions.Tags]), without repeats, in the order of
+// their first appearance, or TAG_INVALID unless there are at most
 // [transport.MaxPutTags], each valid ([CheckTag]).
-func CheckTags(tags []string) error {
+func CheckTags(tags []string) ([]string, error) {
 	if len(tags) > transport.MaxPutTags {
-		return transport.Errorf(transport.CodeTagInvalid, "%d tags in one manifest put; at most %d", len(tags), transport.MaxPutTags)
+		return nil, transport.Errorf(transport.CodeTagInvalid, "%d tags in one manifest put; at most %d", len(tags), transport.MaxPutTags)
 	}
+	var out []string
 	for _, t := range tags {
 		if err := CheckTag(t); err != nil {
-			return err
+			return nil, err
+		}
+		if !slices.Contains(out, t) {
+			out = append(out, t)
 		}
 	}
-	return nil
+	return out, nil
 }
 
 // CheckDigest returns s as a digest, or DIGEST_INVALID unless it is a

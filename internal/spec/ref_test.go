@@ -2,6 +2,8 @@ package spec
 
 import (
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
@@ -166,6 +168,36 @@ func TestCheckPageRequest(t *testing.T) {
 	} {
 		if err := CheckPageRequest(tc.req); !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
 			t.Errorf("CheckPageRequest(%+v) = %v, want %v", tc.req, err, tc.want)
+		}
+	}
+}
+
+func TestCheckTags(t *testing.T) {
+	t.Parallel()
+	many := make([]string, transport.MaxPutTags+1)
+	for i := range many {
+		many[i] = fmt.Sprintf("t%d", i)
+	}
+	for _, tc := range []struct {
+		name string
+		in   []string
+		want []string
+		err  bool
+	}{
+		{name: "none"},
+		{name: "repeats, first order kept", in: []string{"b", "a", "b", "a", "c"}, want: []string{"b", "a", "c"}},
+		{name: "invalid", in: []string{"ok", "not/a/tag"}, err: true},
+		{name: "too many", in: many, err: true},
+	} {
+		got, err := CheckTags(tc.in)
+		if tc.err {
+			if !errors.Is(err, transport.ErrTagInvalid) {
+				t.Errorf("%s: CheckTags = %v, %v; want TAG_INVALID", tc.name, got, err)
+			}
+			continue
+		}
+		if err != nil || !slices.Equal(got, tc.want) {
+			t.Errorf("%s: CheckTags = %q, %v; want %q", tc.name, got, err, tc.want)
 		}
 	}
 }

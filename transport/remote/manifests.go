@@ -365,12 +365,13 @@ func extraTags(ref string, want digest.Digest, opts *transport.PutManifestOption
 	if opts == nil {
 		return nil, nil
 	}
-	if err := spec.CheckTags(opts.Tags); err != nil {
+	checked, err := spec.CheckTags(opts.Tags)
+	if err != nil {
 		return nil, err
 	}
 	var tags []string
-	for _, t := range opts.Tags {
-		if (want != "" || t != ref) && !slices.Contains(tags, t) {
+	for _, t := range checked {
+		if want != "" || t != ref {
 			tags = append(tags, t)
 		}
 	}

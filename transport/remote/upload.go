@@ -9,12 +9,12 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/regkit/regkit/image"
+	"github.com/regkit/regkit/internal/spec"
 	"github.com/regkit/regkit/transport"
 )
 
@@ -200,8 +200,7 @@ func (c *Client) mountSelf(ctx context.Context, repo string, desc ocispec.Descri
 // isImageConfig reports whether mediaType is that of an image config, OCI
 // or Docker, parameters aside.
 func isImageConfig(mediaType string) bool {
-	mt, _, _ := strings.Cut(mediaType, ";")
-	mt = strings.ToLower(strings.TrimSpace(mt))
+	mt := spec.MediaType(mediaType)
 	return mt == ocispec.MediaTypeImageConfig || mt == image.MediaTypeDockerConfig
 }
 

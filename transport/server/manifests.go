@@ -104,11 +104,11 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 	if !spec.IsDigest(t.ref) {
 		tags = nil // the tag parameters go with a put by digest only
 	}
-	if err := spec.CheckTags(tags); err != nil {
+	tags, err = spec.CheckTags(tags)
+	if err != nil {
 		h.fail(w, r, err) // whatever the Transport would make of them
 		return
 	}
-	tags = unique(tags)
 	if len(tags) > 0 {
 		if opts == nil {
 			opts = &transport.PutManifestOptions{}
@@ -131,20 +131,6 @@ func (h *Handler) putManifest(w *responseWriter, r *http.Request, t parsedTarget
 		hdr.Add("OCI-Tag", tag)
 	}
 	writeEmpty(w, http.StatusCreated)
-}
-
-// unique returns tags without repeats, in the order of their first
-// appearance.
-func unique(tags []string) []string {
-	seen := make(map[string]bool, len(tags))
-	out := tags[:0:0]
-	for _, t := range tags {
-		if !seen[t] {
-			seen[t] = true
-			out = append(out, t)
-		}
-	}
-	return out
 }
 
 // ifMatch turns the If-Match header of a manifest PUT into options. One
