@@ -44,19 +44,16 @@ type probe struct {
 }
 
 // claim returns a channel closed when the probe under way ends, if one
-// is; otherwise, if take, it makes the caller the prober (mine), who calls
-// release when done.
-func (p *probe) claim(take bool) (wait <-chan struct{}, mine bool) {
+// is; otherwise it makes the caller the prober, who calls release when
+// done, and returns nil.
+func (p *probe) claim() (wait <-chan struct{}) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	switch {
-	case p.busy != nil:
-		return p.busy, false
-	case !take:
-		return nil, false
+	if p.busy != nil {
+		return p.busy
 	}
 	p.busy = make(chan struct{})
-	return nil, true
+	return nil
 }
 
 // release ends the probe under way, waking those waiting for it.

@@ -139,7 +139,7 @@ func (c *Client) ask(ctx context.Context, repo string, desc ocispec.Descriptor) 
 		if isImageConfig(desc.MediaType) {
 			return c.mountSelf(ctx, repo, desc, false)
 		}
-		wait, _ := c.caps.mountProbe.claim(true)
+		wait := c.caps.mountProbe.claim()
 		if wait != nil {
 			select {
 			case <-wait:
