@@ -18,6 +18,9 @@ type manifestEntry struct {
 	desc    ocispec.Descriptor // mediaType, digest, size, artifactType
 	body    []byte
 	subject digest.Digest // "" when the manifest has none
+	// tags are the tags of its repository that point at it, so that
+	// deleting it costs its own tags, not all of the repository's.
+	tags map[string]struct{}
 }
 
 // GetManifest returns the descriptor and the exact bytes of the manifest
@@ -133,14 +136,22 @@ func (s *Store) PutManifest(ctx context.Context, repo, ref, mediaType string, bo
 		}
 	}
 	r = s.createRepo(repo)
-	if _, ok := r.manifests[d]; !ok {
+	if cur := r.manifests[d]; cur != nil {
+		m = cur
+	} else {
 		r.manifests[d] = m
 	}
 	for _, t := range p.Tags {
-		if _, ok := r.tags[t]; !ok {
+		if old, ok := r.tags[t]; !ok {
 			r.tagList.set(t)
+		} else if old != d {
+			delete(r.manifests[old].tags, t)
 		}
 		r.tags[t] = d
+		if m.tags == nil {
+			m.tags = make(map[string]struct{}, 1)
+		}
+		m.tags[t] = struct{}{}
 	}
 	if m.subject != "" {
 		refs := r.referrers[m.subject]
@@ -178,10 +189,12 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 		return err
 	}
 	if tag != "" {
-		if _, ok := r.tags[tag]; !ok {
+		to, ok := r.tags[tag]
+		if !ok {
 			return backend.TagUnknown(repo, tag)
 		}
 		delete(r.tags, tag)
+		delete(r.manifests[to].tags, tag)
 		r.tagList.delete(tag)
 		return nil
 	}
@@ -190,12 +203,10 @@ func (s *Store) DeleteManifest(ctx context.Context, repo, ref string) error {
 		return backend.ManifestUnknown(repo, d)
 	}
 	delete(r.manifests, d)
-	maps.DeleteFunc(r.tags, func(tag string, to digest.Digest) bool {
-		if to == d {
-			r.tagList.delete(tag)
-		}
-		return to == d
-	})
+	for tag := range m.tags {
+		delete(r.tags, tag)
+		r.tagList.delete(tag)
+	}
 	if refs := r.referrers[m.subject]; refs != nil {
 		refs.delete(string(d))
 		if refs.len() == 0 {

@@ -2,6 +2,7 @@ package fake
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 
@@ -306,8 +307,15 @@ func TestDeleteManifest(t *testing.T) {
 	ctx := t.Context()
 	subject, _ := pushImage(t, s, "repo", "subject", "keep")
 	desc, body := pushImage(t, s, "repo", "deleted", "")
-	for _, tag := range []string{"a", "b"} {
-		if _, err := s.PutManifest(ctx, "repo", tag, ocispec.MediaTypeImageManifest, body, nil); err != nil {
+	// "moved" points at the deleted manifest, then at the subject: deleting
+	// the first must keep it. "c" is put after the manifest is stored.
+	_, sbody, err := s.GetManifest(ctx, "repo", "keep")
+	checkErr(t, "GetManifest(keep)", err, nil)
+	for _, put := range []struct {
+		tag  string
+		body []byte
+	}{{"a", body}, {"b", body}, {"moved", body}, {"moved", sbody}, {"c", body}} {
+		if _, err := s.PutManifest(ctx, "repo", put.tag, ocispec.MediaTypeImageManifest, put.body, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -325,7 +333,7 @@ func TestDeleteManifest(t *testing.T) {
 		{name: "unknown tag", repo: "repo", ref: "zzz", want: transport.ErrManifestUnknown},
 		{name: "unknown digest", repo: "repo", ref: digest.FromString("x").String(), want: transport.ErrManifestUnknown},
 		{name: "tag only", repo: "repo", ref: "a", gone: []string{"a"}, kept: []string{"b", desc.Digest.String()}},
-		{name: "digest and its tags", repo: "repo", ref: desc.Digest.String(), gone: []string{"b", desc.Digest.String()}, kept: []string{"keep", "sig"}},
+		{name: "digest and its tags", repo: "repo", ref: desc.Digest.String(), gone: []string{"b", "c", desc.Digest.String()}, kept: []string{"keep", "moved", "sig"}},
 		{name: "referrer", repo: "repo", ref: sigDesc.Digest.String(), gone: []string{"sig"}, kept: []string{"keep"}},
 	}
 	for _, st := range steps { // in order
@@ -340,6 +348,10 @@ func TestDeleteManifest(t *testing.T) {
 				checkErr(t, "HeadManifest("+ref+")", err, nil)
 			}
 		})
+	}
+	tags, err := s.ListTags(ctx, "repo", transport.PageRequest{})
+	if err != nil || !slices.Equal(tags.Items, []string{"keep", "moved"}) {
+		t.Errorf("ListTags after the deletes = %v, %v; want [keep moved]", tags.Items, err)
 	}
 	page, err := s.ListReferrers(ctx, "repo", subject.Digest, "", transport.PageRequest{})
 	if err != nil || len(page.Items) != 0 {
