@@ -4,9 +4,13 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
+	specs "github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
@@ -121,4 +125,61 @@ func TestReferrersManyOverHTTP(t *testing.T) {
 	if len(seen) != n {
 		t.Errorf("listed %d referrers, want %d", len(seen), n)
 	}
+}
+
+// TestReferrersBigAnnotationsOverHTTP lists 1,000 referrers of 6 KiB of
+// annotations each through regkit's client: 6 MB in one page of the
+// server's default 1000, more than the client reads as one index (4 MiB).
+// The server keeps each page under its byte budget, so all are listed.
+func TestReferrersBigAnnotationsOverHTTP(t *testing.T) {
+	t.Parallel()
+	const n = 1000
+	s := fake.NewStore()
+	subject := fillReferrersPadded(t, s, "repo", n, 6<<10)
+	srv := fake.Serve(t, fake.WithStore(s))
+	seen := make(map[digest.Digest]bool, n)
+	for desc, err := range srv.Registry().Repository("repo").Referrers(t.Context(), subject, nil) {
+		if err != nil {
+			t.Fatalf("after %d referrers: %v", len(seen), err)
+		}
+		if len(desc.Annotations["pad"]) != 6<<10 {
+			t.Fatalf("referrer %s lists annotation pad of %d bytes, want %d", desc.Digest, len(desc.Annotations["pad"]), 6<<10)
+		}
+		seen[desc.Digest] = true
+	}
+	if len(seen) != n {
+		t.Errorf("listed %d referrers, want %d", len(seen), n)
+	}
+	var pages int
+	for _, req := range srv.Requests() {
+		if req.Route == fake.RouteReferrers {
+			pages++
+		}
+	}
+	if pages < 7 || pages > 16 {
+		t.Errorf("listed in %d pages: want pages of at most 1 MiB, and no more than twice as many as that needs", pages)
+	}
+}
+
+// fillReferrersPadded gives repo of s a subject with n referrers, each with
+// an annotation "pad" of pad bytes, and returns the subject's digest.
+func fillReferrersPadded(tb testing.TB, s *fake.Store, repo string, n, pad int) digest.Digest {
+	tb.Helper()
+	ctx := context.Background()
+	cfg := storeBlob(tb, s, repo, []byte("{}"))
+	cfg.MediaType = "application/vnd.oci.empty.v1+json"
+	subjectBody := mustJSON(tb, ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{}})
+	subject, err := s.PutManifest(ctx, repo, "subject", ocispec.MediaTypeImageManifest, subjectBody, nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	prefix := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"artifactType":"application/x.sig","config":%s,"layers":[],"subject":%s,"annotations":{"pad":%q,"i":"`,
+		ocispec.MediaTypeImageManifest, mustJSON(tb, cfg), mustJSON(tb, subject), strings.Repeat("x", pad))
+	for i := range n {
+		body := []byte(prefix + strconv.Itoa(i) + `"}}`)
+		if _, err := s.PutManifest(ctx, repo, digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return subject.Digest
 }

@@ -1,10 +1,12 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
 
+	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/regkit/regkit/internal/spec"
@@ -21,6 +23,13 @@ const maxPageSize = 10000
 // reads at most 4 MiB; 1000 descriptors of referrers without large
 // annotations are about 200 KB).
 const defaultReferrersPage = 1000
+
+// maxReferrersBody is the most bytes a page of referrers holds when it can:
+// a page that encodes to more is asked for again with half as many
+// referrers (down to one), the rest behind its Link. Annotations are
+// unbounded, so a count alone does not keep a page under what a client
+// reads as one index.
+const maxReferrersBody = 1 << 20
 
 // pageParams is a page request read from a query.
 type pageParams struct {
@@ -117,7 +126,8 @@ func (h *Handler) serveCatalog(w *responseWriter, r *http.Request) {
 // serveReferrers serves GET /v2/<name>/referrers/<digest>: an image index
 // of the referrers, empty (never 404) when there are none or the
 // repository is unknown. Without n= a page holds at most
-// [defaultReferrersPage] referrers, with a Link to the next. With ?artifactType= only referrers of that type
+// [defaultReferrersPage] referrers, with a Link to the next, and a page
+// holds fewer when they would encode to more than [maxReferrersBody]. With ?artifactType= only referrers of that type
 // are listed, and OCI-Filters-Applied says so. A Transport that cannot list
 // referrers gives 404, which tells clients to fall back to the referrers
 // tag schema.
@@ -137,7 +147,36 @@ func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTar
 		p.req.N = defaultReferrersPage
 	}
 	artifactType := q.Get("artifactType")
-	page, err := h.t.ListReferrers(r.Context(), t.name, d, artifactType, p.req)
+	for {
+		page, body, err := h.referrersPage(r, t.name, d, artifactType, p)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		if len(body) > maxReferrersBody && len(page.Items) > 1 {
+			p.req.N = len(page.Items) / 2
+			continue
+		}
+		var extra url.Values
+		if artifactType != "" {
+			w.Header().Set("OCI-Filters-Applied", "artifactType")
+			extra = url.Values{"artifactType": {artifactType}}
+		}
+		lastKey := ""
+		if len(page.Items) > 0 {
+			lastKey = string(page.Items[len(page.Items)-1].Digest)
+		}
+		setLink(w.Header(), "/v2/"+t.name+"/referrers/"+string(d), p, page.Next, lastKey, extra)
+		writeBody(w, r, http.StatusOK, ocispec.MediaTypeImageIndex, body)
+		return
+	}
+}
+
+// referrersPage asks the Transport for one page of the referrers of d in
+// repo and encodes the image index that lists them (of artifactType only,
+// when it is not "").
+func (h *Handler) referrersPage(r *http.Request, repo string, d digest.Digest, artifactType string, p pageParams) (transport.Page[ocispec.Descriptor], []byte, error) {
+	page, err := h.t.ListReferrers(r.Context(), repo, d, artifactType, p.req)
 	switch {
 	case errors.Is(err, transport.ErrNameUnknown), errors.Is(err, transport.ErrManifestUnknown):
 		page, err = transport.Page[ocispec.Descriptor]{}, nil
@@ -145,32 +184,24 @@ func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTar
 		err = statusError(http.StatusNotFound, transport.CodeUnsupported, "this registry cannot list referrers")
 	}
 	if err != nil {
-		h.fail(w, r, err)
-		return
+		return page, nil, err
 	}
 	descs := pageItems(page.Items, p.empty)
-	var extra url.Values
 	if artifactType != "" {
-		kept := descs[:0]
+		kept := make([]ocispec.Descriptor, 0, len(descs))
 		for _, desc := range descs {
 			if desc.ArtifactType == artifactType {
 				kept = append(kept, desc)
 			}
 		}
 		descs = kept
-		w.Header().Set("OCI-Filters-Applied", "artifactType")
-		extra = url.Values{"artifactType": {artifactType}}
 	}
-	lastKey := ""
-	if len(page.Items) > 0 {
-		lastKey = string(page.Items[len(page.Items)-1].Digest)
-	}
-	setLink(w.Header(), "/v2/"+t.name+"/referrers/"+string(d), p, page.Next, lastKey, extra)
-	h.writeJSON(w, r, ocispec.MediaTypeImageIndex, ocispec.Index{
+	body, err := json.Marshal(ocispec.Index{
 		Versioned: specs.Versioned{SchemaVersion: 2},
 		MediaType: ocispec.MediaTypeImageIndex,
 		Manifests: descs,
 	})
+	return page, body, err
 }
 
 // writeJSON answers 200 with v as JSON.
