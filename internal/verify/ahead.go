@@ -13,11 +13,14 @@ import (
 // and loses 5-8% at 64 MiB, as the extra copy competes for the CPU. The
 // cost is that copy (memmove is ten times faster than SHA-256) and
 // aheadBufs × aheadBufSize bytes of buffers per blob in flight; 4 × 256 KiB
-// was faster than 2 or 3 buffers, or buffers of 128 KiB.
+// was faster than 2 or 3 buffers, or buffers of 128 KiB. The buffers come
+// from a pool and go back to it: on a virtual machine that maps memory
+// lazily, the first write to each fresh page costs microseconds, which a
+// new megabyte per blob paid every time.
 const (
 	hashAheadMin = 4 << 20
 	aheadBufs    = 4
-	aheadBufSize = 256 << 10
+	aheadBufSize = copyBufSize // the buffers come from copyBufs
 )
 
 // hashAhead feeds copies of the bytes it is given to h on its own goroutine.
@@ -42,7 +45,7 @@ func newHashAhead(h hash.Hash) *hashAhead {
 		stop: make(chan struct{}),
 	}
 	for range aheadBufs {
-		a.free <- make([]byte, aheadBufSize)
+		a.free <- copyBufs.Get().(*[copyBufSize]byte)[:]
 	}
 	a.wg.Go(a.run)
 	return a
@@ -96,6 +99,31 @@ func (a *hashAhead) finish() {
 	}
 	a.full <- nil
 	a.wg.Wait()
+	a.recycle()
+}
+
+// recycle hands the buffers back to the pool once the hasher has stopped.
+// A buffer still queued after an abort is never hashed, so it is free too.
+// Only the goroutine that writes may call it (after finish, or after its
+// own abort): an abort from another goroutine may come while write copies
+// into the current buffer.
+func (a *hashAhead) recycle() {
+	if a.cur != nil {
+		copyBufs.Put((*[copyBufSize]byte)(a.cur[:copyBufSize]))
+		a.cur = nil
+	}
+	for _, ch := range []chan []byte{a.free, a.full} {
+		for more := true; more; {
+			select {
+			case b := <-ch:
+				if b != nil {
+					copyBufs.Put((*[copyBufSize]byte)(b[:copyBufSize]))
+				}
+			default:
+				more = false
+			}
+		}
+	}
 }
 
 // aborted reports whether abort was called.

@@ -128,6 +128,7 @@ func (r *Reader) stopHashing(complete bool) bool {
 		return true
 	case !complete:
 		a.abort()
+		a.recycle()
 		return false
 	}
 	a.finish()
