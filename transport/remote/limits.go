@@ -3,6 +3,7 @@ package remote
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/regkit/regkit/transport"
@@ -36,21 +37,27 @@ const (
 // limitedNames is a JSON array of names read with a limit on its entries: it
 // counts them before it decodes any, so that a page of a million tiny
 // entries costs nothing past the limit. Several limitedNames may share items,
-// and the limit.
+// and the limit. The error of a page over the limit names the request:
+// what of the URL u, made only then.
 type limitedNames struct {
 	items *[]string
 	max   int
+	u     *url.URL
 	what  string
 }
 
 func (n limitedNames) UnmarshalJSON(raw []byte) error {
 	var got []string
-	if err := decodeArray(raw, &got, n.max-len(*n.items), n.what, "WithMaxListEntries"); err != nil {
+	if err := decodeArray(raw, &got, n.max-len(*n.items), "", "WithMaxListEntries"); err != nil {
 		var le *transport.LimitError
 		if errors.As(err, &le) {
-			le.Limit = int64(n.max)
+			le.What, le.Limit = "GET "+redact(n.u)+": "+n.what, int64(n.max)
 		}
 		return err
+	}
+	if *n.items == nil {
+		*n.items = got
+		return nil
 	}
 	*n.items = append(*n.items, got...)
 	return nil
@@ -86,8 +93,12 @@ func decodeIndex(raw []byte) (ocispec.Index, error) {
 // nothing, when there are more than max: it reads raw up to the first
 // entry past max and allocates nothing to count.
 func decodeArray[T any](raw []byte, out *[]T, max int, what, option string) error {
-	if n := countEntries(raw, max+1); n > max {
+	n := countEntries(raw, max+1)
+	if n > max {
 		return &transport.LimitError{What: what, Unit: "entries", Limit: int64(max), Option: option}
+	}
+	if *out == nil && n > 0 {
+		*out = make([]T, 0, n) // encoding/json fills it without growing it
 	}
 	return json.Unmarshal(raw, out)
 }
