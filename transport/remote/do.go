@@ -91,9 +91,9 @@ func (c *Client) send(ctx context.Context, r reqSpec, body io.Reader) (*http.Res
 		cancel(nil)
 		return nil, fmt.Errorf("%s %s: %w", r.method, redact(r.url), err)
 	}
-	u := *r.url
-	u.Host = strings.TrimSuffix(u.Host, ":")
-	req.URL, req.Host = &u, u.Host
+	*req.URL = *r.url
+	req.URL.Host = strings.TrimSuffix(req.URL.Host, ":")
+	req.Host = req.URL.Host
 	if body != http.NoBody {
 		req.ContentLength = r.size
 	}
@@ -141,13 +141,15 @@ func (c *Client) readBody(r reqSpec, resp *http.Response) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: read the answer: %w", r.method, redact(r.url), err)
 	}
-	resp.Body = &buffered{Reader: bytes.NewReader(buf), buf: buf}
+	b := &buffered{buf: buf}
+	b.Reset(buf)
+	resp.Body = b
 	return nil
 }
 
 // buffered is a response body read into memory by readBody.
 type buffered struct {
-	*bytes.Reader
+	bytes.Reader
 	buf []byte
 }
 
