@@ -173,7 +173,10 @@ func requestScopes(r *http.Request, ours func(origin string) bool) *scopeSet {
 		if acts := methodActions(r.Method); acts != nil {
 			ss.add(Scope{Resource: "repository:" + name, Actions: acts})
 		}
-		if from := r.URL.Query().Get("from"); from != "" && r.Method == http.MethodPost {
+		if r.Method != http.MethodPost {
+			break // only a POST mounts: other requests' queries go unparsed
+		}
+		if from := r.URL.Query().Get("from"); from != "" {
 			ss.add(Scope{Resource: "repository:" + from, Actions: []string{actionPull}})
 		}
 	}

@@ -149,7 +149,7 @@ func (t *RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		return t.base.RoundTrip(r)
 	}
 	ctx := r.Context()
-	need := requestScopes(r, t.serves)
+	need := &lazyScopes{t: t, r: r}
 	sent, probing, err := t.upfront(ctx, need, r)
 	if err != nil {
 		closeBody(r)
@@ -171,7 +171,7 @@ func (t *RoundTripper) RoundTrip(r *http.Request) (*http.Response, error) {
 		t.learn(r.URL, resp) // so that the next request goes with a token
 		return resp, nil
 	}
-	next, basic, err := t.answer(ctx, r.URL, resp, need, sent)
+	next, basic, err := t.answer(ctx, r.URL, resp, need.get(), sent)
 	if probing && !basic {
 		t.endProbe() // waiters can use the token while this request replays
 	}
@@ -229,7 +229,7 @@ func (t *RoundTripper) ours(u *url.URL) bool {
 // goes out as a probe, and the others wait for it (they would all get the
 // same 401): it reports true, and the caller ends the probe with
 // [RoundTripper.endProbe].
-func (t *RoundTripper) upfront(ctx context.Context, need *scopeSet, r *http.Request) (attempt, bool, error) {
+func (t *RoundTripper) upfront(ctx context.Context, need *lazyScopes, r *http.Request) (attempt, bool, error) {
 	for {
 		t.mu.Lock()
 		scheme, basic, ch := t.scheme, t.basic, t.bearer
@@ -259,7 +259,7 @@ func (t *RoundTripper) upfront(ctx context.Context, need *scopeSet, r *http.Requ
 		case "basic":
 			return attempt{header: basic}, false, nil
 		case "bearer":
-			tok, err := t.bearerToken(ctx, need, ch, nil)
+			tok, err := t.bearerToken(ctx, need.get(), ch, nil)
 			if err != nil {
 				return attempt{}, false, err
 			}
@@ -267,6 +267,22 @@ func (t *RoundTripper) upfront(ctx context.Context, need *scopeSet, r *http.Requ
 		}
 		return attempt{}, false, nil
 	}
+}
+
+// lazyScopes are the scopes a request needs (see requestScopes), read
+// from it when first asked for: only a token needs them, so a request to a
+// registry without tokens (anonymous, or Basic) never reads them.
+type lazyScopes struct {
+	t  *RoundTripper
+	r  *http.Request
+	ss *scopeSet
+}
+
+func (l *lazyScopes) get() *scopeSet {
+	if l.ss == nil {
+		l.ss = requestScopes(l.r, l.t.serves)
+	}
+	return l.ss
 }
 
 // endProbe lets the requests waiting for a probe go. It may be called more

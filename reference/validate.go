@@ -98,6 +98,9 @@ func checkRepository(name string) error {
 	if name == "" {
 		return ErrEmpty
 	}
+	if plainRepository(name) {
+		return nil
+	}
 	_, err := distref.WithName(probeHost + "/" + name)
 	if err == nil {
 		return nil
@@ -112,6 +115,59 @@ func checkRepository(name string) error {
 		}
 	}
 	return ErrInvalidRepository
+}
+
+// plainRepository reports whether name is a repository path by
+// distribution/reference's grammar, checked by hand so that a valid name,
+// which every request to a registry carries, costs no allocation: path
+// components of [a-z0-9]+ joined by ".", "_", "__" or dashes, separated by
+// "/", at most 255 bytes in all. What it refuses, distribution/reference
+// checks again, to say why.
+func plainRepository(name string) bool {
+	if name == "" || len(name) > distref.RepositoryNameTotalLengthMax {
+		return false
+	}
+	for rest, more := name, true; more; {
+		var comp string
+		comp, rest, more = strings.Cut(rest, "/")
+		if !plainComponent(comp) {
+			return false
+		}
+	}
+	return true
+}
+
+// plainComponent reports whether c is one path component of a repository:
+// alphanumerics, then any number of a separator and alphanumerics.
+func plainComponent(c string) bool {
+	i := 0
+	for {
+		start := i
+		for i < len(c) && (c[i] >= 'a' && c[i] <= 'z' || c[i] >= '0' && c[i] <= '9') {
+			i++
+		}
+		if i == start {
+			return false // empty, or a separator not between alphanumerics
+		}
+		if i == len(c) {
+			return true
+		}
+		switch c[i] {
+		case '.':
+			i++
+		case '_':
+			i++
+			if i < len(c) && c[i] == '_' {
+				i++
+			}
+		case '-':
+			for i < len(c) && c[i] == '-' {
+				i++
+			}
+		default:
+			return false
+		}
+	}
 }
 
 func checkTag(tag string) error {

@@ -26,7 +26,9 @@ const MaxRedirects = 10
 // Same reports whether a and b have the same scheme, host and port (a
 // missing port is the scheme's default).
 func Same(a, b *url.URL) bool {
-	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(hostPort(a), hostPort(b))
+	// The parts are compared one by one, as hostPort would join them, so
+	// that every request's check allocates nothing.
+	return strings.EqualFold(a.Scheme, b.Scheme) && strings.EqualFold(a.Hostname(), b.Hostname()) && port(a) == port(b)
 }
 
 // Send returns nil when a credential for the origin of owner may be sent to
@@ -140,9 +142,20 @@ func RedactString(s string) string {
 }
 
 func hostPort(u *url.URL) string {
-	port := u.Port()
-	if port == "" {
-		port = map[string]string{"http": "80", "https": "443"}[strings.ToLower(u.Scheme)]
+	return net.JoinHostPort(strings.ToLower(u.Hostname()), port(u))
+}
+
+// port is u's port, or its scheme's default: 80 for http, 443 for https,
+// "" for another scheme.
+func port(u *url.URL) string {
+	if p := u.Port(); p != "" {
+		return p
 	}
-	return net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	switch {
+	case strings.EqualFold(u.Scheme, "http"):
+		return "80"
+	case strings.EqualFold(u.Scheme, "https"):
+		return "443"
+	}
+	return ""
 }

@@ -108,48 +108,76 @@ func Parse(escaped string) (Target, error) {
 	if !ok {
 		return Target{}, noEndpoint(escaped)
 	}
-	segs := strings.Split(rest, "/")
-	for i, s := range segs {
-		u, err := url.PathUnescape(s)
-		if err != nil {
-			return Target{}, &transport.Error{Code: transport.CodeNameInvalid, Message: "malformed path", Err: err}
+	if strings.Contains(rest, "%") {
+		// Unescape each segment on its own; joined again, they hold no
+		// escaped slash, so the plain path below splits as they do.
+		segs := strings.Split(rest, "/")
+		for i, s := range segs {
+			u, err := url.PathUnescape(s)
+			if err != nil {
+				return Target{}, &transport.Error{Code: transport.CodeNameInvalid, Message: "malformed path", Err: err}
+			}
+			if strings.Contains(u, "/") {
+				return Target{}, transport.Errorf(transport.CodeNameInvalid, "malformed path: escaped slash in %q", s)
+			}
+			segs[i] = u
 		}
-		if strings.Contains(u, "/") {
-			return Target{}, transport.Errorf(transport.CodeNameInvalid, "malformed path: escaped slash in %q", s)
-		}
-		segs[i] = u
+		rest = strings.Join(segs, "/")
 	}
-	k := len(segs)
+	// The endpoint is read from the last segments of rest, and the name is
+	// what comes before them: a part of rest, so that a path without
+	// escapes is parsed with no allocation.
+	if rest == "_catalog" {
+		return Target{Kind: Catalog}, nil
+	}
+	head, last, ok := cutLast(rest)
+	if !ok {
+		return Target{}, noEndpoint(escaped)
+	}
+	name, second, ok := cutLast(head)
+	if !ok {
+		return Target{}, noEndpoint(escaped) // fewer than three segments
+	}
 	var t Target
 	switch {
-	case k == 1 && segs[0] == "_catalog":
-		return Target{Kind: Catalog}, nil
-	case k < 3:
-		return Target{}, noEndpoint(escaped)
-	case segs[k-2] == "tags" && segs[k-1] == "list":
+	case second == "tags" && last == "list":
 		t = Target{Kind: Tags}
-	case segs[k-2] == "manifests":
-		t = Target{Kind: Manifest, Ref: segs[k-1]}
-	case segs[k-2] == "referrers":
-		t = Target{Kind: Referrers, Ref: segs[k-1]}
-	case segs[k-2] == "blobs" && segs[k-1] == "uploads":
+	case second == "manifests":
+		t = Target{Kind: Manifest, Ref: last}
+	case second == "referrers":
+		t = Target{Kind: Referrers, Ref: last}
+	case second == "blobs" && last == "uploads":
 		t = Target{Kind: UploadStart}
-	case segs[k-2] == "blobs":
-		t = Target{Kind: Blob, Ref: segs[k-1]}
-	case k >= 4 && segs[k-3] == "blobs" && segs[k-2] == "uploads":
-		t = Target{Kind: Upload, Ref: segs[k-1]}
-		if segs[k-1] == "" { // the POST URL, with its trailing slash
+	case second == "blobs":
+		t = Target{Kind: Blob, Ref: last}
+	case second == "uploads":
+		before, third, ok := cutLast(name)
+		if !ok || third != "blobs" {
+			return Target{}, noEndpoint(escaped)
+		}
+		t = Target{Kind: Upload, Ref: last}
+		if last == "" { // the POST URL, with its trailing slash
 			t = Target{Kind: UploadStart}
 		}
-		k-- // the name ends before "blobs"
+		name = before // the name ends before "blobs"
 	default:
 		return Target{}, noEndpoint(escaped)
 	}
-	t.Name = strings.Join(segs[:k-2], "/")
+	t.Name = name
 	if err := spec.CheckName(t.Name); err != nil {
 		return Target{}, err
 	}
 	return t, nil
+}
+
+// cutLast cuts path at its last slash, into what comes before it and the
+// last segment, and reports whether there was a slash.
+func cutLast(path string) (before, last string, found bool) {
+	i := strings.LastIndexByte(path, '/')
+	if i < 0 {
+		return "", path, false
+	}
+	return path[:i], path[i+1:], true
 }
 
 func noEndpoint(escaped string) error {

@@ -38,13 +38,15 @@ func inject(x *exchange, serve serveFunc) {
 			return
 		}
 	}
-	var out http.ResponseWriter = x.lw
+	var out http.ResponseWriter = &x.lw
 	for _, f := range x.fired {
 		if !f.body() {
 			continue
 		}
 		if x.bf == nil {
-			x.bf = &bodyFaults{next: x.lw, bodyState: bodyState{ctx: r.Context()}, onRequest: r.ContentLength != 0, onCut: x.onCut} // else a GET
+			// Logs it when a fault cuts the connection.
+			onCut := func() { x.srv.finish(x) }
+			x.bf = &bodyFaults{next: &x.lw, bodyState: bodyState{ctx: r.Context()}, onRequest: r.ContentLength != 0, onCut: onCut} // else a GET
 			out = x.bf
 			if x.bf.onRequest {
 				r = r.WithContext(r.Context())

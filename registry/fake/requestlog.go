@@ -56,10 +56,10 @@ func (s *Server) ResetRequests() { s.log.reset() }
 type exchange struct {
 	start time.Time
 	r     *http.Request
-	tg    target // what the request names, parsed once
-	lw    *logWriter
-	fired []Fault // the faults that fired on it
-	onCut func()  // logs it when a fault cuts the connection
+	tg    target    // what the request names, parsed once
+	lw    logWriter // the response, as the handler writes it
+	srv   *Server   // the server that logs it, also when a fault cuts the connection
+	fired []Fault   // the faults that fired on it
 	bf    *bodyFaults
 
 	// Set while it is served:

@@ -186,9 +186,8 @@ func (s *Server) serveParsed(w http.ResponseWriter, r *http.Request) {
 // fire on it, and logs it: when its response is written, or when a fault
 // cuts it.
 func (s *Server) record(w http.ResponseWriter, r *http.Request, tg target, serve serveFunc) {
-	x := &exchange{start: time.Now(), r: r, tg: tg, lw: &logWriter{ResponseWriter: w}}
+	x := &exchange{start: time.Now(), r: r, tg: tg, lw: logWriter{ResponseWriter: w}, srv: s}
 	x.fired = s.faults.fire(r.Method, tg.rt, tg.repo, r.ContentLength != 0)
-	x.onCut = func() { s.finish(x) }
 	inject(x, serve)
 	s.finish(x)
 }

@@ -273,26 +273,70 @@ func defaultTransport(skipVerify bool) *http.Transport {
 // endpoint returns the URL of /v2/<repo>/<parts…>, each part escaped on its
 // own ("" parts give a trailing slash).
 func (c *Client) endpoint(repo string, parts ...string) *url.URL {
-	raw := "/v2/"
-	path := "/v2/"
+	size := len("/v2/") + len(repo) + 1
+	for _, p := range parts {
+		size += len(p) + 1
+	}
+	var b strings.Builder
+	b.Grow(size)
+	b.WriteString("/v2/")
 	if repo != "" {
-		for i, seg := range strings.Split(repo, "/") {
-			if i > 0 {
-				raw, path = raw+"/", path+"/"
-			}
-			raw, path = raw+url.PathEscape(seg), path+seg
-		}
-		raw, path = raw+"/", path+"/"
+		b.WriteString(repo)
+		b.WriteByte('/')
 	}
 	for i, p := range parts {
 		if i > 0 {
-			raw, path = raw+"/", path+"/"
+			b.WriteByte('/')
 		}
-		raw, path = raw+url.PathEscape(p), path+p
+		b.WriteString(p)
 	}
 	u := c.base
-	u.Path, u.RawPath = path, raw
+	u.Path, u.RawPath = b.String(), ""
+	if !segmentsPlain(repo, parts) {
+		u.RawPath = escapedEndpoint(repo, parts)
+	}
 	return &u
+}
+
+// segmentsPlain reports whether no segment of repo and parts needs
+// escaping in a path, as valid names, tags and digests never do: the path
+// is then its own escaped form.
+func segmentsPlain(repo string, parts []string) bool {
+	for rest := repo; rest != ""; {
+		seg, after, _ := strings.Cut(rest, "/")
+		if url.PathEscape(seg) != seg {
+			return false
+		}
+		rest = after
+	}
+	for _, p := range parts {
+		if url.PathEscape(p) != p {
+			return false
+		}
+	}
+	return true
+}
+
+// escapedEndpoint is the escaped path of [Client.endpoint], each segment
+// of repo and each of parts escaped on its own.
+func escapedEndpoint(repo string, parts []string) string {
+	raw := "/v2/"
+	if repo != "" {
+		for i, seg := range strings.Split(repo, "/") {
+			if i > 0 {
+				raw += "/"
+			}
+			raw += url.PathEscape(seg)
+		}
+		raw += "/"
+	}
+	for i, p := range parts {
+		if i > 0 {
+			raw += "/"
+		}
+		raw += url.PathEscape(p)
+	}
+	return raw
 }
 
 // withQuery returns a copy of u with key=value added to its query, which is
@@ -307,6 +351,10 @@ func withQuery(u *url.URL, key, value string) *url.URL {
 	}
 	return &r
 }
+
+// wantOK is the reqSpec.want of requests that succeed with 200 alone,
+// shared so that no request makes its own. It is never written.
+var wantOK = []int{http.StatusOK}
 
 // reqSpec is one request of the client.
 type reqSpec struct {

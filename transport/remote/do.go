@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -25,7 +26,6 @@ import (
 func (c *Client) do(ctx context.Context, r reqSpec) (*http.Response, error) {
 	body, again := requestBodies(r)
 	retry := again != nil && (r.idempotent || r.method == http.MethodGet || r.method == http.MethodHead || r.method == http.MethodDelete)
-	what := r.method + " " + redact(r.url)
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 {
 			body = again()
@@ -38,7 +38,7 @@ func (c *Client) do(ctx context.Context, r reqSpec) (*http.Response, error) {
 		}
 		if err == nil && slices.Contains(r.want, resp.StatusCode) {
 			if err = c.readBody(r, resp); err == nil {
-				c.logRequest(ctx, what, attempt, resp.StatusCode, time.Since(start), nil)
+				c.logRequest(ctx, r, attempt, resp.StatusCode, time.Since(start), nil)
 				return resp, nil
 			}
 		}
@@ -60,7 +60,7 @@ func (c *Client) do(ctx context.Context, r reqSpec) (*http.Response, error) {
 				err = rl
 			}
 		}
-		c.logRequest(ctx, what, attempt, status, time.Since(start), err)
+		c.logRequest(ctx, r, attempt, status, time.Since(start), err)
 		if ctx.Err() != nil || !isTransient(err) {
 			return nil, err
 		}
@@ -68,20 +68,32 @@ func (c *Client) do(ctx context.Context, r reqSpec) (*http.Response, error) {
 		if !retry {
 			return nil, err
 		}
-		if err := c.pause(ctx, what, attempt, err); err != nil {
+		if err := c.pause(ctx, r.what(), attempt, err); err != nil {
 			return nil, err
 		}
 	}
 }
 
+// what names r in logs and errors: its method and redacted URL. It is
+// made when a log or an error needs it, not for every request.
+func (r reqSpec) what() string {
+	return r.method + " " + redact(r.url)
+}
+
 // send sends r once, with body.
 func (c *Client) send(ctx context.Context, r reqSpec, body io.Reader) (*http.Response, error) {
 	ctx, cancel := context.WithCancelCause(ctx)
-	req, err := http.NewRequestWithContext(ctx, r.method, r.url.String(), body)
+	// The request takes a copy of r.url as it is: its string would only be
+	// parsed back into the same URL. An empty port goes, as
+	// http.NewRequest drops it.
+	req, err := http.NewRequestWithContext(ctx, r.method, "", body)
 	if err != nil {
 		cancel(nil)
 		return nil, fmt.Errorf("%s %s: %w", r.method, redact(r.url), err)
 	}
+	*req.URL = *r.url
+	req.URL.Host = strings.TrimSuffix(req.URL.Host, ":")
+	req.Host = req.URL.Host
 	if body != http.NoBody {
 		req.ContentLength = r.size
 	}
@@ -129,13 +141,15 @@ func (c *Client) readBody(r reqSpec, resp *http.Response) error {
 	if err != nil {
 		return fmt.Errorf("%s %s: read the answer: %w", r.method, redact(r.url), err)
 	}
-	resp.Body = &buffered{Reader: bytes.NewReader(buf), buf: buf}
+	b := &buffered{buf: buf}
+	b.Reset(buf)
+	resp.Body = b
 	return nil
 }
 
 // buffered is a response body read into memory by readBody.
 type buffered struct {
-	*bytes.Reader
+	bytes.Reader
 	buf []byte
 }
 
@@ -173,12 +187,12 @@ func bodyBytes(resp *http.Response, limit int64) ([]byte, error) {
 	return readAll(io.LimitReader(resp.Body, limit+1), min(resp.ContentLength, limit))
 }
 
-// logRequest logs one attempt of a request at Debug level.
-func (c *Client) logRequest(ctx context.Context, what string, attempt, status int, d time.Duration, err error) {
+// logRequest logs one attempt of r at Debug level.
+func (c *Client) logRequest(ctx context.Context, r reqSpec, attempt, status int, d time.Duration, err error) {
 	if c.log == nil || !c.log.Enabled(ctx, slog.LevelDebug) {
 		return
 	}
-	attrs := []slog.Attr{slog.String("request", what), slog.Int("status", status),
+	attrs := []slog.Attr{slog.String("request", r.what()), slog.Int("status", status),
 		slog.Duration("duration", d), slog.Int("attempt", attempt)}
 	if err != nil {
 		attrs = append(attrs, slog.String("error", err.Error()))

@@ -3,6 +3,7 @@ package remote
 import (
 	"encoding/json"
 	"errors"
+	"net/url"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/regkit/regkit/transport"
@@ -36,21 +37,27 @@ const (
 // limitedNames is a JSON array of names read with a limit on its entries: it
 // counts them before it decodes any, so that a page of a million tiny
 // entries costs nothing past the limit. Several limitedNames may share items,
-// and the limit.
+// and the limit. The error of a page over the limit names the request:
+// what of the URL u, made only then.
 type limitedNames struct {
 	items *[]string
 	max   int
+	u     *url.URL
 	what  string
 }
 
 func (n limitedNames) UnmarshalJSON(raw []byte) error {
 	var got []string
-	if err := decodeArray(raw, &got, n.max-len(*n.items), n.what, "WithMaxListEntries"); err != nil {
+	if err := decodeArray(raw, &got, n.max-len(*n.items), "", "WithMaxListEntries"); err != nil {
 		var le *transport.LimitError
 		if errors.As(err, &le) {
-			le.Limit = int64(n.max)
+			le.What, le.Limit = "GET "+redact(n.u)+": "+n.what, int64(n.max)
 		}
 		return err
+	}
+	if *n.items == nil {
+		*n.items = got
+		return nil
 	}
 	*n.items = append(*n.items, got...)
 	return nil
@@ -86,10 +93,74 @@ func decodeIndex(raw []byte) (ocispec.Index, error) {
 // nothing, when there are more than max: it reads raw up to the first
 // entry past max and allocates nothing to count.
 func decodeArray[T any](raw []byte, out *[]T, max int, what, option string) error {
-	if n := countEntries(raw, max+1); n > max {
+	n := countEntries(raw, max+1)
+	if n > max {
 		return &transport.LimitError{What: what, Unit: "entries", Limit: int64(max), Option: option}
 	}
+	if names, ok := any(out).(*[]string); ok && *names == nil {
+		if got, ok := plainStrings(raw, n); ok {
+			*names = got
+			return nil
+		}
+	}
+	if *out == nil && n > 0 {
+		*out = make([]T, 0, n) // encoding/json fills it without growing it
+	}
 	return json.Unmarshal(raw, out)
+}
+
+// plainStrings decodes raw, a JSON array of n entries that encoding/json
+// has checked is valid, when every entry is a string of printable ASCII
+// without escapes, as tags and repository names are by their grammar:
+// what json.Unmarshal would decode, with one allocation for all the
+// strings (they share one copy of raw) instead of one each. ok is false
+// for anything else (null, escapes, other bytes, other values), which
+// json.Unmarshal decodes.
+func plainStrings(raw []byte, n int) (out []string, ok bool) {
+	i := skipSpace(raw, 0)
+	if i == len(raw) || raw[i] != '[' {
+		return nil, false
+	}
+	all := string(raw)
+	out = make([]string, 0, n)
+	i = skipSpace(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return out, skipSpace(raw, i+1) == len(raw)
+	}
+	for i < len(raw) && raw[i] == '"' {
+		start := i + 1
+		for i = start; i < len(raw) && raw[i] != '"'; i++ {
+			if c := raw[i]; c < 0x20 || c > 0x7e || c == '\\' {
+				return nil, false
+			}
+		}
+		if i == len(raw) {
+			return nil, false
+		}
+		out = append(out, all[start:i])
+		i = skipSpace(raw, i+1)
+		if i == len(raw) {
+			return nil, false
+		}
+		switch raw[i] {
+		case ']':
+			return out, skipSpace(raw, i+1) == len(raw)
+		case ',':
+			i = skipSpace(raw, i+1)
+		default:
+			return nil, false
+		}
+	}
+	return nil, false
+}
+
+// skipSpace returns the index of the first byte of raw from i on that is
+// not JSON white space.
+func skipSpace(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
 }
 
 // countEntries counts the entries of the JSON array raw, which

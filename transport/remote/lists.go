@@ -60,7 +60,7 @@ func (c *Client) list(ctx context.Context, u *url.URL, req transport.PageRequest
 		}
 		u.RawQuery = q.Encode()
 	}
-	resp, err := c.do(ctx, reqSpec{method: http.MethodGet, url: u, notFound: notFound, want: []int{http.StatusOK}, read: c.maxList})
+	resp, err := c.do(ctx, reqSpec{method: http.MethodGet, url: u, notFound: notFound, want: wantOK, read: c.maxList})
 	if err != nil {
 		return transport.Page[string]{}, err
 	}
@@ -69,10 +69,11 @@ func (c *Client) list(ctx context.Context, u *url.URL, req transport.PageRequest
 	if notFound == transport.CodeUnsupported {
 		what = "catalog page"
 	}
-	tooLarge := &transport.LimitError{What: "GET " + redact(u) + ": " + what, Unit: "bytes", Limit: c.maxList, Option: "WithMaxListSize"}
+	tooLarge := func(got int64) error {
+		return &transport.LimitError{What: "GET " + redact(u) + ": " + what, Unit: "bytes", Got: got, Limit: c.maxList, Option: "WithMaxListSize"}
+	}
 	if resp.ContentLength > c.maxList {
-		tooLarge.Got = resp.ContentLength
-		return transport.Page[string]{}, tooLarge
+		return transport.Page[string]{}, tooLarge(resp.ContentLength)
 	}
 	// The body is the decompressed one: the client's transport asks for
 	// gzip and decompresses what comes, so the limit is on what the
@@ -82,11 +83,11 @@ func (c *Client) list(ctx context.Context, u *url.URL, req transport.PageRequest
 		return transport.Page[string]{}, fmt.Errorf("GET %s: read the list: %w", redact(u), err)
 	}
 	if int64(len(raw)) > c.maxList {
-		return transport.Page[string]{}, tooLarge
+		return transport.Page[string]{}, tooLarge(0)
 	}
 	// Tags and repositories share one slice, and one limit on entries.
 	var items []string
-	names := limitedNames{items: &items, max: c.maxListEntries, what: "GET " + redact(u) + ": " + what}
+	names := limitedNames{items: &items, max: c.maxListEntries, u: u, what: what}
 	body := struct {
 		Tags         limitedNames `json:"tags"`
 		Repositories limitedNames `json:"repositories"`

@@ -26,7 +26,9 @@ func (c *Client) RateLimit() (limit, remaining int, ok bool) {
 // noteRateLimit remembers the rate limit headers of an answer, if it has
 // them, and returns them (-1 for those missing).
 func (c *Client) noteRateLimit(h http.Header) (limit, remaining int) {
-	limit, remaining = rateLimitHeader(h, "RateLimit-Limit"), rateLimitHeader(h, "RateLimit-Remaining")
+	// The keys are in canonical form (as RateLimit-Limit is read), so that
+	// reading them allocates nothing.
+	limit, remaining = rateLimitHeader(h, "Ratelimit-Limit"), rateLimitHeader(h, "Ratelimit-Remaining")
 	if limit >= 0 {
 		c.rateLimit.Store(&rateLimitSeen{limit: limit, remaining: remaining})
 	}
@@ -37,7 +39,10 @@ func (c *Client) noteRateLimit(h http.Header) (limit, remaining int) {
 // "100;w=21600", or -1.
 func rateLimitHeader(h http.Header, key string) int {
 	v, _, _ := strings.Cut(h.Get(key), ";")
-	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if v = strings.TrimSpace(v); v == "" {
+		return -1 // the header is missing: no error to make
+	}
+	n, err := strconv.Atoi(v)
 	if err != nil || n < 0 {
 		return -1
 	}

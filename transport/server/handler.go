@@ -130,7 +130,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if srv, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && srv.WriteTimeout > 0 {
 		sw.deadline.limit = start.Add(srv.WriteTimeout)
 	}
-	sw.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	// Docker-Distribution-API-Version, in the canonical form it is sent
+	// in, which Set need not allocate to make.
+	sw.Header().Set("Docker-Distribution-Api-Version", "registry/2.0")
 	defer h.finish(sw, r, start)
 	r, done := h.watchBody(sw, r, start)
 	defer done()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/opencontainers/go-digest"
 	specs "github.com/opencontainers/image-spec/specs-go"
@@ -60,24 +61,39 @@ func parsePage(q url.Values) (pageParams, error) {
 
 // setLink sets the Link header to the page after one whose last entry
 // has the key lastKey. The cursor goes in last= when it is that key (so the
-// link is the spec's), else in next=.
-func setLink(hdr http.Header, path string, p pageParams, next, lastKey string, extra url.Values) {
+// link is the spec's), else in next=; a filter by artifactType goes with
+// it. The query is written as url.Values would encode it, keys sorted,
+// without building the map.
+func setLink(hdr http.Header, path string, p pageParams, next, lastKey, artifactType string) {
 	if next == "" || p.empty {
 		return
 	}
-	v := url.Values{}
-	for k, vs := range extra {
-		v[k] = vs
+	var b strings.Builder
+	b.Grow(len(path) + len(next) + len(p.n) + len(artifactType) + 40)
+	b.WriteString("<")
+	b.WriteString(path)
+	sep := "?"
+	add := func(key, value string) {
+		b.WriteString(sep)
+		b.WriteString(key)
+		b.WriteString("=")
+		b.WriteString(url.QueryEscape(value))
+		sep = "&"
 	}
-	if p.n != "" {
-		v.Set("n", p.n)
+	if artifactType != "" {
+		add("artifactType", artifactType)
 	}
 	if next == lastKey {
-		v.Set("last", next)
-	} else {
-		v.Set("next", next)
+		add("last", next)
 	}
-	hdr.Set("Link", "<"+path+"?"+v.Encode()+`>; rel="next"`)
+	if p.n != "" {
+		add("n", p.n)
+	}
+	if next != lastKey {
+		add("next", next)
+	}
+	b.WriteString(`>; rel="next"`)
+	hdr.Set("Link", b.String())
 }
 
 // serveTags serves GET /v2/<name>/tags/list.
@@ -93,11 +109,9 @@ func (h *Handler) serveTags(w *responseWriter, r *http.Request, t parsedTarget) 
 		return
 	}
 	tags := pageItems(page.Items, p.empty)
-	setLink(w.Header(), "/v2/"+t.name+"/tags/list", p, page.Next, lastItem(tags), nil)
-	h.writeJSON(w, r, "application/json", struct {
-		Name string   `json:"name"`
-		Tags []string `json:"tags"`
-	}{t.name, tags})
+	setLink(w.Header(), "/v2/"+t.name+"/tags/list", p, page.Next, lastItem(tags), "")
+	body, err := tagsJSON(t.name, tags)
+	h.writeList(w, r, body, err)
 }
 
 // serveCatalog serves GET /v2/_catalog. A Transport without a catalog
@@ -117,10 +131,9 @@ func (h *Handler) serveCatalog(w *responseWriter, r *http.Request) {
 		return
 	}
 	repos := pageItems(page.Items, p.empty)
-	setLink(w.Header(), "/v2/_catalog", p, page.Next, lastItem(repos), nil)
-	h.writeJSON(w, r, "application/json", struct {
-		Repositories []string `json:"repositories"`
-	}{repos})
+	setLink(w.Header(), "/v2/_catalog", p, page.Next, lastItem(repos), "")
+	body, err := catalogJSON(repos)
+	h.writeList(w, r, body, err)
 }
 
 // serveReferrers serves GET /v2/<name>/referrers/<digest>: an image index
@@ -157,16 +170,14 @@ func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTar
 			p.req.N = len(page.Items) / 2
 			continue
 		}
-		var extra url.Values
 		if artifactType != "" {
 			w.Header().Set("OCI-Filters-Applied", "artifactType")
-			extra = url.Values{"artifactType": {artifactType}}
 		}
 		lastKey := ""
 		if len(page.Items) > 0 {
 			lastKey = string(page.Items[len(page.Items)-1].Digest)
 		}
-		setLink(w.Header(), "/v2/"+t.name+"/referrers/"+string(d), p, page.Next, lastKey, extra)
+		setLink(w.Header(), "/v2/"+t.name+"/referrers/"+string(d), p, page.Next, lastKey, artifactType)
 		writeBody(w, r, http.StatusOK, ocispec.MediaTypeImageIndex, body)
 		return
 	}
