@@ -91,9 +91,12 @@ func TestServerSlowReaders(t *testing.T) {
 // blob and then idled for longer than the body timeout is still served,
 // answers without a body (whose headers the server sends after the
 // Handler returns) included.
+//
+// The body timeout is long enough that a loaded machine does not stall a
+// 1 MiB response past it (20 ms did, once, under -race at a load of 8).
 func TestServerWriteDeadlineCleared(t *testing.T) {
 	t.Parallel()
-	const timeout = 20 * time.Millisecond
+	const timeout = 100 * time.Millisecond
 	store := &bigBlobs{Store: fake.NewStore(), size: 1 << 20}
 	srv, _ := serve(t, store, false, server.WithBodyTimeout(timeout))
 	c, err := net.Dial("tcp", srv.Listener.Addr().String())
@@ -115,7 +118,7 @@ func TestServerWriteDeadlineCleared(t *testing.T) {
 	}
 	for i, req := range requests {
 		if i > 0 {
-			time.Sleep(5 * timeout) // longer than the deadline the last response set
+			time.Sleep(3 * timeout) // longer than the deadline the last response set
 		}
 		if _, err := fmt.Fprintf(c, "%s %s HTTP/1.1\r\nHost: registry\r\nContent-Length: 0\r\n\r\n", req.method, req.path); err != nil {
 			t.Fatal(err)
