@@ -44,6 +44,7 @@ type Store struct {
 	now            func() time.Time // the clock sessions expire by
 
 	uploadBytes atomic.Int64 // the bytes the open sessions hold
+	files       files        // where large contents keep their bytes
 
 	mu      sync.RWMutex
 	blobs   map[digest.Digest]*blobEntry
@@ -55,7 +56,7 @@ type Store struct {
 
 // blobEntry is a blob's content and the number of repositories holding it.
 type blobEntry struct {
-	data *content // never changed once published
+	data *content // never changed once published; held by the entry
 	refs int
 }
 
@@ -82,6 +83,7 @@ func NewStore(opts ...Option) *Store {
 		names:        newSortedList(identity),
 		uploads:      make(map[string]*upload),
 	}
+	s.files.spillAt, s.files.open = chunkSize, openMemfd
 	for _, opt := range opts {
 		opt(s)
 	}
