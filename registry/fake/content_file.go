@@ -86,28 +86,35 @@ func (m *memFile) release() {
 	}
 }
 
-// ringSize is the number of buffers one read of a stream into a file
-// lends out at once: to the read, and to the hasher behind it.
-const ringSize = 4
+const (
+	// bufSize is the size of the buffers through which bytes go into
+	// and out of files: small enough for the bytes read into one to be
+	// still in the processor's cache when they are written out and
+	// hashed, large enough to take few system calls.
+	bufSize = 256 << 10
+	// ringSize is the number of buffers one read of a stream into a file
+	// lends out at once: to the read, and to the hasher behind it.
+	ringSize = 8
+)
 
-// bufs keeps a few buffers of chunkSize bytes, whose memory is touched
+// bufs keeps a few buffers of bufSize bytes, whose memory is touched
 // already, for reads into and out of files.
-var bufs = make(chan []byte, 4*ringSize)
+var bufs = make(chan []byte, 2*ringSize)
 
-// getBuf returns a buffer of chunkSize bytes.
+// getBuf returns a buffer of bufSize bytes.
 func getBuf() []byte {
 	select {
 	case b := <-bufs:
 		return b
 	default:
-		return make([]byte, chunkSize)
+		return make([]byte, bufSize)
 	}
 }
 
 // putBuf gives back a buffer of getBuf.
 func putBuf(b []byte) {
 	select {
-	case bufs <- b[:chunkSize]:
+	case bufs <- b[:bufSize]:
 	default:
 	}
 }
@@ -126,14 +133,14 @@ func newRing() *ring { return &ring{free: make(chan []byte, ringSize)} }
 func (r *ring) get() []byte {
 	select {
 	case b := <-r.free:
-		return b[:chunkSize]
+		return b[:bufSize]
 	default:
 	}
 	if r.n < ringSize {
 		r.n++
 		return getBuf()
 	}
-	return (<-r.free)[:chunkSize]
+	return (<-r.free)[:bufSize]
 }
 
 // close gives the buffers back to bufs, once all are back in free.
