@@ -25,9 +25,11 @@ func (s *Store) StatBlob(ctx context.Context, repo string, d digest.Digest) (oci
 }
 
 // GetBlob opens the blob d of repo. The reader implements [io.ReadSeekCloser]
-// and [io.WriterTo], and reads the stored bytes without copying them; it
-// stays valid if the blob is deleted meanwhile. Errors are those of
-// [Store.StatBlob].
+// and [io.WriterTo], and reads the stored bytes without copying them (a
+// blob kept in a file, through one reused buffer); it stays valid if the
+// blob is deleted meanwhile. Close it: until then it holds the blob's
+// memory, which a forgotten reader releases only once garbage collected.
+// Errors are those of [Store.StatBlob].
 func (s *Store) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, ocispec.Descriptor, error) {
 	data, desc, err := s.lookupBlob(ctx, repo, d, true)
 	if err != nil {

@@ -34,7 +34,10 @@ func WithMaxPageSize(n int) Option {
 // stays, even if everything in it is deleted. Upload sessions expire once
 // idle for an hour, and at most 1000 are open at once (see
 // [WithUploadExpiry], [WithMaxUploads], [WithMaxUploadBytes]), so clients
-// that abandon sessions cannot fill the memory. A Store is safe for
+// that abandon sessions cannot fill the memory. On Linux, a blob or an
+// upload larger than 1 MiB keeps its bytes in a file in memory (memfd), out
+// of the Go heap, and takes one file descriptor while stored or read;
+// where there is none, it stays in the heap. A Store is safe for
 // concurrent use; its zero value is not usable, make one with [NewStore].
 type Store struct {
 	maxPage        int              // 0: no cap
