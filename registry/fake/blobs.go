@@ -20,23 +20,27 @@ import (
 // NAME_UNKNOWN for an unknown repository and BLOB_UNKNOWN when repo does not
 // hold the blob, even if another repository does.
 func (s *Store) StatBlob(ctx context.Context, repo string, d digest.Digest) (ocispec.Descriptor, error) {
-	_, desc, err := s.lookupBlob(ctx, repo, d)
+	_, desc, err := s.lookupBlob(ctx, repo, d, false)
 	return desc, err
 }
 
 // GetBlob opens the blob d of repo. The reader implements [io.ReadSeekCloser]
-// and [io.WriterTo], and reads the stored bytes without copying them; it
-// stays valid if the blob is deleted meanwhile. Errors are those of
-// [Store.StatBlob].
+// and [io.WriterTo], and reads the stored bytes without copying them (a
+// blob kept in a file, through one reused buffer); it stays valid if the
+// blob is deleted meanwhile. Close it: until then it holds the blob's
+// memory, which a forgotten reader releases only once garbage collected.
+// Errors are those of [Store.StatBlob].
 func (s *Store) GetBlob(ctx context.Context, repo string, d digest.Digest) (io.ReadCloser, ocispec.Descriptor, error) {
-	data, desc, err := s.lookupBlob(ctx, repo, d)
+	data, desc, err := s.lookupBlob(ctx, repo, d, true)
 	if err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
-	return &blobReader{data: data}, desc, nil
+	return newBlobReader(data), desc, nil
 }
 
-func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*content, ocispec.Descriptor, error) {
+// lookupBlob returns the content and descriptor of the blob d of repo,
+// held for a reader when hold is set.
+func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest, hold bool) (*content, ocispec.Descriptor, error) {
 	if err := backend.Begin(ctx, repo); err != nil {
 		return nil, ocispec.Descriptor{}, err
 	}
@@ -54,6 +58,9 @@ func (s *Store) lookupBlob(ctx context.Context, repo string, d digest.Digest) (*
 		return nil, ocispec.Descriptor{}, backend.BlobUnknown(repo, d)
 	}
 	data := s.blobs[d].data
+	if hold {
+		data.hold()
+	}
 	return data, ocispec.Descriptor{Digest: d, Size: data.size}, nil
 }
 
@@ -90,20 +97,20 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 	var existing *content
 	if e := s.blobs[d]; e != nil {
 		existing = e.data
+		existing.hold() // for publish, should the blob be deleted meanwhile
 	}
 	s.mu.RUnlock()
 
 	h := d.Algorithm().Hash()
 	var staged *content
 	if existing == nil {
-		staged = new(content)
+		staged = &content{files: &s.files}
 	}
 	size, err := readBlob(ctx, r, h, staged, desc.Size)
-	if err != nil {
-		return fmt.Errorf("put blob %s in repository %q: %w", d, repo, err)
-	}
-	if err := backend.Verify(d, desc.Size, digest.NewDigest(d.Algorithm(), h), size); err != nil {
-		return err
+	if err == nil {
+		err = backend.Verify(d, desc.Size, digest.NewDigest(d.Algorithm(), h), size)
+	} else {
+		err = fmt.Errorf("put blob %s in repository %q: %w", d, repo, err)
 	}
 	if staged == nil {
 		// The bytes are the ones already stored: share them. If the blob
@@ -111,6 +118,10 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 		staged = existing
 	} else {
 		staged.seal()
+	}
+	if err != nil {
+		staged.drop()
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -123,62 +134,93 @@ func (s *Store) PutBlob(ctx context.Context, repo string, desc ocispec.Descripto
 // came. It returns the number of bytes read. The bytes stored are hashed
 // on a goroutine of their own while the next ones are read.
 func readBlob(ctx context.Context, r io.Reader, h hash.Hash, into *content, want int64) (int64, error) {
-	var scratch []byte
-	var hs *hasher
-	if into == nil {
-		scratch = make([]byte, 32<<10)
-	} else {
-		hs = startHasher(h)
-		defer hs.wait()
+	g := &putGate{ctx: ctx, r: r, want: want}
+	if into != nil {
+		_, err := into.fill(r, h, g)
+		return g.size, err
 	}
-	var size int64
+	scratch := make([]byte, 32<<10)
 	for {
-		if err := ctx.Err(); err != nil {
-			return size, err
-		}
-		if want > 0 && size == want {
-			// All the bytes declared came: one more means the stream is
-			// too long, and verify says so.
-			var one [1]byte
-			n, err := io.ReadFull(r, one[:])
-			if err == io.EOF {
-				err = nil
-			}
-			return size + int64(n), err
-		}
-		buf := scratch
-		if into != nil {
-			buf = into.room(want - size) // want 0 (unknown) gives a negative hint
-		}
-		if want > 0 && int64(len(buf)) > want-size {
-			buf = buf[:want-size]
-		}
-		n, err := r.Read(buf)
-		if into != nil {
-			into.grew(n)
-			hs.write(buf[:n]) // stored: the bytes stay as they are
-		} else {
-			h.Write(buf[:n])
-		}
-		size += int64(n)
+		expect, err := g.next()
 		if err == io.EOF {
-			return size, nil
+			return g.size, nil
 		}
 		if err != nil {
-			return size, err
+			return g.size, err
+		}
+		buf := scratch
+		if expect > 0 && int64(len(buf)) > expect {
+			buf = buf[:expect]
+		}
+		n, err := r.Read(buf)
+		h.Write(buf[:n])
+		g.size += int64(n)
+		if err == io.EOF {
+			return g.size, nil
+		}
+		if err != nil {
+			return g.size, err
 		}
 	}
 }
 
-// publish makes the verified content data the blob d of repository name.
-// If the store already holds the blob, data is dropped and the stored copy
-// is shared. The caller holds s.mu for writing.
+// putGate is the gate of a put: it checks ctx between reads, and stops at
+// want bytes (when positive), reading one more to tell a stream too long.
+// The content is the put's own: there is no lock.
+type putGate struct {
+	ctx  context.Context
+	r    io.Reader
+	want int64
+	size int64 // bytes read
+}
+
+func (g *putGate) Lock()   {}
+func (g *putGate) Unlock() {}
+
+func (g *putGate) next() (int64, error) {
+	if err := g.ctx.Err(); err != nil {
+		return 0, err
+	}
+	if g.want <= 0 {
+		return 0, nil
+	}
+	if g.size == g.want {
+		// All the bytes declared came: one more means the stream is too
+		// long, and verify says so.
+		var one [1]byte
+		n, err := io.ReadFull(g.r, one[:])
+		g.size += int64(n)
+		if err == nil {
+			err = io.EOF
+		}
+		return 0, err
+	}
+	return g.want - g.size, nil
+}
+
+func (g *putGate) admit(n int64) error {
+	g.size += n
+	return nil
+}
+
+// publish makes the verified content data the blob d of repository name,
+// taking over the caller's hold of data. If the store already holds the
+// blob, data is dropped and the stored copy is shared. The caller holds
+// s.mu for writing.
 func (s *Store) publish(name string, d digest.Digest, data *content) {
 	e := s.blobs[d]
 	if e == nil {
 		e = &blobEntry{data: data}
 		s.blobs[d] = e
+	} else {
+		data.drop()
 	}
+	s.link(name, d, e)
+}
+
+// link makes the blob e, under d, a blob of repository name. The caller
+// holds s.mu for writing.
+func (s *Store) link(name string, d digest.Digest, e *blobEntry) {
 	r := s.createRepo(name)
 	if _, ok := r.blobs[d]; !ok {
 		r.blobs[d] = struct{}{}
@@ -209,7 +251,7 @@ func (s *Store) MountBlob(ctx context.Context, repo, from string, d digest.Diges
 	if _, ok := src.blobs[d]; !ok {
 		return backend.BlobUnknown(from, d)
 	}
-	s.publish(repo, d, s.blobs[d].data)
+	s.link(repo, d, s.blobs[d])
 	return nil
 }
 
@@ -238,6 +280,7 @@ func (s *Store) DeleteBlob(ctx context.Context, repo string, d digest.Digest) er
 	e := s.blobs[d]
 	if e.refs--; e.refs == 0 {
 		delete(s.blobs, d)
+		e.data.drop() // its file closes once its readers are closed too
 	}
 	return nil
 }

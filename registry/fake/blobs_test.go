@@ -70,46 +70,48 @@ func TestPutBlob(t *testing.T) {
 			reader:  func([]byte) io.Reader { return iotest.ErrReader(errBroken) },
 			wantErr: errBroken},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := NewStore()
-			ctx := t.Context()
-			desc := descOf(tc.alg, tc.data)
-			if tc.edit != nil {
-				tc.edit(&desc)
-			}
-			var r io.Reader = bytes.NewReader(tc.data)
-			if tc.reader != nil {
-				r = tc.reader(tc.data)
-			}
-			err := s.PutBlob(ctx, "repo", desc, r)
-			checkErr(t, "PutBlob", err, tc.wantErr)
-			if tc.wantErr != nil {
-				if n := s.BlobCount(); n != 0 {
-					t.Errorf("BlobCount() = %d after failed PutBlob, want 0", n)
+	for _, m := range modes {
+		for _, tc := range tests {
+			t.Run(m.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				s := m.store()
+				ctx := t.Context()
+				desc := descOf(tc.alg, tc.data)
+				if tc.edit != nil {
+					tc.edit(&desc)
 				}
-				_, err := s.StatBlob(ctx, "repo", desc.Digest)
-				checkErr(t, "StatBlob after failed PutBlob", err, transport.ErrNameUnknown)
-				return
-			}
-			got, err := s.StatBlob(ctx, "repo", desc.Digest)
-			checkErr(t, "StatBlob", err, nil)
-			if got.Digest != desc.Digest || got.Size != int64(len(tc.data)) {
-				t.Errorf("StatBlob = %s %d, want %s %d", got.Digest, got.Size, desc.Digest, len(tc.data))
-			}
-			rc, gdesc, err := s.GetBlob(ctx, "repo", desc.Digest)
-			checkErr(t, "GetBlob", err, nil)
-			defer rc.Close()
-			if !sameDesc(gdesc, got) {
-				t.Errorf("GetBlob descriptor = %v, want %v", gdesc, got)
-			}
-			b, err := io.ReadAll(rc) // Read, not WriteTo
-			if err != nil || !bytes.Equal(b, tc.data) {
-				t.Errorf("GetBlob read %d bytes (%v), want the %d put", len(b), err, len(tc.data))
-			}
-			checkChunks(t, s.blobs[desc.Digest].data)
-		})
+				var r io.Reader = bytes.NewReader(tc.data)
+				if tc.reader != nil {
+					r = tc.reader(tc.data)
+				}
+				err := s.PutBlob(ctx, "repo", desc, r)
+				checkErr(t, "PutBlob", err, tc.wantErr)
+				if tc.wantErr != nil {
+					if n := s.BlobCount(); n != 0 {
+						t.Errorf("BlobCount() = %d after failed PutBlob, want 0", n)
+					}
+					_, err := s.StatBlob(ctx, "repo", desc.Digest)
+					checkErr(t, "StatBlob after failed PutBlob", err, transport.ErrNameUnknown)
+					return
+				}
+				got, err := s.StatBlob(ctx, "repo", desc.Digest)
+				checkErr(t, "StatBlob", err, nil)
+				if got.Digest != desc.Digest || got.Size != int64(len(tc.data)) {
+					t.Errorf("StatBlob = %s %d, want %s %d", got.Digest, got.Size, desc.Digest, len(tc.data))
+				}
+				rc, gdesc, err := s.GetBlob(ctx, "repo", desc.Digest)
+				checkErr(t, "GetBlob", err, nil)
+				defer rc.Close()
+				if !sameDesc(gdesc, got) {
+					t.Errorf("GetBlob descriptor = %v, want %v", gdesc, got)
+				}
+				b, err := io.ReadAll(rc) // Read, not WriteTo
+				if err != nil || !bytes.Equal(b, tc.data) {
+					t.Errorf("GetBlob read %d bytes (%v), want the %d put", len(b), err, len(tc.data))
+				}
+				checkChunks(t, s.blobs[desc.Digest].data)
+			})
+		}
 	}
 }
 
@@ -117,6 +119,12 @@ func TestPutBlob(t *testing.T) {
 // full, and no chunk has spare capacity once sealed.
 func checkChunks(t *testing.T, c *content) {
 	t.Helper()
+	if c.file != nil {
+		if len(c.chunks) != 0 || c.file.length != c.size {
+			t.Errorf("content in a file of %d bytes holds %d bytes and %d chunks", c.file.length, c.size, len(c.chunks))
+		}
+		return
+	}
 	var total int64
 	for i, ch := range c.chunks {
 		total += int64(len(ch))
@@ -178,18 +186,26 @@ func TestPutBlobContextCancelledWhileStreaming(t *testing.T) {
 
 func TestPutBlobSharesExistingCopy(t *testing.T) {
 	t.Parallel()
-	s := NewStore()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testPutBlobSharesExistingCopy(t, m.store())
+		})
+	}
+}
+
+func testPutBlobSharesExistingCopy(t *testing.T, s *Store) {
 	ctx := t.Context()
 	data := pattern(chunkSize + 1)
 	desc := putBlob(t, s, "a", data)
-	first := &s.blobs[desc.Digest].data.chunks[0][0]
+	first := s.blobs[desc.Digest].data
 
 	// The same bytes again, in another repository: shared, not copied.
 	putBlob(t, s, "b", data)
 	if s.BlobCount() != 1 {
 		t.Errorf("BlobCount() = %d after pushing one blob to two repositories, want 1", s.BlobCount())
 	}
-	if &s.blobs[desc.Digest].data.chunks[0][0] != first {
+	if s.blobs[desc.Digest].data != first {
 		t.Error("second PutBlob replaced the stored bytes")
 	}
 
@@ -216,6 +232,8 @@ func TestPutBlobSharesExistingCopy(t *testing.T) {
 	if s.BlobCount() != 1 || s.blobs[desc.Digest].refs != 1 {
 		t.Errorf("after restore: %d blobs, refs %d; want 1, 1", s.BlobCount(), s.blobs[desc.Digest].refs)
 	}
+	rc.Close()
+	checkDeleted(t, s, "d", desc.Digest)
 }
 
 // hookReader calls hook before its first read.

@@ -3,6 +3,7 @@ package fake
 import (
 	"errors"
 	"io"
+	"runtime"
 )
 
 const (
@@ -19,19 +20,101 @@ var (
 	errSeekNegative = errors.New("seek: negative position")
 )
 
-// content is the bytes of a blob as a list of chunks. Every chunk but the
-// last holds exactly chunkSize bytes, so that growing never copies what is
-// already stored (at most one partial chunk is reallocated) and an offset
-// maps to its chunk by a division. Once published, content never changes,
-// so readers need no lock.
+// content is the bytes of a blob: as a list of chunks while small, in a
+// file in memory once larger than one chunk (see [files]). Every chunk but
+// the last holds exactly chunkSize bytes, so that growing never copies what
+// is already stored (at most one partial chunk is reallocated) and an
+// offset maps to its chunk by a division. Once published, content never
+// changes, so readers need no lock.
+//
+// A content with a file owns one hold of it: whoever drops the content
+// calls [content.drop], and a reader holds it too while open.
 type content struct {
 	chunks [][]byte
+	file   *memFile // the bytes, once in a file; then chunks is nil
 	size   int64
+	files  *files // where the bytes may move; nil: they stay in chunks
+	noFile bool   // a file failed: the bytes stay in chunks
+}
+
+// inFile reports whether c keeps its bytes in a file, moving them there
+// first when c holds, or expects to hold with expect more, more than
+// files.spillAt bytes. The bytes stay in chunks where there is no file to
+// make or one fails.
+func (c *content) inFile(expect int64) bool {
+	if c.file != nil {
+		return true
+	}
+	if c.noFile || c.files == nil || c.files.spillAt < 0 ||
+		(c.size < c.files.spillAt && c.size+max(expect, 0) <= c.files.spillAt) {
+		return false
+	}
+	f := c.files.create()
+	if f == nil {
+		c.noFile = true
+		return false
+	}
+	var off int64
+	for _, chunk := range c.chunks {
+		if err := f.writeAt(chunk, off); err != nil {
+			f.release()
+			c.noFile = true
+			return false
+		}
+		off += int64(len(chunk))
+	}
+	c.file, c.chunks = f, nil
+	return true
+}
+
+// appendFile writes p at the end of c, which is in a file. Where the file
+// fails, its bytes move back to chunks, and p after them.
+func (c *content) appendFile(p []byte) error {
+	if err := c.file.writeAt(p, c.size); err != nil {
+		if err := c.unspill(); err != nil {
+			return err
+		}
+		c.write(p)
+		return nil
+	}
+	c.size += int64(len(p))
+	return nil
+}
+
+// unspill moves the bytes of c from its file back to chunks, for good.
+func (c *content) unspill() error {
+	var chunks [][]byte
+	for off := int64(0); off < c.size; off += chunkSize {
+		chunk := make([]byte, min(chunkSize, c.size-off))
+		if _, err := c.file.f.ReadAt(chunk, off); err != nil {
+			return err
+		}
+		chunks = append(chunks, chunk)
+	}
+	c.file.release()
+	c.file, c.chunks, c.noFile = nil, chunks, true
+	return nil
+}
+
+// hold adds a holder of c's file, if it has one: a reader, or a put that
+// may publish c again.
+func (c *content) hold() {
+	if c.file != nil {
+		c.file.acquire()
+	}
+}
+
+// drop lets go of c: its file closes once no one else holds it.
+func (c *content) drop() {
+	if c.file != nil {
+		c.file.release()
+	}
 }
 
 // room returns the free space at the end of c, growing it if there is none.
-// expect is how many more bytes are expected, or <= 0 if unknown; it sizes the
-// allocation so that content of a known size is allocated exactly.
+// c keeps its bytes in chunks. expect is how many more bytes are expected,
+// or <= 0 if unknown; it sizes the allocation so that content of a known
+// size is allocated exactly.
 func (c *content) room(expect int64) []byte {
 	n := len(c.chunks)
 	if n > 0 {
@@ -69,29 +152,44 @@ func (c *content) grew(n int) {
 // write appends p to c. How much more is to come is unknown: p is one
 // write of a stream, so it must not size the chunks (32 KiB writes would
 // otherwise grow every chunk by doubling, allocating each byte twice).
-func (c *content) write(p []byte) {
+// It fails, appending nothing, only when a failing file cannot be read
+// back.
+func (c *content) write(p []byte) error {
+	if c.inFile(int64(len(p))) {
+		return c.appendFile(p)
+	}
 	for len(p) > 0 {
 		n := copy(c.room(0), p)
 		c.grew(n)
 		p = p[n:]
 	}
+	return nil
 }
 
 // truncate drops the bytes of c after the first size, which is at most
 // c.size. The space of the last chunk kept stays, for the bytes to come.
 func (c *content) truncate(size int64) {
+	c.size = size
+	if c.file != nil {
+		c.file.truncate(size)
+		return
+	}
 	keep := int((size + chunkSize - 1) / chunkSize)
 	clear(c.chunks[keep:])
 	c.chunks = c.chunks[:keep]
 	if keep > 0 {
 		c.chunks[keep-1] = c.chunks[keep-1][:size-int64(keep-1)*chunkSize]
 	}
-	c.size = size
 }
 
 // seal releases the unused capacity of the last chunk, copying at most one
-// chunk. It is called before content is published.
+// chunk, or the bytes of a file beyond the content. It is called before
+// content is published.
 func (c *content) seal() {
+	if c.file != nil {
+		c.file.truncate(c.size)
+		return
+	}
 	n := len(c.chunks)
 	if n == 0 {
 		return
@@ -105,9 +203,25 @@ func (c *content) seal() {
 	}
 }
 
-// each calls fn with the chunks of c from offset off on, until fn returns an
-// error.
+// each calls fn with the bytes of c from offset off on, a chunk at a time,
+// until fn returns an error. The bytes of a file are read into a buffer
+// that is reused once fn returns.
 func (c *content) each(off int64, fn func([]byte) error) error {
+	if c.file != nil {
+		buf := getBuf()
+		defer putBuf(buf)
+		for off < c.size {
+			p := buf[:min(int64(len(buf)), c.size-off)]
+			if _, err := c.file.f.ReadAt(p, off); err != nil {
+				return err
+			}
+			if err := fn(p); err != nil {
+				return err
+			}
+			off += int64(len(p))
+		}
+		return nil
+	}
 	for off < c.size {
 		chunk := c.chunks[off/chunkSize][off%chunkSize:]
 		if err := fn(chunk); err != nil {
@@ -118,12 +232,22 @@ func (c *content) each(off int64, fn func([]byte) error) error {
 	return nil
 }
 
+// readAt reads the bytes of c at off, which is below c.size, into p, as
+// many as it can: up to the end of p, of c, or of a chunk.
+func (c *content) readAt(p []byte, off int64) (int, error) {
+	if c.file != nil {
+		return c.file.f.ReadAt(p[:min(int64(len(p)), c.size-off)], off)
+	}
+	return copy(p, c.chunks[off/chunkSize][off%chunkSize:]), nil
+}
+
 // blobReader reads published content. It implements [io.ReadSeekCloser]
 // and [io.WriterTo].
 type blobReader struct {
-	data   *content
-	off    int64
-	closed bool
+	data    *content // held by the reader until Close
+	off     int64
+	closed  bool
+	cleanup runtime.Cleanup // lets go of data's file if Close is never called
 }
 
 var (
@@ -142,12 +266,13 @@ func (r *blobReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n := copy(p, r.data.chunks[r.off/chunkSize][r.off%chunkSize:])
+	n, err := r.data.readAt(p, r.off)
 	r.off += int64(n)
-	return n, nil
+	return n, err
 }
 
-// WriteTo writes the rest of the blob to w, chunk by chunk, with no copy.
+// WriteTo writes the rest of the blob to w, chunk by chunk: with no copy
+// when the blob is in chunks, through a reused buffer when in a file.
 func (r *blobReader) WriteTo(w io.Writer) (int64, error) {
 	if r.closed {
 		return 0, errReaderClosed
@@ -189,6 +314,20 @@ func (r *blobReader) Seek(offset int64, whence int) (int64, error) {
 
 // Close ends reading; later calls fail.
 func (r *blobReader) Close() error {
+	if !r.closed && r.data.file != nil {
+		r.cleanup.Stop()
+		r.data.drop()
+	}
 	r.closed = true
 	return nil
+}
+
+// newBlobReader returns a reader of data, which the caller has held for it
+// (see [content.hold]).
+func newBlobReader(data *content) *blobReader {
+	r := &blobReader{data: data}
+	if data.file != nil {
+		r.cleanup = runtime.AddCleanup(r, (*memFile).release, data.file)
+	}
+	return r
 }

@@ -13,7 +13,15 @@ import (
 
 func TestBlobReader(t *testing.T) {
 	t.Parallel()
-	s := NewStore()
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			t.Parallel()
+			testBlobReader(t, m.store())
+		})
+	}
+}
+
+func testBlobReader(t *testing.T, s *Store) {
 	data := pattern(2*chunkSize + 10)
 	desc := putBlob(t, s, "repo", data)
 	open := func(t *testing.T) io.ReadSeekCloser {
@@ -146,29 +154,32 @@ func TestContentWrite(t *testing.T) {
 		{name: "io.Copy writes", pieces: []int{32 << 10}},
 		{name: "odd writes", pieces: []int{chunkSize - 1, 2, 1000, chunkSize + 3}},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var c content
-			for rest, i := data, 0; len(rest) > 0; i++ {
-				n := min(tc.pieces[i%len(tc.pieces)], len(rest))
-				c.write(rest[:n])
-				rest = rest[n:]
-			}
-			c.seal()
-			checkChunks(t, &c)
-			var got bytes.Buffer
-			_ = c.each(0, func(b []byte) error { got.Write(b); return nil })
-			if !bytes.Equal(got.Bytes(), data) {
-				t.Errorf("content holds other bytes than written")
-			}
-		})
-	}
-	var empty content
-	empty.room(0)
-	empty.seal()
-	if len(empty.chunks) != 0 {
-		t.Errorf("sealed empty content keeps %d chunks", len(empty.chunks))
+	for _, m := range modes {
+		for _, tc := range tests {
+			t.Run(m.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				c := content{files: &files{spillAt: m.spillAt, open: openMemfd}}
+				defer c.drop()
+				for rest, i := data, 0; len(rest) > 0; i++ {
+					n := min(tc.pieces[i%len(tc.pieces)], len(rest))
+					c.write(rest[:n])
+					rest = rest[n:]
+				}
+				c.seal()
+				checkChunks(t, &c)
+				var got bytes.Buffer
+				_ = c.each(0, func(b []byte) error { got.Write(b); return nil })
+				if !bytes.Equal(got.Bytes(), data) {
+					t.Errorf("content holds other bytes than written")
+				}
+			})
+		}
+		var empty content
+		empty.room(0)
+		empty.seal()
+		if len(empty.chunks) != 0 {
+			t.Errorf("sealed empty content keeps %d chunks", len(empty.chunks))
+		}
 	}
 }
 

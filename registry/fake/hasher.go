@@ -6,18 +6,28 @@ import "hash"
 // while its next bytes are read: with two cores, receiving a blob costs
 // the longer of the two, not their sum. A nil *hasher hashes nothing.
 type hasher struct {
-	q    chan []byte
+	q    chan piece
 	done chan struct{}
 }
 
-// startHasher starts hashing into h what [hasher.write] is given, until
-// [hasher.wait].
+// piece is bytes to hash, and where to give them back once hashed (nil:
+// nowhere).
+type piece struct {
+	p    []byte
+	back chan<- []byte
+}
+
+// startHasher starts hashing into h what [hasher.write] and [hasher.lend]
+// are given, until [hasher.wait].
 func startHasher(h hash.Hash) *hasher {
-	hs := &hasher{q: make(chan []byte, 16), done: make(chan struct{})}
+	hs := &hasher{q: make(chan piece, 16), done: make(chan struct{})}
 	go func() {
 		defer close(hs.done)
-		for p := range hs.q {
-			h.Write(p)
+		for pc := range hs.q {
+			h.Write(pc.p)
+			if pc.back != nil {
+				pc.back <- pc.p
+			}
 		}
 	}()
 	return hs
@@ -27,8 +37,18 @@ func startHasher(h hash.Hash) *hasher {
 // returns.
 func (hs *hasher) write(p []byte) {
 	if hs != nil {
-		hs.q <- p
+		hs.q <- piece{p: p}
 	}
+}
+
+// lend queues p to be hashed, and sent to back once hashed, after which it
+// may change. back must have room for it.
+func (hs *hasher) lend(p []byte, back chan<- []byte) {
+	if hs == nil {
+		back <- p
+		return
+	}
+	hs.q <- piece{p: p, back: back}
 }
 
 // wait returns once everything written is hashed, and ends the hashing.

@@ -21,7 +21,8 @@ import (
 // same run (measured each iteration, so that the load of a shared machine
 // cancels out in part), and alloc/blob, the bytes the process allocates per
 // transfer (server and client: an upper bound of the server's) over the
-// blob's size; xsha256cpu, the CPU time of the hash over the CPU time of
+// blob's size (near 0 where the Store keeps large blobs in memfds, whose
+// pages are the kernel's); xsha256cpu, the CPU time of the hash over the CPU time of
 // the process for the transfer (which the load of the machine changes
 // less); and faults/op, the page faults of the process per
 // transfer (fresh memory is slow to fault in on a virtual machine).

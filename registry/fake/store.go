@@ -34,7 +34,10 @@ func WithMaxPageSize(n int) Option {
 // stays, even if everything in it is deleted. Upload sessions expire once
 // idle for an hour, and at most 1000 are open at once (see
 // [WithUploadExpiry], [WithMaxUploads], [WithMaxUploadBytes]), so clients
-// that abandon sessions cannot fill the memory. A Store is safe for
+// that abandon sessions cannot fill the memory. On Linux, a blob or an
+// upload larger than 1 MiB keeps its bytes in a file in memory (memfd), out
+// of the Go heap, and takes one file descriptor while stored or read;
+// where there is none, it stays in the heap. A Store is safe for
 // concurrent use; its zero value is not usable, make one with [NewStore].
 type Store struct {
 	maxPage        int              // 0: no cap
@@ -44,6 +47,7 @@ type Store struct {
 	now            func() time.Time // the clock sessions expire by
 
 	uploadBytes atomic.Int64 // the bytes the open sessions hold
+	files       files        // where large contents keep their bytes
 
 	mu      sync.RWMutex
 	blobs   map[digest.Digest]*blobEntry
@@ -55,7 +59,7 @@ type Store struct {
 
 // blobEntry is a blob's content and the number of repositories holding it.
 type blobEntry struct {
-	data *content // never changed once published
+	data *content // never changed once published; held by the entry
 	refs int
 }
 
@@ -82,6 +86,7 @@ func NewStore(opts ...Option) *Store {
 		names:        newSortedList(identity),
 		uploads:      make(map[string]*upload),
 	}
+	s.files.spillAt, s.files.open = chunkSize, openMemfd
 	for _, opt := range opts {
 		opt(s)
 	}

@@ -31,6 +31,7 @@ func (s *Store) StartUpload(ctx context.Context, repo string) (transport.BlobWri
 		store: s,
 		id:    hex.EncodeToString(id[:]),
 		repo:  repo,
+		data:  content{files: &s.files},
 		hash:  digest.SHA256.Hash(),
 		last:  now,
 	}
@@ -137,7 +138,10 @@ func (u *upload) Write(p []byte) (int, error) {
 	if err := u.reserve(int64(len(p))); err != nil {
 		return 0, err
 	}
-	u.data.write(p)
+	if err := u.data.write(p); err != nil {
+		u.store.uploadBytes.Add(-int64(len(p)))
+		return 0, err
+	}
 	if u.hash != nil {
 		u.hash.Write(p)
 	}
@@ -145,12 +149,14 @@ func (u *upload) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// ReadFrom stages the bytes of r to its end, read straight into the
-// session's memory: no intermediate buffer, and reads as large as the
-// space left in the session's current chunk. They are hashed once, on a
-// goroutine of their own while the next ones are read. When r is an
-// [*io.LimitedReader], as the server makes it of a request body with a
-// Content-Length or a Content-Range, its N sizes the chunks, so that a
+// ReadFrom stages the bytes of r to its end. While the session is small
+// they are read straight into its memory: no intermediate buffer, and
+// reads as large as the space left in the session's current chunk. Once
+// it outgrows a chunk, or is expected to, they are read into a few reused
+// buffers and written to a file in memory (see [content]). They are hashed
+// once, on a goroutine of their own while the next ones are read. When r
+// is an [*io.LimitedReader], as the server makes it of a request body with
+// a Content-Length or a Content-Range, its N sizes the chunks, so that a
 // blob of known size is allocated exactly, once. It fails as
 // [upload.Write] does: the bytes of the read that takes the sessions beyond
 // [WithMaxUploadBytes] are not staged. Until it returns, the session is
@@ -169,68 +175,50 @@ func (u *upload) ReadFrom(r io.Reader) (int64, error) {
 		return 0, u.busyErr()
 	}
 	u.reading = true
-	var hs *hasher
-	if u.hash != nil {
-		hs = startHasher(u.hash)
-	}
+	h := u.hash
 	u.mu.Unlock()
 	defer func() {
-		hs.wait()
 		u.mu.Lock()
 		u.reading = false
 		u.mu.Unlock()
 	}()
-	var total int64
-	for {
-		expect := int64(0)
-		if lr != nil {
-			if lr.N <= 0 { // r is at its end: no room to make
-				return total, nil
-			}
-			expect = lr.N
-		}
-		u.mu.Lock()
-		if u.done {
-			u.mu.Unlock()
-			return total, u.closedErr()
-		}
-		buf := u.data.room(expect)
-		u.mu.Unlock()
-
-		// While reading is set, no Write, Truncate, Commit or other
-		// ReadFrom changes the session: buf stays its free space while it
-		// is read into, unless the session ends meanwhile (cancelled,
-		// expired or swept), which staged sees.
-		n, err := r.Read(buf)
-		if n > 0 {
-			if werr := u.staged(buf[:n]); werr != nil {
-				return total, werr
-			}
-			hs.write(buf[:n]) // the bytes of a chunk never change once staged
-			total += int64(n)
-		}
-		if err == io.EOF {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
+	// While reading is set, no Write, Truncate, Commit or other ReadFrom
+	// changes the session, unless it ends meanwhile (cancelled, expired or
+	// swept), which the gate sees.
+	return u.data.fill(r, h, uploadGate{u, lr})
 }
 
-// staged records p, just read into the session's free space, as written,
-// as [upload.Write] would, but for its hash.
-func (u *upload) staged(p []byte) error {
-	u.mu.Lock()
-	defer u.mu.Unlock()
-	if u.done {
-		return u.closedErr()
+// uploadGate is the gate of a ReadFrom: it stops at the end of a limited
+// reader, and admits bytes as [upload.Write] does.
+type uploadGate struct {
+	u  *upload
+	lr *io.LimitedReader // nil: the length is unknown
+}
+
+func (g uploadGate) Lock()   { g.u.mu.Lock() }
+func (g uploadGate) Unlock() { g.u.mu.Unlock() }
+
+func (g uploadGate) next() (int64, error) {
+	if g.u.done {
+		return 0, g.u.closedErr()
 	}
-	if err := u.reserve(int64(len(p))); err != nil {
+	if g.lr == nil {
+		return 0, nil
+	}
+	if g.lr.N <= 0 { // r is at its end: no room to make
+		return 0, io.EOF
+	}
+	return g.lr.N, nil
+}
+
+func (g uploadGate) admit(n int64) error {
+	if g.u.done {
+		return g.u.closedErr()
+	}
+	if err := g.u.reserve(n); err != nil {
 		return err
 	}
-	u.data.grew(len(p))
-	u.last = u.store.now()
+	g.u.last = g.u.store.now()
 	return nil
 }
 
@@ -295,11 +283,12 @@ func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 		return err
 	}
 	u.end()
-	data, sum := u.data, u.hash
-	u.release()
+	sum := u.hash
+	data := u.release()
 
 	d, err := backend.CheckCommit(want)
 	if err != nil {
+		data.drop()
 		return err
 	}
 	var got digest.Digest
@@ -314,6 +303,7 @@ func (u *upload) Commit(ctx context.Context, want ocispec.Descriptor) error {
 		got = digest.NewDigest(alg, h)
 	}
 	if err := backend.Verify(d, want.Size, got, data.size); err != nil {
+		data.drop()
 		return err
 	}
 	data.seal()
@@ -335,7 +325,8 @@ func (u *upload) Cancel(ctx context.Context) error {
 		return err
 	}
 	u.end()
-	u.release()
+	data := u.release()
+	data.drop()
 	return nil
 }
 

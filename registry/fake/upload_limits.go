@@ -92,14 +92,18 @@ func (s *Store) forget(u *upload) {
 // and forgets u.
 func (u *upload) expire() {
 	u.done, u.expired = true, true
-	u.release()
+	data := u.release()
+	data.drop()
 }
 
-// release drops the session's bytes. The caller holds u.mu.
-func (u *upload) release() {
-	u.store.uploadBytes.Add(-u.data.size)
+// release takes the session's bytes from it and returns them, for the
+// caller to publish or drop. The caller holds u.mu.
+func (u *upload) release() content {
+	data := u.data
+	u.store.uploadBytes.Add(-data.size)
 	u.data = content{}
 	u.hash = nil
+	return data
 }
 
 // idleFor reports whether u has been idle for the expiry time at now. The

@@ -42,60 +42,64 @@ func TestUploadReadFrom(t *testing.T) {
 			return io.MultiReader(io.LimitReader(r, 10), iotest.ErrReader(errBroken))
 		}, wantErr: errBroken},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := NewStore(tc.opts...)
-			ctx := t.Context()
-			w, err := s.StartUpload(ctx, "repo")
-			checkErr(t, "StartUpload", err, nil)
-			if _, err := w.Write(data[:tc.before]); err != nil {
-				t.Fatal(err)
-			}
-			kept := int64(tc.before)
-			if tc.truncate >= 0 {
-				checkErr(t, "Truncate", w.(transport.BlobTruncater).Truncate(tc.truncate), nil)
-				kept = tc.truncate
-			}
-			if tc.cancel {
-				checkErr(t, "Cancel", w.Cancel(ctx), nil)
-			}
-			rf, ok := w.(io.ReaderFrom)
-			if !ok {
-				t.Fatal("the session does not implement io.ReaderFrom")
-			}
-			rest := int64(len(data)) - kept
-			n, err := rf.ReadFrom(tc.src(bytes.NewReader(data[kept:]), rest))
-			checkErr(t, "ReadFrom", err, tc.wantErr)
-			if tc.wantErr != nil {
-				if limit := s.maxUploadBytes; limit > 0 && s.UploadBytes() > limit {
-					t.Errorf("the sessions hold %d bytes, beyond the limit of %d", s.UploadBytes(), limit)
+	for _, m := range modes {
+		for _, tc := range tests {
+			t.Run(m.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				s := m.store(tc.opts...)
+				ctx := t.Context()
+				w, err := s.StartUpload(ctx, "repo")
+				checkErr(t, "StartUpload", err, nil)
+				if _, err := w.Write(data[:tc.before]); err != nil {
+					t.Fatal(err)
 				}
-				return
-			}
-			if n != rest {
-				t.Errorf("ReadFrom = %d, want %d", n, rest)
-			}
-			u := w.(*upload)
-			if tc.wantExact {
-				var spare int
-				for _, c := range u.data.chunks[:len(u.data.chunks)-1] {
-					spare += cap(c) - len(c)
+				kept := int64(tc.before)
+				if tc.truncate >= 0 {
+					checkErr(t, "Truncate", w.(transport.BlobTruncater).Truncate(tc.truncate), nil)
+					kept = tc.truncate
 				}
-				last := u.data.chunks[len(u.data.chunks)-1]
-				if spare += cap(last) - len(last); spare != 0 {
-					t.Errorf("the chunks have %d bytes of spare capacity, want 0", spare)
+				if tc.cancel {
+					checkErr(t, "Cancel", w.Cancel(ctx), nil)
 				}
-			}
-			desc := descOf(digest.SHA256, data)
-			checkErr(t, "Commit", w.Commit(ctx, desc), nil)
-			rc, _, err := s.GetBlob(ctx, "repo", desc.Digest)
-			checkErr(t, "GetBlob", err, nil)
-			got, _ := io.ReadAll(rc)
-			if !bytes.Equal(got, data) {
-				t.Error("the blob's bytes differ from those pushed")
-			}
-		})
+				rf, ok := w.(io.ReaderFrom)
+				if !ok {
+					t.Fatal("the session does not implement io.ReaderFrom")
+				}
+				rest := int64(len(data)) - kept
+				n, err := rf.ReadFrom(tc.src(bytes.NewReader(data[kept:]), rest))
+				checkErr(t, "ReadFrom", err, tc.wantErr)
+				if tc.wantErr != nil {
+					if limit := s.maxUploadBytes; limit > 0 && s.UploadBytes() > limit {
+						t.Errorf("the sessions hold %d bytes, beyond the limit of %d", s.UploadBytes(), limit)
+					}
+					return
+				}
+				if n != rest {
+					t.Errorf("ReadFrom = %d, want %d", n, rest)
+				}
+				u := w.(*upload)
+				if u.data.file != nil {
+					checkChunks(t, &u.data)
+				} else if tc.wantExact {
+					var spare int
+					for _, c := range u.data.chunks[:len(u.data.chunks)-1] {
+						spare += cap(c) - len(c)
+					}
+					last := u.data.chunks[len(u.data.chunks)-1]
+					if spare += cap(last) - len(last); spare != 0 {
+						t.Errorf("the chunks have %d bytes of spare capacity, want 0", spare)
+					}
+				}
+				desc := descOf(digest.SHA256, data)
+				checkErr(t, "Commit", w.Commit(ctx, desc), nil)
+				rc, _, err := s.GetBlob(ctx, "repo", desc.Digest)
+				checkErr(t, "GetBlob", err, nil)
+				got, _ := io.ReadAll(rc)
+				if !bytes.Equal(got, data) {
+					t.Error("the blob's bytes differ from those pushed")
+				}
+			})
+		}
 	}
 }
 

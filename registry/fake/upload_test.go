@@ -46,56 +46,58 @@ func TestUploadCommit(t *testing.T) {
 			return ocispec.Descriptor{Digest: "sha256:short", Size: int64(len(data))}
 		}, wantErr: transport.ErrDigestInvalid},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			s := NewStore()
-			ctx := t.Context()
-			w, err := s.StartUpload(ctx, "repo")
-			checkErr(t, "StartUpload", err, nil)
-			if len(w.ID()) != 32 {
-				t.Errorf("ID() = %q, want 32 hex digits", w.ID())
-			}
-			// Write in two sessions: the second resumes by ID.
-			if _, err := w.Write(data[:1000]); err != nil {
-				t.Fatal(err)
-			}
-			w2, err := s.ResumeUpload(ctx, "repo", w.ID())
-			checkErr(t, "ResumeUpload", err, nil)
-			if w2.Size() != 1000 {
-				t.Errorf("Size() of resumed session = %d, want 1000", w2.Size())
-			}
-			if _, err := io.Copy(w2, bytes.NewReader(data[1000:])); err != nil {
-				t.Fatal(err)
-			}
-			want := tc.want()
-			err = w2.Commit(ctx, want)
-			checkErr(t, "Commit", err, tc.wantErr)
-			if s.Uploads() != 0 {
-				t.Errorf("Uploads() = %d after Commit, want 0", s.Uploads())
-			}
-			_, err = s.ResumeUpload(ctx, "repo", w.ID())
-			checkErr(t, "ResumeUpload after Commit", err, transport.ErrBlobUploadUnknown)
-			_, err = w.Write([]byte("more"))
-			checkErr(t, "Write after Commit", err, transport.ErrBlobUploadUnknown)
-			checkErr(t, "Commit again", w.Commit(ctx, want), transport.ErrBlobUploadUnknown)
-			checkErr(t, "Cancel after Commit", w.Cancel(ctx), transport.ErrBlobUploadUnknown)
-			if tc.wantErr != nil {
-				if s.BlobCount() != 0 {
-					t.Errorf("BlobCount() = %d after a failed Commit, want 0", s.BlobCount())
+	for _, m := range modes {
+		for _, tc := range tests {
+			t.Run(m.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				s := m.store()
+				ctx := t.Context()
+				w, err := s.StartUpload(ctx, "repo")
+				checkErr(t, "StartUpload", err, nil)
+				if len(w.ID()) != 32 {
+					t.Errorf("ID() = %q, want 32 hex digits", w.ID())
 				}
-				_, err := s.ListTags(ctx, "repo", transport.PageRequest{})
-				checkErr(t, "repository after a failed Commit", err, transport.ErrNameUnknown)
-				return
-			}
-			rc, desc, err := s.GetBlob(ctx, "repo", want.Digest)
-			checkErr(t, "GetBlob", err, nil)
-			got, _ := io.ReadAll(rc)
-			if desc.Size != int64(len(data)) || !bytes.Equal(got, data) {
-				t.Errorf("committed blob has %d bytes (size %d), want the %d written", len(got), desc.Size, len(data))
-			}
-			checkChunks(t, s.blobs[want.Digest].data)
-		})
+				// Write in two sessions: the second resumes by ID.
+				if _, err := w.Write(data[:1000]); err != nil {
+					t.Fatal(err)
+				}
+				w2, err := s.ResumeUpload(ctx, "repo", w.ID())
+				checkErr(t, "ResumeUpload", err, nil)
+				if w2.Size() != 1000 {
+					t.Errorf("Size() of resumed session = %d, want 1000", w2.Size())
+				}
+				if _, err := io.Copy(w2, bytes.NewReader(data[1000:])); err != nil {
+					t.Fatal(err)
+				}
+				want := tc.want()
+				err = w2.Commit(ctx, want)
+				checkErr(t, "Commit", err, tc.wantErr)
+				if s.Uploads() != 0 {
+					t.Errorf("Uploads() = %d after Commit, want 0", s.Uploads())
+				}
+				_, err = s.ResumeUpload(ctx, "repo", w.ID())
+				checkErr(t, "ResumeUpload after Commit", err, transport.ErrBlobUploadUnknown)
+				_, err = w.Write([]byte("more"))
+				checkErr(t, "Write after Commit", err, transport.ErrBlobUploadUnknown)
+				checkErr(t, "Commit again", w.Commit(ctx, want), transport.ErrBlobUploadUnknown)
+				checkErr(t, "Cancel after Commit", w.Cancel(ctx), transport.ErrBlobUploadUnknown)
+				if tc.wantErr != nil {
+					if s.BlobCount() != 0 {
+						t.Errorf("BlobCount() = %d after a failed Commit, want 0", s.BlobCount())
+					}
+					_, err := s.ListTags(ctx, "repo", transport.PageRequest{})
+					checkErr(t, "repository after a failed Commit", err, transport.ErrNameUnknown)
+					return
+				}
+				rc, desc, err := s.GetBlob(ctx, "repo", want.Digest)
+				checkErr(t, "GetBlob", err, nil)
+				got, _ := io.ReadAll(rc)
+				if desc.Size != int64(len(data)) || !bytes.Equal(got, data) {
+					t.Errorf("committed blob has %d bytes (size %d), want the %d written", len(got), desc.Size, len(data))
+				}
+				checkChunks(t, s.blobs[want.Digest].data)
+			})
+		}
 	}
 }
 
@@ -161,12 +163,12 @@ func TestUploadCommitSharesExistingBlob(t *testing.T) {
 	ctx := t.Context()
 	data := []byte("shared by upload")
 	desc := putBlob(t, s, "a", data)
-	first := &s.blobs[desc.Digest].data.chunks[0][0]
+	first := s.blobs[desc.Digest].data
 	w, err := s.StartUpload(ctx, "b")
 	checkErr(t, "StartUpload", err, nil)
 	w.Write(data)
 	checkErr(t, "Commit", w.Commit(ctx, desc), nil)
-	if s.BlobCount() != 1 || &s.blobs[desc.Digest].data.chunks[0][0] != first {
+	if s.BlobCount() != 1 || s.blobs[desc.Digest].data != first {
 		t.Errorf("Commit of a stored blob made a second copy (%d blobs)", s.BlobCount())
 	}
 	if _, err := s.StatBlob(ctx, "b", desc.Digest); err != nil {

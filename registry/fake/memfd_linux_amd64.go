@@ -1,0 +1,4 @@
+package fake
+
+// sysMemfdCreate is the number of the memfd_create system call.
+const sysMemfdCreate = 319
