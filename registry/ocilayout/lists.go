@@ -72,7 +72,7 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	}
 	// One name more than the page, to know whether another page follows.
 	names := []string{}
-	w := newRepoWalk(ctx, s.root.FS(), after)
+	w := newRepoWalk(ctx, s.root, after)
 	for req.N == 0 || len(names) <= req.N {
 		name, ok, err := w.next()
 		if err != nil {

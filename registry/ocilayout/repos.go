@@ -3,8 +3,9 @@ package ocilayout
 import (
 	"container/heap"
 	"context"
-	"io/fs"
+	"os"
 	"path"
+	"slices"
 	"strings"
 )
 
@@ -20,10 +21,13 @@ import (
 // whose names all sort at or before the cursor is passed over without a
 // look, so a page reads the directories on the path to the cursor and
 // those of the page, not the whole tree; what a page cannot do without is
-// to read the entries of each directory it opens, all of them.
+// to read the names of each directory it opens, all of them. It reads
+// names only, and looks at an entry (a stat) when it comes to it: where
+// the file system does not give the type of each entry with its name,
+// reading them with their types would stat every entry of a directory.
 type repoWalk struct {
 	ctx     context.Context
-	fsys    fs.FS
+	root    *os.Root
 	after   string  // the cursor: only names after it are listed
 	dirs    dirHeap // the directories open, by the name of their next entry
 	pending string  // a directory looked at but not opened yet, or ""
@@ -33,16 +37,16 @@ type repoWalk struct {
 // dirCursor is a directory being walked: its entries, sorted by name, and
 // the next one to look at.
 type dirCursor struct {
-	prefix  string // the directory's name and "/", or "" for the Store's directory
-	entries []fs.DirEntry
-	i       int    // the next entry
-	name    string // its name: prefix + entries[i].Name()
+	prefix  string   // the directory's name and "/", or "" for the Store's directory
+	entries []string // sorted
+	i       int      // the next entry
+	name    string   // its name: prefix + entries[i]
 }
 
-// newRepoWalk returns a walk of the repositories of fsys after the name
-// after ("" for all).
-func newRepoWalk(ctx context.Context, fsys fs.FS, after string) *repoWalk {
-	return &repoWalk{ctx: ctx, fsys: fsys, after: after}
+// newRepoWalk returns a walk of the repositories under root after the
+// name after ("" for all).
+func newRepoWalk(ctx context.Context, root *os.Root, after string) *repoWalk {
+	return &repoWalk{ctx: ctx, root: root, after: after}
 }
 
 // next returns the next repository's name, or ok false when there is none.
@@ -74,10 +78,10 @@ func (w *repoWalk) next() (name string, ok bool, err error) {
 		} else {
 			heap.Pop(&w.dirs)
 		}
-		if checkRepo(p) != nil {
+		if checkRepo(p) != nil || !isDirEntry(w.root, p) {
 			continue // no repository can be in or under it
 		}
-		if p > w.after && isLayout(w.fsys, p) {
+		if p > w.after && isLayout(w.root, p) {
 			w.pending = p // opened when the next name is asked for
 			return p, true, nil
 		}
@@ -88,20 +92,33 @@ func (w *repoWalk) next() (name string, ok bool, err error) {
 	return "", false, nil
 }
 
-// isLayout reports whether the directory p of fsys holds an oci-layout
+// isDirEntry reports whether p is a directory under root, not a symbolic
+// link.
+func isDirEntry(root *os.Root, p string) bool {
+	fi, err := root.Lstat(p)
+	return err == nil && fi.IsDir()
+}
+
+// isLayout reports whether the directory p under root holds an oci-layout
 // file.
-func isLayout(fsys fs.FS, p string) bool {
-	fi, err := fs.Stat(fsys, path.Join(p, ociLayoutFile))
+func isLayout(root *os.Root, p string) bool {
+	fi, err := root.Stat(path.Join(p, ociLayoutFile))
 	return err == nil && fi.Mode().IsRegular()
 }
 
 // open reads the entries of directory dir ("." for the Store's directory)
 // and adds it to the walk if one of them may give a name after the cursor.
 func (w *repoWalk) open(dir string) error {
-	entries, err := fs.ReadDir(w.fsys, dir) // sorted by name
+	f, err := w.root.Open(dir)
 	if err != nil {
 		return err
 	}
+	entries, err := f.Readdirnames(-1)
+	f.Close()
+	if err != nil {
+		return err
+	}
+	slices.Sort(entries)
 	c := &dirCursor{entries: entries}
 	if dir != "." {
 		c.prefix = dir + "/"
@@ -112,17 +129,14 @@ func (w *repoWalk) open(dir string) error {
 	return nil
 }
 
-// advance moves c to its first entry from c.i on that is a directory
-// (not a symbolic link) and may give a name after the cursor after,
-// setting c.name, and reports whether there is one.
+// advance moves c to its first entry from c.i on that may give a name
+// after the cursor after, setting c.name, and reports whether there is one.
 func (c *dirCursor) advance(after string) bool {
 	for ; c.i < len(c.entries); c.i++ {
-		e := c.entries[c.i]
-		if !e.IsDir() || c.passed(after, e.Name()) {
-			continue
+		if !c.passed(after, c.entries[c.i]) {
+			c.name = c.prefix + c.entries[c.i]
+			return true
 		}
-		c.name = c.prefix + e.Name()
-		return true
 	}
 	return false
 }
