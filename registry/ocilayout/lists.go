@@ -3,9 +3,6 @@ package ocilayout
 import (
 	"context"
 	"errors"
-	"io/fs"
-	"path"
-	"slices"
 
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
@@ -40,11 +37,18 @@ func (s *Store) ListTags(ctx context.Context, repo string, req transport.PageReq
 // ListRepositories returns one page of the names of the Store's
 // repositories in lexical (byte) order: the directories under the Store's
 // directory that hold an oci-layout file and whose path is a valid
-// repository name. It walks the whole tree on every call, skipping hidden
-// directories, the blobs directory of every layout, directories whose name
-// cannot be part of a repository name and symbolic links. The Store's
-// directory itself is no repository, even if it is a layout. A Store of
-// one layout ([OpenRepository]) lists its one repository, once it exists.
+// repository name. Hidden directories, the blobs directory of every layout,
+// directories whose name cannot be part of a repository name and symbolic
+// links are passed over, with all under them. The Store's directory itself
+// is no repository, even if it is a layout. A Store of one layout
+// ([OpenRepository]) lists its one repository, once it exists.
+//
+// Nothing is kept between calls: each page reads the tree again, but only
+// the part it needs, in name order: the directories on the way to the
+// cursor, and those of the page's repositories and of the one after it.
+// A page costs those directories' entries, not the whole tree; all the
+// entries of a directory it opens are read, so a flat directory of many
+// layouts is read whole on every page (but not a file in each layout).
 //
 // Like [Store.ListTags] and [Store.ListReferrers], it returns the entries
 // after req.Next, or after req.Last when Next is empty, and at most req.N of
@@ -62,33 +66,23 @@ func (s *Store) ListRepositories(ctx context.Context, req transport.PageRequest)
 	if s.single != "" {
 		return s.listSingle(req)
 	}
-	var names []string
-	fsys := s.root.FS()
-	err := fs.WalkDir(fsys, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p == "." {
-			return nil
-		}
-		if !d.IsDir() {
-			return nil
-		}
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if checkRepo(p) != nil {
-			return fs.SkipDir // no repository can be in or under it
-		}
-		if fi, err := fs.Stat(fsys, path.Join(p, ociLayoutFile)); err == nil && fi.Mode().IsRegular() {
-			names = append(names, p)
-		}
-		return nil
-	})
-	if err != nil {
-		return transport.Page[string]{}, err
+	after := req.Last
+	if req.Next != "" {
+		after = req.Next
 	}
-	slices.Sort(names)
+	// One name more than the page, to know whether another page follows.
+	names := []string{}
+	w := newRepoWalk(ctx, s.root, after)
+	for req.N == 0 || len(names) <= req.N {
+		name, ok, err := w.next()
+		if err != nil {
+			return transport.Page[string]{}, err
+		}
+		if !ok {
+			break
+		}
+		names = append(names, name)
+	}
 	return backend.Page(names, backend.Identity, req, 0), nil
 }
 
