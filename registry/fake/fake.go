@@ -14,6 +14,14 @@
 // repositories, verifies every blob and manifest before it becomes visible,
 // and supports sha256 and sha512 digests.
 //
+// Blobs larger than 1 MiB live outside the Go heap, on Linux in anonymous
+// memory files (memfd_create), written and read by the kernel: they add
+// nothing to the garbage collector's work or to GOMEMLIMIT's count, and a
+// push of a large blob is not slowed by the first touch of fresh pages,
+// which costs microseconds a page on some virtual machines. Each such blob
+// takes one file descriptor while it is stored or read. Elsewhere, or when
+// no file can be made, blobs stay in the heap.
+//
 // # Request log and faults, in memory and over HTTP
 //
 // [Server] serves the registry over HTTP on loopback; [Server.Registry]
