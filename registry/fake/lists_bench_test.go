@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -71,6 +72,12 @@ func fillRepositories(tb testing.TB, s *fake.Store, n int) {
 // fillReferrers puts n manifests that refer to one subject in repo of s,
 // and returns the subject's digest.
 func fillReferrers(tb testing.TB, s *fake.Store, repo string, n int) digest.Digest {
+	return fillReferrersPadded(tb, s, repo, n, 0)
+}
+
+// fillReferrersPadded is fillReferrers with, when pad > 0, an annotation
+// "pad" of pad bytes on each referrer.
+func fillReferrersPadded(tb testing.TB, s *fake.Store, repo string, n, pad int) digest.Digest {
 	tb.Helper()
 	ctx := context.Background()
 	cfg := storeBlob(tb, s, repo, []byte("{}"))
@@ -80,10 +87,14 @@ func fillReferrers(tb testing.TB, s *fake.Store, repo string, n int) digest.Dige
 	if err != nil {
 		tb.Fatal(err)
 	}
+	padding := ""
+	if pad > 0 {
+		padding = fmt.Sprintf(`"pad":%q,`, strings.Repeat("x", pad))
+	}
 	// The referrers' bodies are made from a template: marshalling each
 	// would cost more than the store's put.
-	prefix := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"artifactType":"application/x.sig","config":%s,"layers":[],"subject":%s,"annotations":{"i":"`,
-		ocispec.MediaTypeImageManifest, mustJSON(tb, cfg), mustJSON(tb, subject))
+	prefix := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"artifactType":"application/x.sig","config":%s,"layers":[],"subject":%s,"annotations":{%s"i":"`,
+		ocispec.MediaTypeImageManifest, mustJSON(tb, cfg), mustJSON(tb, subject), padding)
 	for i := range n {
 		body := []byte(prefix + strconv.Itoa(i) + `"}}`)
 		if _, err := s.PutManifest(ctx, repo, digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {

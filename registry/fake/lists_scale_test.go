@@ -4,13 +4,9 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
-	specs "github.com/opencontainers/image-spec/specs-go"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
@@ -159,27 +155,4 @@ func TestReferrersBigAnnotationsOverHTTP(t *testing.T) {
 	if pages < 7 || pages > 16 {
 		t.Errorf("listed in %d pages: want pages of at most 1 MiB, and no more than twice as many as that needs", pages)
 	}
-}
-
-// fillReferrersPadded gives repo of s a subject with n referrers, each with
-// an annotation "pad" of pad bytes, and returns the subject's digest.
-func fillReferrersPadded(tb testing.TB, s *fake.Store, repo string, n, pad int) digest.Digest {
-	tb.Helper()
-	ctx := context.Background()
-	cfg := storeBlob(tb, s, repo, []byte("{}"))
-	cfg.MediaType = "application/vnd.oci.empty.v1+json"
-	subjectBody := mustJSON(tb, ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Config: cfg, Layers: []ocispec.Descriptor{}})
-	subject, err := s.PutManifest(ctx, repo, "subject", ocispec.MediaTypeImageManifest, subjectBody, nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	prefix := fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"artifactType":"application/x.sig","config":%s,"layers":[],"subject":%s,"annotations":{"pad":%q,"i":"`,
-		ocispec.MediaTypeImageManifest, mustJSON(tb, cfg), mustJSON(tb, subject), strings.Repeat("x", pad))
-	for i := range n {
-		body := []byte(prefix + strconv.Itoa(i) + `"}}`)
-		if _, err := s.PutManifest(ctx, repo, digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	return subject.Digest
 }
