@@ -166,7 +166,9 @@ func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTar
 			h.fail(w, r, err)
 			return
 		}
-		if len(body) > maxReferrersBody && len(page.Items) > 1 {
+		// Ask again only while the Transport keeps to N: one that ignores it
+		// would give the same page again, for ever.
+		if len(body) > maxReferrersBody && len(page.Items) > 1 && len(page.Items) <= p.req.N {
 			p.req.N = len(page.Items) / 2
 			continue
 		}
