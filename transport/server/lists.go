@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/opencontainers/go-digest"
@@ -169,7 +170,10 @@ func (h *Handler) serveReferrers(w *responseWriter, r *http.Request, t parsedTar
 		// Ask again only while the Transport keeps to N: one that ignores it
 		// would give the same page again, for ever.
 		if len(body) > maxReferrersBody && len(page.Items) > 1 && len(page.Items) <= p.req.N {
+			// The Link asks for pages of the smaller size, so that the
+			// next request does not halve its way down again.
 			p.req.N = len(page.Items) / 2
+			p.n = strconv.Itoa(p.req.N)
 			continue
 		}
 		if artifactType != "" {

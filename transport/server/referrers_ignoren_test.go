@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/regkit/regkit/internal/linkheader"
 	"github.com/regkit/regkit/registry/fake"
 	"github.com/regkit/regkit/transport"
 )
@@ -59,5 +61,73 @@ func TestReferrersBigPageBackendIgnoresN(t *testing.T) {
 	}
 	if c := b.calls.Load(); c > 3 {
 		t.Errorf("the server asked the backend %d times for one page, want at most 3", c)
+	}
+}
+
+// countingBackend counts the ListReferrers calls of its Store.
+type countingBackend struct {
+	*fake.Store
+	calls atomic.Int32
+}
+
+func (b *countingBackend) ListReferrers(ctx context.Context, repo string, subject digest.Digest, artifactType string, req transport.PageRequest) (transport.Page[ocispec.Descriptor], error) {
+	b.calls.Add(1)
+	return b.Store.ListReferrers(ctx, repo, subject, artifactType, req)
+}
+
+// TestReferrersBigPagesLinkTheSmallerSize lists 600 referrers of 6 KiB of
+// annotations each, following the Links: the first page halves its way
+// down to fit 1 MiB, and its Link asks for pages of that size, so that
+// the later pages cost the backend one call each.
+func TestReferrersBigPagesLinkTheSmallerSize(t *testing.T) {
+	t.Parallel()
+	const n = 600
+	store := fake.NewStore()
+	ctx := t.Context()
+	cfg := []byte("{}")
+	cfgDesc := ocispec.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: digest.FromBytes(cfg), Size: 2}
+	if err := store.PutBlob(ctx, "demo", cfgDesc, strings.NewReader(string(cfg))); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := json.Marshal(cfgDesc)
+	manifest := func(extra string) []byte {
+		return []byte(`{"schemaVersion":2,"mediaType":"` + ocispec.MediaTypeImageManifest + `","config":` + string(c) + `,"layers":[]` + extra + `}`)
+	}
+	subject, err := store.PutManifest(ctx, "demo", "subject", ocispec.MediaTypeImageManifest, manifest(""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := json.Marshal(subject)
+	pad := strings.Repeat("x", 6<<10)
+	for i := range n {
+		body := manifest(`,"subject":` + string(s) + `,"annotations":{"pad":"` + pad + `","i":"` + strconv.Itoa(i) + `"}`)
+		if _, err := store.PutManifest(ctx, "demo", digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := &countingBackend{Store: store}
+	srv, _ := serve(t, b, false)
+	seen, pages := 0, 0
+	for path := "/v2/demo/referrers/" + subject.Digest.String(); path != ""; pages++ {
+		resp := doRequest(t, srv, "GET", path, nil, "")
+		wantStatus(t, resp, 200)
+		if len(resp.body) > 1<<20 {
+			t.Fatalf("page %d is %d bytes, more than 1 MiB", pages+1, len(resp.body))
+		}
+		var ix ocispec.Index
+		if err := json.Unmarshal(resp.body, &ix); err != nil {
+			t.Fatal(err)
+		}
+		seen += len(ix.Manifests)
+		if path, err = linkheader.Next(resp.Header.Values("Link")...); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if seen != n {
+		t.Errorf("listed %d referrers, want %d", seen, n)
+	}
+	// 1000 (all 600) -> 300 -> 150 on the first page, then one call a page.
+	if calls := int(b.calls.Load()); calls > pages+2 {
+		t.Errorf("%d pages cost the backend %d calls, want at most %d", pages, calls, pages+2)
 	}
 }
