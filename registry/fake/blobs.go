@@ -203,6 +203,8 @@ func (g *putGate) admit(n int64) error {
 	return nil
 }
 
+func (g *putGate) unadmit(n int64) { g.size -= n }
+
 // publish makes the verified content data the blob d of repository name,
 // taking over the caller's hold of data. If the store already holds the
 // blob, data is dropped and the stored copy is shared. The caller holds

@@ -16,6 +16,8 @@ type gate interface {
 	// admit is called after a read of n bytes, before they are stored: an
 	// error refuses them and ends the fill.
 	admit(n int64) error
+	// unadmit undoes admit(n) for bytes that could not be stored.
+	unadmit(n int64)
 }
 
 // fill reads r into c to its end, or until g stops it, and returns the
@@ -67,7 +69,9 @@ func (c *content) fill(r io.Reader, h hash.Hash, g gate) (int64, error) {
 			err := g.admit(int64(n))
 			if err == nil {
 				if inFile {
-					err = c.appendFile(buf[:n])
+					if err = c.appendFile(buf[:n]); err != nil {
+						g.unadmit(int64(n))
+					}
 				} else {
 					c.grew(n)
 				}

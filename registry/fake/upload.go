@@ -222,6 +222,8 @@ func (g uploadGate) admit(n int64) error {
 	return nil
 }
 
+func (g uploadGate) unadmit(n int64) { g.u.store.uploadBytes.Add(-n) }
+
 // reserve counts n more bytes in the sessions' total, or fails, counting
 // nothing, when they would take it beyond [WithMaxUploadBytes].
 func (u *upload) reserve(n int64) error {
