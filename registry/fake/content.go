@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync/atomic"
 )
 
 const (
@@ -246,7 +247,7 @@ func (c *content) readAt(p []byte, off int64) (int, error) {
 type blobReader struct {
 	data    *content // held by the reader until Close
 	off     int64
-	closed  bool
+	closed  atomic.Bool     // set once, by the first Close
 	cleanup runtime.Cleanup // lets go of data's file if Close is never called
 }
 
@@ -257,7 +258,7 @@ var (
 
 // Read reads the next bytes of the blob.
 func (r *blobReader) Read(p []byte) (int, error) {
-	if r.closed {
+	if r.closed.Load() {
 		return 0, errReaderClosed
 	}
 	if r.off >= r.data.size {
@@ -274,7 +275,7 @@ func (r *blobReader) Read(p []byte) (int, error) {
 // WriteTo writes the rest of the blob to w, chunk by chunk: with no copy
 // when the blob is in chunks, through a reused buffer when in a file.
 func (r *blobReader) WriteTo(w io.Writer) (int64, error) {
-	if r.closed {
+	if r.closed.Load() {
 		return 0, errReaderClosed
 	}
 	var total int64
@@ -293,7 +294,7 @@ func (r *blobReader) WriteTo(w io.Writer) (int64, error) {
 // Seek sets the offset of the next Read, as [io.Seeker] says. Seeking past
 // the end is allowed; reads there return [io.EOF].
 func (r *blobReader) Seek(offset int64, whence int) (int64, error) {
-	if r.closed {
+	if r.closed.Load() {
 		return 0, errReaderClosed
 	}
 	switch whence {
@@ -314,11 +315,10 @@ func (r *blobReader) Seek(offset int64, whence int) (int64, error) {
 
 // Close ends reading; later calls fail.
 func (r *blobReader) Close() error {
-	if !r.closed && r.data.file != nil {
+	if r.closed.CompareAndSwap(false, true) && r.data.file != nil {
 		r.cleanup.Stop()
 		r.data.drop()
 	}
-	r.closed = true
 	return nil
 }
 

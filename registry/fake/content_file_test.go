@@ -107,6 +107,25 @@ func TestContentFileLifetime(t *testing.T) {
 			checkErr(t, "Close again", rc.Close(), nil)
 			checkHeld(t, s, "deleted, the reader closed", 0)
 		}},
+		{"closed twice at once", func(t *testing.T, s *Store) {
+			putBlob(t, s, "a", data)
+			first, _, err := s.GetBlob(t.Context(), "a", desc.Digest)
+			checkErr(t, "GetBlob", err, nil)
+			second, _, err := s.GetBlob(t.Context(), "a", desc.Digest)
+			checkErr(t, "GetBlob", err, nil)
+			checkErr(t, "DeleteBlob", s.DeleteBlob(t.Context(), "a", desc.Digest), nil)
+			var wg sync.WaitGroup
+			for range 2 {
+				wg.Go(func() { first.Close() })
+			}
+			wg.Wait()
+			got, err := io.ReadAll(second)
+			if err != nil || !bytes.Equal(got, data) {
+				t.Errorf("after another reader was closed twice at once, a reader read %d bytes, %v; want all %d", len(got), err, size)
+			}
+			second.Close()
+			checkHeld(t, s, "both readers closed", 0)
+		}},
 		{"close before delete", func(t *testing.T, s *Store) {
 			putBlob(t, s, "a", data)
 			for range 3 {
