@@ -270,9 +270,9 @@ func TestCrashLeftovers(t *testing.T) {
 	d := digest.FromBytes(data)
 	// A blob staged but not renamed, an index.json being replaced, and a
 	// repository whose oci-layout was never written.
-	writeFile(t, dir, "app/.regkit-tmp/blob-0123", data)
-	writeFile(t, dir, "app/.regkit-tmp/index.json-4567", []byte(`{"schemaVer`))
-	writeFile(t, dir, "app/index.json", []byte(`{"schemaVersion":2,"manifests":[]}`))
+	ocilayout.WriteFile(t, dir, "app/.regkit-tmp/blob-0123", data)
+	ocilayout.WriteFile(t, dir, "app/.regkit-tmp/index.json-4567", []byte(`{"schemaVer`))
+	ocilayout.WriteFile(t, dir, "app/index.json", []byte(`{"schemaVersion":2,"manifests":[]}`))
 	s, err := ocilayout.NewStore(dir)
 	if err != nil {
 		t.Fatal(err)

@@ -34,20 +34,20 @@ func TestMalformedLayout(t *testing.T) {
 	}{
 		{
 			name:   "index.json not JSON",
-			break_: func(t *testing.T, dir string) { writeFile(t, dir, "app/index.json", []byte("{not json")) },
+			break_: func(t *testing.T, dir string) { ocilayout.WriteFile(t, dir, "app/index.json", []byte("{not json")) },
 			refs:   []string{"1.0", desc.Digest.String()}, head: true, tags: true, referrers: true,
 		},
 		{
 			name: "index.json of schema 1",
 			break_: func(t *testing.T, dir string) {
-				writeFile(t, dir, "app/index.json", []byte(`{"schemaVersion":1,"manifests":[]}`))
+				ocilayout.WriteFile(t, dir, "app/index.json", []byte(`{"schemaVersion":1,"manifests":[]}`))
 			},
 			refs: []string{"1.0"}, head: true, tags: true, referrers: true,
 		},
 		{
 			name: "index.json entry with a bad digest",
 			break_: func(t *testing.T, dir string) {
-				writeFile(t, dir, "app/index.json", []byte(`{"schemaVersion":2,"manifests":[{"digest":"sha256:../../x","size":1}]}`))
+				ocilayout.WriteFile(t, dir, "app/index.json", []byte(`{"schemaVersion":2,"manifests":[{"digest":"sha256:../../x","size":1}]}`))
 			},
 			refs: []string{"1.0"}, head: true, tags: true, referrers: true,
 		},
@@ -67,13 +67,13 @@ func TestMalformedLayout(t *testing.T) {
 		},
 		{
 			name:   "oci-layout not JSON",
-			break_: func(t *testing.T, dir string) { writeFile(t, dir, "app/oci-layout", []byte("1.0.0")) },
+			break_: func(t *testing.T, dir string) { ocilayout.WriteFile(t, dir, "app/oci-layout", []byte("1.0.0")) },
 			refs:   []string{"1.0"}, head: true, tags: true, referrers: true,
 		},
 		{
 			name: "oci-layout of version 2",
 			break_: func(t *testing.T, dir string) {
-				writeFile(t, dir, "app/oci-layout", []byte(`{"imageLayoutVersion":"2.0.0"}`))
+				ocilayout.WriteFile(t, dir, "app/oci-layout", []byte(`{"imageLayoutVersion":"2.0.0"}`))
 			},
 			refs: []string{"1.0"}, head: true, tags: true, referrers: true,
 		},
@@ -97,7 +97,7 @@ func TestMalformedLayout(t *testing.T) {
 			name: "listed manifest corrupt",
 			break_: func(t *testing.T, dir string) {
 				raw := []byte(string(img.Raw()[:len(img.Raw())-1]) + " ")
-				writeFile(t, dir, "app/blobs/sha256/"+desc.Digest.Encoded(), raw)
+				ocilayout.WriteFile(t, dir, "app/blobs/sha256/"+desc.Digest.Encoded(), raw)
 			},
 			refs: []string{desc.Digest.String()}, referrers: true,
 		},
@@ -166,7 +166,7 @@ func TestMalformedWrites(t *testing.T) {
 	ctx := t.Context()
 	img := newImage(t, 1, nil)
 	push(t, s, "app", img, "1.0")
-	writeFile(t, dir, "app/index.json", []byte("{not json"))
+	ocilayout.WriteFile(t, dir, "app/index.json", []byte("{not json"))
 	layer := img.Layers()[0].Descriptor().Digest
 	calls := map[string]func() error{
 		"PutManifest": func() error {
@@ -182,7 +182,7 @@ func TestMalformedWrites(t *testing.T) {
 			t.Errorf("%s on a broken index.json = %v, want ErrInvalidLayout", name, err)
 		}
 	}
-	writeFile(t, dir, "bad/oci-layout", []byte("{"))
+	ocilayout.WriteFile(t, dir, "bad/oci-layout", []byte("{"))
 	if err := s.PutBlob(ctx, "bad", img.Layers()[0].Descriptor(), nil); !errors.Is(err, ocilayout.ErrInvalidLayout) {
 		t.Errorf("PutBlob into a broken layout = %v, want ErrInvalidLayout", err)
 	}

@@ -10,3 +10,6 @@ func WithClock(now func() time.Time) Option {
 // FileLocking is true where Stores in different processes exclude one
 // another.
 const FileLocking = fileLocking
+
+// WriteFile writes data at rel under dir, making its directories.
+var WriteFile = writeFile

@@ -179,23 +179,11 @@ func entries(t testing.TB, dir, repo string) []string {
 	return out
 }
 
-// writeFile writes data to dir/rel, creating parent directories.
-func writeFile(t testing.TB, dir, rel string, data []byte) {
-	t.Helper()
-	p := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // writeBlob writes p as a blob file of the layout at dir/repo.
 func writeBlob(t testing.TB, dir, repo string, p []byte) digest.Digest {
 	t.Helper()
 	d := digest.FromBytes(p)
-	writeFile(t, dir, repo+"/blobs/sha256/"+d.Encoded(), p)
+	ocilayout.WriteFile(t, dir, repo+"/blobs/sha256/"+d.Encoded(), p)
 	return d
 }
 
@@ -220,12 +208,12 @@ func writeLayout(t testing.TB, dir, repo string, imgs []*image.Image, raw [][]by
 	for _, r := range raw {
 		writeBlob(t, dir, repo, r)
 	}
-	writeFile(t, dir, repo+"/oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
+	ocilayout.WriteFile(t, dir, repo+"/oci-layout", []byte(`{"imageLayoutVersion":"1.0.0"}`))
 	ix, err := json.Marshal(ocispec.Index{Versioned: specs.Versioned{SchemaVersion: 2}, Manifests: entries})
 	if err != nil {
 		t.Fatal(err)
 	}
-	writeFile(t, dir, repo+"/index.json", ix)
+	ocilayout.WriteFile(t, dir, repo+"/index.json", ix)
 }
 
 // tagged returns desc annotated with ref.name tag.

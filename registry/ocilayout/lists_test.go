@@ -28,13 +28,13 @@ func TestListRepositories(t *testing.T) {
 	for _, repo := range []string{"team", "team/app", "team-x", "a/b/c", "z", "team/app/sub"} {
 		layout(repo)
 	}
-	layout(".")                          // the directory itself: no repository
-	layout(".hidden")                    // hidden
-	layout("Upper")                      // not a repository name
-	layout("team/.regkit-tmp/x")         // under a hidden directory
-	layout("bad name")                   // not a repository name
-	writeFile(t, dir, "plain/file", nil) // no oci-layout
-	writeFile(t, dir, "odd/oci-layout/x", nil)
+	layout(".")                                    // the directory itself: no repository
+	layout(".hidden")                              // hidden
+	layout("Upper")                                // not a repository name
+	layout("team/.regkit-tmp/x")                   // under a hidden directory
+	layout("bad name")                             // not a repository name
+	ocilayout.WriteFile(t, dir, "plain/file", nil) // no oci-layout
+	ocilayout.WriteFile(t, dir, "odd/oci-layout/x", nil)
 	if err := os.Symlink("team", filepath.Join(dir, "linked")); err != nil {
 		t.Logf("no symbolic link: %v", err)
 	}

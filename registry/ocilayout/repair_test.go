@@ -107,7 +107,7 @@ func TestCrashTempFilesReclaimed(t *testing.T) {
 	recent := []string{"team/app/.regkit-tmp/manifest-89ab"}
 	long := time.Now().Add(-48 * time.Hour)
 	for _, p := range slices.Concat(old, recent) {
-		writeFile(t, dir, p, []byte("left by a crash"))
+		ocilayout.WriteFile(t, dir, p, []byte("left by a crash"))
 	}
 	for _, p := range old {
 		if err := os.Chtimes(filepath.Join(dir, p), long, long); err != nil {
@@ -138,7 +138,7 @@ func TestResumeExpiredFromDisk(t *testing.T) {
 	defer s.Close()
 	stale, fresh := randomHex(16), randomHex(16)
 	for _, id := range []string{stale, fresh} { // left by another Store after this one opened
-		writeFile(t, dir, "app/.regkit-tmp/upload-"+id, []byte("partial"))
+		ocilayout.WriteFile(t, dir, "app/.regkit-tmp/upload-"+id, []byte("partial"))
 	}
 	long := clk.Now().Add(-2 * time.Hour)
 	if err := os.Chtimes(filepath.Join(dir, "app/.regkit-tmp/upload-"+stale), long, long); err != nil {

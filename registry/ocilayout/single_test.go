@@ -173,7 +173,7 @@ func TestOpenRepositoryNew(t *testing.T) {
 		{"empty", func(t *testing.T) string { return t.TempDir() }},
 		{"a first write interrupted before oci-layout", func(t *testing.T) string {
 			dir := t.TempDir()
-			writeFile(t, dir, "index.json", []byte(`{"schemaVersion":2,"manifests":[]}`))
+			ocilayout.WriteFile(t, dir, "index.json", []byte(`{"schemaVersion":2,"manifests":[]}`))
 			return dir
 		}},
 	} {
@@ -224,8 +224,8 @@ func TestOpenRepositoryNotLayout(t *testing.T) {
 		want  error
 	}{
 		{"other files", func(t *testing.T, dir string) string {
-			writeFile(t, dir, "README.md", []byte("hello"))
-			writeFile(t, dir, "blobs/sha256/x", []byte("x"))
+			ocilayout.WriteFile(t, dir, "README.md", []byte("hello"))
+			ocilayout.WriteFile(t, dir, "blobs/sha256/x", []byte("x"))
 			return dir
 		}, ocilayout.ErrNotLayout},
 		{"directory of layouts", func(t *testing.T, dir string) string {
@@ -238,23 +238,23 @@ func TestOpenRepositoryNotLayout(t *testing.T) {
 			return dir
 		}, ocilayout.ErrNotLayout},
 		{"an index.json with manifests and no oci-layout", func(t *testing.T, dir string) string {
-			writeFile(t, dir, "index.json", []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":2}]}`))
+			ocilayout.WriteFile(t, dir, "index.json", []byte(`{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:`+strings.Repeat("a", 64)+`","size":2}]}`))
 			return dir
 		}, ocilayout.ErrNotLayout},
 		{"an index.json that is no index", func(t *testing.T, dir string) string {
-			writeFile(t, dir, "index.json", []byte(`{"hello": "world"`))
+			ocilayout.WriteFile(t, dir, "index.json", []byte(`{"hello": "world"`))
 			return dir
 		}, ocilayout.ErrNotLayout},
 		{"a file", func(t *testing.T, dir string) string {
-			writeFile(t, dir, "file", []byte("x"))
+			ocilayout.WriteFile(t, dir, "file", []byte("x"))
 			return filepath.Join(dir, "file")
 		}, ocilayout.ErrNotLayout},
 		{"malformed oci-layout", func(t *testing.T, dir string) string {
-			writeFile(t, dir, "oci-layout", []byte("{"))
+			ocilayout.WriteFile(t, dir, "oci-layout", []byte("{"))
 			return dir
 		}, ocilayout.ErrInvalidLayout},
 		{"unsupported version", func(t *testing.T, dir string) string {
-			writeFile(t, dir, "oci-layout", []byte(`{"imageLayoutVersion":"2.0.0"}`))
+			ocilayout.WriteFile(t, dir, "oci-layout", []byte(`{"imageLayoutVersion":"2.0.0"}`))
 			return dir
 		}, ocilayout.ErrInvalidLayout},
 	} {
