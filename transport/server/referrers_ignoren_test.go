@@ -82,32 +82,14 @@ func (b *countingBackend) ListReferrers(ctx context.Context, repo string, subjec
 func TestReferrersBigPagesLinkTheSmallerSize(t *testing.T) {
 	t.Parallel()
 	const n = 600
-	store := fake.NewStore()
-	ctx := t.Context()
-	cfg := []byte("{}")
-	cfgDesc := ocispec.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: digest.FromBytes(cfg), Size: 2}
-	if err := store.PutBlob(ctx, "demo", cfgDesc, strings.NewReader(string(cfg))); err != nil {
-		t.Fatal(err)
-	}
-	c, _ := json.Marshal(cfgDesc)
-	manifest := func(extra string) []byte {
-		return []byte(`{"schemaVersion":2,"mediaType":"` + ocispec.MediaTypeImageManifest + `","config":` + string(c) + `,"layers":[]` + extra + `}`)
-	}
-	subject, err := store.PutManifest(ctx, "demo", "subject", ocispec.MediaTypeImageManifest, manifest(""), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := json.Marshal(subject)
 	pad := strings.Repeat("x", 6<<10)
-	for i := range n {
-		body := manifest(`,"subject":` + string(s) + `,"annotations":{"pad":"` + pad + `","i":"` + strconv.Itoa(i) + `"}`)
-		if _, err := store.PutManifest(ctx, "demo", digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	store, subject := referrerStore(t, n, func(i int) string {
+		return `"annotations":{"pad":"` + pad + `","i":"` + strconv.Itoa(i) + `"}`
+	})
 	b := &countingBackend{Store: store}
 	srv, _ := serve(t, b, false)
 	seen, pages := 0, 0
+	var err error
 	for path := "/v2/demo/referrers/" + subject.Digest.String(); path != ""; pages++ {
 		resp := doRequest(t, srv, "GET", path, nil, "")
 		wantStatus(t, resp, 200)

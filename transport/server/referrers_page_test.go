@@ -21,28 +21,9 @@ import (
 func TestServerPagesReferrers(t *testing.T) {
 	t.Parallel()
 	const n = 2500
-	store := fake.NewStore()
-	ctx := t.Context()
-	cfg := []byte("{}")
-	cfgDesc := ocispec.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: digest.FromBytes(cfg), Size: 2}
-	if err := store.PutBlob(ctx, "demo", cfgDesc, bytes.NewReader(cfg)); err != nil {
-		t.Fatal(err)
-	}
-	manifest := func(extra string) []byte {
-		c, _ := json.Marshal(cfgDesc)
-		return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":%s,"layers":[]%s}`, ocispec.MediaTypeImageManifest, c, extra))
-	}
-	subject, err := store.PutManifest(ctx, "demo", "subject", ocispec.MediaTypeImageManifest, manifest(""), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, _ := json.Marshal(subject)
-	for i := range n {
-		body := manifest(fmt.Sprintf(`,"artifactType":"application/x.sig","subject":%s,"annotations":{"i":"%d"}`, s, i))
-		if _, err := store.PutManifest(ctx, "demo", digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {
-			t.Fatal(err)
-		}
-	}
+	store, subject := referrerStore(t, n, func(i int) string {
+		return fmt.Sprintf(`"artifactType":"application/x.sig","annotations":{"i":"%d"}`, i)
+	})
 	srv, _ := serve(t, store, false)
 	for _, query := range []string{"", "?artifactType=application/x.sig"} {
 		t.Run(query, func(t *testing.T) {
@@ -86,4 +67,35 @@ func TestServerPagesReferrers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// referrerStore returns a store whose repository demo holds a manifest
+// tagged subject and n manifests that refer to it, the i-th with the JSON
+// members fields(i) (such as its artifactType and annotations), and the
+// subject's descriptor.
+func referrerStore(t *testing.T, n int, fields func(i int) string) (*fake.Store, ocispec.Descriptor) {
+	t.Helper()
+	store := fake.NewStore()
+	ctx := t.Context()
+	cfg := []byte("{}")
+	cfgDesc := ocispec.Descriptor{MediaType: "application/vnd.oci.empty.v1+json", Digest: digest.FromBytes(cfg), Size: 2}
+	if err := store.PutBlob(ctx, "demo", cfgDesc, bytes.NewReader(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := json.Marshal(cfgDesc)
+	manifest := func(extra string) []byte {
+		return []byte(fmt.Sprintf(`{"schemaVersion":2,"mediaType":%q,"config":%s,"layers":[]%s}`, ocispec.MediaTypeImageManifest, c, extra))
+	}
+	subject, err := store.PutManifest(ctx, "demo", "subject", ocispec.MediaTypeImageManifest, manifest(""), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := json.Marshal(subject)
+	for i := range n {
+		body := manifest(fmt.Sprintf(`,"subject":%s,%s`, s, fields(i)))
+		if _, err := store.PutManifest(ctx, "demo", digest.FromBytes(body).String(), ocispec.MediaTypeImageManifest, body, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return store, subject
 }
