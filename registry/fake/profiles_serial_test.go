@@ -35,6 +35,13 @@ func TestProfileSerial(t *testing.T) {
 			}()
 			_, err := pw.Write([]byte("x")) // the first request's body is being read
 			require.NoError(t, err)
+			if serial {
+				// The byte left the pipe when the client took it, which may
+				// be before the server let the request in: wait for that.
+				for deadline := time.Now().Add(10 * time.Second); len(srv.serial) == 0; time.Sleep(time.Millisecond) {
+					require.True(t, time.Now().Before(deadline), "the first request never entered the server")
+				}
+			}
 
 			second := make(chan error, 1)
 			go func() {
