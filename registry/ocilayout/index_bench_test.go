@@ -82,29 +82,28 @@ func benchLayout(tb testing.TB, n int) string {
 	return dir
 }
 
-// benchDirs keeps one layout per size for the benchmarks of a run: each
-// leaves its layout as it found it.
+// benchDirs keeps the layouts of the benchmarks of a run, one per kind
+// and size: each benchmark leaves its layout as it found it.
 var benchDirs = struct {
 	sync.Mutex
-	m map[int]string
-}{m: map[int]string{}}
+	m map[string]string
+}{m: map[string]string{}}
 
-// benchStore returns a Store over a layout of n tags, shared by the
-// benchmarks of this run.
-func benchStore(b *testing.B, n int) *Store {
+// sharedStore returns a Store over the layout that mk makes, made once per
+// key and run, in a directory TestMain removes.
+func sharedStore(b *testing.B, key string, mk func(testing.TB) string) *Store {
 	benchDirs.Lock()
-	dir, ok := benchDirs.m[n]
+	dir, ok := benchDirs.m[key]
 	if !ok {
 		d, err := os.MkdirTemp("", "regkit-bench-")
 		if err != nil {
 			b.Fatal(err)
 		}
-		src := benchLayout(b, n)
-		if err := os.Rename(src, filepath.Join(d, "l")); err != nil {
+		if err := os.Rename(mk(b), filepath.Join(d, "l")); err != nil {
 			b.Fatal(err)
 		}
 		dir = filepath.Join(d, "l")
-		benchDirs.m[n] = dir
+		benchDirs.m[key] = dir
 	}
 	benchDirs.Unlock()
 	s, err := NewStore(dir)
@@ -113,6 +112,12 @@ func benchStore(b *testing.B, n int) *Store {
 	}
 	b.Cleanup(func() { s.Close() })
 	return s
+}
+
+// benchStore returns a Store over a layout of n tags, shared by the
+// benchmarks of this run.
+func benchStore(b *testing.B, n int) *Store {
+	return sharedStore(b, fmt.Sprint("tags/", n), func(tb testing.TB) string { return benchLayout(tb, n) })
 }
 
 // TestMain removes the layouts of the benchmarks.

@@ -4,9 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sync"
 	"testing"
 
 	"github.com/opencontainers/go-digest"
@@ -66,41 +63,14 @@ func referrerLayout(tb testing.TB, n int) (string, digest.Digest) {
 	return dir, subject.Digest
 }
 
-// referrerDirs keeps one layout per size for the benchmarks of a run.
-var referrerDirs = struct {
-	sync.Mutex
-	m map[int]string
-	s map[int]digest.Digest
-}{m: map[int]string{}, s: map[int]digest.Digest{}}
-
 // referrerStore returns a Store over a layout of n referrers, shared by
 // the benchmarks of this run, and the subject of the referrers.
 func referrerStore(b *testing.B, n int) (*Store, digest.Digest) {
-	referrerDirs.Lock()
-	dir, ok := referrerDirs.m[n]
-	if !ok {
-		d, err := os.MkdirTemp("", "regkit-bench-")
-		if err != nil {
-			b.Fatal(err)
-		}
-		src, subject := referrerLayout(b, n)
-		if err := os.Rename(src, filepath.Join(d, "l")); err != nil {
-			b.Fatal(err)
-		}
-		dir = filepath.Join(d, "l")
-		referrerDirs.m[n], referrerDirs.s[n] = dir, subject
-		benchDirs.Lock()
-		benchDirs.m[-n] = dir // removed by TestMain
-		benchDirs.Unlock()
-	}
-	subject := referrerDirs.s[n]
-	referrerDirs.Unlock()
-	s, err := NewStore(dir)
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { s.Close() })
-	return s, subject
+	s := sharedStore(b, fmt.Sprint("referrers/", n), func(tb testing.TB) string {
+		dir, _ := referrerLayout(tb, n)
+		return dir
+	})
+	return s, digest.FromBytes(benchManifest(0)) // referrerLayout's subject
 }
 
 // listAllReferrers lists every referrer of subject in pages of size page (0:
