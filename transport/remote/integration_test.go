@@ -1,7 +1,6 @@
 package remote_test
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,8 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/regkit/regkit/image"
 	"github.com/regkit/regkit/registry"
@@ -174,20 +171,11 @@ func TestClientBehaviour(t *testing.T) {
 // nonce.
 func newLayeredImage(t *testing.T, n int, nonce string) *image.Image {
 	t.Helper()
-	var layers []image.Blob
-	var diffIDs []string
-	for i := range n {
-		b := image.BytesBlob(ocispec.MediaTypeImageLayer, []byte(fmt.Sprintf("layer %d of %s", i, t.Name())))
-		layers = append(layers, b)
-		diffIDs = append(diffIDs, b.Descriptor().Digest.String())
+	contents := make([]string, n)
+	for i := range contents {
+		contents[i] = fmt.Sprintf("layer %d of %s", i, t.Name())
 	}
-	cfg, _ := json.Marshal(map[string]any{"architecture": "amd64", "os": "linux", "rootfs": map[string]any{"type": "layers", "diff_ids": diffIDs},
-		"config": map[string]any{"Labels": map[string]string{"nonce": nonce}}})
-	img, err := image.New(image.BytesBlob(ocispec.MediaTypeImageConfig, cfg), layers, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return img
+	return imageOf(t, nonce, contents...)
 }
 
 func TestPushRequestCounts(t *testing.T) {
